@@ -1,0 +1,38 @@
+"""Run Alembic migrations programmatically (no alembic.ini needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
+
+from biaodi.adapters.db.engine import normalise_url
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate the database behind `engine` to `revision`, then open the platform accounts."""
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+    _open_platform_accounts(engine)
+
+
+def _open_platform_accounts(engine: Engine) -> None:
+    from biaodi.adapters.db.uow import UnitOfWork
+    from biaodi.services.ledger import open_platform_accounts
+
+    with UnitOfWork(engine) as uow:
+        open_platform_accounts(uow)
+        uow.commit()
