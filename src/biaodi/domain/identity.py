@@ -22,13 +22,37 @@ MINIMUM_AGE = 18
 
 #: First two digits of the region code: province-level divisions (GB/T 2260).
 PROVINCES = {
-    "11": "北京", "12": "天津", "13": "河北", "14": "山西", "15": "内蒙古",
-    "21": "辽宁", "22": "吉林", "23": "黑龙江",
-    "31": "上海", "32": "江苏", "33": "浙江", "34": "安徽", "35": "福建", "36": "江西",
+    "11": "北京",
+    "12": "天津",
+    "13": "河北",
+    "14": "山西",
+    "15": "内蒙古",
+    "21": "辽宁",
+    "22": "吉林",
+    "23": "黑龙江",
+    "31": "上海",
+    "32": "江苏",
+    "33": "浙江",
+    "34": "安徽",
+    "35": "福建",
+    "36": "江西",
     "37": "山东",
-    "41": "河南", "42": "湖北", "43": "湖南", "44": "广东", "45": "广西", "46": "海南",
-    "50": "重庆", "51": "四川", "52": "贵州", "53": "云南", "54": "西藏",
-    "61": "陕西", "62": "甘肃", "63": "青海", "64": "宁夏", "65": "新疆",
+    "41": "河南",
+    "42": "湖北",
+    "43": "湖南",
+    "44": "广东",
+    "45": "广西",
+    "46": "海南",
+    "50": "重庆",
+    "51": "四川",
+    "52": "贵州",
+    "53": "云南",
+    "54": "西藏",
+    "61": "陕西",
+    "62": "甘肃",
+    "63": "青海",
+    "64": "宁夏",
+    "65": "新疆",
 }
 
 
@@ -70,13 +94,9 @@ def parse_resident_id(
     if len(number) != 18:
         raise InvalidInput(f"{field} must have 18 characters (got {len(number)})", field=field)
     if not _ID_RE.match(number):
-        raise InvalidInput(
-            f"{field} must be 17 digits followed by a digit or X", field=field
-        )
+        raise InvalidInput(f"{field} must be 17 digits followed by a digit or X", field=field)
     if number[:2] not in PROVINCES:
-        raise InvalidInput(
-            f"{field} has an unknown province code {number[:2]}", field=field
-        )
+        raise InvalidInput(f"{field} has an unknown province code {number[:2]}", field=field)
     try:
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
@@ -84,14 +104,10 @@ def parse_resident_id(
             f"{field} contains an impossible birth date {number[6:14]}", field=field
         ) from None
     if birth > today or birth.year < 1900:
-        raise InvalidInput(
-            f"{field} contains an impossible birth date {number[6:14]}", field=field
-        )
+        raise InvalidInput(f"{field} contains an impossible birth date {number[6:14]}", field=field)
     expected = id_check_char(number[:17])
     if number[17] != expected:
-        raise InvalidInput(
-            f"{field} check digit is wrong (GB 11643 MOD 11-2)", field=field
-        )
+        raise InvalidInput(f"{field} check digit is wrong (GB 11643 MOD 11-2)", field=field)
     resident = ResidentId(
         number=number,
         birth_date=birth,

@@ -151,7 +151,9 @@ class EntryDraft:
             if isinstance(posting.amount, bool) or not isinstance(posting.amount, int):
                 raise UnbalancedEntry(f"posting amounts are integer fen ({posting!r})")
             if posting.amount == 0:
-                raise UnbalancedEntry(f"entry {self.kind!r} has a zero posting on {posting.account}")
+                raise UnbalancedEntry(
+                    f"entry {self.kind!r} has a zero posting on {posting.account}"
+                )
         total = sum(p.amount for p in self.postings)
         if total != 0:
             raise UnbalancedEntry(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from biaodi.domain.errors import InvalidInput
@@ -56,9 +56,9 @@ class Money:
         required and amounts above the ceiling are refused with `InvalidInput` naming `field`.
         An `int` is taken as whole yuan; a `Decimal` must have at most two decimals.
         """
-        if isinstance(value, bool) or isinstance(value, float):
+        if isinstance(value, bool | float):
             raise InvalidInput(
-                f"{field} must be a decimal string such as \"100.00\", not a floating-point number",
+                f'{field} must be a decimal string such as "100.00", not a floating-point number',
                 field=field,
             )
         if isinstance(value, int):
@@ -73,7 +73,7 @@ class Money:
             raise InvalidInput(f"{field} must be a decimal string", field=field)
         if not _AMOUNT_RE.match(text):
             raise InvalidInput(
-                f"{field} must be an amount in yuan with at most two decimals, e.g. \"100.50\""
+                f'{field} must be an amount in yuan with at most two decimals, e.g. "100.50"'
                 f" (got {text[:40]!r})",
                 field=field,
             )
@@ -83,9 +83,7 @@ class Money:
         if fen == 0 and positive and not allow_zero:
             raise InvalidInput(f"{field} must be greater than zero", field=field)
         if ceiling_fen is not None and abs(fen) > ceiling_fen:
-            raise InvalidInput(
-                f"{field} must not exceed {cls(ceiling_fen)} yuan", field=field
-            )
+            raise InvalidInput(f"{field} must not exceed {cls(ceiling_fen)} yuan", field=field)
         return cls(fen)
 
     @classmethod

@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Biaodi's two set-up commands, needing nothing but python3:
+
+python3 dev.py serve   # venv + install + migrate ./biaodi.db + run at http://127.0.0.1:8000
+python3 dev.py test    # venv + install + the whole test suite (extra args go to pytest)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".biaodi-installed"
+
+
+def _run(*args: str | Path, env: dict[str, str] | None = None) -> None:
+    completed = subprocess.run([str(a) for a in args], cwd=ROOT, env=env)
+    if completed.returncode:
+        sys.exit(completed.returncode)
+
+
+def ensure_environment(extras: str) -> None:
+    """Create .venv if missing and (re)install when pyproject.toml or the extras change."""
+    if not (BIN / "python").exists():
+        print("creating virtual environment in .venv …", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    print(f"installing biaodi[{extras}] into .venv …", flush=True)
+    _run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    _run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", f".[{extras}]")
+    STAMP.write_text(wanted)
+
+
+def serve(args: list[str]) -> None:
+    ensure_environment("test")
+    _run(BIN / "biaodi", "db", "upgrade")
+    os.execv(BIN / "biaodi", [str(BIN / "biaodi"), "serve", *args])
+
+
+def test(args: list[str]) -> None:
+    ensure_environment("test")
+    completed = subprocess.run([str(BIN / "python"), "-m", "pytest", *args], cwd=ROOT)
+    sys.exit(completed.returncode)
+
+
+def main() -> None:
+    commands = {"serve": serve, "test": test}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        print(__doc__)
+        sys.exit(2)
+    commands[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()

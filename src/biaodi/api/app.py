@@ -1,0 +1,41 @@
+"""The FastAPI application: JSON API under /api/v1, OpenAPI at /openapi.json."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+from biaodi import __version__
+from biaodi.api import errors
+from biaodi.api.routes import operator, users
+from biaodi.bootstrap import Platform, build_platform
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(platform: Platform | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Biaodi",
+        version=__version__,
+        description="Biaodi (标的): an online lending marketplace built around listing types.",
+        docs_url=None,  # Swagger UI loads from a CDN; we link the spec instead
+        redoc_url=None,
+    )
+    app.state.platform = platform or build_platform()
+    errors.install(app)
+    for module in (users, operator):
+        app.include_router(module.router, prefix=API_PREFIX)
+
+    @app.get("/healthz", tags=["meta"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home() -> str:
+        return (
+            "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
+            "<title>Biaodi 标的</title></head><body><h1>Biaodi 标的</h1><p>An online lending marketplace.</p>"
+            "<p>API: <a href='/openapi.json'>/openapi.json</a></p></body></html>"
+        )
+
+    return app

@@ -1,0 +1,5 @@
+"""ASGI entry point for uvicorn: `uvicorn biaodi.api.asgi:app`."""
+
+from biaodi.api.app import create_app
+
+app = create_app()

@@ -1,0 +1,55 @@
+"""FastAPI dependencies: the platform, the current user, role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from biaodi.bootstrap import Platform
+from biaodi.domain.errors import Forbidden, Unauthorized
+from biaodi.domain.roles import Role
+from biaodi.services import users
+from biaodi.services.users import UserView
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_platform(request: Request) -> Platform:
+    platform: Platform = request.app.state.platform
+    return platform
+
+
+PlatformDep = Annotated[Platform, Depends(get_platform)]
+
+
+def get_current_user(
+    platform: PlatformDep, token: Annotated[str | None, Depends(oauth2)]
+) -> UserView:
+    if not token:
+        raise Unauthorized(
+            "log in first: send Authorization: Bearer <token>", code="not_authenticated"
+        )
+    with platform.uow() as uow:
+        return users.user_for_token(uow, token)
+
+
+CurrentUser = Annotated[UserView, Depends(get_current_user)]
+
+
+def require_role(*roles: Role) -> Callable[[UserView], UserView]:
+    wanted = {r.value for r in roles}
+
+    def check(user: CurrentUser) -> UserView:
+        if not wanted.intersection(user.roles):
+            raise Forbidden(
+                f"this needs the role {' or '.join(sorted(wanted))}", code="role_required"
+            )
+        return user
+
+    return check
+
+
+Operator = Annotated[UserView, Depends(require_role(Role.OPERATOR))]

@@ -1,0 +1,33 @@
+"""The `biaodi` command line (Typer + Rich)."""
+
+from __future__ import annotations
+
+import typer
+
+from biaodi.cli import db, ledger, users
+
+app = typer.Typer(
+    name="biaodi",
+    help="Biaodi (标的): an online lending marketplace built around listing types.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(ledger.app, name="ledger")
+app.add_typer(users.app, name="users")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    reload: bool = typer.Option(False, help="Reload on code changes (development)."),
+) -> None:
+    """Start the platform's web server (API under /api/v1, OpenAPI at /openapi.json)."""
+    import uvicorn
+
+    uvicorn.run("biaodi.api.asgi:app", host=host, port=port, reload=reload)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
