@@ -34,7 +34,8 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     def home() -> str:
         return (
             "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
-            "<title>Biaodi 标的</title></head><body><h1>Biaodi 标的</h1><p>An online lending marketplace.</p>"
+            "<title>Biaodi 标的</title></head><body><h1>Biaodi 标的</h1>"
+            "<p>An online lending marketplace.</p>"
             "<p>API: <a href='/openapi.json'>/openapi.json</a></p></body></html>"
         )
 

@@ -10,8 +10,8 @@ from rich.console import Console
 from biaodi.bootstrap import Platform, build_platform
 from biaodi.config import Settings
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def platform() -> Platform:
