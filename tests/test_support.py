@@ -9,3 +9,41 @@ def login(client: TestClient, username: str, password: str = "passw0rd-ok") -> d
     response = client.post("/api/v1/auth/token", data={"username": username, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def register(client: TestClient, *roles: str) -> tuple[int, dict[str, str]]:
+    """Register a user with `roles` through the API and log in: (user id, auth headers)."""
+    from factories import identity
+
+    body = identity() | {"roles": list(roles) or ["investor"]}
+    response = client.post("/api/v1/users", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()["id"], login(client, body["username"])
+
+
+def listing_body(kind: str = "credit", **overrides: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "kind": kind,
+        "title": f"{kind} listing for working capital",
+        "amount": "30000.00",
+        "annual_rate": "10",
+        "term": 12,
+        "term_unit": "month",
+        "repayment_method": "equal_installment",
+    }
+    return body | overrides
+
+
+def walk_to(client: TestClient, listing_id: int, borrower: dict[str, str],
+            operator: dict[str, str], *, publish: bool = True) -> dict[str, object]:
+    """Submit, approve and (optionally) publish a drafted listing; returns the last detail."""
+    response = client.post(f"/api/v1/listings/{listing_id}/submit", headers=borrower)
+    assert response.status_code == 200, response.text
+    response = client.post(f"/api/v1/listings/{listing_id}/approve",
+                           json={"reason": "documents complete"}, headers=operator)
+    assert response.status_code == 200, response.text
+    if publish:
+        response = client.post(f"/api/v1/listings/{listing_id}/publish", json={},
+                               headers=operator)
+        assert response.status_code == 200, response.text
+    return response.json()

@@ -11,6 +11,7 @@ from biaodi.adapters.crypto import PersonalDataCipher, load_or_create_key
 from biaodi.adapters.db.engine import make_engine
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.config import Settings, get_settings
+from biaodi.services.listings import ListingRules
 
 
 @dataclass
@@ -22,6 +23,10 @@ class Platform:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.engine, self.clock)
+
+    @property
+    def listing_rules(self) -> ListingRules:
+        return ListingRules(profile_name=self.settings.compliance_profile)
 
     def close(self) -> None:
         self.engine.dispose()

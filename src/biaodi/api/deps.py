@@ -39,6 +39,19 @@ def get_current_user(
 CurrentUser = Annotated[UserView, Depends(get_current_user)]
 
 
+def get_optional_user(
+    platform: PlatformDep, token: Annotated[str | None, Depends(oauth2)]
+) -> UserView | None:
+    """The caller if a valid token came with the request; anonymous otherwise."""
+    if not token:
+        return None
+    with platform.uow() as uow:
+        return users.user_for_token(uow, token)
+
+
+OptionalUser = Annotated[UserView | None, Depends(get_optional_user)]
+
+
 def require_role(*roles: Role) -> Callable[[UserView], UserView]:
     wanted = {r.value for r in roles}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from biaodi.cli import db, ledger, users
+from biaodi.cli.schedule import schedule
 
 app = typer.Typer(
     name="biaodi",
@@ -15,6 +16,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(users.app, name="users")
+app.command("schedule")(schedule)
 
 
 @app.command()

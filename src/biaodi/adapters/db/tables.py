@@ -130,3 +130,117 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response: Mapped[Any] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- listings (标的) ---------------------------------------------------------------------------
+class Listing(Base):
+    """One listing of any type; type-specific parameters live in `security_terms`."""
+
+    __tablename__ = "listings"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        CheckConstraint("remaining_fen >= 0", name="remaining_not_negative"),
+        CheckConstraint("remaining_fen <= amount_fen", name="remaining_within_amount"),
+        CheckConstraint("annual_rate_ppm > 0 AND annual_rate_ppm < 1000000", name="rate_range"),
+        Index("ix_listings_status_kind", "status", "kind"),
+        Index("ix_listings_status_rate", "status", "annual_rate_ppm"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    applicant_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    #: Annual rate in parts per million of 1 (12 % = 120000): exact and comparable in SQL.
+    annual_rate_ppm: Mapped[int] = mapped_column(Integer)
+    term: Mapped[int] = mapped_column(Integer)
+    term_unit: Mapped[str] = mapped_column(String(8))
+    repayment_method: Mapped[str] = mapped_column(String(24))
+    #: Still open for investment; changed only by conditional UPDATEs while funding.
+    remaining_fen: Mapped[int] = mapped_column(BigInteger)
+    grade: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    risk_level: Mapped[int] = mapped_column(Integer)
+    guarantor_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("users.id"), nullable=True, index=True
+    )
+    security_terms: Mapped[Any] = mapped_column(JSON, default=dict)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    funding_deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PledgedAssetRow(Base):
+    __tablename__ = "pledged_assets"
+    __table_args__ = (CheckConstraint("appraisal_value_fen > 0", name="value_positive"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    listing_id: Mapped[int] = mapped_column(Id, ForeignKey("listings.id"), index=True)
+    asset_class: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text, default="")
+    appraisal_value_fen: Mapped[int] = mapped_column(BigInteger)
+    appraised_on: Mapped[date] = mapped_column(Date)
+    appraiser: Mapped[str] = mapped_column(String(120))
+    plate_number: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    registration_certificate_no: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class OfflineStepRow(Base):
+    """An O2O step an operator recorded for a house: contract, notarisation, registration."""
+
+    __tablename__ = "offline_steps"
+    __table_args__ = (UniqueConstraint("asset_id", "step", name="asset_step"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(Id, ForeignKey("pledged_assets.id"), index=True)
+    step: Mapped[str] = mapped_column(String(32))
+    done_on: Mapped[date] = mapped_column(Date)
+    operator_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"))
+    reference: Mapped[str] = mapped_column(String(64), default="")
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ListingTransition(Base):
+    __tablename__ = "listing_transitions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    listing_id: Mapped[int] = mapped_column(Id, ForeignKey("listings.id"), index=True)
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CreditLimit(Base):
+    """A borrower's credit limit for 信用标: set by an operator until risk control sets it."""
+
+    __tablename__ = "credit_limits"
+    __table_args__ = (CheckConstraint("limit_fen >= 0", name="limit_not_negative"),)
+
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"), primary_key=True)
+    limit_fen: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(16))
+    set_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class GuarantorProfile(Base):
+    """A guarantor's terms: capacity (max total guaranteed outstanding), fee, deadline."""
+
+    __tablename__ = "guarantor_profiles"
+    __table_args__ = (
+        CheckConstraint("capacity_fen >= 0", name="capacity_not_negative"),
+        CheckConstraint("compensation_days >= 0", name="days_not_negative"),
+    )
+
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    capacity_fen: Mapped[int] = mapped_column(BigInteger)
+    fee_rate_ppm: Mapped[int] = mapped_column(Integer)
+    compensation_days: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

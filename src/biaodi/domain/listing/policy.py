@@ -207,6 +207,8 @@ class ListingPolicy(Protocol):
     @property
     def security_type(self) -> type: ...  # the security object validate_terms takes
     @property
+    def applicant_role(self) -> str: ...  # the role that may create such a listing
+    @property
     def repayment_methods(self) -> frozenset[str]: ...
     @property
     def default_action(self) -> DefaultAction: ...
@@ -233,6 +235,7 @@ class BasePolicy:
     name_zh: str
     name_en: str
     security_type: type
+    applicant_role: str = "borrower"
     repayment_methods: frozenset[str] = REPAYMENT_METHODS
     default_action: DefaultAction
     default_funding: FundingSettings = FundingSettings()

@@ -47,6 +47,7 @@ class TransferPolicy(BasePolicy):
     name_zh = "流转标"
     name_en = "Transfer listing"
     security_type = TransferSecurity
+    applicant_role = "originator"  # 债权出让方: the creditor selling shares of its claim
     # The originator buys the claim back at maturity, so principal returns in one sum.
     repayment_methods = frozenset({"bullet", "interest_first"})
     default_action = DefaultAction.ORIGINATOR_BUYBACK
