@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from biaodi.adapters.clock import FixedClock
 from biaodi.adapters.db.engine import make_engine, normalise_url
 from biaodi.adapters.db.migrate import upgrade
-from biaodi.adapters.db.tables import Base
+from biaodi.adapters.db.schema import Base
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.bootstrap import Platform, build_platform
 from biaodi.config import Settings

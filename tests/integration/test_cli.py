@@ -30,7 +30,7 @@ def run(db_url: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untype
 def test_db_upgrade_is_repeatable(run, platform: Platform) -> None:  # type: ignore[no-untyped-def]
     result = run("db", "upgrade")
     assert result.exit_code == 0, result.output
-    assert "at revision head" in result.output
+    assert "is at revision 0" in result.output
 
 
 def test_ledger_verify_passes_then_reports_tampering(run, platform: Platform) -> None:  # type: ignore[no-untyped-def]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from biaodi.adapters.db.tables import Base
+from biaodi.adapters.db.schema import Base
 from biaodi.bootstrap import Platform
 
 

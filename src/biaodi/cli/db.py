@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from alembic.migration import MigrationContext
 
 from biaodi.adapters.db.migrate import upgrade as run_upgrade
 from biaodi.cli.common import console, platform
@@ -11,10 +12,12 @@ app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 
 
 @app.command()
-def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+def upgrade(revision: str = typer.Argument("heads", help="Target revision.")) -> None:
     """Migrate the database (BIAODI_DATABASE_URL, default ./biaodi.db) to the latest schema."""
     p = platform()
     url = p.engine.url.render_as_string(hide_password=True)
     run_upgrade(p.engine, revision)
-    console.print(f"database at {url} is at revision {revision}", highlight=False)
+    with p.engine.connect() as conn:
+        heads = ", ".join(sorted(MigrationContext.configure(conn).get_current_heads()))
+    console.print(f"database at {url} is at revision {heads}", highlight=False)
     p.close()

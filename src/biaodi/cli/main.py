@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from biaodi.cli import db, ledger, users
+from biaodi.cli import db, ledger, payments, risk, users
 from biaodi.cli.schedule import schedule
 
 app = typer.Typer(
@@ -17,6 +17,9 @@ app.add_typer(db.app, name="db")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(users.app, name="users")
 app.command("schedule")(schedule)
+app.add_typer(risk.app, name="risk")
+# The payment commands (gateway-sandbox, reconcile, …) are top-level: `biaodi reconcile`.
+app.registered_commands.extend(payments.app.registered_commands)
 
 
 @app.command()

@@ -20,8 +20,9 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database behind `engine` to `revision`, then open the platform accounts."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Migrate the database behind `engine` to `revision` (all branch heads by default), then
+    open the platform accounts."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection

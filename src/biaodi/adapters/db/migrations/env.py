@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from biaodi.adapters.db.engine import make_engine
-from biaodi.adapters.db.tables import Base
+from biaodi.adapters.db.schema import Base
 
 config = context.config
 target_metadata = Base.metadata

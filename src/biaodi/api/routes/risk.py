@@ -1,0 +1,7 @@
+"""Risk API routes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["risk"])
