@@ -32,6 +32,19 @@ TEST_KEY = Fernet.generate_key().decode()
 START = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing() -> Iterator[None]:
+    """Argon2id with small parameters: the suite registers thousands of users."""
+    from argon2 import PasswordHasher
+
+    from biaodi.adapters import crypto
+
+    production = crypto._hasher
+    crypto._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    crypto._hasher = production
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
@@ -65,7 +78,7 @@ def postgres_database() -> Iterator[str]:
 
 
 def _fresh_postgres(url: str) -> Engine:
-    engine = make_engine(url, pool_size=40)
+    engine = make_engine(url, pool_size=16)  # up to 48 connections: the server allows 100
     tables = ", ".join(t.name for t in reversed(Base.metadata.sorted_tables))
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))

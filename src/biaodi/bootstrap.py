@@ -11,6 +11,7 @@ from biaodi.adapters.crypto import PersonalDataCipher, load_or_create_key
 from biaodi.adapters.db.engine import make_engine
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.config import Settings, get_settings
+from biaodi.services.investing_rules import InvestingRules
 from biaodi.services.listings import ListingRules
 
 
@@ -27,6 +28,10 @@ class Platform:
     @property
     def listing_rules(self) -> ListingRules:
         return ListingRules(profile_name=self.settings.compliance_profile)
+
+    @property
+    def investing_rules(self) -> InvestingRules:
+        return InvestingRules(listing=self.listing_rules)
 
     def close(self) -> None:
         self.engine.dispose()

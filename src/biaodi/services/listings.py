@@ -75,7 +75,7 @@ def load_security(uow: UnitOfWork, listing: Listing) -> Any:
 def get_listing(uow: UnitOfWork, listing_id: int, *, for_update: bool = False) -> Listing:
     query = select(Listing).where(Listing.id == listing_id)
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update(key_share=True)  # FOR NO KEY UPDATE: FK checks may go on
     listing = uow.s.execute(query).scalar_one_or_none()
     if listing is None:
         raise NotFound(f"no listing {listing_id}", field="listing_id")

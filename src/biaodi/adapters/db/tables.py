@@ -168,6 +168,9 @@ class Listing(Base):
     security_terms: Mapped[Any] = mapped_column(JSON, default=dict)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     funding_deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
+    #: What was raised: the target, or less when partial funding was accepted at the deadline.
+    funded_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    funded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -244,3 +247,158 @@ class GuarantorProfile(Base):
     compensation_days: Mapped[int] = mapped_column(Integer)
     updated_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- investing --------------------------------------------------------------------------------
+class Investment(Base):
+    """One investor's subscription to a listing: frozen while funding, then a holding."""
+
+    __tablename__ = "investments"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        Index("ix_investments_listing_investor", "listing_id", "investor_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    listing_id: Mapped[int] = mapped_column(Id, ForeignKey("listings.id"))
+    investor_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    #: frozen (listing funding) → settled (became a holding) | refunded (listing failed)
+    status: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(8))  # manual | auto
+    subscribed_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Holding(Base):
+    """An investor's claim on a funded loan (债权), with its own schedule of shares."""
+
+    __tablename__ = "holdings"
+    __table_args__ = (
+        CheckConstraint("principal_fen > 0", name="principal_positive"),
+        CheckConstraint("outstanding_principal_fen >= 0", name="outstanding_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    listing_id: Mapped[int] = mapped_column(Id, ForeignKey("listings.id"), index=True)
+    investor_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"), index=True)
+    investment_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("investments.id"), unique=True, nullable=True
+    )
+    principal_fen: Mapped[int] = mapped_column(BigInteger)
+    outstanding_principal_fen: Mapped[int] = mapped_column(BigInteger)
+    interest_start: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))  # active | settled | written_off | sold
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoanInstalment(Base):
+    """The borrower's schedule once a listing is funded."""
+
+    __tablename__ = "loan_instalments"
+    __table_args__ = (UniqueConstraint("listing_id", "seq", name="listing_seq"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    listing_id: Mapped[int] = mapped_column(Id, ForeignKey("listings.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[date] = mapped_column(Date, index=True)
+    principal_fen: Mapped[int] = mapped_column(BigInteger)
+    interest_fen: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))  # scheduled | due | paid | overdue
+
+
+class HoldingInstalment(Base):
+    """A holding's exact share of one loan instalment."""
+
+    __tablename__ = "holding_instalments"
+    __table_args__ = (
+        UniqueConstraint("holding_id", "seq", name="holding_seq"),
+        CheckConstraint("principal_fen >= 0 AND interest_fen >= 0", name="shares_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    holding_id: Mapped[int] = mapped_column(Id, ForeignKey("holdings.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[date] = mapped_column(Date)
+    principal_fen: Mapped[int] = mapped_column(BigInteger)
+    interest_fen: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+
+
+class RiskAssessment(Base):
+    """An investor's suitability questionnaire (风险测评) and the level it gave."""
+
+    __tablename__ = "risk_assessments"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    investor_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"), index=True)
+    answers: Mapped[Any] = mapped_column(JSON)
+    score: Mapped[int] = mapped_column(Integer)
+    level: Mapped[int] = mapped_column(Integer)
+    assessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[date] = mapped_column(Date)
+
+
+class AutoInvestRule(Base):
+    """An investor's standing instruction (自动投标)."""
+
+    __tablename__ = "auto_invest_rules"
+    __table_args__ = (
+        CheckConstraint("amount_per_listing_fen > 0", name="amount_positive"),
+        CheckConstraint("cash_reserve_fen >= 0", name="reserve_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    investor_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"), index=True)
+    kinds: Mapped[Any] = mapped_column(JSON)
+    best_grade: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    worst_grade: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    min_rate_ppm: Mapped[int] = mapped_column(Integer)
+    max_term_months: Mapped[int] = mapped_column(Integer)
+    amount_per_listing_fen: Mapped[int] = mapped_column(BigInteger)
+    cash_reserve_fen: Mapped[int] = mapped_column(BigInteger)
+    total_cap_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AutoInvestQueue(Base):
+    """The fairness queue: investors are served in order of their last allocation."""
+
+    __tablename__ = "auto_invest_queue"
+
+    investor_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"), primary_key=True)
+    last_served_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AutoInvestRun(Base):
+    __tablename__ = "auto_invest_runs"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    listing_id: Mapped[int] = mapped_column(Id, ForeignKey("listings.id"), index=True)
+    share_cap_fen: Mapped[int] = mapped_column(BigInteger)
+    allocated_fen: Mapped[int] = mapped_column(BigInteger)
+    eligible: Mapped[int] = mapped_column(Integer)
+    served: Mapped[int] = mapped_column(Integer)
+    run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AutoInvestAllocation(Base):
+    """One line of the published allocation log: who was considered, in which order, and why
+    they got what they got."""
+
+    __tablename__ = "auto_invest_allocations"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    run_id: Mapped[int] = mapped_column(Id, ForeignKey("auto_invest_runs.id"), index=True)
+    listing_id: Mapped[int] = mapped_column(Id, ForeignKey("listings.id"))
+    investor_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"), index=True)
+    rule_id: Mapped[int] = mapped_column(Id, ForeignKey("auto_invest_rules.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    outcome: Mapped[str] = mapped_column(String(16))  # allocated | skipped
+    reason: Mapped[str] = mapped_column(Text, default="")
+    investment_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("investments.id"), nullable=True
+    )

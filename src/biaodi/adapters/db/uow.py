@@ -44,10 +44,10 @@ class UnitOfWork:
     ) -> None:
         assert self.session is not None
         try:
-            if self.session.in_transaction():
-                self.session.rollback()
-        finally:
+            # close() rolls back whatever was not committed and detaches loaded objects
+            # without expiring them, so values read inside the block stay readable after it.
             self.session.close()
+        finally:
             self.session = None
 
     def commit(self) -> None:

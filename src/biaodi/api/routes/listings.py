@@ -14,7 +14,7 @@ from biaodi.bootstrap import Platform
 from biaodi.domain.errors import Forbidden
 from biaodi.domain.money import Money
 from biaodi.domain.roles import STAFF_ROLES
-from biaodi.services import listing_queries, listings, reserve
+from biaodi.services import auto_invest, listing_queries, listings, reserve
 from biaodi.services.idempotency import Answer, check_key, run_idempotent
 from biaodi.services.listing_security import AssetInput, ClaimInput, SecurityInput
 from biaodi.services.rates import parse_percent
@@ -201,8 +201,9 @@ def reject_listing(listing_id: int, body: ReasonRequest, platform: PlatformDep,
 @router.post("/listings/{listing_id}/publish")
 def publish_listing(listing_id: int, body: ReasonRequest, platform: PlatformDep,
                     op: Operator) -> dict[str, Any]:
-    in_transaction(platform.uow, lambda uow: listings.publish(
-        uow, listing_id, actor_id=op.id, reason=body.reason, rules=platform.listing_rules))
+    # Auto-invest runs in the publishing transaction: manual investing opens after it.
+    in_transaction(platform.uow, lambda uow: auto_invest.publish(
+        uow, listing_id, actor_id=op.id, reason=body.reason, rules=platform.investing_rules))
     return _detail(platform, listing_id, op)
 
 

@@ -1,0 +1,210 @@
+"""Investing: manual investments, holdings, suitability, auto-invest, funding deadlines."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from biaodi.adapters.db.tables import AutoInvestRule, Holding, HoldingInstalment, Investment
+from biaodi.api.deps import CurrentUser, Operator, PlatformDep
+from biaodi.domain.errors import NotFound
+from biaodi.domain.money import Money
+from biaodi.domain.suitability import MAX_LISTING_RISK, NAMES_ZH, QUESTIONS, InvestorLevel
+from biaodi.services import auto_invest, funding, investing, suitability
+from biaodi.services.idempotency import Answer, check_key, run_idempotent
+from biaodi.services.rates import parse_percent, percent_text
+from biaodi.services.tx import in_transaction
+
+router = APIRouter(tags=["investing"])
+
+
+class InvestRequest(BaseModel):
+    amount: str = Field(examples=["500.00"])
+
+
+class AssessmentRequest(BaseModel):
+    answers: dict[str, int] = Field(description="question key → chosen option index")
+
+
+class RuleRequest(BaseModel):
+    amount_per_listing: str
+    kinds: list[str] = Field(default_factory=list, description="empty = every type")
+    best_grade: str | None = None
+    worst_grade: str | None = None
+    min_rate: str | None = Field(default=None, description="percent a year")
+    max_term_months: int = 36
+    cash_reserve: str = "0"
+    total_cap: str | None = None
+
+
+class ExpireRequest(BaseModel):
+    business_date: date | None = None
+
+
+@router.post("/listings/{listing_id}/investments", status_code=201)
+def invest(listing_id: int, body: InvestRequest, platform: PlatformDep, user: CurrentUser,
+           idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
+    """Invest in a published listing. `Idempotency-Key` is required; a replay returns the
+    first answer. 409 `listing_full` / `listing_closed` / `insufficient_balance`."""
+    key = check_key(idempotency_key)
+
+    def act(uow):  # type: ignore[no-untyped-def]
+        amount = Money.parse(body.amount, field="amount",
+                             ceiling_fen=platform.settings.money_ceiling_fen)
+        made = investing.invest(uow, investing.Invest(listing_id, user.id, amount),
+                                platform.investing_rules)
+        return Answer(201, {"id": made.investment_id, "listing_id": listing_id,
+                            "amount": str(made.amount), "status": "frozen",
+                            "listing_remaining": str(made.remaining),
+                            "listing_status": made.listing_status})
+
+    answer = run_idempotent(platform.uow, scope=f"user:{user.id}:POST /listings/{listing_id}"
+                            "/investments", key=key, payload=body.model_dump(), fn=act)
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+    return JSONResponse(answer.body, answer.status_code, headers)
+
+
+@router.get("/me/investments")
+def my_investments(platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
+    with platform.uow() as uow:
+        rows = uow.s.scalars(select(Investment).where(Investment.investor_id == user.id)
+                             .order_by(Investment.id.desc()).limit(200)).all()
+        return {"items": [{"id": r.id, "listing_id": r.listing_id, "amount": str(Money(
+            r.amount_fen)), "status": r.status, "source": r.source,
+            "subscribed_on": r.subscribed_on.isoformat()} for r in rows]}
+
+
+@router.get("/me/holdings")
+def my_holdings(platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
+    """Holdings with their exact share of every instalment (the investor's cash flows)."""
+    with platform.uow() as uow:
+        holdings = uow.s.scalars(select(Holding).where(Holding.investor_id == user.id)
+                                 .order_by(Holding.id)).all()
+        shares = uow.s.scalars(select(HoldingInstalment).where(
+            HoldingInstalment.holding_id.in_([h.id for h in holdings])).order_by(
+            HoldingInstalment.holding_id, HoldingInstalment.seq)).all()
+        by_holding: dict[int, list[dict[str, Any]]] = {}
+        for s in shares:
+            by_holding.setdefault(s.holding_id, []).append({
+                "seq": s.seq, "due_date": s.due_date.isoformat(),
+                "principal": str(Money(s.principal_fen)), "interest": str(Money(s.interest_fen)),
+                "status": s.status})
+        return {"items": [{
+            "id": h.id, "listing_id": h.listing_id, "principal": str(Money(h.principal_fen)),
+            "outstanding_principal": str(Money(h.outstanding_principal_fen)),
+            "interest_start": h.interest_start.isoformat(), "status": h.status,
+            "instalments": by_holding.get(h.id, [])} for h in holdings]}
+
+
+@router.get("/risk-assessment/questions")
+def questions() -> dict[str, Any]:
+    return {"questions": [{"key": key, "text": text, "options": list(options)}
+                          for key, text, options in QUESTIONS],
+            "levels": [{"level": lvl.label, "name_zh": NAMES_ZH[lvl],
+                        "max_listing_risk": MAX_LISTING_RISK[lvl]} for lvl in InvestorLevel]}
+
+
+def _assessment_view(row: Any) -> dict[str, Any]:
+    level = InvestorLevel(row.level)
+    return {"score": row.score, "level": level.label, "level_zh": NAMES_ZH[level],
+            "max_listing_risk": MAX_LISTING_RISK[level], "valid_until": row.valid_until.isoformat()}
+
+
+@router.post("/me/risk-assessment", status_code=201)
+def take_assessment(body: AssessmentRequest, platform: PlatformDep,
+                    user: CurrentUser) -> dict[str, Any]:
+    row = in_transaction(platform.uow, lambda uow: suitability.assess(uow, user.id,
+                                                                      body.answers))
+    return _assessment_view(row)
+
+
+@router.get("/me/risk-assessment")
+def my_assessment(platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
+    with platform.uow() as uow:
+        row = suitability.latest(uow, user.id)
+        if row is None:
+            raise NotFound("no risk assessment yet: POST /api/v1/me/risk-assessment",
+                           field="answers")
+        return _assessment_view(row)
+
+
+def _rule_input(body: RuleRequest) -> auto_invest.RuleInput:
+    return auto_invest.RuleInput(
+        amount_per_listing=Money.parse(body.amount_per_listing, field="amount_per_listing"),
+        kinds=tuple(body.kinds), best_grade=body.best_grade, worst_grade=body.worst_grade,
+        min_rate=parse_percent(body.min_rate, field="min_rate") if body.min_rate else Decimal(0),
+        max_term_months=body.max_term_months,
+        cash_reserve=Money.parse(body.cash_reserve, field="cash_reserve", positive=True,
+                                 allow_zero=True),
+        total_cap=Money.parse(body.total_cap, field="total_cap") if body.total_cap else None)
+
+
+def _rule_view(rule: AutoInvestRule) -> dict[str, Any]:
+    return {"id": rule.id, "kinds": rule.kinds, "best_grade": rule.best_grade,
+            "worst_grade": rule.worst_grade, "min_rate": percent_text(rule.min_rate_ppm),
+            "max_term_months": rule.max_term_months,
+            "amount_per_listing": str(Money(rule.amount_per_listing_fen)),
+            "cash_reserve": str(Money(rule.cash_reserve_fen)),
+            "total_cap": str(Money(rule.total_cap_fen)) if rule.total_cap_fen else None,
+            "active": rule.active}
+
+
+@router.post("/me/auto-invest/rules", status_code=201)
+def create_rule(body: RuleRequest, platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
+    cmd = _rule_input(body)
+    rule = in_transaction(platform.uow, lambda uow: auto_invest.save_rule(uow, user.id, cmd))
+    return _rule_view(rule)
+
+
+@router.put("/me/auto-invest/rules/{rule_id}")
+def update_rule(rule_id: int, body: RuleRequest, platform: PlatformDep,
+                user: CurrentUser) -> dict[str, Any]:
+    cmd = _rule_input(body)
+    rule = in_transaction(platform.uow, lambda uow: auto_invest.save_rule(uow, user.id, cmd,
+                                                                          rule_id))
+    return _rule_view(rule)
+
+
+@router.delete("/me/auto-invest/rules/{rule_id}", status_code=204)
+def delete_rule(rule_id: int, platform: PlatformDep, user: CurrentUser) -> None:
+    in_transaction(platform.uow, lambda uow: auto_invest.deactivate_rule(uow, user.id, rule_id))
+
+
+@router.get("/me/auto-invest/rules")
+def my_rules(platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
+    with platform.uow() as uow:
+        rules = uow.s.scalars(select(AutoInvestRule).where(
+            AutoInvestRule.investor_id == user.id).order_by(AutoInvestRule.id)).all()
+        return {"items": [_rule_view(r) for r in rules]}
+
+
+@router.get("/me/auto-invest/allocations")
+def my_allocations(platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
+    """The allocation log lines about me: position in the queue, amount or why skipped."""
+    with platform.uow() as uow:
+        return {"items": auto_invest.my_allocations(uow, user.id)}
+
+
+@router.post("/operator/funding/close-expired")
+def close_expired(body: ExpireRequest, platform: PlatformDep, _op: Operator) -> dict[str, Any]:
+    """Close every listing whose funding window has ended: funded (in full or, where the type
+    allows, partially) or failed and refunded."""
+    return close_expired_listings(platform, body.business_date)
+
+
+def close_expired_listings(platform: Any, day: date | None) -> dict[str, Any]:
+    today = day or platform.clock.today()
+    with platform.uow() as uow:
+        ids = funding.due_for_closing(uow, today)
+    outcomes = {}
+    for listing_id in ids:
+        outcomes[listing_id] = in_transaction(platform.uow, lambda uow, i=listing_id:
+                                              funding.close_funding_window(
+                                                  uow, i, platform.investing_rules))
+    return {"date": today.isoformat(), "closed": outcomes}

@@ -1,0 +1,23 @@
+"""The tunable numbers of investing, with their documented defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from biaodi.domain.suitability import DEFAULT_LIMITS, InvestorLevel, LevelLimits
+from biaodi.services.listings import ListingRules
+
+
+@dataclass(frozen=True)
+class InvestingRules:
+    listing: ListingRules = field(default_factory=ListingRules)
+    #: Most of one listing a single investor may take (rounded down to the step).
+    per_investor_share: Decimal = Decimal("0.50")
+    #: Platform service fee on the funded amount, charged to the borrower at disbursement.
+    service_fee_rate: Decimal = Decimal("0.01")
+    #: Most of a new listing that auto-invest may take before manual investing opens.
+    auto_invest_share: Decimal = Decimal("0.70")
+    level_limits: dict[InvestorLevel, LevelLimits] = field(
+        default_factory=lambda: dict(DEFAULT_LIMITS)
+    )

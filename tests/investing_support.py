@@ -1,0 +1,97 @@
+"""Building blocks for investing tests, through the services (fast, both databases)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from biaodi.bootstrap import Platform
+from biaodi.domain.ledger import EntryDraft, OwnerKind, wallet
+from biaodi.domain.money import Money
+from biaodi.services import auto_invest, investing, ledger, listings, suitability, users
+from biaodi.services.investing_rules import InvestingRules
+from biaodi.services.listing_security import ClaimInput, SecurityInput
+from biaodi.services.listings import CreateListing, ListingRules
+from biaodi.services.tx import in_transaction
+from factories import identity
+
+AGGRESSIVE = {"age": 3, "income": 3, "experience": 3, "horizon": 3, "loss_tolerance": 3,
+              "share_of_assets": 3}
+CONSERVATIVE = {"age": 0, "income": 0, "experience": 0, "horizon": 0, "loss_tolerance": 0,
+                "share_of_assets": 0}
+
+
+def user(platform: Platform, *roles: str) -> int:
+    cmd = users.Register(**identity(), roles=roles)
+    create = users.create_staff if "operator" in roles else users.register
+    return in_transaction(platform.uow, lambda uow: create(uow, cmd, platform.cipher)).id
+
+
+def deposit(platform: Platform, user_id: int, yuan: int, role: str = "investor") -> None:
+    code = wallet(OwnerKind(role), user_id).code
+    draft = EntryDraft("deposit").transfer("custody:cash", code, Money.yuan(yuan).fen)
+    in_transaction(platform.uow, lambda uow: ledger.post(uow, draft))
+
+
+def investor(platform: Platform, yuan: int = 100_000, answers: dict | None = None) -> int:
+    investor_id = user(platform, "investor")
+    if yuan:
+        deposit(platform, investor_id, yuan)
+    in_transaction(platform.uow, lambda uow: suitability.assess(
+        uow, investor_id, answers or AGGRESSIVE))
+    return investor_id
+
+
+def published_listing(platform: Platform, rules: InvestingRules, *, kind: str = "credit",
+                      amount: int = 10_000, rate: str = "0.10", term: int = 12,
+                      term_unit: str = "month", method: str = "equal_installment",
+                      borrower: int | None = None, **security: object) -> int:
+    operator = user(platform, "operator")
+    applicant_role = "originator" if kind == "transfer" else "borrower"
+    borrower = borrower or user(platform, applicant_role)
+    if kind == "credit":
+        in_transaction(platform.uow, lambda uow: listings.set_credit_limit(
+            uow, borrower, Money.yuan(1_000_000), actor_id=operator, reason="test"))
+    if kind == "transfer":
+        deposit(platform, borrower, amount, role="originator")
+        draft = EntryDraft("reserve").transfer(f"originator:{borrower}:available",
+                                               f"originator:{borrower}:buyback_reserve",
+                                               Money.yuan(amount).fen // 10)
+        in_transaction(platform.uow, lambda uow: ledger.post(uow, draft))
+        security.setdefault("claim", ClaimInput(Money.yuan(amount * 2), Decimal("0.12"),
+                                                platform.clock.today().replace(year=2028)))
+    cmd = CreateListing(kind=kind, title=f"{kind} test listing", amount=Money.yuan(amount),
+                        annual_rate=Decimal(rate), term=term, term_unit=term_unit,
+                        repayment_method=method, security=SecurityInput(**security))
+    listing_rules: ListingRules = rules.listing
+    listing_id = in_transaction(platform.uow, lambda uow: listings.create_listing(
+        uow, cmd, applicant_id=borrower, rules=listing_rules)).id
+    in_transaction(platform.uow, lambda uow: listings.submit(
+        uow, listing_id, actor_id=borrower, rules=listing_rules))
+    in_transaction(platform.uow, lambda uow: listings.approve(
+        uow, listing_id, actor_id=operator, reason="ok", rules=listing_rules))
+    in_transaction(platform.uow, lambda uow: auto_invest.publish(
+        uow, listing_id, actor_id=operator, reason="", rules=rules))
+    return listing_id
+
+
+def invest(platform: Platform, rules: InvestingRules, listing_id: int, investor_id: int,
+           yuan: int | str) -> investing.Invested:
+    cmd = investing.Invest(listing_id, investor_id, Money.yuan(yuan))
+    return in_transaction(platform.uow, lambda uow: investing.invest(uow, cmd, rules))
+
+
+def many_investors(platform: Platform, count: int, yuan: int = 10_000) -> list[int]:
+    """`count` funded, aggressive-level investors, created in one transaction."""
+
+    def create(uow):  # type: ignore[no-untyped-def]
+        ids = []
+        for _ in range(count):
+            view = users.register(uow, users.Register(**identity(), roles=("investor",)),
+                                  platform.cipher)
+            ledger.post(uow, EntryDraft("deposit").transfer(
+                "custody:cash", wallet(OwnerKind.INVESTOR, view.id).code, Money.yuan(yuan).fen))
+            suitability.assess(uow, view.id, AGGRESSIVE)
+            ids.append(view.id)
+        return ids
+
+    return in_transaction(platform.uow, create)
