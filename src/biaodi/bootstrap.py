@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from biaodi.adapters.clock import Clock, clock_from_setting
 from biaodi.adapters.crypto import PersonalDataCipher, load_or_create_key
-from biaodi.adapters.db.engine import make_engine
+from biaodi.adapters.db.engine import is_sqlite, make_engine
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.config import Settings, get_settings
 from biaodi.services.investing_rules import InvestingRules
@@ -21,9 +21,15 @@ class Platform:
     engine: Engine
     clock: Clock
     cipher: PersonalDataCipher
+    read_engine: Engine | None = None
 
     def uow(self) -> UnitOfWork:
+        """A read-write unit of work (on SQLite it takes the write lock when it begins)."""
         return UnitOfWork(self.engine, self.clock)
+
+    def reader(self) -> UnitOfWork:
+        """A unit of work for reading only: pages and GET requests."""
+        return UnitOfWork(self.read_engine or self.engine, self.clock)
 
     @property
     def listing_rules(self) -> ListingRules:
@@ -35,6 +41,8 @@ class Platform:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.read_engine is not None:
+            self.read_engine.dispose()
 
 
 def build_platform(
@@ -42,9 +50,12 @@ def build_platform(
 ) -> Platform:
     settings = settings or get_settings()
     key = load_or_create_key(settings.secret_key, settings.secret_key_file)
+    engine = engine or make_engine(settings.database_url)
+    url = engine.url.render_as_string(hide_password=False)
     return Platform(
         settings=settings,
-        engine=engine or make_engine(settings.database_url),
+        engine=engine,
         clock=clock or clock_from_setting(settings.fixed_now),
         cipher=PersonalDataCipher(key),
+        read_engine=make_engine(url, read_only=True) if is_sqlite(url) else None,
     )

@@ -32,7 +32,7 @@ def get_current_user(
         raise Unauthorized(
             "log in first: send Authorization: Bearer <token>", code="not_authenticated"
         )
-    with platform.uow() as uow:
+    with platform.reader() as uow:
         return users.user_for_token(uow, token)
 
 
@@ -45,7 +45,7 @@ def get_optional_user(
     """The caller if a valid token came with the request; anonymous otherwise."""
     if not token:
         return None
-    with platform.uow() as uow:
+    with platform.reader() as uow:
         return users.user_for_token(uow, token)
 
 

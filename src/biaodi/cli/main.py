@@ -27,11 +27,13 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     reload: bool = typer.Option(False, help="Reload on code changes (development)."),
+    workers: int = typer.Option(1, min=1, help="Worker processes (PostgreSQL only)."),
 ) -> None:
     """Start the platform's web server (API under /api/v1, OpenAPI at /openapi.json)."""
     import uvicorn
 
-    uvicorn.run("biaodi.api.asgi:app", host=host, port=port, reload=reload)
+    uvicorn.run("biaodi.api.asgi:app", host=host, port=port, reload=reload, workers=workers,
+                log_level="warning" if workers > 1 else "info")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -28,7 +28,12 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
+def make_engine(
+    url: str, *, pool_size: int = 10, echo: bool = False, read_only: bool = False
+) -> Engine:
+    """An engine for `url`. With `read_only` on SQLite, transactions start deferred and the
+    connection refuses writes, so readers never queue behind the write lock (WAL lets them
+    read while one writer writes)."""
     url = normalise_url(url)
     if is_sqlite(url):
         engine = create_engine(
@@ -37,14 +42,14 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
             poolclass=NullPool if ":memory:" not in url else None,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, read_only=read_only)
         return engine
     return create_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True
     )
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Autocommit at the driver level: SQLAlchemy's begin event below issues BEGIN itself.
@@ -54,8 +59,10 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

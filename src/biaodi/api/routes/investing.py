@@ -72,7 +72,7 @@ def invest(listing_id: int, body: InvestRequest, platform: PlatformDep, user: Cu
 
 @router.get("/me/investments")
 def my_investments(platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
-    with platform.uow() as uow:
+    with platform.reader() as uow:
         rows = uow.s.scalars(select(Investment).where(Investment.investor_id == user.id)
                              .order_by(Investment.id.desc()).limit(200)).all()
         return {"items": [{"id": r.id, "listing_id": r.listing_id, "amount": str(Money(
@@ -83,7 +83,7 @@ def my_investments(platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
 @router.get("/me/holdings")
 def my_holdings(platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
     """Holdings with their exact share of every instalment (the investor's cash flows)."""
-    with platform.uow() as uow:
+    with platform.reader() as uow:
         holdings = uow.s.scalars(select(Holding).where(Holding.investor_id == user.id)
                                  .order_by(Holding.id)).all()
         shares = uow.s.scalars(select(HoldingInstalment).where(
@@ -126,7 +126,7 @@ def take_assessment(body: AssessmentRequest, platform: PlatformDep,
 
 @router.get("/me/risk-assessment")
 def my_assessment(platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
-    with platform.uow() as uow:
+    with platform.reader() as uow:
         row = suitability.latest(uow, user.id)
         if row is None:
             raise NotFound("no risk assessment yet: POST /api/v1/me/risk-assessment",
@@ -178,7 +178,7 @@ def delete_rule(rule_id: int, platform: PlatformDep, user: CurrentUser) -> None:
 
 @router.get("/me/auto-invest/rules")
 def my_rules(platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
-    with platform.uow() as uow:
+    with platform.reader() as uow:
         rules = uow.s.scalars(select(AutoInvestRule).where(
             AutoInvestRule.investor_id == user.id).order_by(AutoInvestRule.id)).all()
         return {"items": [_rule_view(r) for r in rules]}
@@ -187,7 +187,7 @@ def my_rules(platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
 @router.get("/me/auto-invest/allocations")
 def my_allocations(platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
     """The allocation log lines about me: position in the queue, amount or why skipped."""
-    with platform.uow() as uow:
+    with platform.reader() as uow:
         return {"items": auto_invest.my_allocations(uow, user.id)}
 
 
@@ -200,7 +200,7 @@ def close_expired(body: ExpireRequest, platform: PlatformDep, _op: Operator) -> 
 
 def close_expired_listings(platform: Any, day: date | None) -> dict[str, Any]:
     today = day or platform.clock.today()
-    with platform.uow() as uow:
+    with platform.reader() as uow:
         ids = funding.due_for_closing(uow, today)
     outcomes = {}
     for listing_id in ids:

@@ -112,7 +112,7 @@ def _security(platform: Platform, body: CreateListingRequest) -> SecurityInput:
 
 def _detail(platform: Platform, listing_id: int, user: Any = None) -> dict[str, Any]:
     staff = bool(user and STAFF_ROLES.intersection(user.roles))
-    with platform.uow() as uow:
+    with platform.reader() as uow:
         return listing_queries.detail(uow, listing_id, platform.listing_rules,
                                       viewer_id=user.id if user else None, staff=staff)
 
@@ -163,7 +163,7 @@ def browse_listings(
                        if min_remaining else None),
         sort=sort, page=page, page_size=page_size,
     )
-    with platform.uow() as uow:
+    with platform.reader() as uow:
         result = listing_queries.browse(uow, f, platform.listing_rules)
     return {"items": result.items, "total": result.total, "page": result.page,
             "page_size": result.page_size}
@@ -232,7 +232,7 @@ def my_listings(platform: PlatformDep, user: CurrentUser, page: int = 1,
     f = listing_queries.ListingFilter(
         statuses=tuple(s.value for s in listings.ListingStatus), applicant_id=user.id,
         sort="-published_at", page=page, page_size=page_size)
-    with platform.uow() as uow:
+    with platform.reader() as uow:
         result = listing_queries.browse(uow, f, platform.listing_rules)
     return {"items": result.items, "total": result.total, "page": page, "page_size": page_size}
 
@@ -244,7 +244,7 @@ def review_queue(platform: PlatformDep, _op: Operator,
     """Listings by status for operators; by default the review queue (submitted)."""
     f = listing_queries.ListingFilter(statuses=tuple(status), sort="published_at",
                                       page=page, page_size=page_size)
-    with platform.uow() as uow:
+    with platform.reader() as uow:
         result = listing_queries.browse(uow, f, platform.listing_rules)
     return {"items": result.items, "total": result.total, "page": page, "page_size": page_size}
 

@@ -75,7 +75,7 @@ def me(user: CurrentUser) -> UserResponse:
 
 @router.get("/me/wallet", response_model=WalletResponse)
 def my_wallet(user: CurrentUser, platform: PlatformDep) -> WalletResponse:
-    with platform.uow() as uow:
+    with platform.reader() as uow:
         wallets = users.wallet_of(uow, user.id)
     return WalletResponse(
         user_id=user.id,
