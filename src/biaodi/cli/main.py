@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from biaodi.cli import db, ledger, payments, risk, users
+from biaodi.cli import db, ledger, payments, risk, servicing, users
 from biaodi.cli.schedule import schedule
 
 app = typer.Typer(
@@ -20,6 +20,8 @@ app.command("schedule")(schedule)
 app.add_typer(risk.app, name="risk")
 # The payment commands (gateway-sandbox, reconcile, …) are top-level: `biaodi reconcile`.
 app.registered_commands.extend(payments.app.registered_commands)
+# So are the servicing commands: `biaodi close-day`.
+app.registered_commands.extend(servicing.app.registered_commands)
 
 
 @app.command()
