@@ -19,6 +19,7 @@ from biaodi.domain.listing import policy_for
 from biaodi.domain.listing.policy import percent
 from biaodi.domain.money import Money
 from biaodi.domain.schedule import build_schedule
+from biaodi.domain.suitability import listing_risk_level
 from biaodi.services.listings import ListingRules, load_security, terms_of
 from biaodi.services.rates import percent_text, rate_to_ppm
 
@@ -144,7 +145,9 @@ def summary(listing: Listing, collateral_classes: list[str]) -> dict[str, Any]:
         "term_unit": listing.term_unit,
         "repayment_method": listing.repayment_method,
         "grade": listing.grade,
-        "risk_level": listing.risk_level,
+        # Suitability risk R1–R5: the type's and security's base level raised by the grade.
+        "risk_level": listing_risk_level(listing.risk_level, listing.grade),
+        "base_risk_level": listing.risk_level,
         "collateral_classes": collateral_classes,
         "applicant_id": listing.applicant_id,
         "published_at": listing.published_at.isoformat() if listing.published_at else None,
