@@ -33,9 +33,9 @@ def test_price_guardrails() -> None:
     rules = SaleRules()
     assert asking_price(100_000, Decimal("0.05"), rules) == 105_000
     assert asking_price(100_001, Decimal("-0.015"), rules) == 98_501  # 98500.985 → 98501
-    with pytest.raises(InvalidInput, match="premium may be at most 5.00"):
+    with pytest.raises(InvalidInput, match=r"premium may be at most 5\.00"):
         asking_price(100_000, Decimal("0.0501"), rules)
-    with pytest.raises(InvalidInput, match="discount may be at most 20.00"):
+    with pytest.raises(InvalidInput, match=r"discount may be at most 20\.00"):
         asking_price(100_000, Decimal("-0.21"), rules)
     assert part_price(105_000, 30_000, 100_000) == 31_500
     assert transfer_fee(105_000, rules) == 525
