@@ -28,6 +28,42 @@ class Settings(BaseSettings):
     #: Fixed clock for demos and tests, ISO datetime (UTC); unset means the system clock.
     fixed_now: str | None = None
 
+    # payments
+    #: The payment gateway's base URL (in development the sandbox: `biaodi gateway-sandbox`).
+    gateway_url: str = "http://127.0.0.1:8100"
+    #: This platform's merchant id at the gateway and the secret both sides sign with
+    #: (HMAC-SHA256). The default secret is the sandbox's: set a real one in production.
+    gateway_merchant_id: str = "biaodi"
+    gateway_secret: str = Field(default="sandbox-secret", min_length=8)
+    gateway_timeout_seconds: float = Field(default=10.0, gt=0)
+    #: Signed messages whose timestamp is further than this from our clock are refused.
+    callback_tolerance_seconds: int = Field(default=300, gt=0)
+    #: Where the gateway reaches this platform: callbacks go to <this>/api/v1/payments/callbacks.
+    public_base_url: str = "http://127.0.0.1:8000"
+    #: Withdrawal limits per transaction and per user per business day, in fen.
+    withdrawal_max_per_transaction_fen: int = Field(default=50_000_00, gt=0)
+    withdrawal_max_per_day_fen: int = Field(default=200_000_00, gt=0)
+
+    # servicing
+    #: Penalty interest a day on overdue amounts, in ppm (300 = 0.03 % a day), unless a
+    #: servicing product of the listing type sets its own; capped per loan by the cost cap.
+    servicing_penalty_daily_ppm: int = Field(default=300, ge=0)
+    #: Days past due before penalty interest starts.
+    servicing_grace_days: int = Field(default=3, ge=0)
+    #: The order a repayment pays what is owed (configurable per product too).
+    servicing_allocation_order: str = "penalty,interest,principal"
+    #: 担保标 at M3+: the guarantor pays the whole remaining principal (False: arrears only).
+    servicing_guarantor_full_at_m3: bool = True
+    #: Close of business works through listing ids in chunks of this size, one transaction each.
+    servicing_chunk_size: int = Field(default=50_000, gt=0)
+    #: Testing aid: pause this long inside each chunk's transaction (crash tests kill it there).
+    servicing_chunk_pause_ms: int = Field(default=0, ge=0)
+    #: Collections: contacts a day per borrower, and the local hours (China Standard Time).
+    servicing_contacts_per_day: int = Field(default=3, gt=0)
+    servicing_contact_window: str = "08:00-21:00"
+    #: The local time the close-of-business scheduler runs the day (`biaodi close-day-scheduler`).
+    servicing_close_day_at: str = "23:30"
+
 
 @lru_cache
 def get_settings() -> Settings:
