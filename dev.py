@@ -43,6 +43,7 @@ def ensure_environment(extras: str) -> None:
 def serve(args: list[str]) -> None:
     ensure_environment("test")
     _run(BIN / "biaodi", "db", "upgrade")
+    _run(BIN / "biaodi", "demo", "seed")  # a no-op once the database has users
     os.execv(BIN / "biaodi", [str(BIN / "biaodi"), "serve", *args])
 
 

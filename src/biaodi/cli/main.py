@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from biaodi.cli import db, ledger, payments, risk, servicing, users
+from biaodi.cli import db, demo, ledger, payments, risk, servicing, users
 from biaodi.cli.schedule import schedule
 
 app = typer.Typer(
@@ -16,6 +16,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(users.app, name="users")
+app.add_typer(demo.app, name="demo")
 app.command("schedule")(schedule)
 app.add_typer(risk.app, name="risk")
 # The payment commands (gateway-sandbox, reconcile, …) are top-level: `biaodi reconcile`.
