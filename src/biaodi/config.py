@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -63,6 +64,23 @@ class Settings(BaseSettings):
     servicing_contact_window: str = "08:00-21:00"
     #: The local time the close-of-business scheduler runs the day (`biaodi close-day-scheduler`).
     servicing_close_day_at: str = "23:30"
+
+    # risk
+    #: Rule pack (biaodi/risk/packs: cn-2016, permissive, or a .toml path); unset: the pack
+    #: named like the compliance profile.
+    risk_rule_pack: str | None = None
+    #: Directory of a model trained by `biaodi risk train`; unset: the model shipped in
+    #: biaodi/risk/models/default.
+    risk_model_dir: str | None = None
+    #: One-year loan prime rate (LPR) as a fraction, for the 4×LPR cost cap (3.0 % since
+    #: May 2025).
+    risk_one_year_lpr: Decimal = Field(default=Decimal("0.030"), gt=0, lt=1)
+    #: Credit bureau provider; only the sandbox ships. Its per-identity answers can be loaded
+    #: from a JSON file (see biaodi/adapters/bureau/sandbox.py).
+    risk_bureau: str = "sandbox"
+    risk_bureau_sandbox_file: Path | None = None
+    #: Score every application with the challenger too (recorded, never decides).
+    risk_shadow_challenger: bool = True
 
 
 @lru_cache

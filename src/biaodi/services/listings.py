@@ -250,7 +250,7 @@ def record_vehicle_registration(uow: UnitOfWork, listing_id: int, asset_id: int,
     return asset
 
 
-def set_credit_limit(uow: UnitOfWork, user_id: int, limit: Money, *, actor_id: int,
+def set_credit_limit(uow: UnitOfWork, user_id: int, limit: Money, *, actor_id: int | None,
                      reason: str, source: str = "operator") -> CreditLimit:
     if "borrower" not in roles_of(uow, user_id):
         raise NotFound(f"user {user_id} is not a borrower", field="user_id")

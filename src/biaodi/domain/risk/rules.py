@@ -1,0 +1,326 @@
+"""Rule packs: declarative, versioned sets of risk rules and compliance limits, as data.
+
+A pack (a TOML file under biaodi/risk/packs, read by biaodi.risk.rulepacks) has a name, a
+version, `[limits]` (borrower caps, the LPR multiple of the cost cap, debt-to-income
+thresholds …), `[grades.X]` (rate band, credit-limit formula, risk bump per grade),
+`[blacklist]` (expiry per reason) and `[[rules]]`. Each rule tests one fact (facts.py) with one
+operator against a literal `value`, a pack `limit` or another fact (`than_fact`), optionally
+only `when` other facts have given values, and carries a severity (refuse / refer / warn) and
+a plain-language message in zh-CN and en. docs/RISK.md lists every rule of every pack.
+"""
+
+from __future__ import annotations
+
+import operator
+import string
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from biaodi.domain.compliance import RULES as COMPLIANCE_RULES
+from biaodi.domain.compliance import ComplianceProfile
+from biaodi.domain.errors import InvalidInput
+from biaodi.domain.money import Money
+from biaodi.domain.risk.facts import FACTS, FactKind, display
+from biaodi.domain.risk.grades import Grade, GradePolicy, parse_policies
+
+
+class Severity(StrEnum):
+    REFUSE = "refuse"
+    REFER = "refer"  # to a person: a risk officer decides
+    WARN = "warn"
+
+
+class Outcome(StrEnum):
+    APPROVED = "approved"
+    REFERRED = "referred"
+    REFUSED = "refused"
+
+
+def _contains(a: Any, b: Any) -> bool:
+    return a in b
+
+
+_BINARY: Mapping[str, Callable[[Any, Any], bool]] = MappingProxyType({
+    "==": operator.eq, "!=": operator.ne, ">": operator.gt, ">=": operator.ge,
+    "<": operator.lt, "<=": operator.le, "in": _contains,
+    "not_in": lambda a, b: not _contains(a, b),
+})
+_UNARY: Mapping[str, Callable[[Any], bool]] = MappingProxyType({
+    "is_true": lambda a: a is True, "is_false": lambda a: a is False,
+    "not_empty": lambda a: bool(a),
+})
+_ORDERED = {">", ">=", "<", "<="}
+_NUMERIC = {FactKind.INT, FactKind.MONEY, FactKind.RATIO, FactKind.RATE}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A rule that fired, with its message filled in from the facts."""
+
+    rule_id: str
+    severity: Severity
+    message_zh: str
+    message_en: str
+    fact: str
+    actual: str
+    threshold: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"rule_id": self.rule_id, "severity": self.severity.value,
+                "message_zh": self.message_zh, "message_en": self.message_en,
+                "fact": self.fact, "actual": self.actual, "threshold": self.threshold}
+
+
+@dataclass(frozen=True)
+class Rule:
+    rule_id: str
+    fact: str
+    op: str
+    severity: Severity
+    message_zh: str
+    message_en: str
+    value: Any = None
+    limit: str | None = None
+    than_fact: str | None = None
+    when: Mapping[str, Any] = field(default_factory=dict)
+    source: str = ""
+
+    def evaluate(self, facts: Mapping[str, Any], limits: Mapping[str, Any]) -> Hit | None:
+        for name, wanted in self.when.items():
+            have = facts.get(name)
+            matches = have in wanted if isinstance(wanted, list) else have == wanted
+            if not matches:
+                return None
+        actual = facts.get(self.fact)
+        if actual is None:
+            return None
+        if self.op in _UNARY:
+            fired, threshold = _UNARY[self.op](actual), None
+        else:
+            threshold = self._threshold(facts, limits)
+            if threshold is None:
+                return None
+            fired = _BINARY[self.op](actual, threshold)
+        if not fired:
+            return None
+        kind = FACTS[self.fact].kind
+        shown = {name: display(FACTS[name].kind, facts.get(name)) for name in FACTS}
+        shown["actual"] = display(kind, actual)
+        shown["threshold"] = "" if threshold is None else _show_threshold(kind, threshold)
+        return Hit(self.rule_id, self.severity, self.message_zh.format_map(shown),
+                   self.message_en.format_map(shown), self.fact, shown["actual"],
+                   shown["threshold"] or None)
+
+    def _threshold(self, facts: Mapping[str, Any], limits: Mapping[str, Any]) -> Any:
+        if self.limit is not None:
+            return limits[self.limit]
+        if self.than_fact is not None:
+            return facts.get(self.than_fact)
+        return self.value
+
+
+def _show_threshold(kind: FactKind, value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return display(kind, value)
+
+
+@dataclass(frozen=True)
+class BlacklistTerms:
+    """How long an automatic blacklist entry lasts, in days (0: until removed)."""
+
+    default_m3_days: int
+    fraud_days: int
+    linked_days: int
+    manual_days: int
+
+
+@dataclass(frozen=True)
+class RulePack:
+    name: str
+    version: str
+    description: str
+    sources: tuple[str, ...]
+    limits: Mapping[str, Any]
+    grades: Mapping[Grade, GradePolicy]
+    blacklist: BlacklistTerms
+    rules: tuple[Rule, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def evaluate(self, facts: Mapping[str, Any]) -> list[Hit]:
+        """Every rule that fires, in pack order."""
+        hits = (rule.evaluate(facts, self.limits) for rule in self.rules)
+        return [hit for hit in hits if hit is not None]
+
+    def rule(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.rule_id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+    def cost_cap_rate(self, one_year_lpr: Decimal) -> Decimal | None:
+        multiple = self.limits.get("cost_cap_lpr_multiple")
+        return None if multiple is None else one_year_lpr * multiple
+
+    def compliance_profile(self) -> ComplianceProfile:
+        """The pack's compliance numbers in the shape domain.compliance uses, so that listing
+        checks can read them from the pack (the pack supersedes the hard-coded profile)."""
+        ids = {r.rule_id for r in self.rules} | {r.source for r in self.rules}
+        return ComplianceProfile(
+            name=self.name,
+            description=self.description,
+            natural_person_platform_cap=self.limits.get("natural_person_platform_cap"),
+            natural_person_all_platforms_cap=self.limits.get("natural_person_all_platforms_cap"),
+            legal_person_platform_cap=self.limits.get("legal_person_platform_cap"),
+            legal_person_all_platforms_cap=self.limits.get("legal_person_all_platforms_cap"),
+            cost_cap_lpr_multiple=self.limits.get("cost_cap_lpr_multiple"),
+            instant_allowed=bool(self.limits.get("instant_allowed", False)),
+            instant_amount_cap=self.limits.get("instant_amount_cap"),
+            rule_ids=tuple(r for r in COMPLIANCE_RULES if r in ids),
+        )
+
+
+def decide(hits: Sequence[Hit]) -> Outcome:
+    """Any refusal refuses; else any referral refers; warnings never change the outcome."""
+    severities = {h.severity for h in hits}
+    if Severity.REFUSE in severities:
+        return Outcome.REFUSED
+    if Severity.REFER in severities:
+        return Outcome.REFERRED
+    return Outcome.APPROVED
+
+
+# --- parsing --------------------------------------------------------------------------------
+#: Limits whose values are amounts of money (decimal strings of yuan in the file).
+MONEY_LIMITS = frozenset({
+    "natural_person_platform_cap", "natural_person_all_platforms_cap",
+    "legal_person_platform_cap", "legal_person_all_platforms_cap", "instant_amount_cap",
+})
+
+
+def _bad(message: str, where: str) -> InvalidInput:
+    return InvalidInput(f"rule pack: {message}", field=where)
+
+
+def _parse_limit(name: str, raw: Any) -> Any:
+    if isinstance(raw, bool):
+        return raw
+    if name in MONEY_LIMITS:
+        return Money.parse(str(raw), field=f"limits.{name}", ceiling_fen=None)
+    if isinstance(raw, int):
+        return raw
+    try:
+        return Decimal(str(raw))
+    except InvalidOperation:
+        raise _bad(f"limit {name} must be a number", f"limits.{name}") from None
+
+
+def _typed(kind: FactKind, raw: Any, where: str) -> Any:
+    """A literal from the file in the fact's own type."""
+    if isinstance(raw, list):
+        return [_typed(kind, item, where) for item in raw]
+    try:
+        if kind is FactKind.MONEY:
+            return Money.parse(str(raw), field=where, positive=False, ceiling_fen=None)
+        if kind in (FactKind.RATIO, FactKind.RATE):
+            return Decimal(str(raw))
+        if kind is FactKind.INT:
+            if isinstance(raw, bool) or not isinstance(raw, int):
+                raise ValueError
+            return raw
+        if kind is FactKind.BOOL and not isinstance(raw, bool):
+            raise ValueError
+    except (ValueError, InvalidOperation, InvalidInput):
+        raise _bad(f"{raw!r} is not a {kind} value", where) from None
+    return raw
+
+
+def _check_message(text: str, where: str) -> str:
+    if not text.strip():
+        raise _bad("every rule needs message_zh and message_en", where)
+    for _, name, _, _ in string.Formatter().parse(text):
+        if name is not None and name not in FACTS and name not in ("actual", "threshold"):
+            raise _bad(f"message names an unknown fact {{{name}}}", where)
+    return text
+
+
+def _parse_rule(raw: Mapping[str, Any], limits: Mapping[str, Any], index: int) -> Rule:
+    where = f"rules[{index}]"
+    rule_id = str(raw.get("id", "")).strip()
+    if not rule_id:
+        raise _bad("every rule needs an id", where)
+    where = f"rules.{rule_id}"
+    fact = raw.get("fact")
+    if fact not in FACTS:
+        raise _bad(f"unknown fact {fact!r}", where)
+    kind = FACTS[fact].kind
+    op = raw.get("op")
+    if op not in _BINARY and op not in _UNARY:
+        raise _bad(f"unknown operator {op!r}", where)
+    if op in _ORDERED and kind not in _NUMERIC:
+        raise _bad(f"operator {op} needs a numeric fact, {fact} is {kind}", where)
+    try:
+        severity = Severity(raw.get("severity"))
+    except ValueError:
+        raise _bad("severity must be refuse, refer or warn", where) from None
+    sources = [k for k in ("value", "limit", "than_fact") if k in raw]
+    if op in _UNARY and sources:
+        raise _bad(f"operator {op} takes no value", where)
+    if op in _BINARY and len(sources) != 1:
+        raise _bad("give exactly one of value, limit or than_fact", where)
+    limit = raw.get("limit")
+    if limit is not None and limit not in limits:
+        raise _bad(f"limit {limit!r} is not in [limits]", where)
+    than_fact = raw.get("than_fact")
+    if than_fact is not None and than_fact not in FACTS:
+        raise _bad(f"unknown fact {than_fact!r}", where)
+    when = raw.get("when", {})
+    for name in when:
+        if name not in FACTS:
+            raise _bad(f"`when` names an unknown fact {name!r}", where)
+    value = _typed(kind, raw["value"], where) if "value" in raw else None
+    if op in ("in", "not_in") and "value" in raw and not isinstance(value, list):
+        raise _bad(f"operator {op} needs a list value", where)
+    return Rule(
+        rule_id=rule_id, fact=fact, op=op, severity=severity,
+        message_zh=_check_message(str(raw.get("message_zh", "")), where),
+        message_en=_check_message(str(raw.get("message_en", "")), where),
+        value=value, limit=limit, than_fact=than_fact,
+        when=MappingProxyType({k: _typed(FACTS[k].kind, v, where) for k, v in when.items()}),
+        source=str(raw.get("source", "")),
+    )
+
+
+def parse_pack(raw: Mapping[str, Any]) -> RulePack:
+    """A rule pack from the mapping a TOML file holds; refuses any unknown name or type."""
+    name = str(raw.get("name", "")).strip()
+    version = str(raw.get("version", "")).strip()
+    if not name or not version:
+        raise _bad("a pack needs a name and a version", "name")
+    limits = MappingProxyType(
+        {k: _parse_limit(k, v) for k, v in dict(raw.get("limits", {})).items()})
+    terms = dict(raw.get("blacklist", {}))
+    try:
+        blacklist = BlacklistTerms(**{k: int(v) for k, v in terms.items()})
+    except TypeError as exc:
+        raise _bad(f"[blacklist] needs default_m3_days, fraud_days, linked_days and"
+                   f" manual_days ({exc})", "blacklist") from None
+    rules = tuple(_parse_rule(r, limits, i) for i, r in enumerate(raw.get("rules", [])))
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.rule_id in seen:
+            raise _bad(f"rule id {rule.rule_id} appears twice", f"rules.{rule.rule_id}")
+        seen.add(rule.rule_id)
+    return RulePack(
+        name=name, version=version, description=str(raw.get("description", "")),
+        sources=tuple(str(s) for s in raw.get("sources", [])), limits=limits,
+        grades=MappingProxyType(dict(parse_policies(raw.get("grades", {})))),
+        blacklist=blacklist, rules=rules,
+    )
