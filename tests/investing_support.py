@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from sqlalchemy import func, select
+
 from biaodi.bootstrap import Platform
 from biaodi.domain.ledger import EntryDraft, OwnerKind, wallet
 from biaodi.domain.money import Money
@@ -95,3 +97,19 @@ def many_investors(platform: Platform, count: int, yuan: int = 10_000) -> list[i
         return ids
 
     return in_transaction(platform.uow, create)
+
+
+def balances(platform: Platform, *codes: str) -> dict[str, int]:
+    with platform.uow() as uow:
+        return ledger.balances(uow, list(codes))
+
+
+def assert_books_balanced(platform: Platform) -> None:
+    with platform.uow() as uow:
+        result = ledger.verify(uow)
+        custody = ledger.balance(uow, "custody:cash")
+        wallets = uow.s.execute(select(func.sum(ledger.Account.balance)).where(
+            ledger.Account.owner_kind.in_(["investor", "borrower", "originator", "guarantor"])
+        )).scalar()
+    assert result.balanced, result.problems
+    assert custody == wallets  # custody holds exactly the users' money, nothing else

@@ -37,7 +37,12 @@ class Platform:
 
     @property
     def investing_rules(self) -> InvestingRules:
-        return InvestingRules(listing=self.listing_rules)
+        return InvestingRules(listing=self.listing_rules, screen_applicant=self._screen)
+
+    def _screen(self, uow: UnitOfWork, applicant_id: int) -> None:
+        from biaodi.services.risk import screen_before_disbursement
+
+        screen_before_disbursement(uow, applicant_id, self.cipher)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -7,7 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from biaodi.adapters.db.tables import (
     Holding,
@@ -26,6 +26,8 @@ from biaodi.services.listings import ListingRules
 from biaodi.services.tx import in_transaction
 from investing_support import (
     CONSERVATIVE,
+    assert_books_balanced,
+    balances,
     invest,
     investor,
     published_listing,
@@ -33,22 +35,6 @@ from investing_support import (
 )
 
 RULES = InvestingRules()
-
-
-def balances(platform: Platform, *codes: str) -> dict[str, int]:
-    with platform.uow() as uow:
-        return ledger.balances(uow, list(codes))
-
-
-def assert_books_balanced(platform: Platform) -> None:
-    with platform.uow() as uow:
-        result = ledger.verify(uow)
-        custody = ledger.balance(uow, "custody:cash")
-        wallets = uow.s.execute(select(func.sum(ledger.Account.balance)).where(
-            ledger.Account.owner_kind.in_(["investor", "borrower", "originator", "guarantor"])
-        )).scalar()
-    assert result.balanced, result.problems
-    assert custody == wallets  # custody holds exactly the users' money, nothing else
 
 
 def close(platform: Platform, listing_id: int) -> str:

@@ -23,7 +23,7 @@ from biaodi.adapters.db.tables import (
     LoanInstalment,
 )
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.errors import InsufficientBalance
+from biaodi.domain.errors import BiaodiError, InsufficientBalance
 from biaodi.domain.holdings import split_interest, split_principal, subscription_shares
 from biaodi.domain.ledger import (
     AccountSpec,
@@ -57,7 +57,17 @@ def applicant_wallet(listing: Listing) -> str:
 
 
 def complete_funding(uow: UnitOfWork, listing: Listing, rules: InvestingRules) -> None:
-    """Funded: holdings with exact shares, loan schedule, disbursement; 秒标 repaid at once."""
+    """Funded: holdings with exact shares, loan schedule, disbursement; 秒标 repaid at once.
+    An applicant screened out right before disbursement (blacklisted since publication) fails
+    the listing instead, and every investor is refunded."""
+    if rules.screen_applicant is not None:
+        try:
+            rules.screen_applicant(uow, listing.applicant_id)
+        except BiaodiError as refusal:
+            refund(uow, listing)
+            listings.advance(uow, listing.id, "failed", actor_id=None,
+                             reason=f"not disbursed: {refusal.message}")
+            return
     policy = policy_for(listing.kind)
     today = uow.clock.today()
     funded = listing.amount_fen - listing.remaining_fen

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.suitability import DEFAULT_LIMITS, InvestorLevel, LevelLimits
 from biaodi.services.listings import ListingRules
 
@@ -21,3 +23,6 @@ class InvestingRules:
     level_limits: dict[InvestorLevel, LevelLimits] = field(
         default_factory=lambda: dict(DEFAULT_LIMITS)
     )
+    #: Checks the applicant again right before money goes out (the risk blacklist); raises a
+    #: BiaodiError to stop the disbursement. None: no screening.
+    screen_applicant: Callable[[UnitOfWork, int], None] | None = None

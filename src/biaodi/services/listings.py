@@ -150,10 +150,35 @@ def submit(uow: UnitOfWork, listing_id: int, *, actor_id: int, rules: ListingRul
 
 def approve(uow: UnitOfWork, listing_id: int, *, actor_id: int, reason: str,
             rules: ListingRules) -> Listing:
+    """Approve after review. Where risk control has decided on the applicant, the listing
+    takes its grade and its rate must lie in the grade's rate band; a refused or still
+    referred applicant cannot be approved."""
     listing = get_listing(uow, listing_id, for_update=True)
     _revalidate(uow, listing, rules)
+    _apply_risk_decision(uow, listing)
     _record(uow, listing, ListingStatus.APPROVED, actor_id, reason or "approved")
     return listing
+
+
+def _apply_risk_decision(uow: UnitOfWork, listing: Listing) -> None:
+    from biaodi.services.risk import latest_decision
+
+    decision = latest_decision(uow, listing.applicant_id)
+    if decision is None:
+        return  # no application scored: an operator-set limit and no grade
+    if decision["outcome"] != "approved":
+        raise Conflict(
+            f"risk control's latest decision on the applicant is {decision['outcome']}"
+            f" (application {decision['application_id']})", code="risk_not_approved")
+    band = decision["rate_band"]
+    if band is not None:
+        rate = Decimal(listing.annual_rate_ppm) / 10_000
+        low, high = Decimal(band["min"]), Decimal(band["max"])
+        if not low <= rate <= high:
+            raise InvalidInput(
+                f"annual_rate {rate:f} % is outside grade {decision['grade']}'s rate band"
+                f" {band['min']}–{band['max']} %", field="annual_rate")
+    listing.grade = decision["grade"]
 
 
 def reject(uow: UnitOfWork, listing_id: int, *, actor_id: int, reason: str) -> Listing:
