@@ -159,3 +159,26 @@ class EntryDraft:
             raise UnbalancedEntry(
                 f"entry {self.kind!r} does not balance: postings sum to {total} fen"
             )
+
+
+# --- servicing: claims recognised when instalments fall due, subrogation, losses -----------
+def claim_account(owner_kind: OwnerKind, owner_id: int, purpose: str) -> AccountSpec:
+    """A memo claim between users (never custody money): what a creditor is owed.
+
+    `holding:H:interest` (interest due to a holding), `guarantor:G:subrogation` (what a
+    guarantor paid investors and may now recover from borrowers)."""
+    return AccountSpec(f"{owner_kind.value}:{owner_id}:{purpose}", AccountType.ASSET,
+                       owner_kind, owner_id, purpose, True)
+
+
+def payable_account(owner_kind: OwnerKind, owner_id: int, purpose: str) -> AccountSpec:
+    """The other side of a claim: what a debtor owes (`loan:L:interest_payable`)."""
+    return AccountSpec(f"{owner_kind.value}:{owner_id}:{purpose}", AccountType.LIABILITY,
+                       owner_kind, owner_id, purpose, True)
+
+
+def written_off_account(listing_id: int) -> AccountSpec:
+    """`loss:L:written_off`: claims of loan L written off, net of later recoveries (the
+    creditors' loss, an expense)."""
+    return AccountSpec(f"loss:{listing_id}:written_off", AccountType.EXPENSE, OwnerKind.LOSS,
+                       listing_id, "written_off", True)

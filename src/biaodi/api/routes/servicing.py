@@ -1,7 +1,340 @@
-"""Servicing API routes."""
+"""Servicing API: close of business, repayments, disposals and recoveries, servicing status,
+products and the LPR table, collections within the rules of conduct."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from biaodi.adapters.db.servicing_tables import (
+    BorrowerContact,
+    CloseDayRun,
+    CloseDayStep,
+    CollectionContact,
+    LprRate,
+)
+from biaodi.adapters.db.tables import Listing
+from biaodi.api.deps import CurrentUser, Operator, PlatformDep
+from biaodi.bootstrap import Platform
+from biaodi.domain.errors import Forbidden, NotFound
+from biaodi.domain.money import Money
+from biaodi.domain.roles import STAFF_ROLES
+from biaodi.services.idempotency import Answer, check_key, run_idempotent
+from biaodi.services.rates import parse_percent, percent_text, rate_to_ppm
+from biaodi.services.servicing import collections, defaults, products, queries, repayments
+from biaodi.services.servicing.close_day import CloseDay, close_day
+from biaodi.services.servicing.rules import ServicingRules
+from biaodi.services.tx import in_transaction
 
 router = APIRouter(tags=["servicing"])
+
+
+def servicing_rules(platform: Platform) -> ServicingRules:
+    return ServicingRules.from_settings(platform.settings,
+                                        platform.investing_rules.service_fee_rate)
+
+
+def _idempotent(platform: Platform, scope: str, key: str, payload: Any,
+                fn: Any) -> JSONResponse:
+    answer = run_idempotent(platform.uow, scope=scope, key=key, payload=payload, fn=fn)
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+    return JSONResponse(answer.body, answer.status_code, headers)
+
+
+def _money(value: str, field: str, platform: Platform, *, allow_zero: bool = False) -> Money:
+    return Money.parse(value, field=field, allow_zero=allow_zero,
+                       ceiling_fen=platform.settings.money_ceiling_fen)
+
+
+# --- close of business ------------------------------------------------------------------
+class CloseDayRequest(BaseModel):
+    business_date: date | None = Field(default=None, description="default: today (CST)")
+
+
+@router.post("/operator/close-day")
+def run_close_day(body: CloseDayRequest, platform: PlatformDep, _op: Operator) -> dict[str, Any]:
+    """Run close of business for a date (and any missed days before it); resumes a run that
+    stopped, and changes nothing for a day already closed."""
+    cmd = CloseDay(platform.engine, platform.clock, servicing_rules(platform),
+                   platform.investing_rules)
+    days = close_day(cmd, body.business_date or platform.clock.today())
+    return {"days": [d.as_dict() for d in days]}
+
+
+@router.get("/operator/close-day/{business_date}")
+def close_day_status(business_date: date, platform: PlatformDep,
+                     _op: Operator) -> dict[str, Any]:
+    with platform.reader() as uow:
+        run = uow.s.get(CloseDayRun, business_date)
+        if run is None:
+            raise NotFound(f"no close of business for {business_date}", field="business_date")
+        done = uow.s.scalars(select(CloseDayStep).where(
+            CloseDayStep.business_date == business_date)).all()
+        return {"business_date": business_date.isoformat(), "status": run.status,
+                "attempts": run.attempts, "chunk_size": run.chunk_size,
+                "chunks_done": len(done), "summary": run.summary}
+
+
+@router.get("/operator/loans")
+def loans_by_bucket(platform: PlatformDep, _op: Operator,
+                    bucket: str | None = None) -> dict[str, Any]:
+    with platform.reader() as uow:
+        return {"items": queries.loans_by_bucket(uow, bucket)}
+
+
+# --- loans and holdings -----------------------------------------------------------------
+def _may_see(uow: Any, listing_id: int, user: Any) -> None:
+    listing = uow.s.get(Listing, listing_id)
+    if listing is None:
+        raise NotFound(f"no listing {listing_id}", field="listing_id")
+    if listing.applicant_id != user.id and not STAFF_ROLES.intersection(user.roles):
+        raise Forbidden("only the borrower and staff see a loan's servicing",
+                        code="not_borrower")
+
+
+@router.get("/loans/{listing_id}/servicing")
+def loan_servicing(listing_id: int, platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
+    """Status, bucket, arrears, penalty, accrued interest, payoff and each instalment's state."""
+    with platform.reader() as uow:
+        _may_see(uow, listing_id, user)
+        return queries.loan_view(uow, listing_id, platform.clock.today())
+
+
+@router.get("/me/holdings/servicing")
+def my_holdings_servicing(platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
+    """Each holding's days past due, bucket, what it is owed and the cash it received."""
+    with platform.reader() as uow:
+        return {"items": queries.holdings_view(uow, user.id)}
+
+
+class RepayRequest(BaseModel):
+    amount: str = Field(examples=["1000.00"])
+
+
+class EarlyRepayRequest(BaseModel):
+    principal: str | None = Field(default=None, description="omit to repay the whole loan")
+    reamortise: str = Field(default="lower_instalment",
+                            description="shorter_term or lower_instalment")
+
+
+def _repaid(made: repayments.Repaid) -> dict[str, Any]:
+    return {"repayment_id": made.repayment_id, "listing_id": made.listing_id,
+            "amount": str(made.amount), "penalty": str(made.penalty),
+            "interest": str(made.interest), "principal": str(made.principal),
+            "listing_status": made.listing_status}
+
+
+@router.post("/loans/{listing_id}/repayments", status_code=201)
+def repay(listing_id: int, body: RepayRequest, platform: PlatformDep, user: CurrentUser,
+          idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
+    """Repay what is due (in full or in part) from the borrower's wallet; allocated in the
+    product's order (default penalty → interest → principal). Needs `Idempotency-Key`."""
+    rules, key = servicing_rules(platform), check_key(idempotency_key)
+
+    def act(uow: Any) -> Answer:
+        amount = _money(body.amount, "amount", platform)
+        made = repayments.repay(uow, repayments.Repay(listing_id, user.id, amount, key), rules)
+        return Answer(201, _repaid(made))
+
+    return _idempotent(platform, f"user:{user.id}:POST /loans/{listing_id}/repayments",
+                       key, body.model_dump(), act)
+
+
+@router.post("/loans/{listing_id}/early-repayment", status_code=201)
+def repay_early(listing_id: int, body: EarlyRepayRequest, platform: PlatformDep,
+                user: CurrentUser,
+                idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
+    """Repay the whole loan (no `principal`), or arrears + accrued interest + `principal` with
+    the rest re-amortised (`reamortise`: shorter_term or lower_instalment)."""
+    rules, key = servicing_rules(platform), check_key(idempotency_key)
+
+    def act(uow: Any) -> Answer:
+        principal = (_money(body.principal, "principal", platform)
+                     if body.principal is not None else None)
+        made = repayments.repay_early(uow, repayments.RepayEarly(
+            listing_id, user.id, key, principal, body.reamortise), rules)
+        return Answer(201, _repaid(made))
+
+    return _idempotent(platform, f"user:{user.id}:POST /loans/{listing_id}/early-repayment",
+                       key, body.model_dump(), act)
+
+
+# --- disposals and recoveries -----------------------------------------------------------
+class DisposalRequest(BaseModel):
+    proceeds: str
+    costs: str = "0"
+    reference: str = ""
+
+
+class RecoveryRequest(BaseModel):
+    amount: str
+    reference: str = ""
+
+
+@router.post("/operator/loans/{listing_id}/disposal", status_code=201)
+def record_disposal(listing_id: int, body: DisposalRequest, platform: PlatformDep,
+                    op: Operator,
+                    idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
+    """Record the sale of a defaulted loan's collateral: costs → penalty → interest →
+    principal to the holders pro rata, surplus to the borrower, shortfall written off."""
+    key = check_key(idempotency_key)
+
+    def act(uow: Any) -> Answer:
+        cmd = defaults.RecordDisposal(
+            listing_id, _money(body.proceeds, "proceeds", platform, allow_zero=True),
+            _money(body.costs, "costs", platform, allow_zero=True), body.reference, op.id)
+        row = defaults.record_disposal(uow, cmd)
+        return Answer(201, {key: str(Money(getattr(row, f"{key}_fen"))) for key in (
+            "proceeds", "costs", "penalty", "interest", "principal", "surplus", "shortfall")}
+            | {"listing_id": listing_id, "status": row.status})
+
+    return _idempotent(platform, f"user:{op.id}:POST /operator/loans/{listing_id}/disposal",
+                       key, body.model_dump(), act)
+
+
+@router.post("/operator/loans/{listing_id}/recoveries", status_code=201)
+def record_recovery(listing_id: int, body: RecoveryRequest, platform: PlatformDep, op: Operator,
+                    idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
+    """Money recovered outside the wallets, distributed to the loan's creditors."""
+    key = check_key(idempotency_key)
+
+    def act(uow: Any) -> Answer:
+        amount = _money(body.amount, "amount", platform)
+        defaults.record_recovery(uow, defaults.RecordRecovery(
+            listing_id, amount, body.reference, op.id, key))
+        return Answer(201, {"listing_id": listing_id, "amount": str(amount)})
+
+    return _idempotent(platform, f"user:{op.id}:POST /operator/loans/{listing_id}/recoveries",
+                       key, body.model_dump(), act)
+
+
+# --- products and the LPR ---------------------------------------------------------------
+class ProductRequest(BaseModel):
+    penalty_daily_rate: str = Field(description="percent a day, e.g. \"0.03\"")
+    grace_days: int = 3
+    allocation_order: list[str] = Field(default=["penalty", "interest", "principal"])
+    guarantor_full_at_m3: bool = True
+
+
+@router.put("/operator/servicing/products/{kind}")
+def set_product(kind: str, body: ProductRequest, platform: PlatformDep,
+                op: Operator) -> dict[str, Any]:
+    """A listing type's servicing terms; refused (409 compliance_violation) if its penalty
+    alone breaks the cost cap. Loans taken over later copy them."""
+    daily = parse_percent(body.penalty_daily_rate, field="penalty_daily_rate")
+    cmd = products.SetProduct(kind, rate_to_ppm(daily, field="penalty_daily_rate"),
+                              body.grace_days, ",".join(body.allocation_order),
+                              body.guarantor_full_at_m3, op.id)
+    row = in_transaction(platform.uow, lambda uow: products.set_product(
+        uow, cmd, servicing_rules(platform)))
+    return {"kind": row.kind, "penalty_daily_rate": percent_text(row.penalty_daily_ppm),
+            "grace_days": row.grace_days, "allocation_order": row.allocation_order.split(","),
+            "guarantor_full_at_m3": row.guarantor_full_at_m3}
+
+
+class LprRequest(BaseModel):
+    one_year: str = Field(description="percent, e.g. \"3.00\"")
+    five_year: str | None = None
+    source: str = ""
+
+
+def _lpr_view(row: LprRate) -> dict[str, Any]:
+    return {"effective_on": row.effective_on.isoformat(),
+            "one_year": percent_text(row.one_year_ppm),
+            "five_year": percent_text(row.five_year_ppm) if row.five_year_ppm else None,
+            "source": row.source}
+
+
+@router.put("/operator/lpr/{effective_on}")
+def set_lpr(effective_on: date, body: LprRequest, platform: PlatformDep,
+            _op: Operator) -> dict[str, Any]:
+    one = rate_to_ppm(parse_percent(body.one_year, field="one_year"), field="one_year")
+    five = (rate_to_ppm(parse_percent(body.five_year, field="five_year"), field="five_year")
+            if body.five_year else None)
+    row = in_transaction(platform.uow, lambda uow: products.set_lpr(
+        uow, effective_on, one, five, body.source))
+    return _lpr_view(row)
+
+
+@router.get("/lpr")
+def lpr_table(platform: PlatformDep) -> dict[str, Any]:
+    with platform.reader() as uow:
+        rows = uow.s.scalars(select(LprRate).order_by(LprRate.effective_on.desc())).all()
+        return {"items": [_lpr_view(r) for r in rows]}
+
+
+# --- collections ------------------------------------------------------------------------
+class ContactPerson(BaseModel):
+    name: str
+    mobile: str
+    relation: str
+    authorised: bool = True
+
+
+class ContactAttempt(BaseModel):
+    borrower_id: int
+    channel: str = "call"
+    listing_id: int | None = None
+    contact_id: int | None = Field(default=None, description="omit to contact the borrower")
+    note: str = ""
+
+
+def _contact_view(row: CollectionContact) -> dict[str, Any]:
+    return {"id": row.id, "borrower_id": row.borrower_id, "listing_id": row.listing_id,
+            "contact_id": row.contact_id, "channel": row.channel, "target": row.target,
+            "at": row.at.isoformat(), "outcome": row.outcome, "rule_id": row.rule_id,
+            "note": row.note}
+
+
+@router.post("/me/contacts", status_code=201)
+def add_contact(body: ContactPerson, platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
+    """A borrower names a person collectors may contact (only if `authorised`)."""
+    row = in_transaction(platform.uow, lambda uow: collections.add_contact(
+        uow, user.id, name=body.name, mobile=body.mobile, relation=body.relation,
+        authorised=body.authorised))
+    return {"id": row.id, "name": row.name, "relation": row.relation,
+            "authorised": row.authorised}
+
+
+@router.get("/me/contacts")
+def my_contacts(platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
+    with platform.reader() as uow:
+        rows = uow.s.scalars(select(BorrowerContact).where(
+            BorrowerContact.borrower_id == user.id).order_by(BorrowerContact.id)).all()
+        return {"items": [{"id": r.id, "name": r.name, "relation": r.relation,
+                           "authorised": r.authorised} for r in rows]}
+
+
+@router.post("/operator/collections/contacts", status_code=201)
+def contact(body: ContactAttempt, platform: PlatformDep, op: Operator) -> JSONResponse:
+    """Log a collection contact; the rules of conduct decide. A refusal is logged too and
+    answered 409 `contact_refused` with the `rule_id`."""
+    rules = servicing_rules(platform).conduct
+    row = in_transaction(platform.uow, lambda uow: collections.record_contact(
+        uow, collections.RecordContact(body.borrower_id, body.channel, body.listing_id,
+                                       body.contact_id, op.id, body.note), rules))
+    if row.outcome == "refused":
+        return JSONResponse({"error": {
+            "code": "contact_refused", "field": "contact",
+            "message": f"the rules of conduct refuse this contact ({row.rule_id})",
+            "rule_id": row.rule_id}, "contact": _contact_view(row)}, 409)
+    return JSONResponse(_contact_view(row), 201)
+
+
+@router.get("/operator/collections/log")
+def collection_log(borrower_id: int, platform: PlatformDep, _op: Operator) -> dict[str, Any]:
+    with platform.reader() as uow:
+        return {"items": [_contact_view(r) for r in collections.contact_log(uow, borrower_id)]}
+
+
+@router.post("/operator/collections/send-notices")
+def send_notices(platform: PlatformDep, _op: Operator) -> dict[str, int]:
+    """Send queued reminders and notices now, within the rules of conduct."""
+    rules = servicing_rules(platform).conduct
+    return in_transaction(platform.uow, lambda uow: collections.send_notices(uow, rules))
+

@@ -1,0 +1,81 @@
+"""Operator configuration: servicing products per listing type, the dated LPR table, and the
+cost-cap check a listing must pass when it is created."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from biaodi.adapters.db.servicing_tables import LprRate, ServicingProduct
+from biaodi.adapters.db.uow import UnitOfWork
+from biaodi.domain.errors import InvalidInput
+from biaodi.domain.listing import ListingTerms, policy_for
+from biaodi.domain.servicing.allocation import AllocationOrder
+from biaodi.domain.servicing.penalty import (
+    Cost,
+    annualised_fee_ppm,
+    check_listing_cost,
+    check_product_penalty,
+    to_ppm,
+)
+from biaodi.services.servicing.rules import ServicingRules
+
+
+def lpr_on(uow: UnitOfWork, day: date) -> int | None:
+    """The one-year LPR in ppm in force on `day` (None before the first fixing on record)."""
+    return uow.s.execute(select(LprRate.one_year_ppm).where(LprRate.effective_on <= day)
+                         .order_by(LprRate.effective_on.desc()).limit(1)).scalar()
+
+
+def set_lpr(uow: UnitOfWork, effective_on: date, one_year_ppm: int,
+            five_year_ppm: int | None, source: str) -> LprRate:
+    if not 0 < one_year_ppm < 1_000_000:
+        raise InvalidInput("one_year must be a rate above 0 % and below 100 %", field="one_year")
+    row = uow.s.get(LprRate, effective_on) or LprRate(effective_on=effective_on)
+    row.one_year_ppm, row.five_year_ppm, row.source = one_year_ppm, five_year_ppm, source
+    uow.s.add(row)
+    uow.s.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class SetProduct:
+    kind: str
+    penalty_daily_ppm: int
+    grace_days: int
+    allocation_order: str
+    guarantor_full_at_m3: bool
+    operator_id: int
+
+
+def set_product(uow: UnitOfWork, cmd: SetProduct, rules: ServicingRules) -> ServicingProduct:
+    """Create or change a type's servicing product; a penalty rate that alone breaks the cost
+    cap (at today's LPR) is refused with the rule's id."""
+    policy_for(cmd.kind)
+    order = AllocationOrder.parse(cmd.allocation_order)
+    if cmd.penalty_daily_ppm < 0:
+        raise InvalidInput("penalty rate must not be negative", field="penalty_daily_rate")
+    if not 0 <= cmd.grace_days <= 30:
+        raise InvalidInput("grace_days must be from 0 to 30", field="grace_days")
+    check_product_penalty(cmd.penalty_daily_ppm, rules.profile,
+                          lpr_on(uow, uow.clock.today()))
+    row = uow.s.get(ServicingProduct, cmd.kind) or ServicingProduct(kind=cmd.kind)
+    row.penalty_daily_ppm, row.grace_days = cmd.penalty_daily_ppm, cmd.grace_days
+    row.allocation_order, row.guarantor_full_at_m3 = str(order), cmd.guarantor_full_at_m3
+    row.updated_by, row.updated_at = cmd.operator_id, uow.clock.now()
+    uow.s.add(row)
+    uow.s.flush()
+    return row
+
+
+def check_listing_cost_cap(uow: UnitOfWork, kind: str, terms: ListingTerms, security: object,
+                           rules: ServicingRules, day: date) -> None:
+    """Refuse a listing whose interest and fees (the type's cost rate, the service fee spread
+    over the term) exceed the profile's cap at the LPR in force on `day`."""
+    policy = policy_for(kind)
+    cost = Cost(interest_ppm=to_ppm(policy.cost_rate(terms, security)),  # type: ignore[attr-defined]
+                service_fee_ppm=annualised_fee_ppm(rules.service_fee_rate, terms.term,
+                                                   terms.term_unit))
+    check_listing_cost(cost, rules.profile, lpr_on(uow, day))

@@ -1,0 +1,103 @@
+"""Read models: a loan's servicing state with its instalments, a holder's positions with their
+cash flows, loans by bucket."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from biaodi.adapters.db.servicing_tables import (
+    LoanServicing,
+    Repayment,
+    RepaymentShare,
+    ServicingPosition,
+)
+from biaodi.adapters.db.tables import Holding, HoldingInstalment, Listing, LoanInstalment
+from biaodi.adapters.db.uow import UnitOfWork
+from biaodi.domain.errors import NotFound
+from biaodi.domain.money import Money
+from biaodi.services.servicing.repayments import quote
+
+
+def _money(fen: int | None) -> str | None:
+    return None if fen is None else str(Money(fen))
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def loan_view(uow: UnitOfWork, listing_id: int, today: date) -> dict[str, Any]:
+    listing = uow.s.get(Listing, listing_id)
+    loan = uow.s.get(LoanServicing, listing_id)
+    if listing is None or loan is None:
+        raise NotFound(f"listing {listing_id} is not a loan in servicing", field="listing_id")
+    offer = quote(uow, listing_id, today)
+    instalments = uow.s.scalars(select(LoanInstalment).where(
+        LoanInstalment.listing_id == listing_id).order_by(LoanInstalment.seq)).all()
+    return {
+        "listing_id": listing_id, "kind": listing.kind, "listing_status": listing.status,
+        "servicing_status": loan.status, "default_action": loan.default_action,
+        "default_stage": loan.default_stage, "days_past_due": loan.days_past_due,
+        "bucket": loan.bucket, "oldest_due_date": _iso(loan.oldest_due_date),
+        "outstanding_principal": _money(loan.outstanding_principal_fen),
+        "principal_due": _money(loan.due_principal_fen),
+        "interest_due": _money(loan.due_interest_fen), "penalty": _money(loan.penalty_fen),
+        "penalty_waived": _money(loan.penalty_waived_fen),
+        "accrued_interest": _money(loan.accrued_interest_fen),
+        "penalty_daily_rate_ppm": loan.penalty_daily_ppm, "cost_cap_ppm": loan.cost_cap_ppm,
+        "grace_days": loan.grace_days, "next_due_date": _iso(loan.next_due_date),
+        "due_now": str(offer.due_now), "payoff": str(offer.payoff),
+        "instalments": [{"seq": i.seq, "due_date": i.due_date.isoformat(),
+                         "principal": _money(i.principal_fen), "interest": _money(i.interest_fen),
+                         "status": i.status} for i in instalments],
+    }
+
+
+def holdings_view(uow: UnitOfWork, investor_id: int) -> list[dict[str, Any]]:
+    """Each holding's servicing state and the cash it received, repayment by repayment."""
+    found = uow.s.execute(select(Holding, ServicingPosition).join(
+        ServicingPosition, ServicingPosition.holding_id == Holding.id)
+        .where(Holding.investor_id == investor_id).order_by(Holding.id)).all()
+    ids = [p.id for _, p in found]
+    flows: dict[int, list[dict[str, Any]]] = {}
+    for share, repayment in uow.s.execute(select(RepaymentShare, Repayment).join(
+            Repayment, Repayment.id == RepaymentShare.repayment_id)
+            .where(RepaymentShare.position_id.in_(ids)).order_by(RepaymentShare.id)):
+        flows.setdefault(share.position_id, []).append({
+            "date": repayment.business_date.isoformat(), "source": repayment.source,
+            "penalty": _money(share.penalty_fen), "interest": _money(share.interest_fen),
+            "principal": _money(share.principal_fen),
+            "total": _money(share.penalty_fen + share.interest_fen + share.principal_fen)})
+    statuses: dict[int, list[dict[str, Any]]] = {}
+    for row in uow.s.scalars(select(HoldingInstalment).where(
+            HoldingInstalment.holding_id.in_([h.id for h, _ in found]))
+            .order_by(HoldingInstalment.holding_id, HoldingInstalment.seq)):
+        statuses.setdefault(row.holding_id, []).append({
+            "seq": row.seq, "due_date": row.due_date.isoformat(),
+            "principal": _money(row.principal_fen), "interest": _money(row.interest_fen),
+            "status": row.status})
+    return [{
+        "holding_id": h.id, "listing_id": h.listing_id, "status": h.status,
+        "days_past_due": p.days_past_due, "bucket": p.bucket,
+        "outstanding_principal": _money(p.outstanding_principal_fen),
+        "principal_due": _money(p.due_principal_fen), "interest_due": _money(p.due_interest_fen),
+        "penalty": _money(p.penalty_fen), "received_principal": _money(p.received_principal_fen),
+        "received_interest": _money(p.received_interest_fen),
+        "received_penalty": _money(p.received_penalty_fen),
+        "written_off": _money(p.written_off_fen),
+        "instalments": statuses.get(h.id, []), "cash_flows": flows.get(p.id, []),
+    } for h, p in found]
+
+
+def loans_by_bucket(uow: UnitOfWork, bucket: str | None, limit: int = 200
+                    ) -> list[dict[str, Any]]:
+    query = select(LoanServicing).where(LoanServicing.status != "closed") \
+        .order_by(LoanServicing.days_past_due.desc(), LoanServicing.listing_id).limit(limit)
+    if bucket:
+        query = query.where(LoanServicing.bucket == bucket)
+    return [{"listing_id": s.listing_id, "bucket": s.bucket, "days_past_due": s.days_past_due,
+             "status": s.status, "arrears": _money(s.due_principal_fen + s.due_interest_fen),
+             "penalty": _money(s.penalty_fen)} for s in uow.s.scalars(query)]

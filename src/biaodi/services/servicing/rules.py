@@ -1,0 +1,76 @@
+"""The tunable numbers of servicing: per-type products (penalty rate, grace, allocation order),
+the compliance profile's cost cap, chunk size and collection limits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from types import MappingProxyType
+
+from sqlalchemy import select
+
+from biaodi.adapters.db.servicing_tables import ServicingProduct
+from biaodi.adapters.db.uow import UnitOfWork
+from biaodi.config import Settings
+from biaodi.domain.compliance import DEFAULT_PROFILE, ComplianceProfile, profile_named
+from biaodi.domain.servicing.allocation import AllocationOrder
+from biaodi.domain.servicing.buckets import DEFAULT_GRACE_DAYS
+from biaodi.domain.servicing.conduct import REMINDER_DAYS_BEFORE, ConductRules
+from biaodi.domain.servicing.penalty import DEFAULT_DAILY_PPM
+
+
+@dataclass(frozen=True)
+class Product:
+    """Servicing terms of a listing type; a loan copies them when servicing takes it over."""
+
+    penalty_daily_ppm: int = DEFAULT_DAILY_PPM
+    grace_days: int = DEFAULT_GRACE_DAYS
+    order: AllocationOrder = field(default_factory=AllocationOrder)
+    guarantor_full_at_m3: bool = True
+
+
+@dataclass(frozen=True)
+class ServicingRules:
+    default_product: Product = field(default_factory=Product)
+    products: Mapping[str, Product] = field(default_factory=lambda: MappingProxyType({}))
+    profile: ComplianceProfile = DEFAULT_PROFILE
+    #: The platform's one-off service fee (a cost to the borrower, annualised for the cap).
+    service_fee_rate: Decimal = Decimal("0.01")
+    chunk_size: int = 50_000
+    chunk_pause_ms: int = 0
+    conduct: ConductRules = field(default_factory=ConductRules)
+    reminder_days: int = REMINDER_DAYS_BEFORE
+
+    def product_for(self, kind: str) -> Product:
+        return self.products.get(kind, self.default_product)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, service_fee_rate: Decimal) -> ServicingRules:
+        product = Product(
+            penalty_daily_ppm=settings.servicing_penalty_daily_ppm,
+            grace_days=settings.servicing_grace_days,
+            order=AllocationOrder.parse(settings.servicing_allocation_order),
+            guarantor_full_at_m3=settings.servicing_guarantor_full_at_m3,
+        )
+        return cls(
+            default_product=product,
+            profile=profile_named(settings.compliance_profile),
+            service_fee_rate=service_fee_rate,
+            chunk_size=settings.servicing_chunk_size,
+            chunk_pause_ms=settings.servicing_chunk_pause_ms,
+            conduct=ConductRules(
+                window=ConductRules.parse_window(settings.servicing_contact_window),
+                daily_limit=settings.servicing_contacts_per_day,
+            ),
+        )
+
+    def with_products(self, uow: UnitOfWork) -> ServicingRules:
+        """These rules with the products operators configured (table `servicing_products`)."""
+        stored = {
+            row.kind: Product(row.penalty_daily_ppm, row.grace_days,
+                              AllocationOrder.parse(row.allocation_order),
+                              row.guarantor_full_at_m3)
+            for row in uow.s.scalars(select(ServicingProduct))
+        }
+        return replace(self, products=MappingProxyType({**self.products, **stored}))
