@@ -293,7 +293,8 @@ def main() -> None:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
-        print(json.dumps(results, indent=2, ensure_ascii=False), flush=True)
+        if args.backend == "both":  # the PostgreSQL half, before the SQLite half starts
+            print(json.dumps(results, indent=2, ensure_ascii=False), flush=True)
     if args.backend in ("sqlite", "both"):
         with tempfile.TemporaryDirectory(dir=args.sqlite_dir) as folder:
             results["sqlite_run"] = run(f"sqlite:///{Path(folder) / 'bench.db'}", args.loans,
