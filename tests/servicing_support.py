@@ -3,7 +3,7 @@ day, and the checks every day must pass (the books, and loans = Σ positions).""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -29,8 +29,7 @@ TICKETS = (3_300, 3_300, 3_400)  # uneven, so every split has a rounding residue
 
 
 def servicing_rules(platform: Platform, **changes: object) -> ServicingRules:
-    base = ServicingRules.from_settings(platform.settings, INVESTING.service_fee_rate)
-    return ServicingRules(**{**base.__dict__, **changes})
+    return replace(platform.servicing_rules, **changes)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.config import Settings, get_settings
 from biaodi.services.investing_rules import InvestingRules
 from biaodi.services.listings import ListingRules
+from biaodi.services.servicing.rules import ServicingRules
 
 
 @dataclass
@@ -38,6 +39,22 @@ class Platform:
     @property
     def investing_rules(self) -> InvestingRules:
         return InvestingRules(listing=self.listing_rules, screen_applicant=self._screen)
+
+    @property
+    def servicing_rules(self) -> ServicingRules:
+        listing = self.listing_rules
+        return ServicingRules.from_settings(self.settings, listing.service_fee_rate,
+                                            listing.service_fee_overrides,
+                                            list_defaulter=self._list_defaulter)
+
+    def _list_defaulter(self, uow: UnitOfWork, user_id: int, days_past_due: int,
+                        reference: str) -> None:
+        from biaodi.risk.rulepacks import load_pack
+        from biaodi.services import blacklist
+
+        pack = load_pack(self.settings.risk_rule_pack or self.settings.compliance_profile)
+        blacklist.on_default_past_m3(uow, user_id, days_overdue=days_past_due,
+                                     reference=reference, cipher=self.cipher, pack=pack)
 
     def _screen(self, uow: UnitOfWork, applicant_id: int) -> None:
         from biaodi.services.risk import screen_before_disbursement

@@ -162,7 +162,7 @@ def test_guarantee_capacity_is_checked_at_publishing(
 ) -> None:
     guarantor_id, _ = register(client, "guarantor")
     terms = client.put(f"/api/v1/operator/guarantors/{guarantor_id}", json={
-        "name": "中诚担保", "capacity": "100000", "fee_rate": "2", "compensation_days": 3},
+        "name": "中诚担保", "capacity": "100000", "fee_rate": "1", "compensation_days": 3},
         headers=operator_headers)
     assert terms.status_code == 200, terms.text
     _, borrower = register(client, "borrower")
@@ -264,7 +264,7 @@ def test_browse_filters_sorts_and_pages(
     borrower_id, borrower = register(client, "borrower")
     set_limit(client, operator_headers, borrower_id, "1000000")
     ids = {}
-    for rate, term, amount in (("8", 6, "10000"), ("10", 12, "20000"), ("12.5", 24, "30000")):
+    for rate, term, amount in (("8", 6, "10000"), ("9", 12, "20000"), ("10.5", 24, "30000")):
         created = client.post("/api/v1/listings", json=listing_body(
             annual_rate=rate, term=term, amount=amount), headers=borrower).json()
         walk_to(client, created["id"], borrower, operator_headers)
@@ -283,14 +283,14 @@ def test_browse_filters_sorts_and_pages(
     everything = search()
     assert everything["total"] == 3  # drafts are not public
     assert draft["id"] not in [item["id"] for item in everything["items"]]
-    assert [i["id"] for i in search(sort="-rate")["items"]] == [ids["12.5"], ids["10"], ids["8"]]
-    assert [i["id"] for i in search(min_rate="9", max_rate="12")["items"]] == [ids["10"]]
-    assert [i["id"] for i in search(max_term=12, sort="term")["items"]] == [ids["8"], ids["10"]]
-    assert [i["id"] for i in search(min_remaining="25000")["items"]] == [ids["12.5"]]
+    assert [i["id"] for i in search(sort="-rate")["items"]] == [ids["10.5"], ids["9"], ids["8"]]
+    assert [i["id"] for i in search(min_rate="8.5", max_rate="9.5")["items"]] == [ids["9"]]
+    assert [i["id"] for i in search(max_term=12, sort="term")["items"]] == [ids["8"], ids["9"]]
+    assert [i["id"] for i in search(min_remaining="25000")["items"]] == [ids["10.5"]]
     assert search(kind="collateral")["total"] == 0
     assert search(collateral_class="house")["total"] == 0
     page = search(sort="rate", page=2, page_size=2)
-    assert page["total"] == 3 and [i["id"] for i in page["items"]] == [ids["12.5"]]
+    assert page["total"] == 3 and [i["id"] for i in page["items"]] == [ids["10.5"]]
 
     for params, field in (({"sort": "colour"}, "sort"), ({"min_rate": "x"}, "min_rate"),
                           ({"page_size": 1000}, "page_size"), ({"kind": "nope"}, "kind"),
@@ -306,3 +306,34 @@ def test_browse_filters_sorts_and_pages(
     assert mine["total"] == 5
     queue = client.get("/api/v1/operator/listings", headers=operator_headers).json()
     assert queue["total"] == 0
+
+
+def test_the_cost_cap_refuses_a_listing_when_it_is_created(
+    client: TestClient, operator_headers: dict[str, str]
+) -> None:
+    """cn-2016: interest and the 1 % service fee, annualised over the term, may not exceed 4×
+    the one-year LPR in force that day (3.00 % from 2025-05-20: 12 %)."""
+    lpr = client.put("/api/v1/operator/lpr/2025-05-20", json={"one_year": "3.00"},
+                     headers=operator_headers)
+    assert lpr.status_code == 200, lpr.text
+    borrower_id, borrower = register(client, "borrower")
+    set_limit(client, operator_headers, borrower_id, "100000")
+    short = client.post("/api/v1/listings", json=listing_body(annual_rate="10", term=3),
+                        headers=borrower)  # 10 % + 1 % over 3 months (4 % a year) = 14 %
+    assert short.status_code == 409, short.text
+    error = short.json()["error"]
+    assert error["rule_id"] == "cn2020.cost_cap_4x_lpr" and error["field"] == "annual_rate"
+    assert "14%" in error["message"] and "12%" in error["message"]
+    year = client.post("/api/v1/listings", json=listing_body(annual_rate="11", term=12),
+                       headers=borrower)  # 11 % + 1 % a year: exactly the cap
+    assert year.status_code == 201, year.text
+    dear = client.post("/api/v1/listings", json=listing_body(annual_rate="12.5", term=24),
+                       headers=borrower)  # the rate alone is above the cap
+    assert dear.status_code == 409 and dear.json()["error"]["rule_id"] == \
+        "cn2020.cost_cap_4x_lpr"
+    lower = client.put("/api/v1/operator/lpr/2026-11-20", json={"one_year": "2.50"},
+                       headers=operator_headers)  # a new fixing: the cap follows it (10 %)
+    assert lower.status_code == 200
+    again = client.post("/api/v1/listings", json=listing_body(annual_rate="11", term=12),
+                        headers=borrower)
+    assert again.status_code == 409 and "10%" in again.json()["error"]["message"]

@@ -54,7 +54,7 @@ def test_investment_freezes_money_and_takes_the_remaining(platform: Platform) ->
 
 def test_full_funding_disburses_and_splits_every_instalment_exactly(platform: Platform) -> None:
     borrower = user(platform, "borrower")
-    listing_id = published_listing(platform, RULES, amount=10_000, rate="0.1337", term=7,
+    listing_id = published_listing(platform, RULES, amount=10_000, rate="0.0937", term=7,
                                    borrower=borrower)
     people = [investor(platform, 10_000) for _ in range(3)]
     for who, amount in zip(people, (3_300, 3_300, 3_400), strict=True):
@@ -164,13 +164,13 @@ def test_instant_listing_is_repaid_at_once_under_permissive(platform: Platform) 
 
     deposit(platform, borrower, 500, role="borrower")  # covers fee and one day's interest
     listing_id = published_listing(platform, rules, kind="instant", amount=10_000,
-                                   rate="0.20", term=1, term_unit="day", method="bullet",
+                                   rate="0.10", term=1, term_unit="day", method="bullet",
                                    borrower=borrower)
     alice, bob = investor(platform, 10_000), investor(platform, 10_000)
     invest(platform, rules, listing_id, alice, 5_000)
     made = invest(platform, rules, listing_id, bob, 5_000)
     assert made.listing_status == "settled"
-    interest = Decimal(1_000_000) * Decimal("0.20") / 365  # 547.945… fen → 5.48 yuan
+    interest = Decimal(1_000_000) * Decimal("0.10") / 365  # 273.972… fen → 2.74 yuan
     got = balances(platform, f"investor:{alice}:available", f"investor:{bob}:available")
     assert got[f"investor:{alice}:available"] + got[f"investor:{bob}:available"] == \
         2_000_000 + int(interest.quantize(Decimal(1), rounding="ROUND_HALF_UP"))
@@ -179,7 +179,7 @@ def test_instant_listing_is_repaid_at_once_under_permissive(platform: Platform) 
 
 def test_instant_listing_stays_repaying_when_the_borrower_cannot_pay(platform: Platform) -> None:
     rules = InvestingRules(listing=ListingRules(profile_name="permissive"))
-    listing_id = published_listing(platform, rules, kind="instant", amount=1_000, rate="0.20",
+    listing_id = published_listing(platform, rules, kind="instant", amount=1_000, rate="0.10",
                                    term=1, term_unit="day", method="bullet")
     invest(platform, rules, listing_id, investor(platform), 500)
     made = invest(platform, rules, listing_id, investor(platform), 500)

@@ -101,7 +101,7 @@ def test_failed_and_rejected_paths(platform: Platform) -> None:
 def test_instant_listing_follows_the_profile(platform: Platform) -> None:
     borrower = new_user(platform, "borrower")
     cmd = CreateListing(kind="instant", title="新手秒标", amount=Money.yuan(10_000),
-                        annual_rate=Decimal("0.2"), term=1, term_unit="day",
+                        annual_rate=Decimal("0.1"), term=1, term_unit="day",
                         repayment_method="bullet")
     with pytest.raises(ComplianceViolation) as banned:
         in_transaction(platform.uow, lambda uow: listings.create_listing(

@@ -180,11 +180,11 @@ def test_cost_cap_refuses_products_and_listings(platform: Platform) -> None:
     security = CreditSecurity(credit_limit=Money.yuan(100_000))
     with platform.uow() as uow:  # 10 % + a 1 % fee over 3 months (4 % a year) > 12 %
         with pytest.raises(ComplianceViolation):
-            products.check_listing_cost_cap(uow, "credit", terms, security, rules,
-                                            date(2026, 11, 28))
-        products.check_listing_cost_cap(uow, "credit", terms.__class__(
-            terms.amount, terms.annual_rate, 12, "month", "equal_installment"), security, rules,
-            date(2026, 11, 28))  # 10 % + 1 % a year: within the cap
+            products.check_listing_cost_cap("credit", terms, security, rules.profile,
+                                            rules.service_fee_rate, 30_000)
+        products.check_listing_cost_cap("credit", terms.__class__(
+            terms.amount, terms.annual_rate, 12, "month", "equal_installment"), security,
+            rules.profile, rules.service_fee_rate, 30_000)  # 10 % + 1 % a year: within the cap
         assert products.lpr_on(uow, date(2026, 11, 28)) == 30_000
     assert rules.profile is CN_2016
 
@@ -241,3 +241,40 @@ def test_early_repayment_refusals(platform: Platform, clock: FixedClock) -> None
             uow, repayments.RepayEarly(loan.listing_id, loan.investors[0], "k"),
             servicing_rules(platform)))
     assert info.value.code == "not_borrower"
+
+
+def test_a_borrower_past_m3_is_blacklisted_once(platform: Platform, clock: FixedClock) -> None:
+    from biaodi.adapters.db.risk_tables import BlacklistEntry
+    from biaodi.domain.risk.blacklist import Blacklisted
+    from biaodi.services import blacklist
+
+    loan = funded_loan(platform, "credit")
+    operator = user(platform, "operator")
+    past_m3 = due_dates(platform, loan.listing_id)[0] + timedelta(days=91)
+
+    def listed() -> list[BlacklistEntry]:
+        with platform.uow() as uow:
+            return list(uow.s.scalars(select(BlacklistEntry).where(
+                BlacklistEntry.user_id == loan.applicant, BlacklistEntry.reason == "default_m3",
+                BlacklistEntry.removed_at.is_(None))))
+
+    set_day(clock, past_m3 - timedelta(days=1))
+    run_close(platform)  # catches up day by day: 90 days past due is M3, not past it
+    assert loan_state(platform, loan.listing_id).days_past_due == 90 and not listed()
+    set_day(clock, past_m3)
+    run_close(platform)
+    entries = listed()
+    assert {e.kind for e in entries} == {"id_number", "mobile"}
+    assert all(e.source == "servicing" and f"listing {loan.listing_id}" in e.note
+               for e in entries)
+    assert loan_state(platform, loan.listing_id).blacklisted_on == past_m3
+    with platform.uow() as uow, pytest.raises(Blacklisted):
+        blacklist.check_before_disbursement(uow, loan.applicant, platform.cipher)
+
+    for entry in entries:  # an operator's removal stands: the next day does not list again
+        in_transaction(platform.uow, lambda uow, e=entry: blacklist.remove(
+            uow, e.id, actor_id=operator, reason="settled with the platform"))
+    set_day(clock, past_m3 + timedelta(days=1))
+    run_close(platform)
+    assert not listed()
+    check_books(platform)

@@ -15,7 +15,6 @@ from biaodi.cli.common import console, err_console, fail, platform
 from biaodi.domain.errors import BiaodiError
 from biaodi.services.servicing.close_day import STEPS, CloseDay, DaySummary, close_day
 from biaodi.services.servicing.collections import send_notices
-from biaodi.services.servicing.rules import ServicingRules
 from biaodi.services.tx import in_transaction
 
 app = typer.Typer(help="Servicing: close of business, repayments, defaults.", no_args_is_help=True)
@@ -52,7 +51,7 @@ def close_day_command(
     that stopped; a day already closed changes nothing; missed days are closed first."""
     p = platform()
     target = _parse_date(day) or p.clock.today()
-    rules = ServicingRules.from_settings(p.settings, p.investing_rules.service_fee_rate)
+    rules = p.servicing_rules
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[loans]} loans"), TimeElapsedColumn())
     try:
@@ -97,7 +96,7 @@ def scheduler(
         hour, minute = (int(x) for x in when.split(":"))
     except ValueError:
         fail(f"--at must be HH:MM, not {when!r}", 2)
-    rules = ServicingRules.from_settings(p.settings, p.investing_rules.service_fee_rate)
+    rules = p.servicing_rules
     while True:
         now = p.clock.now().astimezone(CST)
         wait = (next_run(now, hour, minute) - now).total_seconds()
@@ -120,7 +119,7 @@ def next_run(now: datetime, hour: int, minute: int) -> datetime:
 def send_notices_command() -> None:
     """Send queued reminders and overdue notices within the rules of conduct."""
     p = platform()
-    rules = ServicingRules.from_settings(p.settings, p.investing_rules.service_fee_rate)
+    rules = p.servicing_rules
     result = in_transaction(p.uow, lambda uow: send_notices(uow, rules.conduct))
     p.close()
     console.print(result)

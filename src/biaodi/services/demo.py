@@ -101,18 +101,18 @@ def seed(uow: UnitOfWork, cipher: PersonalDataCipher, rules: InvestingRules) -> 
                                  Decimal("0.085"), 24, "month", "equal_principal",
                                  security=SecurityInput(assets=(house,)))),
         (borrower, CreateListing("collateral", "车辆抵押 · 短期周转", Money.yuan(120_000),
-                                 Decimal("0.11"), 6, "month", "interest_first",
+                                 Decimal("0.09"), 6, "month", "interest_first",
                                  security=SecurityInput(assets=(car,)))),
         (borrower, CreateListing("guarantee", "担保标 · 设备采购", Money.yuan(300_000),
-                                 Decimal("0.095"), 12, "month", "equal_installment",
+                                 Decimal("0.085"), 12, "month", "equal_installment",
                                  security=SecurityInput(guarantor_id=guarantor))),
         (originator, CreateListing("transfer", "流转标 · 优质应收账款", Money.yuan(100_000),
-                                   Decimal("0.09"), 3, "month", "bullet",
+                                   Decimal("0.07"), 3, "month", "bullet",
                                    security=SecurityInput(claim=ClaimInput(
                                        Money.yuan(150_000), Decimal("0.12"),
                                        today + timedelta(days=180))))),
         (borrower, CreateListing("credit", "消费贷 · 已满标示例", Money.yuan(20_000),
-                                 Decimal("0.12"), 6, "month", "equal_installment")),
+                                 Decimal("0.095"), 6, "month", "equal_installment")),
     ]
     ids = []
     for applicant, cmd in plans:

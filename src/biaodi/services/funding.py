@@ -131,7 +131,7 @@ def complete_funding(uow: UnitOfWork, listing: Listing, rules: InvestingRules) -
 
 def _disburse(uow: UnitOfWork, listing: Listing, investments: list[Investment],
               holdings: list[Holding], funded: int, rules: InvestingRules) -> None:
-    fee = Money(funded).times_rate(rules.service_fee_rate).fen
+    fee = Money(funded).times_rate(rules.listing.service_fee_for(listing.kind)).fen
     ledger.open_accounts(uow, [loan_account(listing.id)] +
                          [holding_account(h.id) for h in holdings])
     draft = EntryDraft("disbursement", memo=f"listing {listing.id} funded")

@@ -16,8 +16,6 @@ class InvestingRules:
     listing: ListingRules = field(default_factory=ListingRules)
     #: Most of one listing a single investor may take (rounded down to the step).
     per_investor_share: Decimal = Decimal("0.50")
-    #: Platform service fee on the funded amount, charged to the borrower at disbursement.
-    service_fee_rate: Decimal = Decimal("0.01")
     #: Most of a new listing that auto-invest may take before manual investing opens.
     auto_invest_share: Decimal = Decimal("0.70")
     level_limits: dict[InvestorLevel, LevelLimits] = field(
@@ -26,3 +24,9 @@ class InvestingRules:
     #: Checks the applicant again right before money goes out (the risk blacklist); raises a
     #: BiaodiError to stop the disbursement. None: no screening.
     screen_applicant: Callable[[UnitOfWork, int], None] | None = None
+
+    @property
+    def service_fee_rate(self) -> Decimal:
+        """The platform service fee on the funded amount, charged to the borrower at
+        disbursement (a listing rule: the cost cap counts it when the listing is created)."""
+        return self.listing.service_fee_rate

@@ -4,9 +4,11 @@ the kind's name."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import select
@@ -39,10 +41,21 @@ class ListingRules:
 
     profile_name: str = "cn-2016"
     config: ListingConfig = field(default_factory=ListingConfig)
+    #: Platform service fee on the funded amount, charged to the borrower at disbursement;
+    #: annualised over the term it counts towards the cost cap.
+    service_fee_rate: Decimal = Decimal("0.01")
+    #: Types charged another fee rate. 秒标 none: on a one-day term even a 1 % fee would be
+    #: 365 % a year, far above any cost cap (the platform runs them as promotions).
+    service_fee_overrides: Mapping[str, Decimal] = field(
+        default_factory=lambda: MappingProxyType({"instant": Decimal(0)}))
 
-    def context(self, today: date) -> ListingContext:
+    def service_fee_for(self, kind: str) -> Decimal:
+        return self.service_fee_overrides.get(kind, self.service_fee_rate)
+
+    def context(self, today: date, one_year_lpr_ppm: int | None = None) -> ListingContext:
+        lpr = None if one_year_lpr_ppm is None else Decimal(one_year_lpr_ppm) / 1_000_000
         return ListingContext(today=today, profile=profile_named(self.profile_name),
-                              config=self.config)
+                              config=self.config, one_year_lpr=lpr)
 
 
 @dataclass(frozen=True)
@@ -131,7 +144,7 @@ def create_listing(uow: UnitOfWork, cmd: CreateListing, *, applicant_id: int,
     store.store(uow, listing, cmd.security)
     uow.s.flush()
     security = store.load(uow, listing)
-    policy.validate_terms(terms, security, rules.context(uow.clock.today()))
+    _check_terms(uow, listing.kind, terms, security, rules)
     listing.risk_level = policy.base_risk_level(security)
     uow.s.add(ListingTransition(listing_id=listing.id, from_status="", to_status="draft",
                                 actor_id=applicant_id, reason="created", at=now))
@@ -195,6 +208,7 @@ def publish(uow: UnitOfWork, listing_id: int, *, actor_id: int, reason: str,
     ctx = rules.context(uow.clock.today())
     if listing.status == ListingStatus.APPROVED.value:
         security = load_security(uow, listing)
+        _check_terms(uow, listing.kind, terms_of(listing), security, rules)
         policy.check_publishable(terms_of(listing), security, ctx)
         listing.risk_level = policy.base_risk_level(security)
     funding = policy.funding_rules(ctx.config)
@@ -214,9 +228,21 @@ def advance(uow: UnitOfWork, listing_id: int, target: str, *, actor_id: int | No
 
 
 def _revalidate(uow: UnitOfWork, listing: Listing, rules: ListingRules) -> None:
-    policy = policy_for(listing.kind)
-    policy.validate_terms(terms_of(listing), load_security(uow, listing),
-                          rules.context(uow.clock.today()))
+    _check_terms(uow, listing.kind, terms_of(listing), load_security(uow, listing), rules)
+
+
+def _check_terms(uow: UnitOfWork, kind: str, terms: ListingTerms, security: Any,
+                 rules: ListingRules) -> None:
+    """The type's rules and the compliance profile, with the cost cap at the one-year LPR in
+    force today (the dated table `lpr_rates`): the type's cost rate alone, then with the
+    service fee annualised over the term."""
+    from biaodi.services.servicing.products import check_listing_cost_cap, lpr_on
+
+    today = uow.clock.today()
+    lpr = lpr_on(uow, today)
+    policy_for(kind).validate_terms(terms, security, rules.context(today, lpr))
+    check_listing_cost_cap(kind, terms, security, profile_named(rules.profile_name),
+                           rules.service_fee_for(kind), lpr)
 
 
 # --- operator records ---------------------------------------------------------------------

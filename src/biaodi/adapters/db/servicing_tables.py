@@ -131,6 +131,9 @@ class LoanServicing(Base):
     penalty_through: Mapped[date | None] = mapped_column(Date, nullable=True)
     accelerated_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     defaulted_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    #: The day the loan passed M3 (over 90 days past due) and its borrower was put on the
+    #: risk blacklist; once per loan, so that an operator's removal of the entry stands.
+    blacklisted_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     #: compensated | disposal | bought_back | written_off | recovered
     default_stage: Mapped[str | None] = mapped_column(String(16), nullable=True)
     onboarded_on: Mapped[date] = mapped_column(Date)

@@ -35,8 +35,7 @@ router = APIRouter(tags=["servicing"])
 
 
 def servicing_rules(platform: Platform) -> ServicingRules:
-    return ServicingRules.from_settings(platform.settings,
-                                        platform.investing_rules.service_fee_rate)
+    return platform.servicing_rules
 
 
 def _idempotent(platform: Platform, scope: str, key: str, payload: Any,

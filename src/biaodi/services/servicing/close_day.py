@@ -27,7 +27,7 @@ from biaodi.services.investing_rules import InvestingRules
 from biaodi.services.servicing.collect import Collection, collect, true_up
 from biaodi.services.servicing.collections import queue_notices
 from biaodi.services.servicing.defaults import handle_defaults
-from biaodi.services.servicing.delinquency import accrue_penalty, refresh
+from biaodi.services.servicing.delinquency import accrue_penalty, list_past_m3, refresh
 from biaodi.services.servicing.due import accrue_interest, mark_due
 from biaodi.services.servicing.onboarding import onboard
 from biaodi.services.servicing.rules import ServicingRules
@@ -59,6 +59,7 @@ STEPS: tuple[Step, ...] = (
     Step("accrue_interest", lambda uow, d, lo, hi, r: accrue_interest(uow, d, lo, hi)),
     Step("collect", _collect),
     Step("delinquency", lambda uow, d, lo, hi, r: refresh(uow, d, lo, hi)),
+    Step("blacklist", lambda uow, d, lo, hi, r: list_past_m3(uow, d, lo, hi, r.list_defaulter)),
     Step("penalty", lambda uow, d, lo, hi, r: accrue_penalty(uow, d, lo, hi)),
     Step("defaults", handle_defaults),
     Step("settle", lambda uow, d, lo, hi, r: settle(uow, d, lo, hi)),

@@ -10,13 +10,15 @@ guarantor's deadline counts from it), and per holding its own days past due and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.lifecycle import TRANSITIONS, ListingStatus
+from biaodi.domain.risk.blacklist import PAST_M3_DAYS
 from biaodi.domain.servicing.buckets import bucket_case_sql
 from biaodi.domain.servicing.penalty import PPM
-from biaodi.services.servicing.sqlkit import Sql, run
+from biaodi.services.servicing.sqlkit import Sql, rows, run
 
 _IN_ARREARS = ("s.listing_id BETWEEN :lo AND :hi AND s.status <> 'closed' AND "
                "(s.oldest_due_date IS NOT NULL OR s.holders_oldest_due_date IS NOT NULL)")
@@ -158,3 +160,27 @@ def accrue_penalty(uow: UnitOfWork, day: date, lo: int, hi: int) -> int:
                            WHERE p.listing_id = loan_servicing.listing_id)
         WHERE listing_id IN (SELECT l.listing_id FROM ({loans}) l)""", d=day, lo=lo, hi=hi)
     return changed
+
+
+def list_past_m3(uow: UnitOfWork, day: date, lo: int, hi: int,
+                 list_defaulter: Callable[[UnitOfWork, int, int, str], None] | None) -> int:
+    """Borrowers of loans more than 90 days past due go on the risk blacklist (动态黑名单),
+    once per loan (`loan_servicing.blacklisted_on`). Few loans cross M3 on one day, so the
+    blacklist (which lists every value of the identity and links others) runs per loan."""
+    crossed = rows(uow, f"""
+        SELECT s.listing_id, l.applicant_id, s.days_past_due
+        FROM loan_servicing s JOIN listings l ON l.id = s.listing_id
+        WHERE s.listing_id BETWEEN :lo AND :hi AND s.days_past_due > {PAST_M3_DAYS}
+          AND s.blacklisted_on IS NULL AND s.status <> 'closed'
+        ORDER BY s.listing_id""", lo=lo, hi=hi)
+    for loan in crossed:
+        if list_defaulter is not None:
+            list_defaulter(uow, loan.applicant_id, loan.days_past_due,
+                           f"listing {loan.listing_id}")
+    if crossed:
+        d = Sql.of(uow).date("d")
+        run(uow, f"""UPDATE loan_servicing SET blacklisted_on = {d}
+                     WHERE listing_id BETWEEN :lo AND :hi AND days_past_due > {PAST_M3_DAYS}
+                       AND blacklisted_on IS NULL AND status <> 'closed'""",
+            d=day, lo=lo, hi=hi)
+    return len(crossed)

@@ -92,7 +92,8 @@ def onboard(uow: UnitOfWork, day: date, lo: int, hi: int, rules: ServicingRules)
         cap, penalty = "NULL", product
     else:
         cap = f"{multiple} * y.lpr"
-        fee_ppm = int(rules.service_fee_rate * PPM)
+        fee_ppm = _case("y.kind", {p.kind.value: str(int(rules.service_fee_for(p.kind.value)
+                                                          * PPM)) for p in all_policies()})
         fee = (f"CASE WHEN y.term_unit = 'day' THEN ({fee_ppm} * {DAYS_A_YEAR} + y.term - 1) "
                f"/ y.term ELSE ({fee_ppm} * 12 + y.term - 1) / y.term END")
         cost = f"(y.annual_rate_ppm + y.guarantee_fee + {fee})"

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import select
 
 from biaodi.adapters.db.servicing_tables import LprRate, ServicingProduct
 from biaodi.adapters.db.uow import UnitOfWork
+from biaodi.domain.compliance import ComplianceProfile
 from biaodi.domain.errors import InvalidInput
 from biaodi.domain.listing import ListingTerms, policy_for
 from biaodi.domain.servicing.allocation import AllocationOrder
@@ -70,12 +72,13 @@ def set_product(uow: UnitOfWork, cmd: SetProduct, rules: ServicingRules) -> Serv
     return row
 
 
-def check_listing_cost_cap(uow: UnitOfWork, kind: str, terms: ListingTerms, security: object,
-                           rules: ServicingRules, day: date) -> None:
+def check_listing_cost_cap(kind: str, terms: ListingTerms, security: object,
+                           profile: ComplianceProfile, service_fee_rate: Decimal,
+                           one_year_lpr_ppm: int | None) -> None:
     """Refuse a listing whose interest and fees (the type's cost rate, the service fee spread
-    over the term) exceed the profile's cap at the LPR in force on `day`."""
+    over the term) exceed the profile's cap at the given one-year LPR (see `lpr_on`)."""
     policy = policy_for(kind)
     cost = Cost(interest_ppm=to_ppm(policy.cost_rate(terms, security)),  # type: ignore[attr-defined]
-                service_fee_ppm=annualised_fee_ppm(rules.service_fee_rate, terms.term,
+                service_fee_ppm=annualised_fee_ppm(service_fee_rate, terms.term,
                                                    terms.term_unit))
-    check_listing_cost(cost, rules.profile, lpr_on(uow, day))
+    check_listing_cost(cost, profile, one_year_lpr_ppm)

@@ -3,7 +3,7 @@ the compliance profile's cost cap, chunk size and collection limits."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from types import MappingProxyType
@@ -35,18 +35,31 @@ class ServicingRules:
     default_product: Product = field(default_factory=Product)
     products: Mapping[str, Product] = field(default_factory=lambda: MappingProxyType({}))
     profile: ComplianceProfile = DEFAULT_PROFILE
-    #: The platform's one-off service fee (a cost to the borrower, annualised for the cap).
+    #: The platform's one-off service fee (a cost to the borrower, annualised for the cap),
+    #: and the types charged another rate (see `ListingRules.service_fee_overrides`).
     service_fee_rate: Decimal = Decimal("0.01")
+    service_fee_overrides: Mapping[str, Decimal] = field(
+        default_factory=lambda: MappingProxyType({}))
     chunk_size: int = 50_000
     chunk_pause_ms: int = 0
     conduct: ConductRules = field(default_factory=ConductRules)
     reminder_days: int = REMINDER_DAYS_BEFORE
+    #: Lists a borrower more than 90 days past due on the risk blacklist: (unit of work,
+    #: borrower id, days past due, reference). None: no blacklist (close of business still
+    #: records the day the loan passed M3).
+    list_defaulter: Callable[[UnitOfWork, int, int, str], None] | None = None
 
     def product_for(self, kind: str) -> Product:
         return self.products.get(kind, self.default_product)
 
+    def service_fee_for(self, kind: str) -> Decimal:
+        return self.service_fee_overrides.get(kind, self.service_fee_rate)
+
     @classmethod
-    def from_settings(cls, settings: Settings, service_fee_rate: Decimal) -> ServicingRules:
+    def from_settings(cls, settings: Settings, service_fee_rate: Decimal,
+                      service_fee_overrides: Mapping[str, Decimal] | None = None,
+                      list_defaulter: Callable[[UnitOfWork, int, int, str], None] | None = None,
+                      ) -> ServicingRules:
         product = Product(
             penalty_daily_ppm=settings.servicing_penalty_daily_ppm,
             grace_days=settings.servicing_grace_days,
@@ -57,6 +70,8 @@ class ServicingRules:
             default_product=product,
             profile=profile_named(settings.compliance_profile),
             service_fee_rate=service_fee_rate,
+            service_fee_overrides=MappingProxyType(dict(service_fee_overrides or {})),
+            list_defaulter=list_defaulter,
             chunk_size=settings.servicing_chunk_size,
             chunk_pause_ms=settings.servicing_chunk_pause_ms,
             conduct=ConductRules(
