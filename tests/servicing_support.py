@@ -3,6 +3,7 @@ day, and the checks every day must pass (the books, and loans = Σ positions).""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -260,3 +261,11 @@ def snapshot(engine_or_platform: object) -> dict[str, object]:
     with engine.connect() as conn:  # type: ignore[attr-defined]
         return {name: [tuple(row) for row in conn.execute(text(sql))]
                 for name, sql in queries.items()}
+
+
+class Events(dict[date, list[Callable[[], None]]]):
+    """What to do on given days, before that day's close: `events.on(day, action)`, then pass
+    `events` to `walk`."""
+
+    def on(self, day: date, action: Callable[[], None]) -> None:
+        self.setdefault(day, []).append(action)

@@ -6,7 +6,6 @@ domain's allocation rules, and the books verify after every day."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -27,6 +26,7 @@ from biaodi.domain.servicing.waterfall import waterfall
 from biaodi.services.servicing import defaults
 from biaodi.services.tx import in_transaction
 from servicing_support import (
+    Events,
     Loan,
     balance,
     funded_loan,
@@ -79,10 +79,8 @@ def test_default_paths_for_every_type(platform: Platform, clock: FixedClock) -> 
                         for k in (0, 1))
     pay_in(platform, bought.payer, interest_only)
     seen: dict[str, object] = {}
-    events: dict[date, list[Callable[[], None]]] = {}
-
-    def on(day: date, action: Callable[[], None]) -> None:
-        events.setdefault(day, []).append(action)
+    events = Events()
+    on = events.on
 
     def guarantor_paid_everything() -> None:  # after the third deadline (2027-03-03)
         assert investor_cash(platform, backed) == scheduled[backed.listing_id]

@@ -5,7 +5,6 @@ remainder split, the penalty formula), and the books verify after every day."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -21,6 +20,7 @@ from biaodi.services.servicing import repayments
 from biaodi.services.tx import in_transaction
 from servicing_support import (
     TICKETS,
+    Events,
     Loan,
     balance,
     due_dates,
@@ -62,10 +62,8 @@ def test_on_time_early_and_late_for_every_type(platform: Platform, clock: FixedC
     assert dues == [date(2026, 12, 28), date(2027, 1, 28), date(2027, 2, 28)]
     plans = {key: scheduled(platform, loan) for key, loan in loans.items()}
     funded = {key: schedule_shares(platform, loan) for key, loan in loans.items()}
-    events: dict[date, list[Callable[[], None]]] = {}
-
-    def on(day: date, action: Callable[[], None]) -> None:
-        events.setdefault(day, []).append(action)
+    events = Events()
+    on = events.on
 
     run_close(platform, start, rules)
     for kind in KINDS:

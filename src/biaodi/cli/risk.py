@@ -8,13 +8,16 @@ with one line on stderr.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 
 from biaodi.cli.common import console, fail, platform
 from biaodi.domain.errors import BiaodiError
+
+T = TypeVar("T")
 
 app = typer.Typer(help="Risk control: scoring models, rule packs, blacklist.", no_args_is_help=True)
 
@@ -33,15 +36,18 @@ def _print_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def _dataset(path: Path, target: str, bad_value: str | None, drop: list[str] | None = None,
-             *, needs_two_classes: bool = True) -> Any:
+def _on_dataset(path: Path, target: str, bad_value: str | None, run: Callable[[Any], T],
+                drop: list[str] | None = None, *, needs_two_classes: bool = True) -> T:
+    """Read and prepare the CSV, then `run` on the dataset: unusable data, at any step, exits
+    2 with one line on stderr."""
     from biaodi.risk import data
 
     try:
         frame, digest = data.read_csv(path)
-        return data.prepare(frame, target, bad_value=bad_value, drop=drop or [],
-                            source=path.name, digest=digest,
-                            needs_two_classes=needs_two_classes)
+        dataset = data.prepare(frame, target, bad_value=bad_value, drop=drop or [],
+                               source=path.name, digest=digest,
+                               needs_two_classes=needs_two_classes)
+        return run(dataset)
     except data.DataError as exc:
         fail(str(exc), 2)
 
@@ -60,13 +66,9 @@ def train(
 ) -> None:
     """Train the champion scorecard and the challenger; write them with a model card."""
     from biaodi.risk import training
-    from biaodi.risk.data import DataError
 
-    dataset = _dataset(data_file, target, bad_value, drop)
-    try:
-        model = training.train(dataset, seed=seed, name=name or data_file.stem, tune=tune)
-    except DataError as exc:
-        fail(str(exc), 2)
+    model = _on_dataset(data_file, target, bad_value, lambda dataset: training.train(
+        dataset, seed=seed, name=name or data_file.stem, tune=tune), drop)
     model.save(out)
     card = model.card
     console.print(f"model {model.version} written to {out}", highlight=False)
@@ -86,18 +88,15 @@ def evaluate(
 ) -> None:
     """Score a labelled CSV: AUC, KS, Gini and the per-grade table, as JSON."""
     from biaodi.risk import training
-    from biaodi.risk.data import DataError
     from biaodi.risk.model import ModelError, RiskModel
 
     try:
         model = RiskModel.load(model_dir)
     except ModelError as exc:
         fail(str(exc), 2)
-    dataset = _dataset(data_file, target, bad_value, needs_two_classes=False)
-    try:
-        _print_json(training.evaluate(model, dataset))
-    except DataError as exc:
-        fail(str(exc), 2)
+    _print_json(_on_dataset(data_file, target, bad_value,
+                            lambda dataset: training.evaluate(model, dataset),
+                            needs_two_classes=False))
 
 
 @app.command()
@@ -112,13 +111,9 @@ def cv(
 ) -> None:
     """Cross-validated AUC and KS of the champion and the challenger, as JSON."""
     from biaodi.risk import training
-    from biaodi.risk.data import DataError
 
-    dataset = _dataset(data_file, target, bad_value, drop)
-    try:
-        _print_json(training.cross_validate(dataset, folds=folds, seed=seed, tune=tune))
-    except DataError as exc:
-        fail(str(exc), 2)
+    _print_json(_on_dataset(data_file, target, bad_value, lambda dataset: training.cross_validate(
+        dataset, folds=folds, seed=seed, tune=tune), drop))
 
 
 @app.command()

@@ -13,11 +13,12 @@ from sqlalchemy import select
 
 from biaodi.adapters.db.tables import AutoInvestRule, Holding, HoldingInstalment, Investment
 from biaodi.api.deps import CurrentUser, Operator, PlatformDep
+from biaodi.api.idempotent import idempotent_response
 from biaodi.domain.errors import NotFound
 from biaodi.domain.money import Money
 from biaodi.domain.suitability import MAX_LISTING_RISK, NAMES_ZH, QUESTIONS, InvestorLevel
 from biaodi.services import auto_invest, funding, investing, suitability
-from biaodi.services.idempotency import Answer, check_key, run_idempotent
+from biaodi.services.idempotency import Answer, check_key
 from biaodi.services.rates import parse_percent, percent_text
 from biaodi.services.tx import in_transaction
 
@@ -64,10 +65,8 @@ def invest(listing_id: int, body: InvestRequest, platform: PlatformDep, user: Cu
                             "listing_remaining": str(made.remaining),
                             "listing_status": made.listing_status})
 
-    answer = run_idempotent(platform.uow, scope=f"user:{user.id}:POST /listings/{listing_id}"
-                            "/investments", key=key, payload=body.model_dump(), fn=act)
-    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
-    return JSONResponse(answer.body, answer.status_code, headers)
+    return idempotent_response(platform, scope=f"user:{user.id}:POST /listings/{listing_id}"
+                               "/investments", key=key, payload=body.model_dump(), fn=act)
 
 
 @router.get("/me/investments")

@@ -10,12 +10,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from biaodi.api.deps import CurrentUser, Operator, OptionalUser, PlatformDep
+from biaodi.api.idempotent import idempotent_response
 from biaodi.bootstrap import Platform
 from biaodi.domain.errors import Forbidden
 from biaodi.domain.money import Money
 from biaodi.domain.roles import STAFF_ROLES
 from biaodi.services import auto_invest, listing_queries, listings, reserve
-from biaodi.services.idempotency import Answer, check_key, run_idempotent
+from biaodi.services.idempotency import Answer, check_key
 from biaodi.services.listing_security import AssetInput, ClaimInput, SecurityInput
 from biaodi.services.rates import parse_percent
 from biaodi.services.tx import in_transaction
@@ -283,7 +284,5 @@ def fund_reserve(body: AmountRequest, platform: PlatformDep, user: CurrentUser,
         posted = reserve.fund_buyback_reserve(uow, user.id, amount, idempotency_key=key)
         return Answer(201, {"entry_id": posted.entry_id, "amount": str(amount)})
 
-    answer = run_idempotent(platform.uow, scope=f"user:{user.id}:POST /me/buyback-reserve",
-                            key=key, payload=body.model_dump(), fn=act)
-    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
-    return JSONResponse(answer.body, answer.status_code, headers)
+    return idempotent_response(platform, scope=f"user:{user.id}:POST /me/buyback-reserve",
+                               key=key, payload=body.model_dump(), fn=act)

@@ -9,9 +9,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from biaodi.api.deps import Operator, PlatformDep
+from biaodi.api.idempotent import idempotent_response
 from biaodi.domain.money import Money
 from biaodi.services import bonus, users
-from biaodi.services.idempotency import Answer, check_key, run_idempotent
+from biaodi.services.idempotency import Answer, check_key
 from biaodi.services.tx import in_transaction
 
 router = APIRouter(prefix="/operator", tags=["operator"])
@@ -65,12 +66,10 @@ def grant_bonus(
             },
         )
 
-    answer = run_idempotent(
-        platform.uow,
+    return idempotent_response(
+        platform,
         scope=f"user:{op.id}:POST /operator/bonuses",
         key=key,
         payload=body.model_dump(),
         fn=act,
     )
-    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
-    return JSONResponse(answer.body, answer.status_code, headers)

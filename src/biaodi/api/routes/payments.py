@@ -16,6 +16,7 @@ from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.adapters.gateway import protocol
 from biaodi.adapters.gateway.client import Gateway, gateway_from_settings
 from biaodi.api.deps import CurrentUser, Operator, PlatformDep, require_role
+from biaodi.api.idempotent import idempotent_response
 from biaodi.bootstrap import Platform
 from biaodi.domain.errors import Conflict, InvalidInput
 from biaodi.domain.money import Money
@@ -210,12 +211,10 @@ def resolve_exception(exception_id: int, body: ResolveRequest, platform: Platfor
         if ask is not None:
             refund = gateway.refund(ask.refund_no, ask.original_txn_id, ask.amount)
     merchant = platform.settings.gateway_merchant_id
-    answer = run_idempotent(
-        platform.uow, scope=f"user:{op.id}:POST /operator/payments/exceptions/resolve", key=key,
+    return idempotent_response(
+        platform, scope=f"user:{op.id}:POST /operator/payments/exceptions/resolve", key=key,
         payload={"exception_id": exception_id, **body.model_dump()},
         fn=lambda uow: Answer(200, reconciliation.resolve(
             uow, cmd, actor_id=op.id, merchant_id=merchant, refund=refund).as_dict()),
     )
-    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
-    return JSONResponse(answer.body, answer.status_code, headers)
 

@@ -20,11 +20,12 @@ from biaodi.adapters.db.servicing_tables import (
 )
 from biaodi.adapters.db.tables import Listing
 from biaodi.api.deps import CurrentUser, Operator, PlatformDep
+from biaodi.api.idempotent import idempotent_response
 from biaodi.bootstrap import Platform
 from biaodi.domain.errors import Forbidden, NotFound
 from biaodi.domain.money import Money
 from biaodi.domain.roles import STAFF_ROLES
-from biaodi.services.idempotency import Answer, check_key, run_idempotent
+from biaodi.services.idempotency import Answer, check_key
 from biaodi.services.rates import parse_percent, percent_text, rate_to_ppm
 from biaodi.services.servicing import collections, defaults, products, queries, repayments
 from biaodi.services.servicing.close_day import CloseDay, close_day
@@ -36,13 +37,6 @@ router = APIRouter(tags=["servicing"])
 
 def servicing_rules(platform: Platform) -> ServicingRules:
     return platform.servicing_rules
-
-
-def _idempotent(platform: Platform, scope: str, key: str, payload: Any,
-                fn: Any) -> JSONResponse:
-    answer = run_idempotent(platform.uow, scope=scope, key=key, payload=payload, fn=fn)
-    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
-    return JSONResponse(answer.body, answer.status_code, headers)
 
 
 def _money(value: str, field: str, platform: Platform, *, allow_zero: bool = False) -> Money:
@@ -140,8 +134,9 @@ def repay(listing_id: int, body: RepayRequest, platform: PlatformDep, user: Curr
         made = repayments.repay(uow, repayments.Repay(listing_id, user.id, amount, key), rules)
         return Answer(201, _repaid(made))
 
-    return _idempotent(platform, f"user:{user.id}:POST /loans/{listing_id}/repayments",
-                       key, body.model_dump(), act)
+    return idempotent_response(
+        platform, scope=f"user:{user.id}:POST /loans/{listing_id}/repayments",
+        key=key, payload=body.model_dump(), fn=act)
 
 
 @router.post("/loans/{listing_id}/early-repayment", status_code=201)
@@ -159,8 +154,9 @@ def repay_early(listing_id: int, body: EarlyRepayRequest, platform: PlatformDep,
             listing_id, user.id, key, principal, body.reamortise), rules)
         return Answer(201, _repaid(made))
 
-    return _idempotent(platform, f"user:{user.id}:POST /loans/{listing_id}/early-repayment",
-                       key, body.model_dump(), act)
+    return idempotent_response(
+        platform, scope=f"user:{user.id}:POST /loans/{listing_id}/early-repayment",
+        key=key, payload=body.model_dump(), fn=act)
 
 
 # --- disposals and recoveries -----------------------------------------------------------
@@ -192,8 +188,9 @@ def record_disposal(listing_id: int, body: DisposalRequest, platform: PlatformDe
             "proceeds", "costs", "penalty", "interest", "principal", "surplus", "shortfall")}
             | {"listing_id": listing_id, "status": row.status})
 
-    return _idempotent(platform, f"user:{op.id}:POST /operator/loans/{listing_id}/disposal",
-                       key, body.model_dump(), act)
+    return idempotent_response(
+        platform, scope=f"user:{op.id}:POST /operator/loans/{listing_id}/disposal",
+        key=key, payload=body.model_dump(), fn=act)
 
 
 @router.post("/operator/loans/{listing_id}/recoveries", status_code=201)
@@ -208,8 +205,9 @@ def record_recovery(listing_id: int, body: RecoveryRequest, platform: PlatformDe
             listing_id, amount, body.reference, op.id, key))
         return Answer(201, {"listing_id": listing_id, "amount": str(amount)})
 
-    return _idempotent(platform, f"user:{op.id}:POST /operator/loans/{listing_id}/recoveries",
-                       key, body.model_dump(), act)
+    return idempotent_response(
+        platform, scope=f"user:{op.id}:POST /operator/loans/{listing_id}/recoveries",
+        key=key, payload=body.model_dump(), fn=act)
 
 
 # --- products and the LPR ---------------------------------------------------------------
