@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -14,6 +15,9 @@ from biaodi.config import Settings, get_settings
 from biaodi.services.investing_rules import InvestingRules
 from biaodi.services.listings import ListingRules
 from biaodi.services.servicing.rules import ServicingRules
+
+if TYPE_CHECKING:
+    from biaodi.services.secondary.rules import SecondaryRules
 
 
 @dataclass
@@ -46,6 +50,13 @@ class Platform:
         return ServicingRules.from_settings(self.settings, listing.service_fee_rate,
                                             listing.service_fee_overrides,
                                             list_defaulter=self._list_defaulter)
+
+    @property
+    def secondary_rules(self) -> SecondaryRules:
+        from biaodi.services.secondary.rules import SecondaryRules
+
+        return SecondaryRules.from_settings(self.settings, self.investing_rules,
+                                            self.servicing_rules)
 
     def _list_defaulter(self, uow: UnitOfWork, user_id: int, days_past_due: int,
                         reference: str) -> None:

@@ -65,6 +65,15 @@ class Settings(BaseSettings):
     #: The local time the close-of-business scheduler runs the day (`biaodi close-day-scheduler`).
     servicing_close_day_at: str = "23:30"
 
+    # secondary market (债权转让)
+    #: Price limits around fair value (principal + accrued interest), as fractions.
+    secondary_max_premium: Decimal = Field(default=Decimal("0.05"), ge=0, lt=1)
+    secondary_max_discount: Decimal = Field(default=Decimal("0.20"), ge=0, lt=1)
+    #: Days a holding must be held before it may be offered.
+    secondary_holding_days: int = Field(default=30, ge=0)
+    #: The transfer fee on the price, paid by the seller (platform income).
+    secondary_transfer_fee: Decimal = Field(default=Decimal("0.005"), ge=0, lt=1)
+
     # risk
     #: Rule pack (biaodi/risk/packs: cn-2016, permissive, or a .toml path); unset: the pack
     #: named like the compliance profile.

@@ -1,7 +1,20 @@
 """Every table module, imported once so that `Base.metadata` holds the whole schema (Alembic,
 the schema-drift test and test clean-up use it)."""
 
-from biaodi.adapters.db import payment_tables, risk_tables, servicing_tables, tables
+from biaodi.adapters.db import (
+    payment_tables,
+    risk_tables,
+    secondary_tables,
+    servicing_tables,
+    tables,
+)
 from biaodi.adapters.db.tables import Base
 
-__all__ = ["Base", "payment_tables", "risk_tables", "servicing_tables", "tables"]
+__all__ = [
+    "Base",
+    "payment_tables",
+    "risk_tables",
+    "secondary_tables",
+    "servicing_tables",
+    "tables",
+]

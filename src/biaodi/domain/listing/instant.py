@@ -43,6 +43,7 @@ class InstantPolicy(BasePolicy):
     default_funding = FundingSettings(window_days=1)
     settles_on_funding = True  # lifecycle: funded → settled directly
     counts_in_integrity_metrics = True
+    transferable = False  # repaid the day it funds: nothing to sell on
 
     def _validate(
         self, terms: ListingTerms, security: InstantSecurity, ctx: ListingContext

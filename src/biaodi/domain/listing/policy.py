@@ -216,6 +216,8 @@ class ListingPolicy(Protocol):
     def settles_on_funding(self) -> bool: ...  # lifecycle may go funded → settled
     @property
     def counts_in_integrity_metrics(self) -> bool: ...
+    @property
+    def transferable(self) -> bool: ...  # holdings may be sold on the secondary market
 
     def funding_rules(self, config: ListingConfig) -> FundingRules: ...
     def validate_terms(self, terms: ListingTerms, security: Any, ctx: ListingContext) -> None: ...
@@ -242,6 +244,7 @@ class BasePolicy:
     interest_start: InterestStart = InterestStart.ON_FULL_FUNDING
     settles_on_funding: bool = False
     counts_in_integrity_metrics: bool = False
+    transferable: bool = True
 
     def funding_rules(self, config: ListingConfig) -> FundingRules:
         settings = config.funding.get(self.kind, self.default_funding)

@@ -24,6 +24,7 @@ from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.errors import Conflict
 from biaodi.services import funding
 from biaodi.services.investing_rules import InvestingRules
+from biaodi.services.secondary.cancel import cancel_changed
 from biaodi.services.servicing.collect import Collection, collect, true_up
 from biaodi.services.servicing.collections import queue_notices
 from biaodi.services.servicing.defaults import handle_defaults
@@ -59,6 +60,7 @@ STEPS: tuple[Step, ...] = (
     Step("accrue_interest", lambda uow, d, lo, hi, r: accrue_interest(uow, d, lo, hi)),
     Step("collect", _collect),
     Step("delinquency", lambda uow, d, lo, hi, r: refresh(uow, d, lo, hi)),
+    Step("secondary", lambda uow, d, lo, hi, r: cancel_changed(uow, d, lo, hi)),
     Step("blacklist", lambda uow, d, lo, hi, r: list_past_m3(uow, d, lo, hi, r.list_defaulter)),
     Step("penalty", lambda uow, d, lo, hi, r: accrue_penalty(uow, d, lo, hi)),
     Step("defaults", handle_defaults),
