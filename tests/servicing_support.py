@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
 from biaodi.adapters.clock import CST, FixedClock
@@ -16,14 +17,15 @@ from biaodi.adapters.db.tables import Account, Holding, HoldingInstalment, Listi
 from biaodi.bootstrap import Platform
 from biaodi.domain.ledger import EntryDraft, OwnerKind, wallet
 from biaodi.domain.money import Money
-from biaodi.services import ledger, listings
+from biaodi.services import ledger, listings, suitability
 from biaodi.services.investing_rules import InvestingRules
 from biaodi.services.listing_security import AssetInput, ClaimInput
 from biaodi.services.servicing import products
 from biaodi.services.servicing.close_day import CloseDay, DaySummary, close_day
 from biaodi.services.servicing.rules import ServicingRules
 from biaodi.services.tx import in_transaction
-from investing_support import deposit, invest, investor, published_listing, user
+from investing_support import AGGRESSIVE, deposit, invest, investor, published_listing, user
+from test_support import register
 
 INVESTING = InvestingRules()
 TICKETS = (3_300, 3_300, 3_400)  # uneven, so every split has a rounding residue
@@ -269,3 +271,25 @@ class Events(dict[date, list[Callable[[], None]]]):
 
     def on(self, day: date, action: Callable[[], None]) -> None:
         self.setdefault(day, []).append(action)
+
+
+def api_loan(client: TestClient, platform: Platform, kind: str = "credit"
+             ) -> tuple[Loan, dict[str, str], list[dict[str, str]]]:
+    """A funded loan whose borrower and investors can log in: (loan, borrower, investors)."""
+    applicant, borrower = register(client, "originator" if kind == "transfer" else "borrower")
+    people, heads = [], []
+    for ticket in (3_300, 3_300, 3_400):
+        person, headers = register(client, "investor")
+        deposit(platform, person, ticket)
+        in_transaction(platform.uow, lambda uow, p=person: suitability.assess(uow, p, AGGRESSIVE))
+        people.append(person)
+        heads.append(headers)
+    loan = funded_loan(platform, kind, applicant=applicant, people=people)
+    return loan, borrower, heads
+
+
+def close(client: TestClient, operator: dict[str, str], day: object) -> dict:
+    response = client.post("/api/v1/operator/close-day", json={"business_date": str(day)},
+                           headers=operator)
+    assert response.status_code == 200, response.text
+    return response.json()

@@ -10,39 +10,13 @@ from fastapi.testclient import TestClient
 
 from biaodi.adapters.clock import CST, FixedClock
 from biaodi.bootstrap import Platform
-from biaodi.services import suitability
-from biaodi.services.tx import in_transaction
-from investing_support import AGGRESSIVE, deposit
-from servicing_support import Loan, due_dates, funded_loan, pay_in, set_day
-from test_support import register
+from servicing_support import api_loan, close, due_dates, pay_in, set_day
 
 
 @pytest.fixture(autouse=True)
 def long_sessions(platform: Platform) -> None:
     """These tests move the clock by months: keep the logins valid."""
     platform.settings.token_ttl_minutes = 400 * 24 * 60
-
-
-def api_loan(client: TestClient, platform: Platform, kind: str = "credit"
-             ) -> tuple[Loan, dict[str, str], list[dict[str, str]]]:
-    """A funded loan whose borrower and investors can log in: (loan, borrower, investors)."""
-    applicant, borrower = register(client, "originator" if kind == "transfer" else "borrower")
-    people, heads = [], []
-    for ticket in (3_300, 3_300, 3_400):
-        person, headers = register(client, "investor")
-        deposit(platform, person, ticket)
-        in_transaction(platform.uow, lambda uow, p=person: suitability.assess(uow, p, AGGRESSIVE))
-        people.append(person)
-        heads.append(headers)
-    loan = funded_loan(platform, kind, applicant=applicant, people=people)
-    return loan, borrower, heads
-
-
-def close(client: TestClient, operator: dict[str, str], day: object) -> dict:
-    response = client.post("/api/v1/operator/close-day", json={"business_date": str(day)},
-                           headers=operator)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def test_close_day_status_and_repayments(client: TestClient, platform: Platform,

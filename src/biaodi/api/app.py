@@ -7,7 +7,16 @@ from fastapi.responses import HTMLResponse
 
 from biaodi import __version__
 from biaodi.api import errors
-from biaodi.api.routes import investing, listings, operator, payments, risk, servicing, users
+from biaodi.api.routes import (
+    investing,
+    listings,
+    operator,
+    payments,
+    risk,
+    secondary,
+    servicing,
+    users,
+)
 from biaodi.bootstrap import Platform, build_platform
 
 API_PREFIX = "/api/v1"
@@ -23,7 +32,8 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     )
     app.state.platform = platform or build_platform()
     errors.install(app)
-    for module in (users, operator, listings, investing, payments, risk, servicing):
+    for module in (users, operator, listings, investing, payments, risk, servicing,
+                   secondary):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/healthz", tags=["meta"])

@@ -28,6 +28,19 @@ def parse_percent(value: object, *, field: str = "annual_rate") -> Decimal:
     return rate
 
 
+_SIGNED_PERCENT_RE = re.compile(r"^[+-]?(0|[1-9][0-9]?)(\.[0-9]{1,4})?$")
+
+
+def parse_signed_percent(value: object, *, field: str) -> Decimal:
+    """"1.5", "-2" or "0" (a premium above or discount below a value, in percent, up to four
+    decimals) → Decimal("0.015") / ("-0.02") / (0)."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not _SIGNED_PERCENT_RE.match(text):
+        raise InvalidInput(f"{field} must be a percentage string with at most four decimals,"
+                           " negative for a discount, e.g. \"-1.5\"", field=field)
+    return Decimal(text) / 100
+
+
 def rate_to_ppm(rate: Decimal, *, field: str = "annual_rate") -> int:
     scaled = rate * PPM
     if scaled != scaled.to_integral_value():
@@ -40,7 +53,7 @@ def ppm_to_rate(ppm: int) -> Decimal:
 
 
 def percent_text(ppm: int) -> str:
-    """120000 → "12.00"; 75000 → "7.50"; 123456 → "12.3456"."""
+    """120000 → "12.00"; 75000 → "7.50"; 123456 → "12.3456"; -15000 → "-1.50"."""
     value = (Decimal(ppm) / 10_000).normalize()
     text = f"{value:f}"
     whole, _, decimals = text.partition(".")
