@@ -81,6 +81,8 @@ def test_offer_browse_buy_and_see_realised_gains(client: TestClient, platform: P
     assert Decimal(today["yield_to_maturity"]) > Decimal("6")  # bought below fair value
     part = client.get(f"/api/v1/secondary/sales/{sale['id']}", params={"principal": "500"})
     assert part.json()["today"]["principal"] == "500.00"
+    too_much = client.get(f"/api/v1/secondary/sales/{sale['id']}", params={"principal": "2500"})
+    assert too_much.status_code == 422 and too_much.json()["error"]["field"] == "principal"
 
     first_buyer, first_headers = buyer(client, platform, 5_000)
     url = f"/api/v1/secondary/sales/{sale['id']}/purchases"

@@ -20,7 +20,7 @@ from biaodi.adapters.db.secondary_tables import SecondaryPurchase, SecondarySale
 from biaodi.adapters.db.servicing_tables import LoanServicing, ServicingPosition
 from biaodi.adapters.db.tables import Holding, Listing
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.errors import BiaodiError, NotFound
+from biaodi.domain.errors import BiaodiError, InvalidInput, NotFound
 from biaodi.domain.money import Money
 from biaodi.services.rates import percent_text
 from biaodi.services.secondary.pricing import PartQuote, check_tradable, ppm_of, quote_part
@@ -104,6 +104,10 @@ def detail(uow: UnitOfWork, sale_id: int, day: date, rules: SecondaryRules,
     sale = uow.s.get(SecondarySale, sale_id)
     if sale is None:
         raise NotFound(f"no sale {sale_id}", field="sale_id")
+    if principal is not None and not 0 < principal <= sale.remaining_fen:
+        raise InvalidInput(f"principal must be more than 0 and at most the "
+                           f"{Money(sale.remaining_fen)} left in sale {sale_id}",
+                           field="principal")
     view = _with_today(uow, sale, uow.s.get(Listing, sale.listing_id), day, rules, principal)
     view["purchases"] = len(_purchases(uow, SecondaryPurchase.sale_id == sale_id))
     return view

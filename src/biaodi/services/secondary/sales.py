@@ -60,6 +60,9 @@ def min_ticket(listing: Listing, rules: SecondaryRules) -> int:
 
 
 def offer(uow: UnitOfWork, cmd: Offer, rules: SecondaryRules) -> SecondarySale:
+    if not cmd.premium.is_finite() or cmd.premium * 1_000_000 % 1:
+        raise InvalidInput("premium must be a finite fraction with at most six decimals "
+                           "(0.0001 %)", field="premium")
     tune(uow)  # it may take the loan into servicing
     today = uow.clock.today()
     holding = owned_holding(uow, cmd.holding_id, cmd.seller_id, lock=True)
