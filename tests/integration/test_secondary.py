@@ -330,3 +330,28 @@ def test_holdings_bought_are_serviced_through_to_the_end(platform: Platform,
         statuses = {uow.s.get(Holding, h).status
                     for h in (loan.holdings[2], bought.holding_id, again.holding_id)}
     assert statuses == {"sold", "settled"}
+
+
+def test_a_guarantor_compensates_buyers_and_sellers_alike(platform: Platform,
+                                                         clock: FixedClock) -> None:
+    """担保标 after a partial sale: at the guarantor's deadline each holder — the seller with
+    what it kept, the buyer with what it bought — is paid its exact share of the arrears."""
+    loan = funded_loan(platform, "guarantee", rate="0.06", term=6)
+    market = rules(platform, holding_period_days=0)
+    set_day(clock, START + timedelta(days=20))
+    original = shares(platform, loan.holdings[1])[1]
+    sale = offer(platform, market, loan.holdings[1], loan.investors[1], "0", "1300")
+    bought = buy(platform, market, sale.id, investor(platform, 2_000), "1300")
+    seller_first = shares(platform, loan.holdings[1])[1]
+    buyer_first = shares(platform, bought.holding_id)[1]
+    assert (seller_first[0] + buyer_first[0], seller_first[1] + buyer_first[1]) == original
+    with platform.uow() as uow:
+        buyer_id = uow.s.get(Holding, bought.holding_id).investor_id
+    before = {who: cash(platform, who) for who in (loan.investors[1], buyer_id)}
+    first = due_dates(platform, loan.listing_id)[0]
+    for day in range(4):  # nothing paid: 3 days past due is the guarantor's deadline
+        set_day(clock, first + timedelta(days=day))
+        run_close(platform)
+        check_books(platform)
+    assert cash(platform, loan.investors[1]) - before[loan.investors[1]] == sum(seller_first)
+    assert cash(platform, buyer_id) - before[buyer_id] == sum(buyer_first)
