@@ -72,3 +72,37 @@ def test_split_is_exact_both_ways(parts: list[tuple[int, int]], data: st.DataObj
         assert a.principal + b.principal == original.principal
         assert a.interest + b.interest == original.interest
         assert min(a.principal, b.principal, a.interest, b.interest) >= 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 400), st.integers(0, 500_000), st.integers(0, 50_000)),
+             min_size=1, max_size=36),
+    st.integers(50, 150),
+    st.integers(0, 300),
+)
+def test_the_yield_is_the_rate_that_prices_the_cash_flows(
+        flows: list[tuple[int, int, int]], price_pct: int, loss_bp: int) -> None:
+    """At the yield returned (six decimals), the loss-adjusted present value of the flows
+    brackets the price: a hair lower rate values them above it, a hair higher below."""
+    on = date(2026, 1, 1)
+    shares, day = [], on
+    for seq, (gap, principal, interest) in enumerate(flows, start=1):
+        day = date.fromordinal(day.toordinal() + gap)
+        shares.append(Share(seq, day, principal, interest))
+    total = sum(p + i for _, p, i in flows)
+    if total == 0:
+        return
+    price = max(1, total * price_pct // 100)
+    loss = Decimal(loss_bp) / 10_000
+    found = yield_to_maturity(price, on, shares, loss)
+
+    def present_value(rate: Decimal) -> Decimal:
+        return sum((Decimal(s.principal + s.interest)
+                    * ((1 - loss) / (1 + rate)) ** (Decimal((s.due_date - on).days) / 365)
+                    for s in shares), Decimal(0))
+
+    if found <= Decimal("-0.99") or found >= Decimal("10"):
+        return  # outside the bracket the platform quotes (e.g. a price far above the flows)
+    assert present_value(found - Decimal("0.000001")) >= price >= \
+        present_value(found + Decimal("0.000001"))
