@@ -208,8 +208,7 @@ def publish(uow: UnitOfWork, listing_id: int, *, actor_id: int, reason: str,
     ctx = rules.context(uow.clock.today())
     if listing.status == ListingStatus.APPROVED.value:
         security = load_security(uow, listing)
-        _check_terms(uow, listing.kind, terms_of(listing), security, rules)
-        policy.check_publishable(terms_of(listing), security, ctx)
+        _check_terms(uow, listing.kind, terms_of(listing), security, rules, publishing=True)
         listing.risk_level = policy.base_risk_level(security)
     funding = policy.funding_rules(ctx.config)
     _record(uow, listing, ListingStatus.PUBLISHED, actor_id, reason or "published")
@@ -232,15 +231,18 @@ def _revalidate(uow: UnitOfWork, listing: Listing, rules: ListingRules) -> None:
 
 
 def _check_terms(uow: UnitOfWork, kind: str, terms: ListingTerms, security: Any,
-                 rules: ListingRules) -> None:
-    """The type's rules and the compliance profile, with the cost cap at the one-year LPR in
-    force today (the dated table `lpr_rates`): the type's cost rate alone, then with the
-    service fee annualised over the term."""
+                 rules: ListingRules, *, publishing: bool = False) -> None:
+    """The type's rules (and, when `publishing`, its publishing conditions) and the compliance
+    profile, with the cost cap at the one-year LPR in force today (the dated table
+    `lpr_rates`): the type's cost rate alone, then with the service fee annualised over the
+    term."""
     from biaodi.services.servicing.products import check_listing_cost_cap, lpr_on
 
     today = uow.clock.today()
     lpr = lpr_on(uow, today)
-    policy_for(kind).validate_terms(terms, security, rules.context(today, lpr))
+    policy = policy_for(kind)
+    check = policy.check_publishable if publishing else policy.validate_terms
+    check(terms, security, rules.context(today, lpr))
     check_listing_cost_cap(kind, terms, security, profile_named(rules.profile_name),
                            rules.service_fee_for(kind), lpr)
 
