@@ -24,9 +24,3 @@ class InvestingRules:
     #: Checks the applicant again right before money goes out (the risk blacklist); raises a
     #: BiaodiError to stop the disbursement. None: no screening.
     screen_applicant: Callable[[UnitOfWork, int], None] | None = None
-
-    @property
-    def service_fee_rate(self) -> Decimal:
-        """The platform service fee on the funded amount, charged to the borrower at
-        disbursement (a listing rule: the cost cap counts it when the listing is created)."""
-        return self.listing.service_fee_rate

@@ -29,14 +29,9 @@ from biaodi.services.idempotency import Answer, check_key
 from biaodi.services.rates import parse_percent, percent_text, rate_to_ppm
 from biaodi.services.servicing import collections, defaults, products, queries, repayments
 from biaodi.services.servicing.close_day import CloseDay, close_day
-from biaodi.services.servicing.rules import ServicingRules
 from biaodi.services.tx import in_transaction
 
 router = APIRouter(tags=["servicing"])
-
-
-def servicing_rules(platform: Platform) -> ServicingRules:
-    return platform.servicing_rules
 
 
 def _money(value: str, field: str, platform: Platform, *, allow_zero: bool = False) -> Money:
@@ -53,7 +48,7 @@ class CloseDayRequest(BaseModel):
 def run_close_day(body: CloseDayRequest, platform: PlatformDep, _op: Operator) -> dict[str, Any]:
     """Run close of business for a date (and any missed days before it); resumes a run that
     stopped, and changes nothing for a day already closed."""
-    cmd = CloseDay(platform.engine, platform.clock, servicing_rules(platform),
+    cmd = CloseDay(platform.engine, platform.clock, platform.servicing_rules,
                    platform.investing_rules)
     days = close_day(cmd, body.business_date or platform.clock.today())
     return {"days": [d.as_dict() for d in days]}
@@ -127,7 +122,7 @@ def repay(listing_id: int, body: RepayRequest, platform: PlatformDep, user: Curr
           idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
     """Repay what is due (in full or in part) from the borrower's wallet; allocated in the
     product's order (default penalty → interest → principal). Needs `Idempotency-Key`."""
-    rules, key = servicing_rules(platform), check_key(idempotency_key)
+    rules, key = platform.servicing_rules, check_key(idempotency_key)
 
     def act(uow: Any) -> Answer:
         amount = _money(body.amount, "amount", platform)
@@ -145,7 +140,7 @@ def repay_early(listing_id: int, body: EarlyRepayRequest, platform: PlatformDep,
                 idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
     """Repay the whole loan (no `principal`), or arrears + accrued interest + `principal` with
     the rest re-amortised (`reamortise`: shorter_term or lower_instalment)."""
-    rules, key = servicing_rules(platform), check_key(idempotency_key)
+    rules, key = platform.servicing_rules, check_key(idempotency_key)
 
     def act(uow: Any) -> Answer:
         principal = (_money(body.principal, "principal", platform)
@@ -228,7 +223,7 @@ def set_product(kind: str, body: ProductRequest, platform: PlatformDep,
                               body.grace_days, ",".join(body.allocation_order),
                               body.guarantor_full_at_m3, op.id)
     row = in_transaction(platform.uow, lambda uow: products.set_product(
-        uow, cmd, servicing_rules(platform)))
+        uow, cmd, platform.servicing_rules))
     return {"kind": row.kind, "penalty_daily_rate": percent_text(row.penalty_daily_ppm),
             "grace_days": row.grace_days, "allocation_order": row.allocation_order.split(","),
             "guarantor_full_at_m3": row.guarantor_full_at_m3}
@@ -311,7 +306,7 @@ def my_contacts(platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
 def contact(body: ContactAttempt, platform: PlatformDep, op: Operator) -> JSONResponse:
     """Log a collection contact; the rules of conduct decide. A refusal is logged too and
     answered 409 `contact_refused` with the `rule_id`."""
-    rules = servicing_rules(platform).conduct
+    rules = platform.servicing_rules.conduct
     row = in_transaction(platform.uow, lambda uow: collections.record_contact(
         uow, collections.RecordContact(body.borrower_id, body.channel, body.listing_id,
                                        body.contact_id, op.id, body.note), rules))
@@ -332,6 +327,6 @@ def collection_log(borrower_id: int, platform: PlatformDep, _op: Operator) -> di
 @router.post("/operator/collections/send-notices")
 def send_notices(platform: PlatformDep, _op: Operator) -> dict[str, int]:
     """Send queued reminders and notices now, within the rules of conduct."""
-    rules = servicing_rules(platform).conduct
+    rules = platform.servicing_rules.conduct
     return in_transaction(platform.uow, lambda uow: collections.send_notices(uow, rules))
 

@@ -11,10 +11,12 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from biaodi.adapters.db.risk_tables import RiskDecision
+from biaodi.adapters.db.secondary_tables import SecondarySale
 from biaodi.adapters.db.servicing_tables import LoanServicing
 from biaodi.adapters.db.tables import Holding, HoldingInstalment, Listing
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.errors import Conflict
+from biaodi.domain.errors import Conflict, InvalidInput
+from biaodi.domain.money import Money
 from biaodi.domain.secondary import (
     SaleRules,
     Share,
@@ -111,6 +113,26 @@ def quote_part(uow: UnitOfWork, holding: Holding, loan: LoanServicing, principal
     price = asking_price(fair, premium, rules)
     return PartQuote(principal, accrued, fair, price, transfer_fee(price, rules),
                      yield_to_maturity(price, day, take, loss), loss, keep, take)
+
+
+def quote_sale(uow: UnitOfWork, sale: SecondarySale, holding: Holding, loan: LoanServicing,
+               principal: int, day: date, rules: SaleRules) -> PartQuote:
+    """The price of `principal` of an offer on `day`, at the offer's premium and with the
+    expected loss recorded when it was made."""
+    return quote_part(uow, holding, loan, principal, Decimal(sale.premium_ppm) / PPM, day,
+                      rules, Decimal(sale.expected_loss_ppm) / PPM)
+
+
+def check_part(principal: int, available: int, smallest: int, *, limit: str, verb: str,
+               rest: str) -> None:
+    """A part offered or bought: positive, within what is `available` (described by `limit`),
+    at least the minimum ticket, and leaving either nothing or at least the minimum ticket."""
+    if not 0 < principal <= available:
+        raise InvalidInput(f"principal must be more than 0 and at most {limit}",
+                           field="principal")
+    if principal < min(smallest, available) or 0 < available - principal < smallest:
+        raise InvalidInput(f"{verb} at least {Money(smallest)} and {rest} either nothing or at"
+                           f" least {Money(smallest)}", field="principal")
 
 
 def ppm_of(rate: Decimal) -> int:

@@ -14,7 +14,6 @@ instalment share. Any refusal rolls everything back.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy import insert, select, text
 
@@ -22,14 +21,20 @@ from biaodi.adapters.db.secondary_tables import SecondaryPurchase, SecondarySale
 from biaodi.adapters.db.servicing_tables import ServicingPosition
 from biaodi.adapters.db.tables import Holding, HoldingInstalment, Listing
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from biaodi.domain.errors import Conflict, Forbidden, NotFound
 from biaodi.domain.ledger import EntryDraft, OwnerKind, claim_account, wallet
 from biaodi.domain.money import Money
 from biaodi.domain.secondary import check_yield
 from biaodi.domain.suitability import check_suitable, listing_risk_level
 from biaodi.services import ledger, suitability
 from biaodi.services.funding import holding_account
-from biaodi.services.secondary.pricing import PartQuote, check_tradable, ppm_of, quote_part
+from biaodi.services.secondary.pricing import (
+    PartQuote,
+    check_part,
+    check_tradable,
+    ppm_of,
+    quote_sale,
+)
 from biaodi.services.secondary.rules import SecondaryRules
 from biaodi.services.secondary.sales import min_ticket
 from biaodi.services.servicing import loan as loans
@@ -99,12 +104,8 @@ def _check_buyer(uow: UnitOfWork, cmd: Buy, listing: Listing, principal: int,
 def _principal(cmd: Buy, sale: SecondarySale, smallest: int) -> int:
     remaining = sale.remaining_fen
     principal = remaining if cmd.principal is None else cmd.principal.fen
-    if not 0 < principal <= remaining:
-        raise InvalidInput(f"principal must be more than 0 and at most the {Money(remaining)}"
-                           f" left in sale {sale.id}", field="principal")
-    if principal < min(smallest, remaining) or 0 < remaining - principal < smallest:
-        raise InvalidInput(f"buy at least {Money(smallest)} and leave either nothing or at"
-                           f" least {Money(smallest)}", field="principal")
+    check_part(principal, remaining, smallest,
+               limit=f"the {Money(remaining)} left in sale {sale.id}", verb="buy", rest="leave")
     return principal
 
 
@@ -133,8 +134,7 @@ def buy(uow: UnitOfWork, cmd: Buy, rules: SecondaryRules) -> Bought:
     if seller.status != "active" or seller.outstanding_principal_fen < principal:
         raise Conflict(f"the seller's holding {seller.id} no longer covers this sale",
                        code="sale_closed", field="sale_id")
-    quote = quote_part(uow, seller, loan, principal, Decimal(sale.premium_ppm) / 1_000_000,
-                       today, rules.sale, Decimal(sale.expected_loss_ppm) / 1_000_000)
+    quote = quote_sale(uow, sale, seller, loan, principal, today, rules.sale)
     check_yield(quote.yield_rate)
     if cmd.max_price is not None and quote.price > cmd.max_price.fen:
         raise Conflict(f"today's price is {Money(quote.price)}, above your limit of "
@@ -179,17 +179,14 @@ def _transfer_shares(uow: UnitOfWork, buyer_id: int, seller: Holding,
         seller.status = "sold"
         seller_position.status = "closed"
 
-    ledger.open_accounts(uow, [wallet(OwnerKind.INVESTOR, buyer_id), holding_account(mine.id),
-                               claim_account(OwnerKind.HOLDING, mine.id, "interest")])
-    ids = loans.codes_to_ids(uow, [wallet(OwnerKind.INVESTOR, buyer_id).code,
-                                   holding_account(mine.id).code,
-                                   claim_account(OwnerKind.HOLDING, mine.id, "interest").code])
+    purse, claim = wallet(OwnerKind.INVESTOR, buyer_id), holding_account(mine.id)
+    accrued = claim_account(OwnerKind.HOLDING, mine.id, "interest")
+    ledger.open_accounts(uow, [purse, claim, accrued])
+    ids = loans.codes_to_ids(uow, [purse.code, claim.code, accrued.code])
     uow.s.add(ServicingPosition(
         listing_id=seller.listing_id, holding_id=mine.id, creditor_kind="holding",
-        creditor_id=mine.id, tier=seller_position.tier,
-        wallet_account_id=ids[wallet(OwnerKind.INVESTOR, buyer_id).code],
-        principal_account_id=ids[holding_account(mine.id).code],
-        interest_account_id=ids[claim_account(OwnerKind.HOLDING, mine.id, "interest").code],
+        creditor_id=mine.id, tier=seller_position.tier, wallet_account_id=ids[purse.code],
+        principal_account_id=ids[claim.code], interest_account_id=ids[accrued.code],
         outstanding_principal_fen=quote.principal, due_principal_fen=0, due_interest_fen=0,
         penalty_fen=0, received_principal_fen=0, received_interest_fen=0,
         received_penalty_fen=0, written_off_fen=0, days_past_due=0, bucket="current",

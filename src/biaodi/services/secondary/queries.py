@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -23,10 +22,8 @@ from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.errors import BiaodiError, InvalidInput, NotFound
 from biaodi.domain.money import Money
 from biaodi.services.rates import percent_text
-from biaodi.services.secondary.pricing import PartQuote, check_tradable, ppm_of, quote_part
+from biaodi.services.secondary.pricing import PartQuote, check_tradable, ppm_of, quote_sale
 from biaodi.services.secondary.rules import SecondaryRules
-
-PPM = Decimal(1_000_000)
 
 
 def _money(fen: int | None) -> str | None:
@@ -49,8 +46,7 @@ def day_quote(uow: UnitOfWork, sale: SecondarySale, principal: int, day: date,
     loan = uow.s.get(LoanServicing, sale.listing_id)
     assert holding is not None and loan is not None
     check_tradable(loan, day)
-    return quote_part(uow, holding, loan, principal, Decimal(sale.premium_ppm) / PPM, day,
-                      rules.sale, Decimal(sale.expected_loss_ppm) / PPM)
+    return quote_sale(uow, sale, holding, loan, principal, day, rules.sale)
 
 
 def sale_view(sale: SecondarySale, listing: Listing | None = None) -> dict[str, Any]:

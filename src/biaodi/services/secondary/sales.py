@@ -23,6 +23,7 @@ from biaodi.domain.listing import policy_for
 from biaodi.domain.money import Money
 from biaodi.domain.secondary import check_yield
 from biaodi.services.secondary.pricing import (
+    check_part,
     check_tradable,
     expected_loss,
     ppm_of,
@@ -89,13 +90,9 @@ def offer(uow: UnitOfWork, cmd: Offer, rules: SecondaryRules) -> SecondarySale:
                        code="already_offered", field="holding_id")
     outstanding = holding.outstanding_principal_fen
     principal = outstanding if cmd.principal is None else cmd.principal.fen
-    smallest = min_ticket(listing, rules)
-    if not 0 < principal <= outstanding:
-        raise InvalidInput(f"principal must be more than 0 and at most the holding's "
-                           f"outstanding {Money(outstanding)}", field="principal")
-    if principal < min(smallest, outstanding) or 0 < outstanding - principal < smallest:
-        raise InvalidInput(f"offer at least {Money(smallest)} and keep either nothing or at"
-                           f" least {Money(smallest)}", field="principal")
+    check_part(principal, outstanding, min_ticket(listing, rules),
+               limit=f"the holding's outstanding {Money(outstanding)}", verb="offer",
+               rest="keep")
     loss = expected_loss(uow, listing)
     quote = quote_part(uow, holding, loan, principal, cmd.premium, today, rules.sale, loss)
     check_yield(quote.yield_rate)
