@@ -36,8 +36,8 @@ from biaodi.adapters.clock import CST, FixedClock
 from biaodi.adapters.db.engine import make_engine
 from biaodi.adapters.db.migrate import upgrade
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.services import ledger
-from biaodi.services.investing_rules import InvestingRules
+from biaodi.services.investing.rules import InvestingRules
+from biaodi.services.ledger import posting as ledger
 from biaodi.services.servicing.close_day import CloseDay, close_day
 from biaodi.services.servicing.rules import ServicingRules
 

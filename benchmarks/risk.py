@@ -33,7 +33,7 @@ TARGETS = {"lending_club": 0.67, "credit_data": 0.86}
 
 
 def _datasets() -> dict[str, Any]:
-    from biaodi.risk import data, datasets
+    from biaodi.risk_modelling import data, datasets
 
     out = {}
     lending = datasets.lending_club()
@@ -52,7 +52,7 @@ def _baselines(dataset: Any, folds: int, seed: int) -> dict[str, float]:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
-    from biaodi.risk import metrics
+    from biaodi.risk_modelling import metrics
 
     X, y = dataset.X, dataset.y
     woe_auc, gbm_auc = [], []
@@ -75,7 +75,7 @@ def _baselines(dataset: Any, folds: int, seed: int) -> dict[str, float]:
 
 
 def cross_validation(folds: int, tune: bool, seed: int) -> dict[str, Any]:
-    from biaodi.risk import training
+    from biaodi.risk_modelling import training
 
     results = {}
     for name, dataset in _datasets().items():
@@ -120,7 +120,7 @@ def latency(requests: int) -> dict[str, Any]:
     from biaodi.api.app import create_app
     from biaodi.bootstrap import build_platform
     from biaodi.config import Settings
-    from biaodi.risk.model import load_model
+    from biaodi.risk_modelling.model import load_model
     from factories import identity
     from risk_support import card_number
 
@@ -160,8 +160,8 @@ def latency(requests: int) -> dict[str, Any]:
                                    headers=headers).status_code == 201
             samples, reference, decisions = [], [], []
             from biaodi.api.routes.risk import ApplicationRequest, _command
-            from biaodi.services import risk as risk_service
-            from biaodi.services.tx import in_transaction
+            from biaodi.services.risk import applications as risk_service
+            from biaodi.services.shared.tx import in_transaction
 
             env = client.app.state.risk_env
             commands = [(user_ids[i], _command(platform, ApplicationRequest(**body)))

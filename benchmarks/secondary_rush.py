@@ -42,10 +42,10 @@ from biaodi.adapters.db.migrate import upgrade  # noqa: E402
 from biaodi.adapters.db.secondary_tables import SecondarySale  # noqa: E402
 from biaodi.bootstrap import Platform, build_platform  # noqa: E402
 from biaodi.config import Settings  # noqa: E402
-from biaodi.domain.money import Money  # noqa: E402
-from biaodi.services import ledger  # noqa: E402
-from biaodi.services.idempotency import Answer, run_idempotent  # noqa: E402
+from biaodi.domain.shared.money import Money  # noqa: E402
+from biaodi.services.ledger import posting as ledger  # noqa: E402
 from biaodi.services.secondary import purchases, sales  # noqa: E402
+from biaodi.services.shared.idempotency import Answer, run_idempotent  # noqa: E402
 
 START = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 
@@ -128,7 +128,7 @@ def race(platform: Platform, clock: FixedClock, buyers: int) -> dict[str, Any]:
 
 
 def run_offer(platform: Platform, market: Any, holding: int, seller: int) -> int:
-    from biaodi.services.tx import in_transaction
+    from biaodi.services.shared.tx import in_transaction
 
     cmd = sales.Offer(holding, seller, Decimal(0))
     return in_transaction(platform.uow, lambda uow: sales.offer(uow, cmd, market)).id

@@ -24,7 +24,7 @@ from biaodi.adapters.db.schema import Base
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.bootstrap import Platform, build_platform
 from biaodi.config import Settings
-from biaodi.services.ledger import open_platform_accounts
+from biaodi.services.ledger.posting import open_platform_accounts
 
 POSTGRES_URL = os.environ.get("BIAODI_TEST_POSTGRES_URL")
 SKIP_POSTGRES = "PostgreSQL not tested: set BIAODI_TEST_POSTGRES_URL to a server URL to run it"

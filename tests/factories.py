@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import date
 
-from biaodi.domain.identity import make_resident_id
+from biaodi.domain.accounts.identity import make_resident_id
 
 _counter = itertools.count(1)
 

@@ -7,13 +7,17 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from biaodi.bootstrap import Platform
-from biaodi.domain.ledger import EntryDraft, OwnerKind, wallet
-from biaodi.domain.money import Money
-from biaodi.services import auto_invest, investing, ledger, listings, suitability, users
-from biaodi.services.investing_rules import InvestingRules
-from biaodi.services.listing_security import ClaimInput, SecurityInput
-from biaodi.services.listings import CreateListing, ListingRules
-from biaodi.services.tx import in_transaction
+from biaodi.domain.ledger.rules import EntryDraft, OwnerKind, wallet
+from biaodi.domain.shared.money import Money
+from biaodi.services.accounts import users
+from biaodi.services.investing import auto_invest, suitability
+from biaodi.services.investing import invest as investing
+from biaodi.services.investing.rules import InvestingRules
+from biaodi.services.ledger import posting as ledger
+from biaodi.services.listings import lifecycle as listings
+from biaodi.services.listings.lifecycle import CreateListing, ListingRules
+from biaodi.services.listings.security import ClaimInput, SecurityInput
+from biaodi.services.shared.tx import in_transaction
 from factories import identity
 
 AGGRESSIVE = {"age": 3, "income": 3, "experience": 3, "horizon": 3, "loss_tolerance": 3,

@@ -33,10 +33,11 @@ from biaodi.adapters.gateway.client import (
 )
 from biaodi.adapters.gateway.protocol import GatewayEvent
 from biaodi.bootstrap import Platform
-from biaodi.domain.money import Money
-from biaodi.domain.payments import GatewayStatus, TxnType
-from biaodi.services import ledger, users
-from biaodi.services.tx import in_transaction
+from biaodi.domain.payments.orders import GatewayStatus, TxnType
+from biaodi.domain.shared.money import Money
+from biaodi.services.accounts import users
+from biaodi.services.ledger import posting as ledger
+from biaodi.services.shared.tx import in_transaction
 from factories import identity
 from test_support import login, register
 

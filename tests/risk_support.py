@@ -8,11 +8,11 @@ from typing import Any
 
 from biaodi.adapters.bureau.sandbox import SandboxBureau
 from biaodi.bootstrap import Platform
-from biaodi.domain.money import Money
 from biaodi.domain.risk.consistency import luhn_ok
-from biaodi.services import risk as risk_service
-from biaodi.services import users
-from biaodi.services.tx import in_transaction
+from biaodi.domain.shared.money import Money
+from biaodi.services.accounts import users
+from biaodi.services.risk import applications as risk_service
+from biaodi.services.shared.tx import in_transaction
 from factories import identity
 
 TODAY = date(2026, 11, 28)  # conftest.START in Beijing

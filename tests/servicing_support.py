@@ -15,15 +15,17 @@ from biaodi.adapters.clock import CST, FixedClock
 from biaodi.adapters.db.servicing_tables import LoanServicing, ServicingPosition
 from biaodi.adapters.db.tables import Account, Holding, HoldingInstalment, Listing, LoanInstalment
 from biaodi.bootstrap import Platform
-from biaodi.domain.ledger import EntryDraft, OwnerKind, wallet
-from biaodi.domain.money import Money
-from biaodi.services import ledger, listings, suitability
-from biaodi.services.investing_rules import InvestingRules
-from biaodi.services.listing_security import AssetInput, ClaimInput
+from biaodi.domain.ledger.rules import EntryDraft, OwnerKind, wallet
+from biaodi.domain.shared.money import Money
+from biaodi.services.investing import suitability
+from biaodi.services.investing.rules import InvestingRules
+from biaodi.services.ledger import posting as ledger
+from biaodi.services.listings import lifecycle as listings
+from biaodi.services.listings.security import AssetInput, ClaimInput
 from biaodi.services.servicing import products
 from biaodi.services.servicing.close_day import CloseDay, DaySummary, close_day
 from biaodi.services.servicing.rules import ServicingRules
-from biaodi.services.tx import in_transaction
+from biaodi.services.shared.tx import in_transaction
 from investing_support import AGGRESSIVE, deposit, invest, investor, published_listing, user
 from test_support import register
 

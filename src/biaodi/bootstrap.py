@@ -12,8 +12,8 @@ from biaodi.adapters.crypto import PersonalDataCipher, load_or_create_key
 from biaodi.adapters.db.engine import is_sqlite, make_engine
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.config import Settings, get_settings
-from biaodi.services.investing_rules import InvestingRules
-from biaodi.services.listings import ListingRules
+from biaodi.services.investing.rules import InvestingRules
+from biaodi.services.listings.lifecycle import ListingRules
 from biaodi.services.servicing.rules import ServicingRules
 
 if TYPE_CHECKING:
@@ -60,15 +60,15 @@ class Platform:
 
     def _list_defaulter(self, uow: UnitOfWork, user_id: int, days_past_due: int,
                         reference: str) -> None:
-        from biaodi.risk.rulepacks import load_pack
-        from biaodi.services import blacklist
+        from biaodi.risk_modelling.rulepacks import load_pack
+        from biaodi.services.risk import blacklist
 
         pack = load_pack(self.settings.risk_rule_pack or self.settings.compliance_profile)
         blacklist.on_default_past_m3(uow, user_id, days_overdue=days_past_due,
                                      reference=reference, cipher=self.cipher, pack=pack)
 
     def _screen(self, uow: UnitOfWork, applicant_id: int) -> None:
-        from biaodi.services.risk import screen_before_disbursement
+        from biaodi.services.risk.applications import screen_before_disbursement
 
         screen_before_disbursement(uow, applicant_id, self.cipher)
 

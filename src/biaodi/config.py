@@ -75,11 +75,11 @@ class Settings(BaseSettings):
     secondary_transfer_fee: Decimal = Field(default=Decimal("0.005"), ge=0, lt=1)
 
     # risk
-    #: Rule pack (biaodi/risk/packs: cn-2016, permissive, or a .toml path); unset: the pack
-    #: named like the compliance profile.
+    #: Rule pack (biaodi/risk_modelling/packs: cn-2016, permissive, or a .toml path); unset:
+    #: the pack named like the compliance profile.
     risk_rule_pack: str | None = None
     #: Directory of a model trained by `biaodi risk train`; unset: the model shipped in
-    #: biaodi/risk/models/default.
+    #: biaodi/risk_modelling/models/default.
     risk_model_dir: str | None = None
     #: One-year loan prime rate (LPR) as a fraction, for the 4×LPR cost cap (3.0 % since
     #: May 2025).

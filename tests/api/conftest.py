@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 
 from biaodi.api.app import create_app
 from biaodi.bootstrap import Platform
-from biaodi.services import users
-from biaodi.services.tx import in_transaction
+from biaodi.services.accounts import users
+from biaodi.services.shared.tx import in_transaction
 from factories import identity
 from test_support import login
 

@@ -1,0 +1,1 @@
+"""Adapters to the outside world: database, payment gateway, credit bureau, crypto, clock."""

@@ -1,0 +1,1 @@
+"""Entrypoint: the FastAPI application, JSON API under /api/v1."""

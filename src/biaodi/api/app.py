@@ -7,16 +7,8 @@ from fastapi.responses import HTMLResponse
 
 from biaodi import __version__
 from biaodi.api import errors
-from biaodi.api.routes import (
-    investing,
-    listings,
-    operator,
-    payments,
-    risk,
-    secondary,
-    servicing,
-    users,
-)
+from biaodi.api.routes import accounts as users
+from biaodi.api.routes import investing, listings, operator, payments, risk, secondary, servicing
 from biaodi.bootstrap import Platform, build_platform
 
 API_PREFIX = "/api/v1"

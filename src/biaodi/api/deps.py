@@ -9,10 +9,10 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from biaodi.bootstrap import Platform
-from biaodi.domain.errors import Forbidden, Unauthorized
-from biaodi.domain.roles import Role
-from biaodi.services import users
-from biaodi.services.users import UserView
+from biaodi.domain.accounts.roles import Role
+from biaodi.domain.shared.errors import Forbidden, Unauthorized
+from biaodi.services.accounts import users
+from biaodi.services.accounts.users import UserView
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 

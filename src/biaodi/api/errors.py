@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from biaodi.domain.errors import BiaodiError
+from biaodi.domain.shared.errors import BiaodiError
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, object]:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.bootstrap import Platform
-from biaodi.services.idempotency import Answer, run_idempotent
+from biaodi.services.shared.idempotency import Answer, run_idempotent
 
 
 def idempotent_response(platform: Platform, *, scope: str, key: str, payload: Any,

@@ -1,0 +1,1 @@
+"""Entrypoint: the `biaodi` command line, one module per capability (Typer + Rich)."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from biaodi.cli.common import console, platform
-from biaodi.services import demo
-from biaodi.services.tx import in_transaction
+from biaodi.services.demo import seed as demo
+from biaodi.services.shared.tx import in_transaction
 
 app = typer.Typer(help="Demo data.", no_args_is_help=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from biaodi.cli.common import console, err_console, platform
-from biaodi.services import ledger as ledger_service
+from biaodi.services.ledger import posting as ledger_service
 
 app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
 

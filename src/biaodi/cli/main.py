@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from biaodi.cli import db, demo, ledger, payments, risk, servicing, users
-from biaodi.cli.schedule import schedule
+from biaodi.cli import accounts as users
+from biaodi.cli import db, demo, ledger, payments, risk, servicing
+from biaodi.cli.listings import schedule
 
 app = typer.Typer(
     name="biaodi",

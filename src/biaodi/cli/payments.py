@@ -8,9 +8,9 @@ import typer
 
 from biaodi.cli.common import console, err_console, fail, platform
 from biaodi.config import Settings
-from biaodi.domain.errors import BiaodiError
-from biaodi.services import reconciliation
-from biaodi.services.tx import in_transaction
+from biaodi.domain.shared.errors import BiaodiError
+from biaodi.services.payments import reconciliation
+from biaodi.services.shared.tx import in_transaction
 
 app = typer.Typer(help="Payments, custody and reconciliation.", no_args_is_help=True)
 
@@ -49,7 +49,7 @@ def _day(value: str) -> date:
 
 
 def _yuan(fen: int) -> str:
-    from biaodi.domain.money import Money
+    from biaodi.domain.shared.money import Money
 
     return Money(fen).formatted()
 

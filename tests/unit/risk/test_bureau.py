@@ -9,7 +9,7 @@ import pytest
 
 from biaodi.adapters.bureau import BureauError, FourElements, Verification
 from biaodi.adapters.bureau.sandbox import SandboxAnswer, SandboxBureau
-from biaodi.domain.money import Money
+from biaodi.domain.shared.money import Money
 
 ID = "11010119900101003X"
 ELEMENTS = FourElements("张三", ID, "13800001111", "6222020200112233")

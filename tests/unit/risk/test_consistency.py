@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from biaodi.domain.errors import InvalidInput
-from biaodi.domain.identity import make_resident_id
-from biaodi.domain.money import Money
+from biaodi.domain.accounts.identity import make_resident_id
+from biaodi.domain.listings.schedule import build_schedule
 from biaodi.domain.risk import consistency as c
-from biaodi.domain.schedule import build_schedule
+from biaodi.domain.shared.errors import InvalidInput
+from biaodi.domain.shared.money import Money
 
 TODAY = date(2026, 11, 28)
 

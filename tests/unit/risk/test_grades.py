@@ -6,8 +6,6 @@ from decimal import Decimal
 
 import pytest
 
-from biaodi.domain.errors import InvalidInput
-from biaodi.domain.money import Money
 from biaodi.domain.risk.grades import (
     Grade,
     GradeCut,
@@ -18,7 +16,9 @@ from biaodi.domain.risk.grades import (
     parse_policies,
     risk_level,
 )
-from biaodi.risk.rulepacks import load_pack
+from biaodi.domain.shared.errors import InvalidInput
+from biaodi.domain.shared.money import Money
+from biaodi.risk_modelling.rulepacks import load_pack
 
 CUTS = [GradeCut(Grade.A, 620), GradeCut(Grade.B, 600), GradeCut(Grade.C, 580),
         GradeCut(Grade.D, 550), GradeCut(Grade.E, 520), GradeCut(Grade.HR, 0)]

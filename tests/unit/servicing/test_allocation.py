@@ -6,8 +6,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from biaodi.domain.errors import InvalidInput
-from biaodi.domain.money import allocate_largest_remainder
 from biaodi.domain.servicing.allocation import (
     AllocationOrder,
     Component,
@@ -15,6 +13,8 @@ from biaodi.domain.servicing.allocation import (
     allocate_components,
     distribute,
 )
+from biaodi.domain.shared.errors import InvalidInput
+from biaodi.domain.shared.money import allocate_largest_remainder
 
 PEN, INT, PRIN = Component.PENALTY, Component.INTEREST, Component.PRINCIPAL
 

@@ -7,7 +7,6 @@ from datetime import datetime, time
 import pytest
 
 from biaodi.adapters.clock import CST
-from biaodi.domain.errors import InvalidInput
 from biaodi.domain.servicing.conduct import (
     ConductRules,
     Contact,
@@ -15,6 +14,7 @@ from biaodi.domain.servicing.conduct import (
     Rule,
     check_contact,
 )
+from biaodi.domain.shared.errors import InvalidInput
 
 
 def at(hour: int, minute: int = 0) -> datetime:

@@ -8,8 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from biaodi.domain.compliance import CN_2016, PERMISSIVE, ComplianceViolation
-from biaodi.domain.errors import InvalidInput
 from biaodi.domain.servicing.penalty import (
     Cost,
     annualised_fee_ppm,
@@ -21,6 +19,8 @@ from biaodi.domain.servicing.penalty import (
     to_ppm,
 )
 from biaodi.domain.servicing.waterfall import waterfall
+from biaodi.domain.shared.compliance import CN_2016, PERMISSIVE, ComplianceViolation
+from biaodi.domain.shared.errors import InvalidInput
 
 LPR_2025 = 30_000  # 3.00 %
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from biaodi.domain.errors import InvalidInput
-from biaodi.domain.money import Money
-from biaodi.domain.schedule import build_schedule
+from biaodi.domain.listings.schedule import build_schedule
 from biaodi.domain.servicing.reamortise import Row, first_period_interest, reamortise
+from biaodi.domain.shared.errors import InvalidInput
+from biaodi.domain.shared.money import Money
 
 START = date(2026, 1, 15)
 

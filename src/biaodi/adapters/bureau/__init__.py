@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from biaodi.domain.money import Money
+from biaodi.domain.shared.money import Money
 
 
 class Verification(StrEnum):

@@ -23,7 +23,7 @@ from biaodi.adapters.bureau import (
     Verification,
     VerificationResult,
 )
-from biaodi.domain.money import Money
+from biaodi.domain.shared.money import Money
 
 
 @dataclass(frozen=True)

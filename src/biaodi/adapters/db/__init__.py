@@ -1,0 +1,1 @@
+"""The database adapter: SQLAlchemy tables, engines, the unit of work, Alembic migrations."""

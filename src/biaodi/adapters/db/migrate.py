@@ -32,7 +32,7 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
 
 def _open_platform_accounts(engine: Engine) -> None:
     from biaodi.adapters.db.uow import UnitOfWork
-    from biaodi.services.ledger import open_platform_accounts
+    from biaodi.services.ledger.posting import open_platform_accounts
 
     with UnitOfWork(engine) as uow:
         open_platform_accounts(uow)

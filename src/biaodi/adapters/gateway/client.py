@@ -15,9 +15,9 @@ import httpx
 from biaodi.adapters.clock import Clock
 from biaodi.adapters.gateway import protocol
 from biaodi.config import Settings
-from biaodi.domain.errors import BiaodiError
-from biaodi.domain.money import Money
-from biaodi.domain.payments import TxnType
+from biaodi.domain.payments.orders import TxnType
+from biaodi.domain.shared.errors import BiaodiError
+from biaodi.domain.shared.money import Money
 
 
 class GatewayUnavailable(BiaodiError):

@@ -20,9 +20,9 @@ from datetime import date, datetime
 from typing import Any
 
 from biaodi.adapters.clock import CST
-from biaodi.domain.errors import InvalidInput, Unauthorized
-from biaodi.domain.money import Money
-from biaodi.domain.payments import GatewayStatus, TxnType
+from biaodi.domain.payments.orders import GatewayStatus, TxnType
+from biaodi.domain.shared.errors import InvalidInput, Unauthorized
+from biaodi.domain.shared.money import Money
 
 TIMESTAMP_HEADER = "X-Gateway-Timestamp"
 SIGNATURE_HEADER = "X-Gateway-Signature"

@@ -31,9 +31,9 @@ from pydantic import BaseModel, Field
 from biaodi.adapters.clock import CST, Clock, FixedClock, SystemClock
 from biaodi.adapters.gateway import protocol
 from biaodi.adapters.gateway.protocol import GatewayEvent, StatementLine
-from biaodi.domain.errors import BiaodiError, Conflict, InvalidInput, NotFound, Unauthorized
-from biaodi.domain.money import Money
-from biaodi.domain.payments import GatewayStatus, TxnType
+from biaodi.domain.payments.orders import GatewayStatus, TxnType
+from biaodi.domain.shared.errors import BiaodiError, Conflict, InvalidInput, NotFound, Unauthorized
+from biaodi.domain.shared.money import Money
 
 
 # --- state ----------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""API routes, one module per capability, each a thin edge over its services."""

@@ -14,13 +14,14 @@ from sqlalchemy import select
 from biaodi.adapters.db.tables import AutoInvestRule, Holding, HoldingInstalment, Investment
 from biaodi.api.deps import CurrentUser, Operator, PlatformDep
 from biaodi.api.idempotent import idempotent_response
-from biaodi.domain.errors import NotFound
-from biaodi.domain.money import Money
-from biaodi.domain.suitability import MAX_LISTING_RISK, NAMES_ZH, QUESTIONS, InvestorLevel
-from biaodi.services import auto_invest, funding, investing, suitability
-from biaodi.services.idempotency import Answer, check_key
-from biaodi.services.rates import parse_percent, percent_text
-from biaodi.services.tx import in_transaction
+from biaodi.domain.investing.suitability import MAX_LISTING_RISK, NAMES_ZH, QUESTIONS, InvestorLevel
+from biaodi.domain.shared.errors import NotFound
+from biaodi.domain.shared.money import Money
+from biaodi.services.investing import auto_invest, funding, suitability
+from biaodi.services.investing import invest as investing
+from biaodi.services.shared.idempotency import Answer, check_key
+from biaodi.services.shared.rates import parse_percent, percent_text
+from biaodi.services.shared.tx import in_transaction
 
 router = APIRouter(tags=["investing"])
 

@@ -12,14 +12,17 @@ from pydantic import BaseModel, Field
 from biaodi.api.deps import CurrentUser, Operator, OptionalUser, PlatformDep
 from biaodi.api.idempotent import idempotent_response
 from biaodi.bootstrap import Platform
-from biaodi.domain.errors import Forbidden
-from biaodi.domain.money import Money
-from biaodi.domain.roles import STAFF_ROLES
-from biaodi.services import auto_invest, listing_queries, listings, reserve
-from biaodi.services.idempotency import Answer, check_key
-from biaodi.services.listing_security import AssetInput, ClaimInput, SecurityInput
-from biaodi.services.rates import parse_percent
-from biaodi.services.tx import in_transaction
+from biaodi.domain.accounts.roles import STAFF_ROLES
+from biaodi.domain.shared.errors import Forbidden
+from biaodi.domain.shared.money import Money
+from biaodi.services.investing import auto_invest
+from biaodi.services.listings import lifecycle as listings
+from biaodi.services.listings import queries as listing_queries
+from biaodi.services.listings import reserve
+from biaodi.services.listings.security import AssetInput, ClaimInput, SecurityInput
+from biaodi.services.shared.idempotency import Answer, check_key
+from biaodi.services.shared.rates import parse_percent
+from biaodi.services.shared.tx import in_transaction
 
 router = APIRouter(tags=["listings"])
 

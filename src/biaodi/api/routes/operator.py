@@ -10,10 +10,10 @@ from pydantic import BaseModel
 
 from biaodi.api.deps import Operator, PlatformDep
 from biaodi.api.idempotent import idempotent_response
-from biaodi.domain.money import Money
-from biaodi.services import bonus, users
-from biaodi.services.idempotency import Answer, check_key
-from biaodi.services.tx import in_transaction
+from biaodi.domain.shared.money import Money
+from biaodi.services.accounts import bonus, users
+from biaodi.services.shared.idempotency import Answer, check_key
+from biaodi.services.shared.tx import in_transaction
 
 router = APIRouter(prefix="/operator", tags=["operator"])
 

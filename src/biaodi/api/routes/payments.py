@@ -18,14 +18,15 @@ from biaodi.adapters.gateway.client import Gateway, gateway_from_settings
 from biaodi.api.deps import CurrentUser, Operator, PlatformDep, require_role
 from biaodi.api.idempotent import idempotent_response
 from biaodi.bootstrap import Platform
-from biaodi.domain.errors import Conflict, InvalidInput
-from biaodi.domain.money import Money
-from biaodi.domain.payments import Channel, WithdrawalLimits
-from biaodi.domain.roles import Role
-from biaodi.services import payments, reconciliation
-from biaodi.services.idempotency import Answer, check_key, run_idempotent
-from biaodi.services.tx import in_transaction
-from biaodi.services.users import UserView
+from biaodi.domain.accounts.roles import Role
+from biaodi.domain.payments.orders import Channel, WithdrawalLimits
+from biaodi.domain.shared.errors import Conflict, InvalidInput
+from biaodi.domain.shared.money import Money
+from biaodi.services.accounts.users import UserView
+from biaodi.services.payments import orders as payments
+from biaodi.services.payments import reconciliation
+from biaodi.services.shared.idempotency import Answer, check_key, run_idempotent
+from biaodi.services.shared.tx import in_transaction
 
 router = APIRouter(tags=["payments"])
 

@@ -9,13 +9,13 @@ from pydantic import BaseModel, Field
 
 from biaodi.api.deps import CurrentUser, PlatformDep, require_role
 from biaodi.bootstrap import Platform
-from biaodi.domain.money import Money
-from biaodi.domain.roles import STAFF_ROLES, Role
-from biaodi.services import blacklist
-from biaodi.services import risk as risk_service
-from biaodi.services.risk import RiskEnv
-from biaodi.services.tx import in_transaction
-from biaodi.services.users import UserView
+from biaodi.domain.accounts.roles import STAFF_ROLES, Role
+from biaodi.domain.shared.money import Money
+from biaodi.services.accounts.users import UserView
+from biaodi.services.risk import applications as risk_service
+from biaodi.services.risk import blacklist
+from biaodi.services.risk.applications import RiskEnv
+from biaodi.services.shared.tx import in_transaction
 
 router = APIRouter(tags=["risk"])
 

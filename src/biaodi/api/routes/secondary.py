@@ -12,12 +12,12 @@ from pydantic import BaseModel, Field
 from biaodi.api.deps import CurrentUser, PlatformDep
 from biaodi.api.idempotent import idempotent_response
 from biaodi.bootstrap import Platform
-from biaodi.domain.errors import InvalidInput
-from biaodi.domain.money import Money
-from biaodi.services.idempotency import Answer, check_key
-from biaodi.services.rates import parse_signed_percent
+from biaodi.domain.shared.errors import InvalidInput
+from biaodi.domain.shared.money import Money
 from biaodi.services.secondary import purchases, queries, sales
-from biaodi.services.tx import in_transaction
+from biaodi.services.shared.idempotency import Answer, check_key
+from biaodi.services.shared.rates import parse_signed_percent
+from biaodi.services.shared.tx import in_transaction
 
 router = APIRouter(tags=["secondary market"])
 

@@ -22,14 +22,14 @@ from biaodi.adapters.db.tables import Listing
 from biaodi.api.deps import CurrentUser, Operator, PlatformDep
 from biaodi.api.idempotent import idempotent_response
 from biaodi.bootstrap import Platform
-from biaodi.domain.errors import Forbidden, NotFound
-from biaodi.domain.money import Money
-from biaodi.domain.roles import STAFF_ROLES
-from biaodi.services.idempotency import Answer, check_key
-from biaodi.services.rates import parse_percent, percent_text, rate_to_ppm
+from biaodi.domain.accounts.roles import STAFF_ROLES
+from biaodi.domain.shared.errors import Forbidden, NotFound
+from biaodi.domain.shared.money import Money
 from biaodi.services.servicing import collections, defaults, products, queries, repayments
 from biaodi.services.servicing.close_day import CloseDay, close_day
-from biaodi.services.tx import in_transaction
+from biaodi.services.shared.idempotency import Answer, check_key
+from biaodi.services.shared.rates import parse_percent, percent_text, rate_to_ppm
+from biaodi.services.shared.tx import in_transaction
 
 router = APIRouter(tags=["servicing"])
 

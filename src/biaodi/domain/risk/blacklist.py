@@ -12,10 +12,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from biaodi.domain.errors import Conflict, InvalidInput
-from biaodi.domain.identity import mask_mobile, parse_mobile, parse_resident_id
+from biaodi.domain.accounts.identity import mask_mobile, parse_mobile, parse_resident_id
 from biaodi.domain.risk.consistency import mask_card, normalise_card
 from biaodi.domain.risk.rules import BlacklistTerms
+from biaodi.domain.shared.errors import Conflict, InvalidInput
 
 #: Overdue buckets: M1 = 1–30 days, M2 = 31–60, M3 = 61–90; "past M3" is over 90 days.
 PAST_M3_DAYS = 90

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from biaodi.domain.errors import InvalidInput
-from biaodi.domain.identity import PROVINCES, parse_resident_id
-from biaodi.domain.money import Money
-from biaodi.domain.schedule import build_schedule
+from biaodi.domain.accounts.identity import PROVINCES, parse_resident_id
+from biaodi.domain.listings.schedule import build_schedule
+from biaodi.domain.shared.errors import InvalidInput
+from biaodi.domain.shared.money import Money
 
 #: Debt-to-income reported when no income is declared: above every threshold.
 NO_INCOME_DTI = Decimal(99)

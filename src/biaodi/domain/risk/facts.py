@@ -14,7 +14,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from biaodi.domain.money import Money
+from biaodi.domain.shared.money import Money
 
 
 class FactKind(StrEnum):

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from biaodi.domain.errors import InvalidInput
-from biaodi.domain.money import Money
+from biaodi.domain.shared.errors import InvalidInput
+from biaodi.domain.shared.money import Money
 
 #: Limits are whole hundreds of yuan, rounded down.
 LIMIT_STEP = Money.yuan(100)

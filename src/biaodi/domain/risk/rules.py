@@ -1,13 +1,12 @@
 """Rule packs: declarative, versioned sets of risk rules and compliance limits, as data.
 
-A pack (a TOML file under biaodi/risk/packs, read by biaodi.risk.rulepacks) has a name, a
-version, `[limits]` (borrower caps, the LPR multiple of the cost cap, debt-to-income
-thresholds …), `[grades.X]` (rate band, credit-limit formula, risk bump per grade),
-`[blacklist]` (expiry per reason) and `[[rules]]`. Each rule tests one fact (facts.py) with one
-operator against a literal `value`, a pack `limit` or another fact (`than_fact`), optionally
-only `when` other facts have given values, and carries a severity (refuse / refer / warn) and
-a plain-language message in zh-CN and en. docs/RISK.md lists every rule of every pack.
-"""
+A pack (a TOML file under biaodi/risk_modelling/packs, read by biaodi.risk_modelling.rulepacks)
+has a name, a version, `[limits]` (borrower caps, the LPR multiple of the cost cap,
+debt-to-income thresholds …), `[grades.X]` (rate band, credit-limit formula, risk bump per
+grade), `[blacklist]` (expiry per reason) and `[[rules]]`. Each rule tests one fact (facts.py)
+with one operator against a literal `value`, a pack `limit` or another fact (`than_fact`),
+optionally only `when` other facts have given values, and carries a severity (refuse / refer /
+warn) and a plain-language message in zh-CN and en. docs/RISK.md lists every rule of every pack."""
 
 from __future__ import annotations
 
@@ -20,12 +19,12 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from biaodi.domain.compliance import RULES as COMPLIANCE_RULES
-from biaodi.domain.compliance import ComplianceProfile
-from biaodi.domain.errors import InvalidInput
-from biaodi.domain.money import Money
 from biaodi.domain.risk.facts import FACTS, FactKind, display
 from biaodi.domain.risk.grades import Grade, GradePolicy, parse_policies
+from biaodi.domain.shared.compliance import RULES as COMPLIANCE_RULES
+from biaodi.domain.shared.compliance import ComplianceProfile
+from biaodi.domain.shared.errors import InvalidInput
+from biaodi.domain.shared.money import Money
 
 
 class Severity(StrEnum):

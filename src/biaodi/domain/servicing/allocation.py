@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from biaodi.domain.errors import InvalidInput
-from biaodi.domain.money import allocate_largest_remainder
+from biaodi.domain.shared.errors import InvalidInput
+from biaodi.domain.shared.money import allocate_largest_remainder
 
 
 class Component(StrEnum):

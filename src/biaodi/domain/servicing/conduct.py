@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from enum import StrEnum
 
-from biaodi.domain.errors import Conflict, InvalidInput
+from biaodi.domain.shared.errors import Conflict, InvalidInput
 
 DEFAULT_WINDOW = (time(8, 0), time(21, 0))
 DEFAULT_DAILY_LIMIT = 3

@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 
-from biaodi.domain.compliance import COST_CAP, ComplianceProfile, ComplianceViolation
-from biaodi.domain.listing.policy import percent
+from biaodi.domain.listings.policy import percent
+from biaodi.domain.shared.compliance import COST_CAP, ComplianceProfile, ComplianceViolation
 
 PPM = 1_000_000
 DAYS_A_YEAR = 365

@@ -20,9 +20,9 @@ from datetime import date
 from decimal import Decimal, localcontext
 from enum import StrEnum
 
-from biaodi.domain.errors import InvalidInput
-from biaodi.domain.money import Money, round_half_up
-from biaodi.domain.schedule import build_schedule
+from biaodi.domain.listings.schedule import build_schedule
+from biaodi.domain.shared.errors import InvalidInput
+from biaodi.domain.shared.money import Money, round_half_up
 
 LEVEL_METHODS = frozenset({"equal_installment", "equal_principal"})
 

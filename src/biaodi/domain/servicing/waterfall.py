@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from biaodi.domain.errors import InvalidInput
+from biaodi.domain.shared.errors import InvalidInput
 
 
 @dataclass(frozen=True)

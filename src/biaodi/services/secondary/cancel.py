@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.services.servicing.sqlkit import Sql, run
+from biaodi.services.shared.sqlkit import Sql, run
 
 _REASON = """(SELECT CASE
         WHEN s.status = 'closed' THEN 'loan_closed'

@@ -15,9 +15,7 @@ from biaodi.adapters.db.secondary_tables import SecondarySale
 from biaodi.adapters.db.servicing_tables import LoanServicing
 from biaodi.adapters.db.tables import Holding, HoldingInstalment, Listing
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.errors import Conflict, InvalidInput
-from biaodi.domain.money import Money
-from biaodi.domain.secondary import (
+from biaodi.domain.secondary.valuation import (
     SaleRules,
     Share,
     accrued_interest,
@@ -26,6 +24,8 @@ from biaodi.domain.secondary import (
     transfer_fee,
     yield_to_maturity,
 )
+from biaodi.domain.shared.errors import Conflict, InvalidInput
+from biaodi.domain.shared.money import Money
 
 PPM = 1_000_000
 

@@ -21,13 +21,15 @@ from biaodi.adapters.db.secondary_tables import SecondaryPurchase, SecondarySale
 from biaodi.adapters.db.servicing_tables import ServicingPosition
 from biaodi.adapters.db.tables import Holding, HoldingInstalment, Listing
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.errors import Conflict, Forbidden, NotFound
-from biaodi.domain.ledger import EntryDraft, OwnerKind, claim_account, wallet
-from biaodi.domain.money import Money
-from biaodi.domain.secondary import check_yield
-from biaodi.domain.suitability import check_suitable, listing_risk_level
-from biaodi.services import ledger, suitability
-from biaodi.services.funding import holding_account
+from biaodi.domain.investing.suitability import check_suitable, listing_risk_level
+from biaodi.domain.ledger.rules import EntryDraft, OwnerKind, claim_account, wallet
+from biaodi.domain.secondary.valuation import check_yield
+from biaodi.domain.shared.errors import Conflict, Forbidden, NotFound
+from biaodi.domain.shared.money import Money
+from biaodi.services.accounts.users import roles_of
+from biaodi.services.investing import suitability
+from biaodi.services.investing.funding import holding_account
+from biaodi.services.ledger import posting as ledger
 from biaodi.services.secondary.pricing import (
     PartQuote,
     check_part,
@@ -38,8 +40,7 @@ from biaodi.services.secondary.pricing import (
 from biaodi.services.secondary.rules import SecondaryRules
 from biaodi.services.secondary.sales import min_ticket
 from biaodi.services.servicing import loan as loans
-from biaodi.services.servicing.sqlkit import tune
-from biaodi.services.users import roles_of
+from biaodi.services.shared.sqlkit import tune
 
 
 class SaleSoldOut(Conflict):

@@ -19,11 +19,11 @@ from biaodi.adapters.db.secondary_tables import SecondaryPurchase, SecondarySale
 from biaodi.adapters.db.servicing_tables import LoanServicing, ServicingPosition
 from biaodi.adapters.db.tables import Holding, Listing
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.errors import BiaodiError, InvalidInput, NotFound
-from biaodi.domain.money import Money
-from biaodi.services.rates import percent_text
+from biaodi.domain.shared.errors import BiaodiError, InvalidInput, NotFound
+from biaodi.domain.shared.money import Money
 from biaodi.services.secondary.pricing import PartQuote, check_tradable, ppm_of, quote_sale
 from biaodi.services.secondary.rules import SecondaryRules
+from biaodi.services.shared.rates import percent_text
 
 
 def _money(fen: int | None) -> str | None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from biaodi.config import Settings
-from biaodi.domain.secondary import SaleRules
-from biaodi.services.investing_rules import InvestingRules
+from biaodi.domain.secondary.valuation import SaleRules
+from biaodi.services.investing.rules import InvestingRules
 from biaodi.services.servicing.rules import ServicingRules
 
 

@@ -18,10 +18,10 @@ from sqlalchemy import select, text
 from biaodi.adapters.db.secondary_tables import SecondarySale
 from biaodi.adapters.db.tables import Holding, Listing
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from biaodi.domain.listing import policy_for
-from biaodi.domain.money import Money
-from biaodi.domain.secondary import check_yield
+from biaodi.domain.listings import policy_for
+from biaodi.domain.secondary.valuation import check_yield
+from biaodi.domain.shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from biaodi.domain.shared.money import Money
 from biaodi.services.secondary.pricing import (
     check_part,
     check_tradable,
@@ -32,7 +32,7 @@ from biaodi.services.secondary.pricing import (
 from biaodi.services.secondary.rules import SecondaryRules
 from biaodi.services.servicing import loan as loans
 from biaodi.services.servicing.onboarding import ensure_onboarded
-from biaodi.services.servicing.sqlkit import tune
+from biaodi.services.shared.sqlkit import tune
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@ from biaodi.adapters.clock import Clock
 from biaodi.adapters.db.servicing_tables import CloseDayRun, CloseDayStep, LoanServicing, Repayment
 from biaodi.adapters.db.tables import Listing
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.errors import Conflict
-from biaodi.services import funding
-from biaodi.services.investing_rules import InvestingRules
+from biaodi.domain.shared.errors import Conflict
+from biaodi.services.investing import funding
+from biaodi.services.investing.rules import InvestingRules
 from biaodi.services.secondary.cancel import cancel_changed
 from biaodi.services.servicing.collect import Collection, collect, true_up
 from biaodi.services.servicing.collections import queue_notices
@@ -33,8 +33,8 @@ from biaodi.services.servicing.due import accrue_interest, mark_due
 from biaodi.services.servicing.onboarding import onboard
 from biaodi.services.servicing.rules import ServicingRules
 from biaodi.services.servicing.settle import settle
-from biaodi.services.servicing.sqlkit import BusinessClock, tune
-from biaodi.services.tx import in_transaction
+from biaodi.services.shared.sqlkit import BusinessClock, tune
+from biaodi.services.shared.tx import in_transaction
 
 ChunkFn = Callable[[UnitOfWork, date, int, int, ServicingRules], int]
 

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.errors import UnbalancedEntry
 from biaodi.domain.servicing.allocation import AllocationOrder, Component
-from biaodi.services import ledger_bulk
-from biaodi.services.servicing.sqlkit import Sql, rows, run
+from biaodi.domain.shared.errors import UnbalancedEntry
+from biaodi.services.ledger import bulk as ledger_bulk
+from biaodi.services.shared.sqlkit import Sql, rows, run
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,7 @@ from biaodi.adapters.db.servicing_tables import (
 )
 from biaodi.adapters.db.tables import Listing
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.errors import Forbidden, InvalidInput, NotFound
-from biaodi.domain.identity import parse_mobile
+from biaodi.domain.accounts.identity import parse_mobile
 from biaodi.domain.servicing.conduct import (
     NOTICE_DAYS_PAST_DUE,
     Channel,
@@ -27,8 +26,9 @@ from biaodi.domain.servicing.conduct import (
     ContactRefused,
     check_contact,
 )
-from biaodi.services.servicing.sqlkit import Sql, run
-from biaodi.services.users import roles_of
+from biaodi.domain.shared.errors import Forbidden, InvalidInput, NotFound
+from biaodi.services.accounts.users import roles_of
+from biaodi.services.shared.sqlkit import Sql, run
 
 
 def queue_notices(uow: UnitOfWork, day: date, lo: int, hi: int, reminder_days: int) -> int:

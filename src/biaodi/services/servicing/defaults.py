@@ -35,8 +35,7 @@ from biaodi.adapters.db.servicing_tables import (
 )
 from biaodi.adapters.db.tables import Holding, HoldingInstalment, Listing
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.errors import Conflict, NotFound
-from biaodi.domain.ledger import (
+from biaodi.domain.ledger.rules import (
     EntryDraft,
     OwnerKind,
     claim_account,
@@ -44,9 +43,8 @@ from biaodi.domain.ledger import (
     wallet,
     written_off_account,
 )
-from biaodi.domain.lifecycle import ListingStatus as S
-from biaodi.domain.listing import DefaultAction, policy_for
-from biaodi.domain.money import Money, allocate_largest_remainder
+from biaodi.domain.listings import DefaultAction, policy_for
+from biaodi.domain.listings.lifecycle import ListingStatus as S
 from biaodi.domain.servicing.accrual import accrued
 from biaodi.domain.servicing.allocation import (
     HOLDERS_TIER,
@@ -59,13 +57,15 @@ from biaodi.domain.servicing.allocation import (
 )
 from biaodi.domain.servicing.buckets import DEFAULT_BUCKET
 from biaodi.domain.servicing.waterfall import Waterfall, waterfall
-from biaodi.services import ledger
+from biaodi.domain.shared.errors import Conflict, NotFound
+from biaodi.domain.shared.money import Money, allocate_largest_remainder
+from biaodi.services.ledger import posting as ledger
 from biaodi.services.servicing import loan as loans
 from biaodi.services.servicing.collect import Collection, collect
 from biaodi.services.servicing.delinquency import refresh
 from biaodi.services.servicing.rules import ServicingRules
 from biaodi.services.servicing.settle import settle
-from biaodi.services.servicing.sqlkit import Sql, rows, tune
+from biaodi.services.shared.sqlkit import Sql, rows, tune
 
 DEFAULTED = (S.OVERDUE, S.DEFAULTED)
 

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from datetime import date
 
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.lifecycle import TRANSITIONS, ListingStatus
+from biaodi.domain.listings.lifecycle import TRANSITIONS, ListingStatus
 from biaodi.domain.risk.blacklist import PAST_M3_DAYS
 from biaodi.domain.servicing.buckets import bucket_case_sql
 from biaodi.domain.servicing.penalty import PPM
-from biaodi.services.servicing.sqlkit import Sql, rows, run
+from biaodi.services.shared.sqlkit import Sql, rows, run
 
 _IN_ARREARS = ("s.listing_id BETWEEN :lo AND :hi AND s.status <> 'closed' AND "
                "(s.oldest_due_date IS NOT NULL OR s.holders_oldest_due_date IS NOT NULL)")

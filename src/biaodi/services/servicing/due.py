@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.services.servicing.sqlkit import Sql, run
+from biaodi.services.shared.sqlkit import Sql, run
 
 _MARKED_SHARES = """
     FROM servicing_due_marks m

@@ -12,11 +12,12 @@ from sqlalchemy import select
 from biaodi.adapters.db.servicing_tables import LoanServicing, ScheduleRevision, ServicingPosition
 from biaodi.adapters.db.tables import Account, HoldingInstalment, Listing, LoanInstalment
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.errors import NotFound
-from biaodi.domain.ledger import EntryDraft
-from biaodi.domain.lifecycle import ListingStatus, allowed_targets
+from biaodi.domain.ledger.rules import EntryDraft
+from biaodi.domain.listings.lifecycle import ListingStatus, allowed_targets
 from biaodi.domain.servicing.allocation import AllocationOrder, Component
-from biaodi.services import ledger, listings
+from biaodi.domain.shared.errors import NotFound
+from biaodi.services.ledger import posting as ledger
+from biaodi.services.listings import lifecycle as listings
 
 
 def state(uow: UnitOfWork, listing_id: int, *, lock: bool = False) -> LoanServicing:

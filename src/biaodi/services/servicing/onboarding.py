@@ -12,13 +12,13 @@ from __future__ import annotations
 from datetime import date
 
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.errors import Conflict
-from biaodi.domain.listing import all_policies
-from biaodi.domain.money import Money
+from biaodi.domain.listings import all_policies
 from biaodi.domain.servicing.allocation import Component
 from biaodi.domain.servicing.penalty import DAYS_A_YEAR, PPM
+from biaodi.domain.shared.errors import Conflict
+from biaodi.domain.shared.money import Money
 from biaodi.services.servicing.rules import Product, ServicingRules
-from biaodi.services.servicing.sqlkit import Sql, rows, run
+from biaodi.services.shared.sqlkit import Sql, rows, run
 
 #: Shares are amount × amount in 64-bit integers: (3 × 10⁹)² < 2⁶³.
 MAX_LOAN_FEN = 3_000_000_000

@@ -11,9 +11,7 @@ from sqlalchemy import select
 
 from biaodi.adapters.db.servicing_tables import LprRate, ServicingProduct
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.compliance import ComplianceProfile
-from biaodi.domain.errors import InvalidInput
-from biaodi.domain.listing import ListingTerms, policy_for
+from biaodi.domain.listings import ListingTerms, policy_for
 from biaodi.domain.servicing.allocation import AllocationOrder
 from biaodi.domain.servicing.penalty import (
     Cost,
@@ -22,6 +20,8 @@ from biaodi.domain.servicing.penalty import (
     check_product_penalty,
     to_ppm,
 )
+from biaodi.domain.shared.compliance import ComplianceProfile
+from biaodi.domain.shared.errors import InvalidInput
 from biaodi.services.servicing.rules import ServicingRules
 
 

@@ -16,8 +16,8 @@ from biaodi.adapters.db.servicing_tables import (
 )
 from biaodi.adapters.db.tables import Holding, HoldingInstalment, Listing, LoanInstalment
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.errors import NotFound
-from biaodi.domain.money import Money
+from biaodi.domain.shared.errors import NotFound
+from biaodi.domain.shared.money import Money
 from biaodi.services.servicing.repayments import quote
 
 

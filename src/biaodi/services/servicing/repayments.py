@@ -18,13 +18,19 @@ from sqlalchemy import select
 from biaodi.adapters.db.servicing_tables import LoanServicing, Repayment
 from biaodi.adapters.db.tables import Listing
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.errors import Conflict, Forbidden, InsufficientBalance, InvalidInput, NotFound
-from biaodi.domain.holdings import split_interest, split_principal
-from biaodi.domain.money import Money, allocate_largest_remainder
+from biaodi.domain.investing.holdings import split_interest, split_principal
 from biaodi.domain.servicing.accrual import accrued
 from biaodi.domain.servicing.allocation import HOLDERS_TIER
 from biaodi.domain.servicing.reamortise import Reamortise, Row, reamortise
-from biaodi.services import ledger
+from biaodi.domain.shared.errors import (
+    Conflict,
+    Forbidden,
+    InsufficientBalance,
+    InvalidInput,
+    NotFound,
+)
+from biaodi.domain.shared.money import Money, allocate_largest_remainder
+from biaodi.services.ledger import posting as ledger
 from biaodi.services.servicing import loan as loans
 from biaodi.services.servicing.collect import Collection, collect
 from biaodi.services.servicing.defaults import accelerate
@@ -33,7 +39,7 @@ from biaodi.services.servicing.due import mark_due
 from biaodi.services.servicing.onboarding import ensure_onboarded
 from biaodi.services.servicing.rules import ServicingRules
 from biaodi.services.servicing.settle import settle
-from biaodi.services.servicing.sqlkit import tune
+from biaodi.services.shared.sqlkit import tune
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ from sqlalchemy import select
 from biaodi.adapters.db.servicing_tables import ServicingProduct
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.config import Settings
-from biaodi.domain.compliance import DEFAULT_PROFILE, ComplianceProfile, profile_named
 from biaodi.domain.servicing.allocation import AllocationOrder
 from biaodi.domain.servicing.buckets import DEFAULT_GRACE_DAYS
 from biaodi.domain.servicing.conduct import REMINDER_DAYS_BEFORE, ConductRules
 from biaodi.domain.servicing.penalty import DEFAULT_DAILY_PPM
+from biaodi.domain.shared.compliance import DEFAULT_PROFILE, ComplianceProfile, profile_named
 
 
 @dataclass(frozen=True)

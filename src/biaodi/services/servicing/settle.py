@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import date
 
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.lifecycle import ListingStatus
+from biaodi.domain.listings.lifecycle import ListingStatus
 from biaodi.services.servicing.delinquency import move_listings
-from biaodi.services.servicing.sqlkit import Sql, run
+from biaodi.services.shared.sqlkit import Sql, run
 
 _NOTHING_OWED = ("outstanding_principal_fen = 0 AND due_principal_fen = 0 "
                  "AND due_interest_fen = 0 AND penalty_fen = 0")

@@ -1,0 +1,1 @@
+"""Parties: real-name identity (resident ID, mobile numbers) and the roles of users and staff."""

@@ -1,0 +1,1 @@
+"""Investing rules: exact splits of a loan's schedule among holdings, investor suitability."""

@@ -1,0 +1,1 @@
+"""Double-entry rules: account types, the chart of accounts, balanced entry drafts."""

@@ -1,0 +1,1 @@
+"""Rules every capability shares: money in integer fen, business errors, the compliance profile."""

@@ -1,0 +1,1 @@
+"""Account use cases: registration, staff, login tokens, wallets, marketing bonuses."""

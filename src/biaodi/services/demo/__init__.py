@@ -1,0 +1,1 @@
+"""The demo marketplace seeded for `python3 dev.py serve`."""

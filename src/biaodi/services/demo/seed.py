@@ -1,0 +1,142 @@
+"""A demo marketplace for `python3 dev.py serve`: staff, borrowers, investors and listings of
+every type the compliance profile allows, some of them partly or fully funded.
+
+Demo money is the platform's own (like a marketing bonus): `platform:marketing_expense` ↑ /
+`platform:cash` ↓ and `custody:cash` ↑ / wallet ↑, so the books balance and custody still
+equals the users' wallets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from biaodi.adapters.crypto import PersonalDataCipher
+from biaodi.adapters.db.tables import PledgedAssetRow, User
+from biaodi.adapters.db.uow import UnitOfWork
+from biaodi.domain.accounts.identity import make_resident_id
+from biaodi.domain.ledger.rules import EntryDraft
+from biaodi.domain.shared.money import Money
+from biaodi.services.accounts import users
+from biaodi.services.investing import auto_invest, suitability
+from biaodi.services.investing import invest as investing
+from biaodi.services.investing.rules import InvestingRules
+from biaodi.services.ledger import posting as ledger
+from biaodi.services.listings import lifecycle as listings
+from biaodi.services.listings import reserve
+from biaodi.services.listings.lifecycle import CreateListing
+from biaodi.services.listings.security import AssetInput, ClaimInput, SecurityInput
+
+PASSWORD = "demo-pass-2026"
+AGGRESSIVE = {"age": 3, "income": 2, "experience": 3, "horizon": 3, "loss_tolerance": 3,
+              "share_of_assets": 3}
+
+
+@dataclass
+class DemoSummary:
+    created: bool
+    users: dict[str, str]
+    listings: int
+
+
+def is_seeded(uow: UnitOfWork) -> bool:
+    return bool(uow.s.execute(select(func.count()).select_from(User)).scalar())
+
+
+def _person(uow: UnitOfWork, cipher: PersonalDataCipher, n: int, username: str, name: str,
+            roles: tuple[str, ...], staff: bool = False) -> int:
+    cmd = users.Register(username=username, password=PASSWORD, real_name=name,
+                         id_number=make_resident_id("310101", date(1985, 1 + n % 12, 1 + n),
+                                                    100 + n),
+                         mobile=f"139{n:08d}", roles=roles)
+    create = users.create_staff if staff else users.register
+    return create(uow, cmd, cipher).id
+
+
+def _fund(uow: UnitOfWork, account: str, yuan: int) -> None:
+    fen = Money.yuan(yuan).fen
+    draft = (EntryDraft("demo_funding", memo="demo marketplace money, paid by the platform")
+             .transfer("platform:marketing_expense", "platform:cash", fen)
+             .transfer("custody:cash", account, fen))
+    ledger.post(uow, draft)
+
+
+def seed(uow: UnitOfWork, cipher: PersonalDataCipher, rules: InvestingRules) -> DemoSummary:
+    """Create the demo marketplace in one transaction; does nothing if users already exist."""
+    if is_seeded(uow):
+        return DemoSummary(created=False, users={}, listings=0)
+    today = uow.clock.today()
+    operator = _person(uow, cipher, 1, "demo_operator", "王运营", ("operator",), staff=True)
+    _person(uow, cipher, 2, "demo_risk", "李风控", ("risk_officer",), staff=True)
+    borrower = _person(uow, cipher, 3, "demo_borrower", "张借款", ("borrower",))
+    guarantor = _person(uow, cipher, 4, "demo_guarantor", "中诚担保", ("guarantor",))
+    originator = _person(uow, cipher, 5, "demo_originator", "华信资产", ("originator",))
+    investors = [_person(uow, cipher, 10 + i, f"demo_investor{i or ''}", name, ("investor",))
+                 for i, name in enumerate(("赵投资", "钱投资", "孙投资", "李投资"))]
+    for investor_id in investors:
+        _fund(uow, f"investor:{investor_id}:available", 200_000)
+        suitability.assess(uow, investor_id, AGGRESSIVE)
+    _fund(uow, f"originator:{originator}:available", 50_000)
+    listings.set_credit_limit(uow, borrower, Money.yuan(300_000), actor_id=operator,
+                              reason="demo: income and credit report verified")
+    listings.set_guarantor_terms(uow, guarantor, name="中诚担保有限公司",
+                                 capacity=Money.yuan(2_000_000), fee_rate=Decimal("0.02"),
+                                 compensation_days=3, actor_id=operator)
+    reserve.fund_buyback_reserve(uow, originator, Money.yuan(20_000),
+                                 idempotency_key="demo-reserve")
+    house = AssetInput("house", Money.yuan(2_000_000), today - timedelta(days=20),
+                       "上海同信房地产估价有限公司", "浦东新区两居室")
+    car = AssetInput("car", Money.yuan(260_000), today - timedelta(days=5), "车易估",
+                     "2023 款新能源轿车", "沪A·D12345", "310012345678")
+    plans = [
+        (borrower, CreateListing("credit", "小微企业经营周转", Money.yuan(50_000),
+                                 Decimal("0.105"), 12, "month", "equal_installment")),
+        (borrower, CreateListing("collateral", "房产抵押 · 装修资金", Money.yuan(1_000_000),
+                                 Decimal("0.085"), 24, "month", "equal_principal",
+                                 security=SecurityInput(assets=(house,)))),
+        (borrower, CreateListing("collateral", "车辆抵押 · 短期周转", Money.yuan(120_000),
+                                 Decimal("0.09"), 6, "month", "interest_first",
+                                 security=SecurityInput(assets=(car,)))),
+        (borrower, CreateListing("guarantee", "担保标 · 设备采购", Money.yuan(300_000),
+                                 Decimal("0.085"), 12, "month", "equal_installment",
+                                 security=SecurityInput(guarantor_id=guarantor))),
+        (originator, CreateListing("transfer", "流转标 · 优质应收账款", Money.yuan(100_000),
+                                   Decimal("0.07"), 3, "month", "bullet",
+                                   security=SecurityInput(claim=ClaimInput(
+                                       Money.yuan(150_000), Decimal("0.12"),
+                                       today + timedelta(days=180))))),
+        (borrower, CreateListing("credit", "消费贷 · 已满标示例", Money.yuan(20_000),
+                                 Decimal("0.095"), 6, "month", "equal_installment")),
+    ]
+    ids = []
+    for applicant, cmd in plans:
+        listing = listings.create_listing(uow, cmd, applicant_id=applicant, rules=rules.listing)
+        listings.submit(uow, listing.id, actor_id=applicant, rules=rules.listing)
+        listings.approve(uow, listing.id, actor_id=operator, reason="demo review passed",
+                         rules=rules.listing)
+        ids.append(listing.id)
+    house_asset = uow.s.scalars(select(PledgedAssetRow.id).where(
+        PledgedAssetRow.listing_id == ids[1])).one()
+    for step, reference in (("signed_contract", "HT-DEMO-001"),
+                            ("notarisation", "(2026)沪东证字第88号"),
+                            ("mortgage_registration", "沪(2026)浦东新区不动产证明第0099887号")):
+        listings.record_offline_step(uow, ids[1], house_asset, step=step,
+                                     done_on=today - timedelta(days=2), reference=reference,
+                                     operator_id=operator)
+    for listing_id in ids:
+        auto_invest.publish(uow, listing_id, actor_id=operator, reason="demo", rules=rules)
+    tickets = [(ids[0], 0, 20_000), (ids[0], 1, 10_000), (ids[3], 2, 100_000),
+               (ids[4], 3, 30_000), (ids[5], 0, 10_000), (ids[5], 1, 10_000)]
+    for listing_id, who, yuan in tickets:
+        investing.invest(uow, investing.Invest(listing_id, investors[who], Money.yuan(yuan)),
+                         rules)
+    return DemoSummary(
+        created=True,
+        users={"operator": "demo_operator", "risk officer": "demo_risk",
+               "borrower": "demo_borrower", "investor": "demo_investor",
+               "originator": "demo_originator", "password (all)": PASSWORD},
+        listings=len(ids),
+    )

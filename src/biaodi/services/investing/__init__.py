@@ -1,0 +1,1 @@
+"""Investing use cases: invest, funding and disbursement, auto-invest, suitability."""

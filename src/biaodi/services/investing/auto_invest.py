@@ -1,0 +1,215 @@
+"""Auto-invest (自动投标): standing rules that invest in new listings before manual investing
+opens, within a share of the listing (default 70 %).
+
+Fairness, published: eligible investors are served in a queue ordered by when they last
+received an allocation (never served first, then oldest), ties by investor id; each gets at
+most their rule's amount. Every run writes an allocation log — position, amount or the reason
+for skipping — that each investor can read back for their own lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from biaodi.adapters.db.tables import (
+    AutoInvestAllocation,
+    AutoInvestQueue,
+    AutoInvestRule,
+    AutoInvestRun,
+    Listing,
+)
+from biaodi.adapters.db.uow import UnitOfWork
+from biaodi.domain.ledger.rules import OwnerKind, wallet
+from biaodi.domain.listings import policy_for
+from biaodi.domain.shared.errors import BiaodiError, Forbidden, InvalidInput, NotFound
+from biaodi.domain.shared.money import Money
+from biaodi.services.accounts.users import roles_of
+from biaodi.services.investing import suitability
+from biaodi.services.investing.invest import Invest, invest, investor_cap
+from biaodi.services.investing.rules import InvestingRules
+from biaodi.services.ledger import posting as ledger
+from biaodi.services.listings import lifecycle as listings
+from biaodi.services.shared.rates import rate_to_ppm
+
+GRADES = ("A", "B", "C", "D", "E", "HR")
+
+
+@dataclass(frozen=True)
+class RuleInput:
+    amount_per_listing: Money
+    kinds: tuple[str, ...] = ()
+    best_grade: str | None = None
+    worst_grade: str | None = None
+    min_rate: Decimal = Decimal(0)
+    max_term_months: int = 36
+    cash_reserve: Money = field(default_factory=Money.zero)
+    total_cap: Money | None = None
+
+
+def save_rule(uow: UnitOfWork, investor_id: int, cmd: RuleInput,
+              rule_id: int | None = None) -> AutoInvestRule:
+    if "investor" not in roles_of(uow, investor_id):
+        raise Forbidden("auto-invest needs the investor role", code="role_required")
+    for kind in cmd.kinds:
+        policy_for(kind)
+    for name in ("best_grade", "worst_grade"):
+        value = getattr(cmd, name)
+        if value is not None and value not in GRADES:
+            raise InvalidInput(f"{name} must be one of {', '.join(GRADES)}", field=name)
+    if cmd.best_grade and cmd.worst_grade and (
+            GRADES.index(cmd.best_grade) > GRADES.index(cmd.worst_grade)):
+        raise InvalidInput("best_grade must not be worse than worst_grade", field="best_grade")
+    if not 1 <= cmd.max_term_months <= 360:
+        raise InvalidInput("max_term_months must be from 1 to 360", field="max_term_months")
+    if cmd.amount_per_listing.fen <= 0:
+        raise InvalidInput("amount_per_listing must be positive", field="amount_per_listing")
+    now = uow.clock.now()
+    if rule_id is None:
+        rule = AutoInvestRule(investor_id=investor_id, created_at=now)
+        uow.s.add(rule)
+    else:
+        rule = uow.s.get(AutoInvestRule, rule_id)
+        if rule is None or rule.investor_id != investor_id:
+            raise NotFound(f"no auto-invest rule {rule_id}", field="rule_id")
+    rule.kinds = sorted(set(cmd.kinds))
+    rule.best_grade, rule.worst_grade = cmd.best_grade, cmd.worst_grade
+    rule.min_rate_ppm = rate_to_ppm(cmd.min_rate, field="min_rate")
+    rule.max_term_months = cmd.max_term_months
+    rule.amount_per_listing_fen = cmd.amount_per_listing.fen
+    rule.cash_reserve_fen = cmd.cash_reserve.fen
+    rule.total_cap_fen = cmd.total_cap.fen if cmd.total_cap else None
+    rule.active, rule.updated_at = True, now
+    uow.s.flush()
+    return rule
+
+
+def deactivate_rule(uow: UnitOfWork, investor_id: int, rule_id: int) -> None:
+    rule = uow.s.get(AutoInvestRule, rule_id)
+    if rule is None or rule.investor_id != investor_id:
+        raise NotFound(f"no auto-invest rule {rule_id}", field="rule_id")
+    rule.active, rule.updated_at = False, uow.clock.now()
+
+
+def _term_months(listing: Listing) -> int:
+    return listing.term if listing.term_unit == "month" else -(-listing.term // 30)
+
+
+def matches(rule: AutoInvestRule, listing: Listing) -> bool:
+    if rule.kinds and listing.kind not in rule.kinds:
+        return False
+    if listing.annual_rate_ppm < rule.min_rate_ppm or _term_months(listing) > rule.max_term_months:
+        return False
+    if rule.best_grade or rule.worst_grade:
+        if listing.grade not in GRADES:
+            return False  # an ungraded listing only matches rules without a grade range
+        position = GRADES.index(listing.grade)
+        if rule.best_grade and position < GRADES.index(rule.best_grade):
+            return False
+        if rule.worst_grade and position > GRADES.index(rule.worst_grade):
+            return False
+    return True
+
+
+def publish(uow: UnitOfWork, listing_id: int, *, actor_id: int, reason: str,
+            rules: InvestingRules) -> AutoInvestRun:
+    """Publish a listing and run auto-invest in the same transaction, so that manual
+    investing only ever sees the listing after the auto-invest share was allocated."""
+    listings.publish(uow, listing_id, actor_id=actor_id, reason=reason, rules=rules.listing)
+    return run_for_listing(uow, listing_id, rules)
+
+
+def run_for_listing(uow: UnitOfWork, listing_id: int, rules: InvestingRules) -> AutoInvestRun:
+    """Allocate a newly published listing to auto-invest rules, in queue order."""
+    listing = uow.s.get(Listing, listing_id)
+    if listing is None:
+        raise NotFound(f"no listing {listing_id}", field="listing_id")
+    funding = policy_for(listing.kind).funding_rules(rules.listing.config)
+    step = funding.step.fen
+    share = Money(listing.amount_fen).times_rate(rules.auto_invest_share).fen
+    cap_left = (share // step) * step
+    run = AutoInvestRun(listing_id=listing.id, share_cap_fen=cap_left, allocated_fen=0,
+                        eligible=0, served=0, run_at=uow.clock.now())
+    uow.s.add(run)
+    uow.s.flush()
+
+    queue_seq = func.coalesce(AutoInvestQueue.last_served_seq, 0)
+    candidates = uow.s.execute(
+        select(AutoInvestRule, queue_seq.label("seq"))
+        .outerjoin(AutoInvestQueue, AutoInvestQueue.investor_id == AutoInvestRule.investor_id)
+        .where(AutoInvestRule.active.is_(True), AutoInvestRule.investor_id != listing.applicant_id)
+        .order_by(queue_seq, AutoInvestRule.investor_id, AutoInvestRule.id)
+    ).all()
+    chosen: dict[int, AutoInvestRule] = {}
+    for rule, _seq in candidates:
+        if rule.investor_id not in chosen and matches(rule, listing):
+            chosen[rule.investor_id] = rule
+    run.eligible = len(chosen)
+    next_seq = int(uow.s.execute(select(func.coalesce(func.max(
+        AutoInvestQueue.last_served_seq), 0))).scalar() or 0)
+    per_investor = investor_cap(listing, rules).fen
+
+    for position, (investor_id, rule) in enumerate(chosen.items(), start=1):
+        log = AutoInvestAllocation(run_id=run.id, listing_id=listing.id, investor_id=investor_id,
+                                   rule_id=rule.id, position=position, amount_fen=0,
+                                   outcome="skipped", reason="")
+        uow.s.add(log)
+        amount, why = _amount_for(uow, rule, cap_left, per_investor, step,
+                                  funding.min_ticket.fen)
+        if amount == 0:
+            log.reason = why
+            continue
+        savepoint = uow.s.begin_nested()
+        try:
+            made = invest(uow, Invest(listing.id, investor_id, Money(amount), source="auto"),
+                          rules)
+        except BiaodiError as refusal:
+            savepoint.rollback()  # the log row was flushed before the savepoint and stays
+            log.reason = refusal.message
+            continue
+        savepoint.commit()
+        next_seq += 1
+        _mark_served(uow, investor_id, next_seq)
+        log.amount_fen, log.outcome, log.investment_id = amount, "allocated", made.investment_id
+        log.reason = f"rule {rule.id}: {Money(amount)} of {Money(rule.amount_per_listing_fen)}"
+        cap_left -= amount
+        run.allocated_fen += amount
+        run.served += 1
+    uow.s.flush()
+    return run
+
+
+def _amount_for(uow: UnitOfWork, rule: AutoInvestRule, cap_left: int, per_investor: int,
+                step: int, min_ticket: int) -> tuple[int, str]:
+    available = ledger.balances(uow, [wallet(OwnerKind.INVESTOR, rule.investor_id).code])
+    spendable = sum(available.values()) - rule.cash_reserve_fen
+    limits = [(rule.amount_per_listing_fen, "rule amount"), (spendable, "cash above reserve"),
+              (cap_left, "auto-invest share left"), (per_investor, "per-investor cap")]
+    if rule.total_cap_fen is not None:
+        used = suitability.outstanding(uow, rule.investor_id).fen
+        limits.append((rule.total_cap_fen - used, "rule total cap"))
+    amount, binding = min(limits)
+    amount = (max(amount, 0) // step) * step
+    if amount < min_ticket:
+        return 0, f"below the minimum ticket after {binding} ({Money(max(amount, 0))})"
+    return amount, ""
+
+
+def _mark_served(uow: UnitOfWork, investor_id: int, seq: int) -> None:
+    row = uow.s.get(AutoInvestQueue, investor_id)
+    if row is None:
+        uow.s.add(AutoInvestQueue(investor_id=investor_id, last_served_seq=seq))
+    else:
+        row.last_served_seq = seq
+
+
+def my_allocations(uow: UnitOfWork, investor_id: int, limit: int = 100) -> list[dict]:
+    rows = uow.s.scalars(select(AutoInvestAllocation).where(
+        AutoInvestAllocation.investor_id == investor_id).order_by(
+        AutoInvestAllocation.id.desc()).limit(limit)).all()
+    return [{"run_id": r.run_id, "listing_id": r.listing_id, "rule_id": r.rule_id,
+             "position": r.position, "amount": str(Money(r.amount_fen)), "outcome": r.outcome,
+             "reason": r.reason, "investment_id": r.investment_id} for r in rows]
+

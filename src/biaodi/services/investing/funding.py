@@ -1,0 +1,220 @@
+"""Full funding, disbursement and failed listings.
+
+Disbursement is one journal entry (kind `disbursement`), in the transaction that takes the
+last amount or that closes the funding window:
+- each investor's frozen money: debit `investor:N:frozen`;
+- the applicant (borrower, or originator for 流转标): credit `<role>:N:available` funded − fee;
+- the service fee leaves custody for the platform: credit `custody:cash`, debit
+  `platform:cash`, credit `platform:fee_income`;
+- the claims: debit `holding:H:principal` per holding, credit `loan:L:principal_payable`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import insert, select, update
+
+from biaodi.adapters.db.tables import (
+    Holding,
+    HoldingInstalment,
+    Investment,
+    Listing,
+    LoanInstalment,
+)
+from biaodi.adapters.db.uow import UnitOfWork
+from biaodi.domain.investing.holdings import split_interest, split_principal, subscription_shares
+from biaodi.domain.ledger.rules import AccountSpec, AccountType, EntryDraft, OwnerKind, wallet
+from biaodi.domain.listings import InterestStart, policy_for
+from biaodi.domain.listings.schedule import build_schedule
+from biaodi.domain.shared.errors import BiaodiError, InsufficientBalance
+from biaodi.domain.shared.money import Money
+from biaodi.services.investing.rules import InvestingRules
+from biaodi.services.ledger import posting as ledger
+from biaodi.services.listings import lifecycle as listings
+
+
+def holding_account(holding_id: int) -> AccountSpec:
+    """What the loan owes one holding: the investor's claim, an asset of theirs."""
+    return AccountSpec(f"holding:{holding_id}:principal", AccountType.ASSET, OwnerKind.HOLDING,
+                       holding_id, "principal", True)
+
+
+def loan_account(listing_id: int) -> AccountSpec:
+    """What the borrower owes on the loan's principal."""
+    return AccountSpec(f"loan:{listing_id}:principal_payable", AccountType.LIABILITY,
+                       OwnerKind.LOAN, listing_id, "principal_payable", True)
+
+
+def applicant_wallet(listing: Listing) -> str:
+    role = policy_for(listing.kind).applicant_role
+    return wallet(OwnerKind(role), listing.applicant_id).code
+
+
+def complete_funding(uow: UnitOfWork, listing: Listing, rules: InvestingRules) -> None:
+    """Funded: holdings with exact shares, loan schedule, disbursement; 秒标 repaid at once.
+    An applicant screened out right before disbursement (blacklisted since publication) fails
+    the listing instead, and every investor is refunded."""
+    if rules.screen_applicant is not None:
+        try:
+            rules.screen_applicant(uow, listing.applicant_id)
+        except BiaodiError as refusal:
+            refund(uow, listing)
+            listings.advance(uow, listing.id, "failed", actor_id=None,
+                             reason=f"not disbursed: {refusal.message}")
+            return
+    policy = policy_for(listing.kind)
+    today = uow.clock.today()
+    funded = listing.amount_fen - listing.remaining_fen
+    listings.advance(uow, listing.id, "funded", actor_id=None,
+                     reason=f"raised {Money(funded)} of {Money(listing.amount_fen)}")
+    listing.funded_fen, listing.funded_at, listing.remaining_fen = funded, uow.clock.now(), 0
+
+    investments = uow.s.scalars(select(Investment).where(
+        Investment.listing_id == listing.id, Investment.status == "frozen"
+    ).order_by(Investment.id)).all()
+    on_subscription = (policy.funding_rules(rules.listing.config).interest_start
+                       is InterestStart.ON_SUBSCRIPTION)
+    start = listing.published_at.date() if on_subscription and listing.published_at else today
+    schedule = build_schedule(Money(funded), listings.terms_of(listing).annual_rate,
+                              listing.term, listing.term_unit, listing.repayment_method, start)
+    due_dates = [row.due_date for row in schedule]
+
+    holdings = []
+    for investment in investments:
+        holding = Holding(listing_id=listing.id, investor_id=investment.investor_id,
+                          investment_id=investment.id, principal_fen=investment.amount_fen,
+                          outstanding_principal_fen=investment.amount_fen,
+                          interest_start=investment.subscribed_on if on_subscription else today,
+                          status="active", created_at=uow.clock.now())
+        uow.s.add(holding)
+        holdings.append(holding)
+    uow.s.flush()
+    uow.s.execute(update(Investment).where(Investment.listing_id == listing.id,
+                                           Investment.status == "frozen")
+                  .values(status="settled"))
+
+    weights = [h.principal_fen for h in holdings]
+    if on_subscription:
+        rate = listings.terms_of(listing).annual_rate
+        shares = [subscription_shares(h.principal_fen, rate, h.interest_start, start, due_dates)
+                  for h in holdings]
+        loan_rows = [(sum(s[k][0] for s in shares), sum(s[k][1] for s in shares))
+                     for k in range(len(due_dates))]
+    else:
+        principal = split_principal([r.principal.fen for r in schedule], weights)
+        interest = split_interest([r.interest.fen for r in schedule], weights)
+        shares = [list(zip(principal[h], interest[h], strict=True))
+                  for h in range(len(holdings))]
+        loan_rows = [(r.principal.fen, r.interest.fen) for r in schedule]
+
+    uow.s.execute(insert(LoanInstalment), [
+        {"listing_id": listing.id, "seq": k + 1, "due_date": due_dates[k],
+         "principal_fen": p, "interest_fen": i, "status": "scheduled"}
+        for k, (p, i) in enumerate(loan_rows)])
+    uow.s.execute(insert(HoldingInstalment), [
+        {"holding_id": h.id, "seq": k + 1, "due_date": due_dates[k], "principal_fen": p,
+         "interest_fen": i, "status": "scheduled"}
+        for h, rows in zip(holdings, shares, strict=True) for k, (p, i) in enumerate(rows)])
+
+    _disburse(uow, listing, investments, holdings, funded, rules)
+    listings.advance(uow, listing.id, "repaying", actor_id=None,
+                     reason=f"disbursed {Money(funded)} to the applicant")
+    if policy.settles_on_funding:
+        _settle_at_once(uow, listing, holdings, loan_rows)
+
+
+def _disburse(uow: UnitOfWork, listing: Listing, investments: list[Investment],
+              holdings: list[Holding], funded: int, rules: InvestingRules) -> None:
+    fee = Money(funded).times_rate(rules.listing.service_fee_for(listing.kind)).fen
+    ledger.open_accounts(uow, [loan_account(listing.id)] +
+                         [holding_account(h.id) for h in holdings])
+    draft = EntryDraft("disbursement", memo=f"listing {listing.id} funded")
+    for investment in investments:
+        draft.debit(wallet(OwnerKind.INVESTOR, investment.investor_id, "frozen").code,
+                    investment.amount_fen)
+    draft.credit(applicant_wallet(listing), funded - fee)
+    if fee:
+        draft.credit("custody:cash", fee).debit("platform:cash", fee)
+        draft.credit("platform:fee_income", fee)
+    for holding in holdings:
+        draft.debit(holding_account(holding.id).code, holding.principal_fen)
+    draft.credit(loan_account(listing.id).code, funded)
+    ledger.post(uow, draft, idempotency_key=f"disbursement:{listing.id}")
+
+
+def _settle_at_once(uow: UnitOfWork, listing: Listing, holdings: list[Holding],
+                    loan_rows: list[tuple[int, int]]) -> None:
+    """秒标: the applicant repays principal and interest right after funding, if its wallet
+    can; otherwise the loan stays repaying and servicing treats the instalment as due."""
+    principal = sum(p for p, _ in loan_rows)
+    interest = sum(i for _, i in loan_rows)
+    shares = uow.s.execute(select(HoldingInstalment.holding_id, HoldingInstalment.principal_fen,
+                                  HoldingInstalment.interest_fen)
+                           .where(HoldingInstalment.holding_id.in_([h.id for h in holdings])))
+    draft = EntryDraft("instant_repayment", memo=f"秒标 {listing.id} repaid on funding")
+    draft.debit(applicant_wallet(listing), principal + interest)
+    draft.debit(loan_account(listing.id).code, principal)
+    by_holding = {h.id: h for h in holdings}
+    for holding_id, p, i in shares:
+        draft.credit(wallet(OwnerKind.INVESTOR, by_holding[holding_id].investor_id).code, p + i)
+        if p:
+            draft.credit(holding_account(holding_id).code, p)
+    savepoint = uow.s.begin_nested()
+    try:
+        ledger.post(uow, draft, idempotency_key=f"instant_repayment:{listing.id}")
+    except InsufficientBalance:
+        savepoint.rollback()
+        return
+    savepoint.commit()
+    for holding in holdings:
+        holding.outstanding_principal_fen, holding.status = 0, "settled"
+    uow.s.execute(update(LoanInstalment).where(LoanInstalment.listing_id == listing.id)
+                  .values(status="paid"))
+    uow.s.execute(update(HoldingInstalment).where(
+        HoldingInstalment.holding_id.in_([h.id for h in holdings])).values(status="paid"))
+    listings.advance(uow, listing.id, "settled", actor_id=None, reason="秒标 repaid at once")
+
+
+def close_funding_window(uow: UnitOfWork, listing_id: int, rules: InvestingRules) -> str:
+    """At the deadline: funded (full, or partial where the type accepts it) or failed with
+    every frozen amount returned. Returns the listing's new status."""
+    listing = listings.get_listing(uow, listing_id, for_update=True)
+    if listing.status != "published":
+        return listing.status
+    if listing.funding_deadline is not None and uow.clock.today() < listing.funding_deadline:
+        return listing.status  # the window is still open
+    policy = policy_for(listing.kind)
+    raised = Money(listing.amount_fen - listing.remaining_fen)
+    funding = policy.funding_rules(rules.listing.config)
+    if raised.fen > 0 and funding.succeeds_with(raised, Money(listing.amount_fen)):
+        complete_funding(uow, listing, rules)
+        return listing.status
+    refund(uow, listing)
+    listings.advance(uow, listing.id, "failed", actor_id=None,
+                     reason=f"funding deadline {listing.funding_deadline} passed with"
+                            f" {raised} of {Money(listing.amount_fen)} raised")
+    return "failed"
+
+
+def refund(uow: UnitOfWork, listing: Listing) -> None:
+    """Return every frozen amount: debit `investor:N:frozen`, credit `investor:N:available`."""
+    frozen = uow.s.scalars(select(Investment).where(
+        Investment.listing_id == listing.id, Investment.status == "frozen")).all()
+    if frozen:
+        draft = EntryDraft("funding_refund", memo=f"listing {listing.id} failed")
+        for investment in frozen:
+            draft.transfer(wallet(OwnerKind.INVESTOR, investment.investor_id, "frozen").code,
+                           wallet(OwnerKind.INVESTOR, investment.investor_id).code,
+                           investment.amount_fen)
+        ledger.post(uow, draft, idempotency_key=f"funding_refund:{listing.id}")
+        for investment in frozen:
+            investment.status = "refunded"
+    listing.remaining_fen = 0
+
+
+def due_for_closing(uow: UnitOfWork, today: date) -> list[int]:
+    """Published listings whose funding window has ended (the deadline day itself is closed)."""
+    return list(uow.s.scalars(select(Listing.id).where(
+        Listing.status == "published", Listing.funding_deadline <= today
+    ).order_by(Listing.id)))

@@ -1,0 +1,44 @@
+"""Investor risk assessments (风险测评)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from biaodi.adapters.db.tables import Holding, Investment, RiskAssessment
+from biaodi.adapters.db.uow import UnitOfWork
+from biaodi.domain.investing.suitability import VALIDITY, InvestorLevel, level_for, score_answers
+from biaodi.domain.shared.errors import Forbidden
+from biaodi.domain.shared.money import Money
+from biaodi.services.accounts.users import roles_of
+
+
+def assess(uow: UnitOfWork, investor_id: int, answers: dict[str, int]) -> RiskAssessment:
+    if "investor" not in roles_of(uow, investor_id):
+        raise Forbidden("only investors take the risk assessment", code="role_required")
+    score = score_answers(answers)
+    row = RiskAssessment(investor_id=investor_id, answers=answers, score=score,
+                         level=int(level_for(score)), assessed_at=uow.clock.now(),
+                         valid_until=uow.clock.today() + VALIDITY)
+    uow.s.add(row)
+    uow.s.flush()
+    return row
+
+
+def latest(uow: UnitOfWork, investor_id: int) -> RiskAssessment | None:
+    return uow.s.execute(select(RiskAssessment).where(
+        RiskAssessment.investor_id == investor_id).order_by(RiskAssessment.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def level_of(row: RiskAssessment | None) -> InvestorLevel | None:
+    return InvestorLevel(row.level) if row else None
+
+
+def outstanding(uow: UnitOfWork, investor_id: int) -> Money:
+    """Money at risk: frozen subscriptions plus outstanding principal of active holdings."""
+    frozen = uow.s.execute(select(func.coalesce(func.sum(Investment.amount_fen), 0)).where(
+        Investment.investor_id == investor_id, Investment.status == "frozen")).scalar()
+    held = uow.s.execute(select(func.coalesce(func.sum(Holding.outstanding_principal_fen), 0))
+                         .where(Holding.investor_id == investor_id,
+                                Holding.status == "active")).scalar()
+    return Money(int(frozen or 0) + int(held or 0))

@@ -1,0 +1,1 @@
+"""Ledger use cases: open accounts, post balanced entries one by one or in sets, verify."""

@@ -1,0 +1,254 @@
+"""Ledger use cases: open accounts, post balanced entries, verify the books.
+
+`post` is the only way money moves. It writes the entry and its postings and changes each
+account's stored balance with one conditional UPDATE, in the caller's transaction, so a state
+change and its accounting commit or fail together. Accounts are updated in id order so that
+concurrent entries never deadlock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects import postgresql, sqlite
+
+from biaodi.adapters.db.tables import Account, JournalEntry
+from biaodi.adapters.db.uow import UnitOfWork
+from biaodi.domain.ledger.rules import (
+    PLATFORM_ACCOUNTS,
+    AccountSpec,
+    AccountType,
+    EntryDraft,
+    platform_account,
+)
+from biaodi.domain.shared.errors import IdempotencyConflict, InsufficientBalance, NotFound
+
+
+def request_hash(payload: Any) -> str:
+    """A stable hash of a request body, to tell a true replay from a reused key."""
+    blob = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def open_accounts(uow: UnitOfWork, specs: list[AccountSpec]) -> None:
+    """Create accounts that do not exist yet; safe under concurrency and on replay."""
+    if not specs:
+        return
+    dialect = uow.s.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = uow.clock.now()
+    rows = [
+        {
+            "code": s.code,
+            "type": s.type.value,
+            "owner_kind": s.owner_kind.value,
+            "owner_id": s.owner_id,
+            "purpose": s.purpose,
+            "non_negative": s.non_negative,
+            "balance": 0,
+            "created_at": now,
+        }
+        for s in specs
+    ]
+    uow.s.execute(insert(Account).values(rows).on_conflict_do_nothing(index_elements=["code"]))
+
+
+def open_platform_accounts(uow: UnitOfWork) -> None:
+    open_accounts(uow, [platform_account(code) for code in PLATFORM_ACCOUNTS])
+
+
+@dataclass(frozen=True)
+class Posted:
+    entry_id: int
+    replayed: bool
+
+
+_UPDATE_BALANCE = text(
+    "UPDATE accounts SET balance = balance + :delta "
+    "WHERE id = :id AND (NOT non_negative OR balance + :delta >= 0) "
+    "RETURNING balance"
+)
+
+
+def post(
+    uow: UnitOfWork,
+    draft: EntryDraft,
+    *,
+    idempotency_key: str | None = None,
+    request_digest: str | None = None,
+    actor_id: int | None = None,
+) -> Posted:
+    """Write one balanced journal entry. Raises InsufficientBalance if a wallet would go < 0.
+
+    With an idempotency key, a second call with the same key returns the first entry and posts
+    nothing; the same key with a different request raises IdempotencyConflict.
+    """
+    draft.validate()
+    s = uow.s
+    if idempotency_key is not None:
+        existing = s.execute(
+            select(JournalEntry.id, JournalEntry.request_hash).where(
+                JournalEntry.idempotency_key == idempotency_key
+            )
+        ).first()
+        if existing is not None:
+            if request_digest is not None and existing.request_hash != request_digest:
+                raise IdempotencyConflict(
+                    "this Idempotency-Key was already used for a different request",
+                    field="Idempotency-Key",
+                )
+            return Posted(entry_id=existing.id, replayed=True)
+
+    codes = sorted({p.account for p in draft.postings})
+    accounts = {
+        row.code: row
+        for row in s.execute(
+            select(Account.id, Account.code, Account.type).where(Account.code.in_(codes))
+        )
+    }
+    missing = [c for c in codes if c not in accounts]
+    if missing:
+        raise NotFound(f"no such account: {', '.join(missing)}", field="account")
+
+    entry = JournalEntry(
+        kind=draft.kind,
+        memo=draft.memo,
+        idempotency_key=idempotency_key,
+        request_hash=request_digest,
+        actor_id=actor_id,
+        business_date=uow.clock.today(),
+        created_at=uow.clock.now(),
+    )
+    s.add(entry)
+    s.flush()
+
+    deltas: dict[str, list[int]] = defaultdict(list)
+    for p in draft.postings:
+        deltas[p.account].append(AccountType(accounts[p.account].type).balance_delta(p.amount))
+
+    balance_after: dict[int, int] = {}
+    for code in sorted(codes, key=lambda c: accounts[c].id):
+        row = accounts[code]
+        total = sum(deltas[code])
+        new_balance = s.execute(_UPDATE_BALANCE, {"delta": total, "id": row.id}).scalar()
+        if new_balance is None:
+            raise InsufficientBalance(
+                f"insufficient balance in {code} for {draft.kind}", field="amount"
+            )
+        balance_after[row.id] = new_balance
+
+    # Running balances per posting, walking each account's postings backwards from the final.
+    rows = []
+    running = dict(balance_after)
+    for p in reversed(draft.postings):
+        account = accounts[p.account]
+        rows.append(
+            {
+                "entry_id": entry.id,
+                "account_id": account.id,
+                "amount": p.amount,
+                "balance_after": running[account.id],
+            }
+        )
+        running[account.id] -= AccountType(account.type).balance_delta(p.amount)
+    rows.reverse()
+    s.execute(
+        text(
+            "INSERT INTO postings (entry_id, account_id, amount, balance_after) "
+            "VALUES (:entry_id, :account_id, :amount, :balance_after)"
+        ),
+        rows,
+    )
+    return Posted(entry_id=entry.id, replayed=False)
+
+
+def balance(uow: UnitOfWork, code: str) -> int:
+    value = uow.s.execute(select(Account.balance).where(Account.code == code)).scalar()
+    if value is None:
+        raise NotFound(f"no such account: {code}", field="account")
+    return int(value)
+
+
+def balances(uow: UnitOfWork, codes: list[str]) -> dict[str, int]:
+    rows = uow.s.execute(select(Account.code, Account.balance).where(Account.code.in_(codes)))
+    return {r.code: int(r.balance) for r in rows}
+
+
+@dataclass
+class Verification:
+    entries: int
+    accounts: int
+    problems: list[str]
+
+    @property
+    def balanced(self) -> bool:
+        return not self.problems
+
+
+def verify(uow: UnitOfWork, *, limit: int = 1000) -> Verification:
+    """Recompute every balance from the postings and check the books; set-based SQL only."""
+    s = uow.s
+    problems: list[str] = []
+    entries = int(s.execute(text("SELECT COUNT(*) FROM journal_entries")).scalar() or 0)
+    n_accounts = int(s.execute(text("SELECT COUNT(*) FROM accounts")).scalar() or 0)
+
+    for row in s.execute(
+        text(
+            "SELECT e.id, e.kind, COALESCE(SUM(p.amount), 0) AS total, COUNT(p.id) AS n "
+            "FROM journal_entries e LEFT JOIN postings p ON p.entry_id = e.id "
+            "GROUP BY e.id, e.kind HAVING COALESCE(SUM(p.amount), 0) <> 0 OR COUNT(p.id) = 0 "
+            "ORDER BY e.id LIMIT :limit"
+        ),
+        {"limit": limit},
+    ):
+        problems.append(
+            f"entry {row.id} ({row.kind}) does not balance: postings sum to {row.total} fen"
+            if row.n
+            else f"entry {row.id} ({row.kind}) has no postings"
+        )
+
+    debit_types = tuple(t.value for t in AccountType if t.debit_normal)
+    for row in s.execute(
+        text(
+            "SELECT a.id, a.code, a.balance, a.non_negative, "
+            "  CASE WHEN a.type IN (:d1, :d2) THEN COALESCE(SUM(p.amount), 0) "
+            "       ELSE -COALESCE(SUM(p.amount), 0) END AS computed "
+            "FROM accounts a LEFT JOIN postings p ON p.account_id = a.id "
+            "GROUP BY a.id, a.code, a.balance, a.non_negative, a.type "
+            "HAVING a.balance <> CASE WHEN a.type IN (:d1, :d2) THEN COALESCE(SUM(p.amount), 0) "
+            "       ELSE -COALESCE(SUM(p.amount), 0) END "
+            "   OR (a.non_negative AND a.balance < 0) "
+            "ORDER BY a.id LIMIT :limit"
+        ),
+        {"d1": debit_types[0], "d2": debit_types[1], "limit": limit},
+    ):
+        if row.balance != row.computed:
+            problems.append(
+                f"account {row.code}: stored balance {row.balance} fen, postings give "
+                f"{row.computed} fen"
+            )
+        if row.non_negative and row.balance < 0:
+            problems.append(f"account {row.code} is negative ({row.balance} fen)")
+
+    for row in s.execute(
+        text(
+            "SELECT a.code, a.balance, p.balance_after FROM accounts a "
+            "JOIN postings p ON p.id = (SELECT MAX(id) FROM postings WHERE account_id = a.id) "
+            "WHERE p.balance_after <> a.balance ORDER BY a.id LIMIT :limit"
+        ),
+        {"limit": limit},
+    ):
+        problems.append(
+            f"account {row.code}: last posting's running balance {row.balance_after} fen "
+            f"differs from stored {row.balance} fen"
+        )
+
+    total = int(s.execute(text("SELECT COALESCE(SUM(amount), 0) FROM postings")).scalar() or 0)
+    if total != 0:
+        problems.append(f"all postings together sum to {total} fen instead of 0")
+    return Verification(entries=entries, accounts=n_accounts, problems=problems)

@@ -1,0 +1,1 @@
+"""Listing use cases: create, review, publish, advance; security, buy-back reserves, queries."""

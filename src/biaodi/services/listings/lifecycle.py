@@ -1,0 +1,339 @@
+"""Listing use cases: apply, submit, review, record offline steps, publish, and move a listing
+through its lifecycle. Type rules come from the listing's policy; nothing here branches on
+the kind's name."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+from sqlalchemy import select
+
+from biaodi.adapters.db.tables import (
+    CreditLimit,
+    GuarantorProfile,
+    Listing,
+    ListingTransition,
+    OfflineStepRow,
+    PledgedAssetRow,
+    User,
+)
+from biaodi.adapters.db.uow import UnitOfWork
+from biaodi.domain.listings import ListingConfig, ListingContext, ListingTerms, policy_for
+from biaodi.domain.listings.lifecycle import ListingStatus, transition
+from biaodi.domain.shared.compliance import profile_named
+from biaodi.domain.shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from biaodi.domain.shared.money import Money
+from biaodi.services.accounts.users import roles_of
+from biaodi.services.listings.security import SecurityInput, store_for
+from biaodi.services.shared.rates import rate_to_ppm
+
+OFFLINE_STEPS = ("signed_contract", "notarisation", "mortgage_registration")
+
+
+@dataclass(frozen=True)
+class ListingRules:
+    """The configuration a listing check runs under: compliance profile and tunables."""
+
+    profile_name: str = "cn-2016"
+    config: ListingConfig = field(default_factory=ListingConfig)
+    #: Platform service fee on the funded amount, charged to the borrower at disbursement;
+    #: annualised over the term it counts towards the cost cap.
+    service_fee_rate: Decimal = Decimal("0.01")
+    #: Types charged another fee rate. 秒标 none: on a one-day term even a 1 % fee would be
+    #: 365 % a year, far above any cost cap (the platform runs them as promotions).
+    service_fee_overrides: Mapping[str, Decimal] = field(
+        default_factory=lambda: MappingProxyType({"instant": Decimal(0)}))
+
+    def service_fee_for(self, kind: str) -> Decimal:
+        return self.service_fee_overrides.get(kind, self.service_fee_rate)
+
+    def context(self, today: date, one_year_lpr_ppm: int | None = None) -> ListingContext:
+        lpr = None if one_year_lpr_ppm is None else Decimal(one_year_lpr_ppm) / 1_000_000
+        return ListingContext(today=today, profile=profile_named(self.profile_name),
+                              config=self.config, one_year_lpr=lpr)
+
+
+@dataclass(frozen=True)
+class CreateListing:
+    kind: str
+    title: str
+    amount: Money
+    annual_rate: Decimal
+    term: int
+    term_unit: str
+    repayment_method: str
+    description: str = ""
+    security: SecurityInput = field(default_factory=SecurityInput)
+
+
+def terms_of(listing: Listing) -> ListingTerms:
+    return ListingTerms(
+        amount=Money(listing.amount_fen),
+        annual_rate=Decimal(listing.annual_rate_ppm) / 1_000_000,
+        term=listing.term,
+        term_unit=listing.term_unit,
+        repayment_method=listing.repayment_method,
+    )
+
+
+def load_security(uow: UnitOfWork, listing: Listing) -> Any:
+    return store_for(policy_for(listing.kind).security_type).load(uow, listing)
+
+
+def get_listing(uow: UnitOfWork, listing_id: int, *, for_update: bool = False) -> Listing:
+    query = select(Listing).where(Listing.id == listing_id)
+    if for_update:
+        query = query.with_for_update(key_share=True)  # FOR NO KEY UPDATE: FK checks may go on
+    listing = uow.s.execute(query).scalar_one_or_none()
+    if listing is None:
+        raise NotFound(f"no listing {listing_id}", field="listing_id")
+    return listing
+
+
+def _record(uow: UnitOfWork, listing: Listing, target: ListingStatus, actor_id: int | None,
+            reason: str) -> None:
+    policy = policy_for(listing.kind)
+    move = transition(
+        ListingStatus(listing.status), target, actor_id=actor_id, reason=reason,
+        at=uow.clock.now(), settles_on_funding=policy.settles_on_funding,
+    )
+    listing.status = move.to_status.value
+    listing.updated_at = move.at
+    uow.s.add(ListingTransition(
+        listing_id=listing.id, from_status=move.from_status.value,
+        to_status=move.to_status.value, actor_id=actor_id, reason=reason, at=move.at,
+    ))
+    uow.s.flush()
+
+
+def create_listing(uow: UnitOfWork, cmd: CreateListing, *, applicant_id: int,
+                   rules: ListingRules) -> Listing:
+    """A borrower (or, for 流转标, an originator) drafts a listing; its terms and security are
+    checked against the type's policy and the compliance profile at once."""
+    policy = policy_for(cmd.kind)
+    if policy.applicant_role not in roles_of(uow, applicant_id):
+        raise Forbidden(
+            f"a {cmd.kind} listing is created by a user with the role {policy.applicant_role}",
+            code="role_required",
+        )
+    title = cmd.title.strip()
+    if not 2 <= len(title) <= 120:
+        raise InvalidInput("title must have 2 to 120 characters", field="title")
+    store = store_for(policy.security_type)
+    unexpected = cmd.security.given() - store.extra_fields
+    if unexpected:
+        name = sorted(unexpected)[0]
+        raise InvalidInput(f"{name} does not apply to a {cmd.kind} listing", field=name)
+    now = uow.clock.now()
+    terms = ListingTerms(cmd.amount, cmd.annual_rate, cmd.term, cmd.term_unit,
+                         cmd.repayment_method)
+    listing = Listing(
+        kind=policy.kind.value, status=ListingStatus.DRAFT.value, applicant_id=applicant_id,
+        title=title, description=cmd.description.strip(), amount_fen=cmd.amount.fen,
+        annual_rate_ppm=rate_to_ppm(cmd.annual_rate), term=cmd.term, term_unit=cmd.term_unit,
+        repayment_method=cmd.repayment_method, remaining_fen=0, risk_level=0,
+        security_terms={}, created_at=now, updated_at=now,
+    )
+    uow.s.add(listing)
+    uow.s.flush()
+    store.store(uow, listing, cmd.security)
+    uow.s.flush()
+    security = store.load(uow, listing)
+    _check_terms(uow, listing.kind, terms, security, rules)
+    listing.risk_level = policy.base_risk_level(security)
+    uow.s.add(ListingTransition(listing_id=listing.id, from_status="", to_status="draft",
+                                actor_id=applicant_id, reason="created", at=now))
+    uow.s.flush()
+    return listing
+
+
+def submit(uow: UnitOfWork, listing_id: int, *, actor_id: int, rules: ListingRules) -> Listing:
+    listing = get_listing(uow, listing_id, for_update=True)
+    if listing.applicant_id != actor_id:
+        raise Forbidden("only the applicant may submit this listing", code="not_applicant")
+    _revalidate(uow, listing, rules)
+    _record(uow, listing, ListingStatus.SUBMITTED, actor_id, "submitted for review")
+    return listing
+
+
+def approve(uow: UnitOfWork, listing_id: int, *, actor_id: int, reason: str,
+            rules: ListingRules) -> Listing:
+    """Approve after review. Where risk control has decided on the applicant, the listing
+    takes its grade and its rate must lie in the grade's rate band; a refused or still
+    referred applicant cannot be approved."""
+    listing = get_listing(uow, listing_id, for_update=True)
+    _revalidate(uow, listing, rules)
+    _apply_risk_decision(uow, listing)
+    _record(uow, listing, ListingStatus.APPROVED, actor_id, reason or "approved")
+    return listing
+
+
+def _apply_risk_decision(uow: UnitOfWork, listing: Listing) -> None:
+    from biaodi.services.risk.applications import latest_decision
+
+    decision = latest_decision(uow, listing.applicant_id)
+    if decision is None:
+        return  # no application scored: an operator-set limit and no grade
+    if decision["outcome"] != "approved":
+        raise Conflict(
+            f"risk control's latest decision on the applicant is {decision['outcome']}"
+            f" (application {decision['application_id']})", code="risk_not_approved")
+    band = decision["rate_band"]
+    if band is not None:
+        rate = Decimal(listing.annual_rate_ppm) / 10_000
+        low, high = Decimal(band["min"]), Decimal(band["max"])
+        if not low <= rate <= high:
+            raise InvalidInput(
+                f"annual_rate {rate:f} % is outside grade {decision['grade']}'s rate band"
+                f" {band['min']}–{band['max']} %", field="annual_rate")
+    listing.grade = decision["grade"]
+
+
+def reject(uow: UnitOfWork, listing_id: int, *, actor_id: int, reason: str) -> Listing:
+    listing = get_listing(uow, listing_id, for_update=True)
+    _record(uow, listing, ListingStatus.REJECTED, actor_id, reason.strip())
+    return listing
+
+
+def publish(uow: UnitOfWork, listing_id: int, *, actor_id: int, reason: str,
+            rules: ListingRules) -> Listing:
+    """Open the listing for investment once every publishing condition of its type holds."""
+    listing = get_listing(uow, listing_id, for_update=True)
+    policy = policy_for(listing.kind)
+    ctx = rules.context(uow.clock.today())
+    if listing.status == ListingStatus.APPROVED.value:
+        security = load_security(uow, listing)
+        _check_terms(uow, listing.kind, terms_of(listing), security, rules, publishing=True)
+        listing.risk_level = policy.base_risk_level(security)
+    funding = policy.funding_rules(ctx.config)
+    _record(uow, listing, ListingStatus.PUBLISHED, actor_id, reason or "published")
+    listing.remaining_fen = listing.amount_fen
+    listing.published_at = uow.clock.now()
+    listing.funding_deadline = funding.deadline(ctx.today)
+    return listing
+
+
+def advance(uow: UnitOfWork, listing_id: int, target: str, *, actor_id: int | None,
+            reason: str) -> Listing:
+    """Move a listing to `target` if its lifecycle allows it; used by funding and servicing."""
+    listing = get_listing(uow, listing_id, for_update=True)
+    _record(uow, listing, ListingStatus(target), actor_id, reason)
+    return listing
+
+
+def _revalidate(uow: UnitOfWork, listing: Listing, rules: ListingRules) -> None:
+    _check_terms(uow, listing.kind, terms_of(listing), load_security(uow, listing), rules)
+
+
+def _check_terms(uow: UnitOfWork, kind: str, terms: ListingTerms, security: Any,
+                 rules: ListingRules, *, publishing: bool = False) -> None:
+    """The type's rules (and, when `publishing`, its publishing conditions) and the compliance
+    profile, with the cost cap at the one-year LPR in force today (the dated table
+    `lpr_rates`): the type's cost rate alone, then with the service fee annualised over the
+    term."""
+    from biaodi.services.servicing.products import check_listing_cost_cap, lpr_on
+
+    today = uow.clock.today()
+    lpr = lpr_on(uow, today)
+    policy = policy_for(kind)
+    check = policy.check_publishable if publishing else policy.validate_terms
+    check(terms, security, rules.context(today, lpr))
+    check_listing_cost_cap(kind, terms, security, profile_named(rules.profile_name),
+                           rules.service_fee_for(kind), lpr)
+
+
+# --- operator records ---------------------------------------------------------------------
+def _asset(uow: UnitOfWork, listing_id: int, asset_id: int) -> PledgedAssetRow:
+    listing = get_listing(uow, listing_id)
+    if listing.status not in ("draft", "submitted", "approved"):
+        raise Conflict(f"the security of a {listing.status} listing can no longer change",
+                       code="listing_not_editable")
+    asset = uow.s.get(PledgedAssetRow, asset_id)
+    if asset is None or asset.listing_id != listing_id:
+        raise NotFound(f"listing {listing_id} has no pledged asset {asset_id}", field="asset_id")
+    return asset
+
+
+def record_offline_step(uow: UnitOfWork, listing_id: int, asset_id: int, *, step: str,
+                        done_on: date, reference: str, operator_id: int) -> OfflineStepRow:
+    """Record an O2O step for a pledged house: signed contract, notarisation, mortgage
+    registration (the last with its certificate number)."""
+    asset = _asset(uow, listing_id, asset_id)
+    if step not in OFFLINE_STEPS:
+        raise InvalidInput(f"step must be one of {', '.join(OFFLINE_STEPS)}", field="step")
+    if asset.asset_class != "house":
+        raise InvalidInput("offline steps are recorded for pledged houses", field="step")
+    if done_on > uow.clock.today():
+        raise InvalidInput("done_on cannot be in the future", field="done_on")
+    if step == "mortgage_registration" and not reference.strip():
+        raise InvalidInput("a mortgage registration needs its certificate number",
+                           field="reference")
+    existing = uow.s.execute(select(OfflineStepRow).where(
+        OfflineStepRow.asset_id == asset_id, OfflineStepRow.step == step)).scalar_one_or_none()
+    if existing is not None:
+        raise Conflict(f"{step} is already recorded for asset {asset_id}", field="step",
+                       code="already_recorded")
+    row = OfflineStepRow(asset_id=asset_id, step=step, done_on=done_on,
+                         reference=reference.strip(), operator_id=operator_id,
+                         recorded_at=uow.clock.now())
+    uow.s.add(row)
+    uow.s.flush()
+    return row
+
+
+def record_vehicle_registration(uow: UnitOfWork, listing_id: int, asset_id: int, *,
+                                plate_number: str, certificate_no: str) -> PledgedAssetRow:
+    asset = _asset(uow, listing_id, asset_id)
+    if asset.asset_class != "car":
+        raise InvalidInput("a vehicle registration belongs to a pledged car",
+                           field="plate_number")
+    if not 5 <= len(plate_number.strip()) <= 10:
+        raise InvalidInput("plate_number must have 5 to 10 characters", field="plate_number")
+    if not certificate_no.strip():
+        raise InvalidInput("the registration certificate number is required",
+                           field="registration_certificate_no")
+    asset.plate_number = plate_number.strip().upper()
+    asset.registration_certificate_no = certificate_no.strip()
+    uow.s.flush()
+    return asset
+
+
+def set_credit_limit(uow: UnitOfWork, user_id: int, limit: Money, *, actor_id: int | None,
+                     reason: str, source: str = "operator") -> CreditLimit:
+    if "borrower" not in roles_of(uow, user_id):
+        raise NotFound(f"user {user_id} is not a borrower", field="user_id")
+    if not reason.strip():
+        raise InvalidInput("a reason is required to set a credit limit", field="reason")
+    row = uow.s.get(CreditLimit, user_id)
+    if row is None:
+        row = CreditLimit(user_id=user_id)
+        uow.s.add(row)
+    row.limit_fen, row.source, row.set_by = limit.fen, source, actor_id
+    row.reason, row.set_at = reason.strip(), uow.clock.now()
+    uow.s.flush()
+    return row
+
+
+def set_guarantor_terms(uow: UnitOfWork, user_id: int, *, name: str, capacity: Money,
+                        fee_rate: Decimal, compensation_days: int,
+                        actor_id: int) -> GuarantorProfile:
+    if "guarantor" not in roles_of(uow, user_id):
+        raise NotFound(f"user {user_id} is not a guarantor", field="user_id")
+    if not 1 <= compensation_days <= 90:
+        raise InvalidInput("compensation_days must be from 1 to 90", field="compensation_days")
+    row = uow.s.get(GuarantorProfile, user_id)
+    if row is None:
+        row = GuarantorProfile(user_id=user_id)
+        uow.s.add(row)
+    display = name.strip() or (uow.s.get(User, user_id).real_name)  # type: ignore[union-attr]
+    row.name, row.capacity_fen = display, capacity.fen
+    row.fee_rate_ppm = rate_to_ppm(fee_rate, field="fee_rate")
+    row.compensation_days, row.updated_by, row.updated_at = (
+        compensation_days, actor_id, uow.clock.now())
+    uow.s.flush()
+    return row

@@ -1,0 +1,1 @@
+"""Payment use cases: deposits, withdrawals, gateway callbacks, reconciliation, exceptions."""

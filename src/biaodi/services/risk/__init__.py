@@ -1,0 +1,1 @@
+"""Risk-control use cases: applications scored and decided, credit limits, the dynamic blacklist."""

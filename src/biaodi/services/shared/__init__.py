@@ -1,0 +1,1 @@
+"""What every capability's use cases share: idempotency, transactions, rates, SQL helpers."""

@@ -1,0 +1,94 @@
+"""Auto-invest: fair queue, the 70 % share, rule limits and the allocation log."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from biaodi.adapters.db.tables import AutoInvestAllocation, AutoInvestRun, Investment, Listing
+from biaodi.bootstrap import Platform
+from biaodi.domain.shared.errors import InvalidInput
+from biaodi.domain.shared.money import Money
+from biaodi.services.investing import auto_invest
+from biaodi.services.investing.rules import InvestingRules
+from biaodi.services.ledger import posting as ledger
+from biaodi.services.shared.tx import in_transaction
+from investing_support import invest, investor, many_investors, published_listing
+
+RULES = InvestingRules()
+
+
+def add_rule(platform: Platform, investor_id: int, **changes: object) -> int:
+    cmd = auto_invest.RuleInput(**{"amount_per_listing": Money.yuan(1_000), **changes})
+    return in_transaction(platform.uow, lambda uow: auto_invest.save_rule(
+        uow, investor_id, cmd)).id
+
+
+def allocations(platform: Platform, listing_id: int) -> list[AutoInvestAllocation]:
+    with platform.uow() as uow:
+        return list(uow.s.scalars(select(AutoInvestAllocation).where(
+            AutoInvestAllocation.listing_id == listing_id).order_by(
+            AutoInvestAllocation.position)))
+
+
+def test_queue_serves_everyone_once_before_anyone_twice(platform: Platform) -> None:
+    people = many_investors(platform, 10, yuan=50_000)
+    for who in people:
+        add_rule(platform, who)
+    served_order: list[int] = []
+    for _ in range(4):  # each listing's 70 % share fits seven 1,000.00 allocations
+        listing_id = published_listing(platform, RULES, amount=10_000)
+        lines = allocations(platform, listing_id)
+        got = [line.investor_id for line in lines if line.outcome == "allocated"]
+        assert len(got) == 7
+        assert sum(line.amount_fen for line in lines) == 700_000  # exactly the 70 % share
+        with platform.uow() as uow:
+            listing = uow.s.get(Listing, listing_id)
+            run = uow.s.scalars(select(AutoInvestRun).where(
+                AutoInvestRun.listing_id == listing_id)).one()
+        assert listing.remaining_fen == 300_000 and run.share_cap_fen == 700_000
+        assert run.eligible == 10 and run.served == 7
+        served_order.extend(got)
+    # Fairness: in any window of 10 consecutive allocations, nobody appears twice.
+    for start in range(0, len(served_order) - 9):
+        window = served_order[start:start + 10]
+        assert len(set(window)) == 10, window
+    assert served_order[:10] == sorted(people)  # first round: never-served, by investor id
+
+
+def test_rule_limits_filters_and_the_log_says_why(platform: Platform) -> None:
+    rich, reserved, picky, capped = many_investors(platform, 4, yuan=5_000)
+    add_rule(platform, rich, amount_per_listing=Money.yuan(2_550))
+    add_rule(platform, reserved, cash_reserve=Money.yuan(4_950))
+    add_rule(platform, picky, min_rate=Decimal("0.15"))
+    add_rule(platform, capped, total_cap=Money.yuan(300))
+    listing_id = published_listing(platform, RULES, amount=10_000, rate="0.10")
+    lines = {line.investor_id: line for line in allocations(platform, listing_id)}
+    assert picky not in lines  # the rate is below its minimum: not eligible at all
+    assert lines[rich].amount_fen == 250_000  # rounded down to the 100.00 step
+    assert lines[reserved].outcome == "skipped"
+    assert "cash above reserve" in lines[reserved].reason
+    assert lines[capped].amount_fen == 30_000
+    with platform.uow() as uow:
+        sources = {i.investor_id: i.source for i in uow.s.scalars(select(Investment))}
+        mine = auto_invest.my_allocations(uow, rich)
+        assert ledger.verify(uow).balanced
+    assert sources == {rich: "auto", capped: "auto"}
+    assert mine[0]["amount"] == "2500.00" and mine[0]["outcome"] == "allocated"
+
+    later = investor(platform, 20_000)
+    made = invest(platform, RULES, listing_id, later, 5_000)  # manual opens after the run
+    assert made.remaining == Money.yuan(10_000 - 2_500 - 300 - 5_000)
+
+
+def test_bad_rules_are_refused(platform: Platform) -> None:
+    who = investor(platform)
+    for changes, field in (({"best_grade": "Z"}, "best_grade"),
+                           ({"best_grade": "D", "worst_grade": "B"}, "best_grade"),
+                           ({"max_term_months": 0}, "max_term_months"),
+                           ({"kinds": ("p2p",)}, "kind")):
+        with pytest.raises(InvalidInput) as info:
+            add_rule(platform, who, **changes)
+        assert info.value.field == field

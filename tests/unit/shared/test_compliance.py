@@ -1,0 +1,88 @@
+import dataclasses
+from decimal import Decimal
+
+import pytest
+
+from biaodi.domain.shared.compliance import (
+    CN_2016,
+    DEFAULT_PROFILE,
+    INSTANT_LISTING_BAN,
+    PERMISSIVE,
+    PROFILES,
+    RULES,
+    ComplianceViolation,
+    profile_named,
+)
+from biaodi.domain.shared.errors import Conflict, InvalidInput
+from biaodi.domain.shared.money import Money
+
+
+def test_default_profile_is_cn_2016():
+    assert DEFAULT_PROFILE is CN_2016
+    assert profile_named("cn-2016") is CN_2016
+    assert profile_named("permissive") is PERMISSIVE
+    assert set(PROFILES) == {"cn-2016", "permissive"}
+
+
+def test_cn_2016_borrowing_caps_follow_article_17():
+    assert CN_2016.natural_person_platform_cap == Money.yuan(200_000)
+    assert CN_2016.natural_person_all_platforms_cap == Money.yuan(1_000_000)
+    assert CN_2016.legal_person_platform_cap == Money.yuan(1_000_000)
+    assert CN_2016.legal_person_all_platforms_cap == Money.yuan(5_000_000)
+
+
+def test_cn_2016_bans_instant_listings_and_permissive_caps_them():
+    assert CN_2016.instant_allowed is False
+    assert CN_2016.instant_amount_cap is None
+    assert PERMISSIVE.instant_allowed is True
+    assert PERMISSIVE.instant_amount_cap == Money.yuan(50_000)
+
+
+def test_permissive_lifts_borrowing_caps_but_keeps_the_cost_cap():
+    assert PERMISSIVE.natural_person_platform_cap is None
+    assert PERMISSIVE.legal_person_all_platforms_cap is None
+    assert PERMISSIVE.cost_cap_lpr_multiple == 4
+
+
+def test_cost_cap_is_four_times_the_one_year_lpr():
+    assert CN_2016.cost_cap_lpr_multiple == 4
+    assert CN_2016.cost_cap_rate(Decimal("0.0345")) == Decimal("0.1380")
+    uncapped = dataclasses.replace(CN_2016, cost_cap_lpr_multiple=None)
+    assert uncapped.cost_cap_rate(Decimal("0.0345")) is None
+
+
+def test_unknown_profile_is_refused_naming_the_known_ones():
+    with pytest.raises(InvalidInput) as caught:
+        profile_named("eu-2024")
+    assert caught.value.field == "compliance_profile"
+    assert "cn-2016" in caught.value.message and "permissive" in caught.value.message
+
+
+def test_every_profile_cites_known_rules():
+    for profile in PROFILES.values():
+        assert profile.rules()
+        for rule in profile.rules():
+            assert RULES[rule.rule_id] is rule
+            assert rule.source and rule.summary_zh and rule.summary_en
+    assert INSTANT_LISTING_BAN.rule_id in CN_2016.rule_ids
+    assert INSTANT_LISTING_BAN.rule_id not in PERMISSIVE.rule_ids
+
+
+def test_profiles_are_frozen_data():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        CN_2016.instant_allowed = True  # type: ignore[misc]
+
+
+def test_violation_is_a_conflict_naming_its_rule():
+    error = ComplianceViolation(INSTANT_LISTING_BAN, "no instant listings", field="kind")
+    assert isinstance(error, Conflict)
+    assert error.status == 409
+    assert error.rule_id == "cn2016.instant_listing_ban"
+    assert "cn2016.instant_listing_ban" in error.message
+    assert "暂行办法" in error.message
+    assert error.as_dict() == {
+        "code": "compliance_violation",
+        "message": error.message,
+        "field": "kind",
+        "rule_id": "cn2016.instant_listing_ban",
+    }
