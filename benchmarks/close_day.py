@@ -34,8 +34,8 @@ from sqlalchemy.engine import make_url
 
 from biaodi.adapters.clock import CST, FixedClock
 from biaodi.adapters.db.engine import make_engine
-from biaodi.adapters.db.migrate import upgrade
 from biaodi.adapters.db.uow import UnitOfWork
+from biaodi.bootstrap import migrate_database
 from biaodi.services.investing.rules import InvestingRules
 from biaodi.services.ledger import posting as ledger
 from biaodi.services.servicing.close_day import CloseDay, close_day
@@ -245,7 +245,7 @@ def verify(engine: Engine) -> tuple[float, bool, list[str]]:
 
 def run(url: str, loans: int, chunk: int) -> dict:
     engine = make_engine(url)
-    upgrade(engine)
+    migrate_database(engine)
     book = Book(loans)
     report: dict = {"loans": loans, "chunk_size": chunk}
     report["generate_s"] = round(generate(engine, book), 1)

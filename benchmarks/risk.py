@@ -116,9 +116,8 @@ def latency(requests: int) -> dict[str, Any]:
     from fastapi.testclient import TestClient
 
     from biaodi.adapters.db.engine import make_engine
-    from biaodi.adapters.db.migrate import upgrade
     from biaodi.api.app import create_app
-    from biaodi.bootstrap import build_platform
+    from biaodi.bootstrap import build_platform, migrate_database
     from biaodi.config import Settings
     from biaodi.risk_modelling.model import load_model
     from factories import identity
@@ -127,7 +126,7 @@ def latency(requests: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
         engine = make_engine(url)
-        upgrade(engine)
+        migrate_database(engine)
         settings = Settings(database_url=url, secret_key=Fernet.generate_key().decode(),
                             secret_key_file=Path(tmp) / "secret")
         platform = build_platform(settings, engine=engine)

@@ -38,9 +38,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from biaodi.adapters.clock import FixedClock  # noqa: E402
 from biaodi.adapters.db.engine import make_engine, normalise_url  # noqa: E402
-from biaodi.adapters.db.migrate import upgrade  # noqa: E402
 from biaodi.adapters.db.secondary_tables import SecondarySale  # noqa: E402
-from biaodi.bootstrap import Platform, build_platform  # noqa: E402
+from biaodi.bootstrap import (  # noqa: E402
+    Platform,
+    build_platform,
+    migrate_database,
+)
 from biaodi.config import Settings  # noqa: E402
 from biaodi.domain.shared.money import Money  # noqa: E402
 from biaodi.services.ledger import posting as ledger  # noqa: E402
@@ -62,7 +65,7 @@ def fast_hashing() -> None:
 def build(url: str, clock: FixedClock) -> Platform:
     # PostgreSQL: at most 60 connections (pool 20 + overflow 40; the server allows 100)
     engine = make_engine(url, pool_size=20) if url.startswith("postgresql") else make_engine(url)
-    upgrade(engine)
+    migrate_database(engine)
     settings = Settings(database_url=url, secret_key="vQy0lq1d0Ni0Xc0c5y6o1mXr1qE2JzGqT6a3d9v0f8Y=",
                         secret_key_file=Path(tempfile.gettempdir()) / "biaodi-bench-secret")
     return build_platform(settings, clock=clock, engine=engine)

@@ -19,10 +19,9 @@ from sqlalchemy.engine import make_url
 
 from biaodi.adapters.clock import FixedClock
 from biaodi.adapters.db.engine import make_engine, normalise_url
-from biaodi.adapters.db.migrate import upgrade
 from biaodi.adapters.db.schema import Base
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.bootstrap import Platform, build_platform
+from biaodi.bootstrap import Platform, build_platform, migrate_database
 from biaodi.config import Settings
 from biaodi.services.ledger.posting import open_platform_accounts
 
@@ -49,7 +48,7 @@ def fast_password_hashing() -> Iterator[None]:
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
     engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
+    migrate_database(engine)
     engine.dispose()
     with sqlite3.connect(path) as conn:  # fold the WAL into the file so a copy is complete
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -67,7 +66,7 @@ def postgres_database() -> Iterator[str]:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = server.set(database=name).render_as_string(hide_password=False)
     engine = make_engine(url)
-    upgrade(engine)
+    migrate_database(engine)
     engine.dispose()
     try:
         yield url

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 from biaodi.adapters.clock import Clock, clock_from_setting
 from biaodi.adapters.crypto import PersonalDataCipher, load_or_create_key
 from biaodi.adapters.db.engine import is_sqlite, make_engine
+from biaodi.adapters.db.migrate import upgrade
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.config import Settings, get_settings
 from biaodi.services.investing.rules import InvestingRules
+from biaodi.services.ledger.posting import open_platform_accounts
 from biaodi.services.listings.lifecycle import ListingRules
 from biaodi.services.servicing.rules import ServicingRules
 
@@ -38,7 +41,8 @@ class Platform:
 
     @property
     def listing_rules(self) -> ListingRules:
-        return ListingRules(profile_name=self.settings.compliance_profile)
+        return ListingRules(profile_name=self.settings.compliance_profile,
+                            risk_decision=self._risk_decision)
 
     @property
     def investing_rules(self) -> InvestingRules:
@@ -46,10 +50,14 @@ class Platform:
 
     @property
     def servicing_rules(self) -> ServicingRules:
+        from biaodi.services.secondary.cancel import cancel_changed, cancel_for_listing
+
         listing = self.listing_rules
         return ServicingRules.from_settings(self.settings, listing.service_fee_rate,
                                             listing.service_fee_overrides,
-                                            list_defaulter=self._list_defaulter)
+                                            list_defaulter=self._list_defaulter,
+                                            end_offers_of_changed_loans=cancel_changed,
+                                            end_offers_of_loan=cancel_for_listing)
 
     @property
     def secondary_rules(self) -> SecondaryRules:
@@ -66,6 +74,11 @@ class Platform:
         pack = load_pack(self.settings.risk_rule_pack or self.settings.compliance_profile)
         blacklist.on_default_past_m3(uow, user_id, days_overdue=days_past_due,
                                      reference=reference, cipher=self.cipher, pack=pack)
+
+    def _risk_decision(self, uow: UnitOfWork, applicant_id: int) -> Mapping[str, Any] | None:
+        from biaodi.services.risk.applications import latest_decision
+
+        return latest_decision(uow, applicant_id)
 
     def _screen(self, uow: UnitOfWork, applicant_id: int) -> None:
         from biaodi.services.risk.applications import screen_before_disbursement
@@ -92,3 +105,12 @@ def build_platform(
         cipher=PersonalDataCipher(key),
         read_engine=make_engine(url, read_only=True) if is_sqlite(url) else None,
     )
+
+
+def migrate_database(engine: Engine, revision: str = "heads") -> None:
+    """Migrate the schema to `revision`, then open the platform's own accounts (fee income,
+    custody cash, suspense …) that every ledger entry may need. Safe to run again."""
+    upgrade(engine, revision)
+    with UnitOfWork(engine) as uow:
+        open_platform_accounts(uow)
+        uow.commit()

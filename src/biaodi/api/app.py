@@ -7,8 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from biaodi import __version__
 from biaodi.api import errors
-from biaodi.api.routes import accounts as users
-from biaodi.api.routes import investing, listings, operator, payments, risk, secondary, servicing
+from biaodi.api.routes import accounts, investing, listings, payments, risk, secondary, servicing
 from biaodi.bootstrap import Platform, build_platform
 
 API_PREFIX = "/api/v1"
@@ -24,9 +23,9 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     )
     app.state.platform = platform or build_platform()
     errors.install(app)
-    for module in (users, operator, listings, investing, payments, risk, servicing,
-                   secondary):
-        app.include_router(module.router, prefix=API_PREFIX)
+    for router in (accounts.router, accounts.operator_router, listings.router, investing.router,
+                   payments.router, risk.router, servicing.router, secondary.router):
+        app.include_router(router, prefix=API_PREFIX)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from alembic.migration import MigrationContext
 
-from biaodi.adapters.db.migrate import upgrade as run_upgrade
+from biaodi.bootstrap import migrate_database
 from biaodi.cli.common import console, platform
 
 app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
@@ -16,7 +16,7 @@ def upgrade(revision: str = typer.Argument("heads", help="Target revision.")) ->
     """Migrate the database (BIAODI_DATABASE_URL, default ./biaodi.db) to the latest schema."""
     p = platform()
     url = p.engine.url.render_as_string(hide_password=True)
-    run_upgrade(p.engine, revision)
+    migrate_database(p.engine, revision)
     with p.engine.connect() as conn:
         heads = ", ".join(sorted(MigrationContext.configure(conn).get_current_heads()))
     console.print(f"database at {url} is at revision {heads}", highlight=False)

@@ -10,6 +10,7 @@ from biaodi.bootstrap import Platform
 from biaodi.domain.ledger.rules import EntryDraft, OwnerKind, wallet
 from biaodi.domain.shared.errors import IdempotencyConflict, InsufficientBalance, UnbalancedEntry
 from biaodi.services.ledger import posting as ledger
+from biaodi.services.shared.idempotency import request_hash
 from biaodi.services.shared.tx import in_transaction
 
 
@@ -25,7 +26,7 @@ def deposit(platform: Platform, code: str, fen: int, key: str | None = None) -> 
     return in_transaction(
         platform.uow,
         lambda uow: ledger.post(
-            uow, draft, idempotency_key=key, request_digest=ledger.request_hash([code, fen])
+            uow, draft, idempotency_key=key, request_digest=request_hash([code, fen])
         ),
     )
 

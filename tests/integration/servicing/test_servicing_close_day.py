@@ -21,12 +21,14 @@ from biaodi.adapters.db.servicing_tables import (
 )
 from biaodi.bootstrap import Platform
 from biaodi.domain.listings import ListingTerms
+from biaodi.domain.listings.cost import check_listing_cost_cap
 from biaodi.domain.listings.credit import CreditSecurity
 from biaodi.domain.servicing.allocation import Component, Creditor, distribute
 from biaodi.domain.shared.compliance import CN_2016, ComplianceViolation
 from biaodi.domain.shared.errors import BiaodiError, InsufficientBalance
 from biaodi.domain.shared.money import Money
 from biaodi.services.servicing import collections, products, repayments
+from biaodi.services.shared.rates import lpr_on
 from biaodi.services.shared.tx import in_transaction
 from servicing_support import (
     balance,
@@ -180,12 +182,12 @@ def test_cost_cap_refuses_products_and_listings(platform: Platform) -> None:
     security = CreditSecurity(credit_limit=Money.yuan(100_000))
     with platform.uow() as uow:  # 10 % + a 1 % fee over 3 months (4 % a year) > 12 %
         with pytest.raises(ComplianceViolation):
-            products.check_listing_cost_cap("credit", terms, security, rules.profile,
-                                            rules.service_fee_rate, 30_000)
-        products.check_listing_cost_cap("credit", terms.__class__(
+            check_listing_cost_cap("credit", terms, security, rules.profile,
+                                   rules.service_fee_rate, 30_000)
+        check_listing_cost_cap("credit", terms.__class__(
             terms.amount, terms.annual_rate, 12, "month", "equal_installment"), security,
             rules.profile, rules.service_fee_rate, 30_000)  # 10 % + 1 % a year: within the cap
-        assert products.lpr_on(uow, date(2026, 11, 28)) == 30_000
+        assert lpr_on(uow, date(2026, 11, 28)) == 30_000
     assert rules.profile is CN_2016
 
 

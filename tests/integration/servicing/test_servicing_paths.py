@@ -13,8 +13,9 @@ from biaodi.adapters.clock import FixedClock
 from biaodi.adapters.db.servicing_tables import ScheduleRevision
 from biaodi.adapters.db.tables import LoanInstalment
 from biaodi.bootstrap import Platform
+from biaodi.domain.listings.cost import Cost
 from biaodi.domain.servicing.accrual import accrued
-from biaodi.domain.servicing.penalty import Cost, capped_daily_ppm, daily_penalty
+from biaodi.domain.servicing.penalty import capped_daily_ppm, daily_penalty
 from biaodi.domain.shared.money import Money, allocate_largest_remainder
 from biaodi.services.servicing import repayments
 from biaodi.services.shared.tx import in_transaction

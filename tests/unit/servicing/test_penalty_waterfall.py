@@ -8,16 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from biaodi.domain.servicing.penalty import (
+from biaodi.domain.listings.cost import (
     Cost,
     annualised_fee_ppm,
     cap_ppm,
-    capped_daily_ppm,
     check_listing_cost,
-    check_product_penalty,
-    daily_penalty,
     to_ppm,
 )
+from biaodi.domain.servicing.penalty import capped_daily_ppm, check_product_penalty, daily_penalty
 from biaodi.domain.servicing.waterfall import waterfall
 from biaodi.domain.shared.compliance import CN_2016, PERMISSIVE, ComplianceViolation
 from biaodi.domain.shared.errors import InvalidInput

@@ -21,19 +21,11 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "heads") -> None:
-    """Migrate the database behind `engine` to `revision` (all branch heads by default), then
-    open the platform accounts."""
+    """Migrate the database behind `engine` to `revision` (all branch heads by default). The
+    platform's own accounts are opened afterwards by the ledger service (see
+    `biaodi.bootstrap.migrate_database`)."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
-    _open_platform_accounts(engine)
 
-
-def _open_platform_accounts(engine: Engine) -> None:
-    from biaodi.adapters.db.uow import UnitOfWork
-    from biaodi.services.ledger.posting import open_platform_accounts
-
-    with UnitOfWork(engine) as uow:
-        open_platform_accounts(uow)
-        uow.commit()

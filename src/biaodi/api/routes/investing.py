@@ -9,18 +9,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
-from biaodi.adapters.db.tables import AutoInvestRule, Holding, HoldingInstalment, Investment
 from biaodi.api.deps import CurrentUser, Operator, PlatformDep
 from biaodi.api.idempotent import idempotent_response
 from biaodi.domain.investing.suitability import MAX_LISTING_RISK, NAMES_ZH, QUESTIONS, InvestorLevel
 from biaodi.domain.shared.errors import NotFound
 from biaodi.domain.shared.money import Money
-from biaodi.services.investing import auto_invest, funding, suitability
+from biaodi.services.investing import auto_invest, funding, queries, suitability
 from biaodi.services.investing import invest as investing
 from biaodi.services.shared.idempotency import Answer, check_key
-from biaodi.services.shared.rates import parse_percent, percent_text
+from biaodi.services.shared.rates import parse_percent
 from biaodi.services.shared.tx import in_transaction
 
 router = APIRouter(tags=["investing"])
@@ -73,33 +71,14 @@ def invest(listing_id: int, body: InvestRequest, platform: PlatformDep, user: Cu
 @router.get("/me/investments")
 def my_investments(platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
     with platform.reader() as uow:
-        rows = uow.s.scalars(select(Investment).where(Investment.investor_id == user.id)
-                             .order_by(Investment.id.desc()).limit(200)).all()
-        return {"items": [{"id": r.id, "listing_id": r.listing_id, "amount": str(Money(
-            r.amount_fen)), "status": r.status, "source": r.source,
-            "subscribed_on": r.subscribed_on.isoformat()} for r in rows]}
+        return {"items": queries.investments_of(uow, user.id)}
 
 
 @router.get("/me/holdings")
 def my_holdings(platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
     """Holdings with their exact share of every instalment (the investor's cash flows)."""
     with platform.reader() as uow:
-        holdings = uow.s.scalars(select(Holding).where(Holding.investor_id == user.id)
-                                 .order_by(Holding.id)).all()
-        shares = uow.s.scalars(select(HoldingInstalment).where(
-            HoldingInstalment.holding_id.in_([h.id for h in holdings])).order_by(
-            HoldingInstalment.holding_id, HoldingInstalment.seq)).all()
-        by_holding: dict[int, list[dict[str, Any]]] = {}
-        for s in shares:
-            by_holding.setdefault(s.holding_id, []).append({
-                "seq": s.seq, "due_date": s.due_date.isoformat(),
-                "principal": str(Money(s.principal_fen)), "interest": str(Money(s.interest_fen)),
-                "status": s.status})
-        return {"items": [{
-            "id": h.id, "listing_id": h.listing_id, "principal": str(Money(h.principal_fen)),
-            "outstanding_principal": str(Money(h.outstanding_principal_fen)),
-            "interest_start": h.interest_start.isoformat(), "status": h.status,
-            "instalments": by_holding.get(h.id, [])} for h in holdings]}
+        return {"items": queries.holdings_of(uow, user.id)}
 
 
 @router.get("/risk-assessment/questions")
@@ -145,21 +124,11 @@ def _rule_input(body: RuleRequest) -> auto_invest.RuleInput:
         total_cap=Money.parse(body.total_cap, field="total_cap") if body.total_cap else None)
 
 
-def _rule_view(rule: AutoInvestRule) -> dict[str, Any]:
-    return {"id": rule.id, "kinds": rule.kinds, "best_grade": rule.best_grade,
-            "worst_grade": rule.worst_grade, "min_rate": percent_text(rule.min_rate_ppm),
-            "max_term_months": rule.max_term_months,
-            "amount_per_listing": str(Money(rule.amount_per_listing_fen)),
-            "cash_reserve": str(Money(rule.cash_reserve_fen)),
-            "total_cap": str(Money(rule.total_cap_fen)) if rule.total_cap_fen else None,
-            "active": rule.active}
-
-
 @router.post("/me/auto-invest/rules", status_code=201)
 def create_rule(body: RuleRequest, platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
     cmd = _rule_input(body)
     rule = in_transaction(platform.uow, lambda uow: auto_invest.save_rule(uow, user.id, cmd))
-    return _rule_view(rule)
+    return queries.rule_view(rule)
 
 
 @router.put("/me/auto-invest/rules/{rule_id}")
@@ -168,7 +137,7 @@ def update_rule(rule_id: int, body: RuleRequest, platform: PlatformDep,
     cmd = _rule_input(body)
     rule = in_transaction(platform.uow, lambda uow: auto_invest.save_rule(uow, user.id, cmd,
                                                                           rule_id))
-    return _rule_view(rule)
+    return queries.rule_view(rule)
 
 
 @router.delete("/me/auto-invest/rules/{rule_id}", status_code=204)
@@ -179,9 +148,7 @@ def delete_rule(rule_id: int, platform: PlatformDep, user: CurrentUser) -> None:
 @router.get("/me/auto-invest/rules")
 def my_rules(platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
     with platform.reader() as uow:
-        rules = uow.s.scalars(select(AutoInvestRule).where(
-            AutoInvestRule.investor_id == user.id).order_by(AutoInvestRule.id)).all()
-        return {"items": [_rule_view(r) for r in rules]}
+        return {"items": queries.auto_invest_rules_of(uow, user.id)}
 
 
 @router.get("/me/auto-invest/allocations")

@@ -9,21 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
-from biaodi.adapters.db.servicing_tables import (
-    BorrowerContact,
-    CloseDayRun,
-    CloseDayStep,
-    CollectionContact,
-    LprRate,
-)
-from biaodi.adapters.db.tables import Listing
 from biaodi.api.deps import CurrentUser, Operator, PlatformDep
 from biaodi.api.idempotent import idempotent_response
 from biaodi.bootstrap import Platform
-from biaodi.domain.accounts.roles import STAFF_ROLES
-from biaodi.domain.shared.errors import Forbidden, NotFound
 from biaodi.domain.shared.money import Money
 from biaodi.services.servicing import collections, defaults, products, queries, repayments
 from biaodi.services.servicing.close_day import CloseDay, close_day
@@ -58,14 +47,7 @@ def run_close_day(body: CloseDayRequest, platform: PlatformDep, _op: Operator) -
 def close_day_status(business_date: date, platform: PlatformDep,
                      _op: Operator) -> dict[str, Any]:
     with platform.reader() as uow:
-        run = uow.s.get(CloseDayRun, business_date)
-        if run is None:
-            raise NotFound(f"no close of business for {business_date}", field="business_date")
-        done = uow.s.scalars(select(CloseDayStep).where(
-            CloseDayStep.business_date == business_date)).all()
-        return {"business_date": business_date.isoformat(), "status": run.status,
-                "attempts": run.attempts, "chunk_size": run.chunk_size,
-                "chunks_done": len(done), "summary": run.summary}
+        return queries.close_day_status(uow, business_date)
 
 
 @router.get("/operator/loans")
@@ -76,20 +58,11 @@ def loans_by_bucket(platform: PlatformDep, _op: Operator,
 
 
 # --- loans and holdings -----------------------------------------------------------------
-def _may_see(uow: Any, listing_id: int, user: Any) -> None:
-    listing = uow.s.get(Listing, listing_id)
-    if listing is None:
-        raise NotFound(f"no listing {listing_id}", field="listing_id")
-    if listing.applicant_id != user.id and not STAFF_ROLES.intersection(user.roles):
-        raise Forbidden("only the borrower and staff see a loan's servicing",
-                        code="not_borrower")
-
-
 @router.get("/loans/{listing_id}/servicing")
 def loan_servicing(listing_id: int, platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
     """Status, bucket, arrears, penalty, accrued interest, payoff and each instalment's state."""
     with platform.reader() as uow:
-        _may_see(uow, listing_id, user)
+        queries.check_may_see(uow, listing_id, user.id, user.roles)
         return queries.loan_view(uow, listing_id, platform.clock.today())
 
 
@@ -235,13 +208,6 @@ class LprRequest(BaseModel):
     source: str = ""
 
 
-def _lpr_view(row: LprRate) -> dict[str, Any]:
-    return {"effective_on": row.effective_on.isoformat(),
-            "one_year": percent_text(row.one_year_ppm),
-            "five_year": percent_text(row.five_year_ppm) if row.five_year_ppm else None,
-            "source": row.source}
-
-
 @router.put("/operator/lpr/{effective_on}")
 def set_lpr(effective_on: date, body: LprRequest, platform: PlatformDep,
             _op: Operator) -> dict[str, Any]:
@@ -250,14 +216,13 @@ def set_lpr(effective_on: date, body: LprRequest, platform: PlatformDep,
             if body.five_year else None)
     row = in_transaction(platform.uow, lambda uow: products.set_lpr(
         uow, effective_on, one, five, body.source))
-    return _lpr_view(row)
+    return queries.lpr_view(row)
 
 
 @router.get("/lpr")
 def lpr_table(platform: PlatformDep) -> dict[str, Any]:
     with platform.reader() as uow:
-        rows = uow.s.scalars(select(LprRate).order_by(LprRate.effective_on.desc())).all()
-        return {"items": [_lpr_view(r) for r in rows]}
+        return {"items": queries.lpr_table(uow)}
 
 
 # --- collections ------------------------------------------------------------------------
@@ -276,13 +241,6 @@ class ContactAttempt(BaseModel):
     note: str = ""
 
 
-def _contact_view(row: CollectionContact) -> dict[str, Any]:
-    return {"id": row.id, "borrower_id": row.borrower_id, "listing_id": row.listing_id,
-            "contact_id": row.contact_id, "channel": row.channel, "target": row.target,
-            "at": row.at.isoformat(), "outcome": row.outcome, "rule_id": row.rule_id,
-            "note": row.note}
-
-
 @router.post("/me/contacts", status_code=201)
 def add_contact(body: ContactPerson, platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
     """A borrower names a person collectors may contact (only if `authorised`)."""
@@ -296,10 +254,7 @@ def add_contact(body: ContactPerson, platform: PlatformDep, user: CurrentUser) -
 @router.get("/me/contacts")
 def my_contacts(platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
     with platform.reader() as uow:
-        rows = uow.s.scalars(select(BorrowerContact).where(
-            BorrowerContact.borrower_id == user.id).order_by(BorrowerContact.id)).all()
-        return {"items": [{"id": r.id, "name": r.name, "relation": r.relation,
-                           "authorised": r.authorised} for r in rows]}
+        return {"items": queries.contacts_of(uow, user.id)}
 
 
 @router.post("/operator/collections/contacts", status_code=201)
@@ -314,14 +269,15 @@ def contact(body: ContactAttempt, platform: PlatformDep, op: Operator) -> JSONRe
         return JSONResponse({"error": {
             "code": "contact_refused", "field": "contact",
             "message": f"the rules of conduct refuse this contact ({row.rule_id})",
-            "rule_id": row.rule_id}, "contact": _contact_view(row)}, 409)
-    return JSONResponse(_contact_view(row), 201)
+            "rule_id": row.rule_id}, "contact": queries.contact_view(row)}, 409)
+    return JSONResponse(queries.contact_view(row), 201)
 
 
 @router.get("/operator/collections/log")
 def collection_log(borrower_id: int, platform: PlatformDep, _op: Operator) -> dict[str, Any]:
     with platform.reader() as uow:
-        return {"items": [_contact_view(r) for r in collections.contact_log(uow, borrower_id)]}
+        log = collections.contact_log(uow, borrower_id)
+        return {"items": [queries.contact_view(r) for r in log]}
 
 
 @router.post("/operator/collections/send-notices")

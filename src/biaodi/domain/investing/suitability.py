@@ -105,15 +105,6 @@ def level_for(score: int) -> InvestorLevel:
     return InvestorLevel.AGGRESSIVE
 
 
-#: How a risk-control grade raises a listing's base risk level.
-GRADE_BUMP = {"A": 0, "B": 0, "C": 1, "D": 1, "E": 2, "HR": 2}
-
-
-def listing_risk_level(base_risk: int, grade: str | None) -> int:
-    """Risk level 1–5 from the type and security (policy) and the borrower's grade."""
-    return max(1, min(5, base_risk + GRADE_BUMP.get(grade or "", 0)))
-
-
 class UnsuitableInvestment(Conflict):
     code = "unsuitable"
 

@@ -1,5 +1,6 @@
 """Listing types (标的类型): one policy module per type, found through `policy_for(kind)`."""
 
+from biaodi.domain.listings import collateral, credit, guarantee, instant, transfer
 from biaodi.domain.listings.policy import (
     DefaultAction,
     FundingRules,
@@ -16,7 +17,12 @@ from biaodi.domain.listings.policy import (
     Severity,
     all_policies,
     policy_for,
+    register,
 )
+
+# The types, registered in the order they are shown; a new type is one more module here.
+for _module in (credit, collateral, guarantee, transfer, instant):
+    register(_module.POLICY)
 
 __all__ = [
     "DefaultAction",
@@ -34,4 +40,5 @@ __all__ = [
     "Severity",
     "all_policies",
     "policy_for",
+    "register",
 ]

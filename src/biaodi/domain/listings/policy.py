@@ -2,7 +2,7 @@
 
 Each listing type (标的类型) is one module in this package exposing `POLICY`, an object with the
 hooks of `ListingPolicy`. The rest of Biaodi asks `policy_for(kind)` and never branches on the
-kind's name; a new type is one new module plus one line in `_registry`.
+kind's name; a new type is one new module plus one line in the package's `__init__`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from functools import cache
 from types import MappingProxyType
 from typing import Any, Protocol
 
@@ -317,25 +316,34 @@ class BasePolicy:
             )
 
 
-# --- registry -----------------------------------------------------------------------------
-@cache
-def _registry() -> Mapping[ListingKind, ListingPolicy]:
-    from biaodi.domain.listings import collateral, credit, guarantee, instant, transfer
+# --- risk level shown to investors ----------------------------------------------------
+#: How a risk-control grade raises a listing's base risk level.
+GRADE_BUMP = {"A": 0, "B": 0, "C": 1, "D": 1, "E": 2, "HR": 2}
 
-    policies: tuple[ListingPolicy, ...] = (  # a new type: one more line here
-        credit.POLICY,
-        collateral.POLICY,
-        guarantee.POLICY,
-        transfer.POLICY,
-        instant.POLICY,
-    )
-    return MappingProxyType({p.kind: p for p in policies})
+
+def listing_risk_level(base_risk: int, grade: str | None) -> int:
+    """Risk level 1–5 from the type and security (policy) and the borrower's grade."""
+    return max(1, min(5, base_risk + GRADE_BUMP.get(grade or "", 0)))
+
+
+# --- registry -----------------------------------------------------------------------------
+#: Every listing type's policy by kind, filled by `register` from the package's `__init__`.
+_REGISTRY: dict[ListingKind, ListingPolicy] = {}
+
+
+def register(policy: ListingPolicy) -> ListingPolicy:
+    """Make a type's policy known to `policy_for`; each kind once."""
+    kind = ListingKind(policy.kind)
+    if kind in _REGISTRY and _REGISTRY[kind] is not policy:
+        raise ValueError(f"listing kind {kind.value!r} is registered twice")
+    _REGISTRY[kind] = policy
+    return policy
 
 
 def policy_for(kind: str) -> ListingPolicy:
     """The policy of a listing kind ("credit", ListingKind.TRANSFER …)."""
     try:
-        return _registry()[ListingKind(kind)]
+        return _REGISTRY[ListingKind(kind)]
     except (ValueError, KeyError):
         known = ", ".join(k.value for k in ListingKind)
         raise InvalidInput(
@@ -344,4 +352,4 @@ def policy_for(kind: str) -> ListingPolicy:
 
 
 def all_policies() -> tuple[ListingPolicy, ...]:
-    return tuple(_registry().values())
+    return tuple(_REGISTRY.values())

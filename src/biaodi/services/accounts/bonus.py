@@ -12,6 +12,7 @@ from biaodi.domain.ledger.rules import EntryDraft, OwnerKind, wallet
 from biaodi.domain.shared.errors import InvalidInput, NotFound
 from biaodi.domain.shared.money import Money
 from biaodi.services.ledger import posting as ledger
+from biaodi.services.shared.idempotency import request_hash
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def grant_bonus(
         uow,
         draft,
         idempotency_key=f"bonus:{idempotency_key}",
-        request_digest=ledger.request_hash(
+        request_digest=request_hash(
             {"user_id": cmd.user_id, "amount": cmd.amount.fen, "reason": cmd.reason}
         ),
         actor_id=actor_id,

@@ -17,9 +17,10 @@ from sqlalchemy import func, select, text
 
 from biaodi.adapters.db.tables import Investment, Listing
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.investing.suitability import check_suitable, listing_risk_level
+from biaodi.domain.investing.suitability import check_suitable
 from biaodi.domain.ledger.rules import EntryDraft, OwnerKind, wallet
 from biaodi.domain.listings import policy_for
+from biaodi.domain.listings.policy import listing_risk_level
 from biaodi.domain.shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts.users import roles_of

@@ -8,11 +8,8 @@ concurrent entries never deadlock.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,12 +24,6 @@ from biaodi.domain.ledger.rules import (
     platform_account,
 )
 from biaodi.domain.shared.errors import IdempotencyConflict, InsufficientBalance, NotFound
-
-
-def request_hash(payload: Any) -> str:
-    """A stable hash of a request body, to tell a true replay from a reused key."""
-    blob = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 def open_accounts(uow: UnitOfWork, specs: list[AccountSpec]) -> None:

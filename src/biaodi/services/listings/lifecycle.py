@@ -4,7 +4,7 @@ the kind's name."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -24,13 +24,14 @@ from biaodi.adapters.db.tables import (
 )
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.listings import ListingConfig, ListingContext, ListingTerms, policy_for
+from biaodi.domain.listings.cost import check_listing_cost_cap
 from biaodi.domain.listings.lifecycle import ListingStatus, transition
 from biaodi.domain.shared.compliance import profile_named
 from biaodi.domain.shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts.users import roles_of
 from biaodi.services.listings.security import SecurityInput, store_for
-from biaodi.services.shared.rates import rate_to_ppm
+from biaodi.services.shared.rates import lpr_on, rate_to_ppm
 
 OFFLINE_STEPS = ("signed_contract", "notarisation", "mortgage_registration")
 
@@ -48,6 +49,11 @@ class ListingRules:
     #: 365 % a year, far above any cost cap (the platform runs them as promotions).
     service_fee_overrides: Mapping[str, Decimal] = field(
         default_factory=lambda: MappingProxyType({"instant": Decimal(0)}))
+    #: Risk control's latest decision on an applicant (unit of work, applicant id → grade,
+    #: rate band, outcome; None when none was made), wired by the platform to
+    #: `services.risk.applications.latest_decision`. Unset: approval rests on the operator's
+    #: review alone, as for an applicant without a decision.
+    risk_decision: Callable[[UnitOfWork, int], Mapping[str, Any] | None] | None = None
 
     def service_fee_for(self, kind: str) -> Decimal:
         return self.service_fee_overrides.get(kind, self.service_fee_rate)
@@ -168,15 +174,15 @@ def approve(uow: UnitOfWork, listing_id: int, *, actor_id: int, reason: str,
     referred applicant cannot be approved."""
     listing = get_listing(uow, listing_id, for_update=True)
     _revalidate(uow, listing, rules)
-    _apply_risk_decision(uow, listing)
+    _apply_risk_decision(uow, listing, rules)
     _record(uow, listing, ListingStatus.APPROVED, actor_id, reason or "approved")
     return listing
 
 
-def _apply_risk_decision(uow: UnitOfWork, listing: Listing) -> None:
-    from biaodi.services.risk.applications import latest_decision
-
-    decision = latest_decision(uow, listing.applicant_id)
+def _apply_risk_decision(uow: UnitOfWork, listing: Listing, rules: ListingRules) -> None:
+    if rules.risk_decision is None:
+        return
+    decision = rules.risk_decision(uow, listing.applicant_id)
     if decision is None:
         return  # no application scored: an operator-set limit and no grade
     if decision["outcome"] != "approved":
@@ -236,8 +242,6 @@ def _check_terms(uow: UnitOfWork, kind: str, terms: ListingTerms, security: Any,
     profile, with the cost cap at the one-year LPR in force today (the dated table
     `lpr_rates`): the type's cost rate alone, then with the service fee annualised over the
     term."""
-    from biaodi.services.servicing.products import check_listing_cost_cap, lpr_on
-
     today = uow.clock.today()
     lpr = lpr_on(uow, today)
     policy = policy_for(kind)

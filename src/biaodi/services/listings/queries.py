@@ -14,9 +14,8 @@ from sqlalchemy import exists, func, select
 
 from biaodi.adapters.db.tables import Listing, ListingTransition, PledgedAssetRow
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.investing.suitability import listing_risk_level
 from biaodi.domain.listings import policy_for
-from biaodi.domain.listings.policy import percent
+from biaodi.domain.listings.policy import listing_risk_level, percent
 from biaodi.domain.listings.schedule import build_schedule
 from biaodi.domain.shared.errors import InvalidInput, NotFound
 from biaodi.domain.shared.money import Money

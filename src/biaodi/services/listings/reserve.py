@@ -8,6 +8,7 @@ from biaodi.domain.shared.errors import InvalidInput, NotFound
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts.users import roles_of
 from biaodi.services.ledger import posting as ledger
+from biaodi.services.shared.idempotency import request_hash
 
 
 def fund_buyback_reserve(
@@ -28,6 +29,6 @@ def fund_buyback_reserve(
         uow,
         draft,
         idempotency_key=f"reserve:{originator_id}:{idempotency_key}",
-        request_digest=ledger.request_hash({"amount": amount.fen}),
+        request_digest=request_hash({"amount": amount.fen}),
         actor_id=originator_id,
     )

@@ -21,8 +21,9 @@ from biaodi.adapters.db.secondary_tables import SecondaryPurchase, SecondarySale
 from biaodi.adapters.db.servicing_tables import ServicingPosition
 from biaodi.adapters.db.tables import Holding, HoldingInstalment, Listing
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.investing.suitability import check_suitable, listing_risk_level
+from biaodi.domain.investing.suitability import check_suitable
 from biaodi.domain.ledger.rules import EntryDraft, OwnerKind, claim_account, wallet
+from biaodi.domain.listings.policy import listing_risk_level
 from biaodi.domain.secondary.valuation import check_yield
 from biaodi.domain.shared.errors import Conflict, Forbidden, NotFound
 from biaodi.domain.shared.money import Money

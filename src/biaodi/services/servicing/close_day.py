@@ -24,7 +24,6 @@ from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.shared.errors import Conflict
 from biaodi.services.investing import funding
 from biaodi.services.investing.rules import InvestingRules
-from biaodi.services.secondary.cancel import cancel_changed
 from biaodi.services.servicing.collect import Collection, collect, true_up
 from biaodi.services.servicing.collections import queue_notices
 from biaodi.services.servicing.defaults import handle_defaults
@@ -47,6 +46,13 @@ def _collect(uow: UnitOfWork, day: date, lo: int, hi: int, rules: ServicingRules
     return made
 
 
+def _end_offers(uow: UnitOfWork, day: date, lo: int, hi: int, rules: ServicingRules) -> int:
+    """Secondary-market offers of loans that changed today end (see `ServicingRules`)."""
+    if rules.end_offers_of_changed_loans is None:
+        return 0
+    return rules.end_offers_of_changed_loans(uow, day, lo, hi)
+
+
 @dataclass(frozen=True)
 class Step:
     name: str
@@ -60,7 +66,7 @@ STEPS: tuple[Step, ...] = (
     Step("accrue_interest", lambda uow, d, lo, hi, r: accrue_interest(uow, d, lo, hi)),
     Step("collect", _collect),
     Step("delinquency", lambda uow, d, lo, hi, r: refresh(uow, d, lo, hi)),
-    Step("secondary", lambda uow, d, lo, hi, r: cancel_changed(uow, d, lo, hi)),
+    Step("secondary", _end_offers),
     Step("blacklist", lambda uow, d, lo, hi, r: list_past_m3(uow, d, lo, hi, r.list_defaulter)),
     Step("penalty", lambda uow, d, lo, hi, r: accrue_penalty(uow, d, lo, hi)),
     Step("defaults", handle_defaults),

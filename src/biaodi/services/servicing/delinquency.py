@@ -14,10 +14,10 @@ from collections.abc import Callable
 from datetime import date
 
 from biaodi.adapters.db.uow import UnitOfWork
+from biaodi.domain.listings.cost import PPM
 from biaodi.domain.listings.lifecycle import TRANSITIONS, ListingStatus
 from biaodi.domain.risk.blacklist import PAST_M3_DAYS
 from biaodi.domain.servicing.buckets import bucket_case_sql
-from biaodi.domain.servicing.penalty import PPM
 from biaodi.services.shared.sqlkit import Sql, rows, run
 
 _IN_ARREARS = ("s.listing_id BETWEEN :lo AND :hi AND s.status <> 'closed' AND "

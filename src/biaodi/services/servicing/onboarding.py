@@ -13,8 +13,8 @@ from datetime import date
 
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.listings import all_policies
+from biaodi.domain.listings.cost import DAYS_A_YEAR, PPM
 from biaodi.domain.servicing.allocation import Component
-from biaodi.domain.servicing.penalty import DAYS_A_YEAR, PPM
 from biaodi.domain.shared.errors import Conflict
 from biaodi.domain.shared.money import Money
 from biaodi.services.servicing.rules import Product, ServicingRules

@@ -1,34 +1,19 @@
-"""Operator configuration: servicing products per listing type, the dated LPR table, and the
-cost-cap check a listing must pass when it is created."""
+"""Operator configuration: servicing products per listing type and the dated LPR table (read
+through `services.shared.rates.lpr_on`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
-
-from sqlalchemy import select
 
 from biaodi.adapters.db.servicing_tables import LprRate, ServicingProduct
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.listings import ListingTerms, policy_for
+from biaodi.domain.listings import policy_for
 from biaodi.domain.servicing.allocation import AllocationOrder
-from biaodi.domain.servicing.penalty import (
-    Cost,
-    annualised_fee_ppm,
-    check_listing_cost,
-    check_product_penalty,
-    to_ppm,
-)
-from biaodi.domain.shared.compliance import ComplianceProfile
+from biaodi.domain.servicing.penalty import check_product_penalty
 from biaodi.domain.shared.errors import InvalidInput
 from biaodi.services.servicing.rules import ServicingRules
-
-
-def lpr_on(uow: UnitOfWork, day: date) -> int | None:
-    """The one-year LPR in ppm in force on `day` (None before the first fixing on record)."""
-    return uow.s.execute(select(LprRate.one_year_ppm).where(LprRate.effective_on <= day)
-                         .order_by(LprRate.effective_on.desc()).limit(1)).scalar()
+from biaodi.services.shared.rates import lpr_on
 
 
 def set_lpr(uow: UnitOfWork, effective_on: date, one_year_ppm: int,
@@ -70,15 +55,3 @@ def set_product(uow: UnitOfWork, cmd: SetProduct, rules: ServicingRules) -> Serv
     uow.s.add(row)
     uow.s.flush()
     return row
-
-
-def check_listing_cost_cap(kind: str, terms: ListingTerms, security: object,
-                           profile: ComplianceProfile, service_fee_rate: Decimal,
-                           one_year_lpr_ppm: int | None) -> None:
-    """Refuse a listing whose interest and fees (the type's cost rate, the service fee spread
-    over the term) exceed the profile's cap at the given one-year LPR (see `lpr_on`)."""
-    policy = policy_for(kind)
-    cost = Cost(interest_ppm=to_ppm(policy.cost_rate(terms, security)),  # type: ignore[attr-defined]
-                service_fee_ppm=annualised_fee_ppm(service_fee_rate, terms.term,
-                                                   terms.term_unit))
-    check_listing_cost(cost, profile, one_year_lpr_ppm)

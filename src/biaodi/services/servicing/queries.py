@@ -1,24 +1,33 @@
 """Read models: a loan's servicing state with its instalments, a holder's positions with their
-cash flows, loans by bucket."""
+cash flows, loans by bucket, a close of business's progress, the LPR table, a borrower's
+contacts."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 
 from biaodi.adapters.db.servicing_tables import (
+    BorrowerContact,
+    CloseDayRun,
+    CloseDayStep,
+    CollectionContact,
     LoanServicing,
+    LprRate,
     Repayment,
     RepaymentShare,
     ServicingPosition,
 )
 from biaodi.adapters.db.tables import Holding, HoldingInstalment, Listing, LoanInstalment
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.shared.errors import NotFound
+from biaodi.domain.accounts.roles import STAFF_ROLES
+from biaodi.domain.shared.errors import Forbidden, NotFound
 from biaodi.domain.shared.money import Money
 from biaodi.services.servicing.repayments import quote
+from biaodi.services.shared.rates import percent_text
 
 
 def _money(fen: int | None) -> str | None:
@@ -101,3 +110,53 @@ def loans_by_bucket(uow: UnitOfWork, bucket: str | None, limit: int = 200
     return [{"listing_id": s.listing_id, "bucket": s.bucket, "days_past_due": s.days_past_due,
              "status": s.status, "arrears": _money(s.due_principal_fen + s.due_interest_fen),
              "penalty": _money(s.penalty_fen)} for s in uow.s.scalars(query)]
+
+
+def check_may_see(uow: UnitOfWork, listing_id: int, user_id: int,
+                  roles: Collection[str]) -> None:
+    """Only the borrower and staff see a loan's servicing."""
+    listing = uow.s.get(Listing, listing_id)
+    if listing is None:
+        raise NotFound(f"no listing {listing_id}", field="listing_id")
+    if listing.applicant_id != user_id and not STAFF_ROLES.intersection(roles):
+        raise Forbidden("only the borrower and staff see a loan's servicing",
+                        code="not_borrower")
+
+
+def close_day_status(uow: UnitOfWork, business_date: date) -> dict[str, Any]:
+    run = uow.s.get(CloseDayRun, business_date)
+    if run is None:
+        raise NotFound(f"no close of business for {business_date}", field="business_date")
+    done = uow.s.scalars(select(CloseDayStep).where(
+        CloseDayStep.business_date == business_date)).all()
+    return {"business_date": business_date.isoformat(), "status": run.status,
+            "attempts": run.attempts, "chunk_size": run.chunk_size,
+            "chunks_done": len(done), "summary": run.summary}
+
+
+def lpr_view(row: LprRate) -> dict[str, Any]:
+    return {"effective_on": row.effective_on.isoformat(),
+            "one_year": percent_text(row.one_year_ppm),
+            "five_year": percent_text(row.five_year_ppm) if row.five_year_ppm else None,
+            "source": row.source}
+
+
+def lpr_table(uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Every LPR fixing on record, the latest first."""
+    rows = uow.s.scalars(select(LprRate).order_by(LprRate.effective_on.desc())).all()
+    return [lpr_view(r) for r in rows]
+
+
+def contacts_of(uow: UnitOfWork, borrower_id: int) -> list[dict[str, Any]]:
+    """The people a borrower named for collectors, in the order named."""
+    rows = uow.s.scalars(select(BorrowerContact).where(
+        BorrowerContact.borrower_id == borrower_id).order_by(BorrowerContact.id)).all()
+    return [{"id": r.id, "name": r.name, "relation": r.relation, "authorised": r.authorised}
+            for r in rows]
+
+
+def contact_view(row: CollectionContact) -> dict[str, Any]:
+    return {"id": row.id, "borrower_id": row.borrower_id, "listing_id": row.listing_id,
+            "contact_id": row.contact_id, "channel": row.channel, "target": row.target,
+            "at": row.at.isoformat(), "outcome": row.outcome, "rule_id": row.rule_id,
+            "note": row.note}

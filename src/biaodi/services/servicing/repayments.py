@@ -153,14 +153,13 @@ def repay(uow: UnitOfWork, cmd: Repay, rules: ServicingRules) -> Repaid:
 def repay_early(uow: UnitOfWork, cmd: RepayEarly, rules: ServicingRules) -> Repaid:
     """Repay everything (arrears, the current period's accrued interest and all principal), or
     arrears + accrued interest + `principal` and re-amortise the rest."""
-    from biaodi.services.secondary.cancel import cancel_for_listing
-
     day = uow.clock.today()
     key = f"early:{cmd.listing_id}:{cmd.key}"
     tune(uow)
     # Offers of its holdings end first (in the order a purchase locks: sales, then the loan);
     # a refused repayment rolls this back too.
-    cancel_for_listing(uow, cmd.listing_id, "repaid_early")
+    if rules.end_offers_of_loan is not None:
+        rules.end_offers_of_loan(uow, cmd.listing_id, "repaid_early")
     loan = _prepare(uow, cmd.listing_id, cmd.borrower_id, day, rules, uuid.uuid4().hex)
     if loan.next_seq is None or loan.accelerated_on is not None:
         raise Conflict("every instalment has fallen due: repay what is due instead",

@@ -1,10 +1,12 @@
 """The tunable numbers of servicing: per-type products (penalty rate, grace, allocation order),
-the compliance profile's cost cap, chunk size and collection limits."""
+the compliance profile's cost cap, chunk size, collection limits, and the hooks through which
+servicing reaches the risk blacklist and the secondary market without importing them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -48,6 +50,12 @@ class ServicingRules:
     #: borrower id, days past due, reference). None: no blacklist (close of business still
     #: records the day the loan passed M3).
     list_defaulter: Callable[[UnitOfWork, int, int, str], None] | None = None
+    #: Ends the open secondary-market offers of the loans in listing ids lo..hi that changed
+    #: on the business date (arrears, an instalment fell due, closed): (unit of work, date,
+    #: lo, hi) → offers ended. Wired by the platform to the secondary market; None: no market.
+    end_offers_of_changed_loans: Callable[[UnitOfWork, date, int, int], int] | None = None
+    #: Ends the open offers of one loan's holdings at once: (unit of work, listing id, reason).
+    end_offers_of_loan: Callable[[UnitOfWork, int, str], int] | None = None
 
     def product_for(self, kind: str) -> Product:
         return self.products.get(kind, self.default_product)
@@ -59,6 +67,9 @@ class ServicingRules:
     def from_settings(cls, settings: Settings, service_fee_rate: Decimal,
                       service_fee_overrides: Mapping[str, Decimal] | None = None,
                       list_defaulter: Callable[[UnitOfWork, int, int, str], None] | None = None,
+                      end_offers_of_changed_loans: Callable[[UnitOfWork, date, int, int], int]
+                      | None = None,
+                      end_offers_of_loan: Callable[[UnitOfWork, int, str], int] | None = None,
                       ) -> ServicingRules:
         product = Product(
             penalty_daily_ppm=settings.servicing_penalty_daily_ppm,
@@ -72,6 +83,8 @@ class ServicingRules:
             service_fee_rate=service_fee_rate,
             service_fee_overrides=MappingProxyType(dict(service_fee_overrides or {})),
             list_defaulter=list_defaulter,
+            end_offers_of_changed_loans=end_offers_of_changed_loans,
+            end_offers_of_loan=end_offers_of_loan,
             chunk_size=settings.servicing_chunk_size,
             chunk_pause_ms=settings.servicing_chunk_pause_ms,
             conduct=ConductRules(

@@ -7,6 +7,8 @@ for every retry; the same key with a different request body is refused. Business
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,10 +19,15 @@ from sqlalchemy.exc import IntegrityError
 from biaodi.adapters.db.tables import IdempotencyRecord
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.shared.errors import BiaodiError, IdempotencyConflict, InvalidInput
-from biaodi.services.ledger.posting import request_hash
 from biaodi.services.shared.tx import in_transaction
 
 MAX_KEY_LENGTH = 128
+
+
+def request_hash(payload: Any) -> str:
+    """A stable hash of a request body, to tell a true replay from a reused key."""
+    blob = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,16 @@
 """Interest rates at the edges: percent strings outside, parts per million in the database,
-Decimal fractions in the domain. Never floats."""
+Decimal fractions in the domain. Never floats. And the dated one-year LPR that caps costs."""
 
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 
+from sqlalchemy import select
+
+from biaodi.adapters.db.servicing_tables import LprRate
+from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.shared.errors import InvalidInput
 
 PPM = 1_000_000
@@ -58,3 +63,9 @@ def percent_text(ppm: int) -> str:
     text = f"{value:f}"
     whole, _, decimals = text.partition(".")
     return f"{whole}.{decimals.ljust(2, '0')}"
+
+
+def lpr_on(uow: UnitOfWork, day: date) -> int | None:
+    """The one-year LPR in ppm in force on `day` (None before the first fixing on record)."""
+    return uow.s.execute(select(LprRate.one_year_ppm).where(LprRate.effective_on <= day)
+                         .order_by(LprRate.effective_on.desc()).limit(1)).scalar()
