@@ -52,9 +52,7 @@ class Platform:
     def servicing_rules(self) -> ServicingRules:
         from biaodi.services.secondary.cancel import cancel_changed, cancel_for_listing
 
-        listing = self.listing_rules
-        return ServicingRules.from_settings(self.settings, listing.service_fee_rate,
-                                            listing.service_fee_overrides,
+        return ServicingRules.from_settings(self.settings,
                                             list_defaulter=self._list_defaulter,
                                             end_offers_of_changed_loans=cancel_changed,
                                             end_offers_of_loan=cancel_for_listing)

@@ -311,22 +311,28 @@ def test_browse_filters_sorts_and_pages(
 def test_the_cost_cap_refuses_a_listing_when_it_is_created(
     client: TestClient, operator_headers: dict[str, str]
 ) -> None:
-    """cn-2016: interest and the 1 % service fee, annualised over the term, may not exceed 4×
-    the one-year LPR in force that day (3.00 % from 2025-05-20: 12 %)."""
+    """cn-2016: interest and the yearly fees, as the IRR of the borrower's cash flows, may not
+    exceed 4× the one-year LPR in force that day (3.00 % from 2025-05-20: 12 %). The service
+    fee is a yearly rate by term band (none up to 180 days, 0.5 % to a year, 1 % beyond)."""
     lpr = client.put("/api/v1/operator/lpr/2025-05-20", json={"one_year": "3.00"},
                      headers=operator_headers)
     assert lpr.status_code == 200, lpr.text
     borrower_id, borrower = register(client, "borrower")
     set_limit(client, operator_headers, borrower_id, "100000")
-    short = client.post("/api/v1/listings", json=listing_body(annual_rate="10", term=3),
-                        headers=borrower)  # 10 % + 1 % over 3 months (4 % a year) = 14 %
-    assert short.status_code == 409, short.text
-    error = short.json()["error"]
+    short = client.post("/api/v1/listings", json=listing_body(annual_rate="12", term=3),
+                        headers=borrower)  # a short loan carries no fee: 12 %, the cap
+    assert short.status_code == 201, short.text
+    assert short.json()["all_in_cost"] == "12.00"
+    over = client.post("/api/v1/listings", json=listing_body(annual_rate="11.6", term=12),
+                       headers=borrower)  # 11.6 % + 0.5 % a year = 12.1 %
+    assert over.status_code == 409, over.text
+    error = over.json()["error"]
     assert error["rule_id"] == "cn2020.cost_cap_4x_lpr" and error["field"] == "annual_rate"
-    assert "14%" in error["message"] and "12%" in error["message"]
-    year = client.post("/api/v1/listings", json=listing_body(annual_rate="11", term=12),
+    assert "12.1" in error["message"] and "12%" in error["message"]
+    year = client.post("/api/v1/listings", json=listing_body(annual_rate="11", term=24),
                        headers=borrower)  # 11 % + 1 % a year: exactly the cap
     assert year.status_code == 201, year.text
+    assert year.json()["all_in_cost"] == "12.00"
     dear = client.post("/api/v1/listings", json=listing_body(annual_rate="12.5", term=24),
                        headers=borrower)  # the rate alone is above the cap
     assert dear.status_code == 409 and dear.json()["error"]["rule_id"] == \
@@ -334,6 +340,6 @@ def test_the_cost_cap_refuses_a_listing_when_it_is_created(
     lower = client.put("/api/v1/operator/lpr/2026-11-20", json={"one_year": "2.50"},
                        headers=operator_headers)  # a new fixing: the cap follows it (10 %)
     assert lower.status_code == 200
-    again = client.post("/api/v1/listings", json=listing_body(annual_rate="11", term=12),
+    again = client.post("/api/v1/listings", json=listing_body(annual_rate="11", term=24),
                         headers=borrower)
     assert again.status_code == 409 and "10%" in again.json()["error"]["message"]

@@ -31,7 +31,9 @@ def test_close_day_status_and_repayments(client: TestClient, platform: Platform,
     view = client.get(f"{url}/servicing", headers=borrower).json()
     assert (view["servicing_status"], view["bucket"], view["due_now"]) == \
         ("performing", "current", "0.00")
-    assert len(view["instalments"]) == 3 and view["penalty_daily_rate_ppm"] == 54
+    # 6 % all-in (3 months: no service fee) leaves 6 % a year of the 12 % cap for penalty
+    assert len(view["instalments"]) == 3 and view["penalty_daily_rate_ppm"] == 164
+    assert view["instalments"][0]["service_fee"] == "0.00" and view["fees_due"] == "0.00"
     assert client.get(f"{url}/servicing", headers=investors[0]).status_code == 403
     status = client.get(f"/api/v1/operator/close-day/{clock.today()}", headers=operator_headers)
     assert status.json()["status"] == "done"

@@ -62,8 +62,9 @@ def test_full_funding_disburses_and_splits_every_instalment_exactly(platform: Pl
         made = invest(platform, RULES, listing_id, who, amount)
     assert made.listing_status == "repaying" and made.remaining.fen == 0
 
+    # The borrower receives the full principal: no fee is taken off it (砍头息).
     assert balances(platform, f"borrower:{borrower}:available", "platform:fee_income") == {
-        f"borrower:{borrower}:available": 990_000, "platform:fee_income": 10_000}
+        f"borrower:{borrower}:available": 1_000_000, "platform:fee_income": 0}
     with platform.uow() as uow:
         loan = uow.s.scalars(select(LoanInstalment).where(
             LoanInstalment.listing_id == listing_id).order_by(LoanInstalment.seq)).all()
@@ -72,6 +73,9 @@ def test_full_funding_disburses_and_splits_every_instalment_exactly(platform: Pl
         listing = uow.s.get(Listing, listing_id)
         assert listing.funded_fen == 1_000_000
     assert len(loan) == 7 and sum(i.principal_fen for i in loan) == 1_000_000
+    # 7 months: the 0.5 % yearly service fee, charged with each instalment on what is owed
+    assert loan[0].service_fee_fen == 417 and loan[0].guarantee_fee_fen == 0  # 10,000 × 0.5 % ÷ 12
+    assert loan[-1].service_fee_fen < loan[0].service_fee_fen
     for instalment in loan:
         mine = [s for s in shares if s.seq == instalment.seq]
         assert sum(s.principal_fen for s in mine) == instalment.principal_fen
@@ -146,7 +150,7 @@ def test_transfer_listing_partial_funding_and_interest_from_subscription(
         * 35 // 40
     assert loan[0].interest_fen == sum(s.interest_fen for s in shares.values())
     assert balances(platform, f"originator:{originator}:available")[
-        f"originator:{originator}:available"] == 900_000 + 742_500  # deposit − reserve + net
+        f"originator:{originator}:available"] == 900_000 + 750_000  # deposit − reserve + all
     assert_books_balanced(platform)
 
 

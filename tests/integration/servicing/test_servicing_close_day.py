@@ -21,8 +21,7 @@ from biaodi.adapters.db.servicing_tables import (
 )
 from biaodi.bootstrap import Platform
 from biaodi.domain.listings import ListingTerms
-from biaodi.domain.listings.cost import check_listing_cost_cap
-from biaodi.domain.listings.credit import CreditSecurity
+from biaodi.domain.listings.cost import check_listing_cost_cap, listing_all_in_cost
 from biaodi.domain.servicing.allocation import Component, Creditor, distribute
 from biaodi.domain.shared.compliance import CN_2016, ComplianceViolation
 from biaodi.domain.shared.errors import BiaodiError, InsufficientBalance
@@ -178,15 +177,13 @@ def test_cost_cap_refuses_products_and_listings(platform: Platform) -> None:
         in_transaction(platform.uow, lambda uow: products.set_product(uow, products.SetProduct(
             "credit", 500, 3, "penalty,interest,principal", True, operator), rules))
     assert info.value.rule_id == "cn2020.cost_cap_4x_lpr"
-    terms = ListingTerms(Money.yuan(10_000), Decimal("0.10"), 3, "month", "equal_installment")
-    security = CreditSecurity(credit_limit=Money.yuan(100_000))
-    with platform.uow() as uow:  # 10 % + a 1 % fee over 3 months (4 % a year) > 12 %
+    terms = ListingTerms(Money.yuan(10_000), Decimal("0.115"), 24, "month", "equal_installment")
+    with platform.uow() as uow:  # 11.5 % + a 1 % yearly fee over 2 years = 12.5 % > 12 %
         with pytest.raises(ComplianceViolation):
-            check_listing_cost_cap("credit", terms, security, rules.profile,
-                                   rules.service_fee_rate, 30_000)
-        check_listing_cost_cap("credit", terms.__class__(
-            terms.amount, terms.annual_rate, 12, "month", "equal_installment"), security,
-            rules.profile, rules.service_fee_rate, 30_000)  # 10 % + 1 % a year: within the cap
+            check_listing_cost_cap(listing_all_in_cost(terms, Decimal("0.01"), Decimal(0),
+                                                       date(2026, 11, 28)), rules.profile, 30_000)
+        within = listing_all_in_cost(terms, Decimal("0.005"), Decimal(0), date(2026, 11, 28))
+        check_listing_cost_cap(within, rules.profile, 30_000)  # 11.5 % + 0.5 %: the cap
         assert lpr_on(uow, date(2026, 11, 28)) == 30_000
     assert rules.profile is CN_2016
 

@@ -189,9 +189,14 @@ def test_default_paths_for_every_type(platform: Platform, clock: FixedClock) -> 
         seen["loss_before"] - recovery.interest_fen - recovery.principal_fen
     # 担保标: the borrower's late money went to the guarantor, who was subrogated
     owed_to_guarantor = seen["guarantor_owed"]
+    # and once the holders' claim was paid, the guarantee fees that fell due (3 months: no
+    # service fee), collected from what was left
+    guarantee_fees = loan_state(platform, backed.listing_id).paid_fee_fen
+    assert guarantee_fees > 0
     assert balance(platform, wallet(OwnerKind.GUARANTOR, backed.guarantor).code) == \
-        seen["guarantor_before"] + owed_to_guarantor
-    assert balance(platform, backed.payer) == Money.yuan(12_000).fen - owed_to_guarantor
+        seen["guarantor_before"] + owed_to_guarantor + guarantee_fees
+    assert balance(platform, backed.payer) == Money.yuan(12_000).fen - owed_to_guarantor \
+        - guarantee_fees
     assert balance(platform, f"guarantor:{backed.guarantor}:subrogation") == 0
     assert loan_state(platform, backed.listing_id).status == "closed"
     assert investor_cash(platform, backed) == scheduled[backed.listing_id]  # unchanged

@@ -53,6 +53,14 @@ def scheduled(platform: Platform, loan: Loan) -> tuple[list[int], list[tuple[int
     return per_holding, loan_rows
 
 
+def fees(platform: Platform, loan: Loan) -> list[int]:
+    """The service and guarantee fees the schedule charges with each instalment."""
+    with platform.uow() as uow:
+        return list(uow.s.scalars(select(
+            LoanInstalment.service_fee_fen + LoanInstalment.guarantee_fee_fen).where(
+            LoanInstalment.listing_id == loan.listing_id).order_by(LoanInstalment.seq)))
+
+
 def test_on_time_early_and_late_for_every_type(platform: Platform, clock: FixedClock) -> None:
     rules = servicing_rules(platform)
     loans = {(kind, path): funded_loan(
@@ -62,6 +70,8 @@ def test_on_time_early_and_late_for_every_type(platform: Platform, clock: FixedC
     dues = due_dates(platform, loans["credit", "on_time"].listing_id)
     assert dues == [date(2026, 12, 28), date(2027, 1, 28), date(2027, 2, 28)]
     plans = {key: scheduled(platform, loan) for key, loan in loans.items()}
+    charged = {key: fees(platform, loan) for key, loan in loans.items()}
+    assert any(charged["guarantee", "on_time"])  # the guarantor's yearly fee, by instalment
     funded = {key: schedule_shares(platform, loan) for key, loan in loans.items()}
     events = Events()
     on = events.on
@@ -70,11 +80,12 @@ def test_on_time_early_and_late_for_every_type(platform: Platform, clock: FixedC
     for kind in KINDS:
         # on time: the borrower deposits exactly what the schedule asks, up front
         loan = loans[kind, "on_time"]
-        pay_in(platform, loan.payer, sum(p + i for p, i in plans[kind, "on_time"][1]))
+        pay_in(platform, loan.payer, sum(p + i for p, i in plans[kind, "on_time"][1])
+               + sum(charged[kind, "on_time"]))
         # early: the first instalment on time, then everything (or 3,000.00 principal) later
         for path in ("early_full", "early_part"):
             loan = loans[kind, path]
-            pay_in(platform, loan.payer, sum(plans[kind, path][1][0]))
+            pay_in(platform, loan.payer, sum(plans[kind, path][1][0]) + charged[kind, path][0])
         on(dues[0] + timedelta(days=10), lambda k=kind: repay_all(platform, loans[k, "early_full"]))
         mode = "shorter_term" if kind == "credit" else "lower_instalment"
         on(dues[0] + timedelta(days=10),
@@ -90,6 +101,8 @@ def test_on_time_early_and_late_for_every_type(platform: Platform, clock: FixedC
         on_time, total = loans[kind, "on_time"], plans[kind, "on_time"]
         assert investor_cash(platform, on_time) == total[0], kind
         assert balance(platform, on_time.payer) == 0
+        assert loan_state(platform, on_time.listing_id).paid_fee_fen == sum(
+            charged[kind, "on_time"])  # every fee collected with its instalment
         assert listing_status(platform, on_time.listing_id) == "settled"
         check_early_full(platform, loans[kind, "early_full"], funded[kind, "early_full"], dues)
         check_early_part(platform, loans[kind, "early_part"], plans[kind, "early_part"])
@@ -107,7 +120,9 @@ def repay_all(platform: Platform, loan: Loan) -> None:
     made = in_transaction(platform.uow, lambda uow: repayments.repay_early(
         uow, repayments.RepayEarly(loan.listing_id, loan.applicant, "payoff"),
         servicing_rules(platform)))
-    assert made.amount == offer.payoff and made.listing_status == "settled"
+    # the holders get the payoff less the fees already due, which go to their payees
+    assert made.amount + made.fees == offer.payoff and made.listing_status == "settled"
+    assert made.fees == offer.fees_due
 
 
 def repay_part(platform: Platform, loan: Loan, principal: int, mode: str) -> None:
@@ -120,9 +135,10 @@ def repay_part(platform: Platform, loan: Loan, principal: int, mode: str) -> Non
                                    mode), servicing_rules(platform)))
     assert (made.principal.fen, made.interest.fen) == (principal, offer.accrued_interest.fen)
     assert balance(platform, loan.payer) == 0
-    with platform.uow() as uow:  # then enough for the new schedule
-        rest = uow.s.execute(select(func.sum(LoanInstalment.principal_fen
-                                             + LoanInstalment.interest_fen)).where(
+    with platform.uow() as uow:  # then enough for the new schedule and its fees
+        rest = uow.s.execute(select(func.sum(
+            LoanInstalment.principal_fen + LoanInstalment.interest_fen
+            + LoanInstalment.service_fee_fen + LoanInstalment.guarantee_fee_fen)).where(
             LoanInstalment.listing_id == loan.listing_id,
             LoanInstalment.status == "scheduled")).scalar()
     pay_in(platform, loan.payer, int(rest))
@@ -175,12 +191,13 @@ def check_late(platform: Platform, kind: str, loan: Loan, plan: tuple,
                funded: dict[int, list[tuple[int, int]]]) -> None:
     state = loan_state(platform, loan.listing_id)
     fee = 10_000 if kind == "guarantee" else 0  # the guarantor's 1 % a year
-    ppm = capped_daily_ppm(300, Cost(60_000 + fee, 40_000), 120_000)
-    assert state.penalty_daily_ppm == ppm == (27 if fee else 54)
+    # 6 % (+ 1 %) all-in, no service fee on 3 months: the rest of 12 % a year is penalty room
+    ppm = capped_daily_ppm(300, Cost(60_000 + fee, 0), 120_000)
+    assert state.penalty_daily_ppm == ppm == (136 if fee else 164)
     penalty = [daily_penalty(sum(funded[h][0]), ppm) * (LATE_BY - 4) for h in loan.holdings]
     assert investor_cash(platform, loan) == [total + pen for total, pen in
                                              zip(plan[0], penalty, strict=True)]
     assert [p.received_penalty_fen for p in positions(platform, loan.listing_id)] == penalty
-    owed = sum(p + i for p, i in plan[1]) + sum(penalty)
+    owed = sum(p + i for p, i in plan[1]) + sum(penalty) + sum(fees(platform, loan))
     assert balance(platform, loan.payer) == Money.yuan(12_000).fen - owed
     assert listing_status(platform, loan.listing_id) == "settled"

@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from biaodi.domain.listings.cost import (
     Cost,
-    annualised_fee_ppm,
     cap_ppm,
     check_listing_cost,
     to_ppm,
@@ -30,11 +29,9 @@ def test_daily_penalty_rounds_half_up() -> None:
     assert daily_penalty(0, 300) == daily_penalty(5_000, 0) == 0
 
 
-def test_fee_is_annualised_over_the_term() -> None:
-    assert annualised_fee_ppm(Decimal("0.01"), 3, "month") == 40_000
-    assert annualised_fee_ppm(Decimal("0.01"), 12, "month") == 10_000
-    assert annualised_fee_ppm(Decimal("0.01"), 30, "day") == 121_667  # rounded up
+def test_costs_are_rounded_up_to_a_whole_ppm() -> None:
     assert to_ppm(Decimal("0.0600001")) == 60_001
+    assert to_ppm(Decimal("0.06")) == 60_000
 
 
 def test_cap_is_four_times_the_lpr_and_lowers_the_penalty() -> None:

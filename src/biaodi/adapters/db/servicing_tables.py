@@ -134,6 +134,11 @@ class LoanServicing(Base):
     #: The day the loan passed M3 (over 90 days past due) and its borrower was put on the
     #: risk blacklist; once per loan, so that an operator's removal of the entry stands.
     blacklisted_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    #: Fees of instalments fallen due and not yet paid (service → the platform, guarantee →
+    #: the guarantor), and fees paid.
+    due_service_fee_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    due_guarantee_fee_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    paid_fee_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     #: compensated | disposal | bought_back | written_off | recovered
     default_stage: Mapped[str | None] = mapped_column(String(16), nullable=True)
     onboarded_on: Mapped[date] = mapped_column(Date)
@@ -227,6 +232,32 @@ class Repayment(Base):
     penalty_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     interest_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     principal_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    entry_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("journal_entries.id"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FeePayment(Base):
+    """Fees a loan's payer paid on one business date (`services/servicing/fees.py`): the
+    guarantee fee to the guarantor, the service fee to the platform."""
+
+    __tablename__ = "fee_payments"
+    __table_args__ = (
+        CheckConstraint("guarantee_fen >= 0 AND service_fen >= 0"
+                        " AND guarantee_fen + service_fen > 0", name="amounts_valid"),
+        Index("ix_fee_payments_listing_date", "listing_id", "business_date"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    batch: Mapped[str] = mapped_column(String(64), index=True)
+    listing_id: Mapped[int] = mapped_column(Id, ForeignKey("listings.id"))
+    business_date: Mapped[date] = mapped_column(Date)
+    payer_account_id: Mapped[int] = mapped_column(Id, ForeignKey("accounts.id"))
+    guarantor_account_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("accounts.id"), nullable=True)
+    guarantee_fen: Mapped[int] = mapped_column(BigInteger)
+    service_fen: Mapped[int] = mapped_column(BigInteger)
     entry_id: Mapped[int | None] = mapped_column(
         Id, ForeignKey("journal_entries.id"), nullable=True
     )

@@ -158,6 +158,12 @@ class Listing(Base):
     term: Mapped[int] = mapped_column(Integer)
     term_unit: Mapped[str] = mapped_column(String(8))
     repayment_method: Mapped[str] = mapped_column(String(24))
+    #: Yearly fee rates on the principal owed, charged with each instalment, and the all-in
+    #: annual cost (IRR of the borrower's cash flows) they give; fixed when the listing is
+    #: checked, the contract's terms once it is published.
+    service_fee_ppm: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    guarantee_fee_ppm: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    all_in_cost_ppm: Mapped[int | None] = mapped_column(Integer, nullable=True)
     #: Still open for investment; changed only by conditional UPDATEs while funding.
     remaining_fen: Mapped[int] = mapped_column(BigInteger)
     grade: Mapped[str | None] = mapped_column(String(4), nullable=True)
@@ -304,6 +310,8 @@ class LoanInstalment(Base):
     due_date: Mapped[date] = mapped_column(Date, index=True)
     principal_fen: Mapped[int] = mapped_column(BigInteger)
     interest_fen: Mapped[int] = mapped_column(BigInteger)
+    service_fee_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    guarantee_fee_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     status: Mapped[str] = mapped_column(String(16))  # scheduled | due | paid | overdue
 
 

@@ -87,7 +87,7 @@ def _repaid(made: repayments.Repaid) -> dict[str, Any]:
     return {"repayment_id": made.repayment_id, "listing_id": made.listing_id,
             "amount": str(made.amount), "penalty": str(made.penalty),
             "interest": str(made.interest), "principal": str(made.principal),
-            "listing_status": made.listing_status}
+            "fees": str(made.fees), "listing_status": made.listing_status}
 
 
 @router.post("/loans/{listing_id}/repayments", status_code=201)

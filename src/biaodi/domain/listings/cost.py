@@ -1,18 +1,23 @@
 """A listing's all-in cost and the cost cap it must pass.
 
 Cost cap (法释〔2020〕17号 art. 25, 29; the compliance profile's `cost_cap_lpr_multiple`): the
-borrower's annualised cost — contract interest + fees (guarantee fee a year, the service fee
-spread over the term) + penalty — may not exceed the multiple × the one-year LPR in force when
-the loan is made. A listing whose interest and fees alone break it is refused when it is
-created; servicing applies the same cap to penalty interest (`domain.servicing.penalty`).
+borrower's annualised cost — contract interest + fees (the service and guarantee fees, yearly
+rates charged with each instalment) + penalty — may not exceed the multiple × the one-year LPR
+in force when the loan is made. Interest and fees are measured together as the IRR of the
+borrower's cash flows (`domain.listings.fees`); a listing whose all-in cost breaks the cap is
+refused when it is created; servicing applies the same cap to penalty interest
+(`domain.servicing.penalty`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_CEILING, Decimal
 
-from biaodi.domain.listings.policy import ListingTerms, percent, policy_for
+from biaodi.domain.listings.fees import all_in_cost, fee_schedule
+from biaodi.domain.listings.policy import ListingTerms, percent
+from biaodi.domain.listings.schedule import build_schedule
 from biaodi.domain.shared.compliance import COST_CAP, ComplianceProfile, ComplianceViolation
 
 PPM = 1_000_000
@@ -24,18 +29,12 @@ def to_ppm(rate: Decimal) -> int:
     return int((rate * PPM).to_integral_value(rounding=ROUND_CEILING))
 
 
-def annualised_fee_ppm(fee_rate: Decimal, term: int, term_unit: str) -> int:
-    """A one-off fee on the amount spread over the term, as a yearly rate in ppm (rounded up)."""
-    periods = Decimal(12 if term_unit == "month" else DAYS_A_YEAR)
-    return to_ppm(fee_rate * periods / term)
-
-
 @dataclass(frozen=True)
 class Cost:
     """A loan's annual cost parts in ppm."""
 
-    interest_ppm: int  # contract rate plus yearly fees of the type (guarantee fee)
-    service_fee_ppm: int  # the one-off service fee, annualised over the term
+    interest_ppm: int  # the contract's all-in yearly cost: interest and fees, as an IRR
+    service_fee_ppm: int  # any other yearly cost outside the contract's schedule
     penalty_ppm: int = 0  # the daily penalty rate × 365
 
     @property
@@ -66,13 +65,21 @@ def check_listing_cost(cost: Cost, profile: ComplianceProfile, lpr_ppm: int | No
         refuse_cost(base, cap, profile, "all-in cost (interest and fees)", "annual_rate")
 
 
-def check_listing_cost_cap(kind: str, terms: ListingTerms, security: object,
-                           profile: ComplianceProfile, service_fee_rate: Decimal,
+def listing_all_in_cost(terms: ListingTerms, service_fee_rate: Decimal,
+                        guarantee_fee_rate: Decimal, start: date) -> Decimal:
+    """The all-in yearly cost of a listing's contract: the IRR of the full principal received
+    and every instalment paid with its fees (`domain.listings.fees`)."""
+    schedule = build_schedule(terms.amount, terms.annual_rate, terms.term, terms.term_unit,
+                              terms.repayment_method, start)
+    fees = fee_schedule(schedule, terms.amount, service_fee_rate, guarantee_fee_rate,
+                        terms.term, terms.term_unit, terms.repayment_method)
+    return all_in_cost(terms.amount, schedule, fees, terms.term, terms.term_unit,
+                       terms.repayment_method)
+
+
+def check_listing_cost_cap(all_in: Decimal, profile: ComplianceProfile,
                            one_year_lpr_ppm: int | None) -> None:
-    """Refuse a listing whose interest and fees (the type's cost rate, the service fee spread
-    over the term) exceed the profile's cap at the given one-year LPR."""
-    policy = policy_for(kind)
-    cost = Cost(interest_ppm=to_ppm(policy.cost_rate(terms, security)),  # type: ignore[attr-defined]
-                service_fee_ppm=annualised_fee_ppm(service_fee_rate, terms.term,
-                                                   terms.term_unit))
-    check_listing_cost(cost, profile, one_year_lpr_ppm)
+    """Refuse a listing whose all-in yearly cost (interest and every fee, as an IRR) exceeds
+    the profile's cap at the given one-year LPR."""
+    check_listing_cost(Cost(interest_ppm=to_ppm(all_in), service_fee_ppm=0), profile,
+                       one_year_lpr_ppm)

@@ -48,8 +48,8 @@ class GuaranteePolicy(BasePolicy):
     security_type = GuaranteeSecurity
     default_action = DefaultAction.GUARANTOR_COMPENSATION
 
-    def cost_rate(self, terms: ListingTerms, security: GuaranteeSecurity) -> Decimal:
-        return terms.annual_rate + security.fee_rate
+    def guarantee_fee_rate(self, security: GuaranteeSecurity) -> Decimal:
+        return security.fee_rate
 
     def _validate(
         self, terms: ListingTerms, security: GuaranteeSecurity, ctx: ListingContext

@@ -268,8 +268,13 @@ class BasePolicy:
             raise NotPublishable(self.kind, gaps)
 
     def cost_rate(self, terms: ListingTerms, security: Any) -> Decimal:
-        """The borrower's all-in annual cost rate, compared with the profile's cost cap."""
-        return terms.annual_rate
+        """The contract rate plus the type's yearly fees: a floor of the all-in cost, checked
+        against the cap before the schedule is built (`domain.listings.cost`)."""
+        return terms.annual_rate + self.guarantee_fee_rate(security)
+
+    def guarantee_fee_rate(self, security: Any) -> Decimal:
+        """The guarantor's yearly fee on the principal owed, charged with each instalment."""
+        return Decimal(0)
 
     def _validate(self, terms: ListingTerms, security: Any, ctx: ListingContext) -> None:
         """Type-specific input rules; raise InvalidInput naming the field."""

@@ -22,7 +22,7 @@ from typing import Any
 from biaodi.domain.risk.facts import FACTS, FactKind, display
 from biaodi.domain.risk.grades import Grade, GradePolicy, parse_policies
 from biaodi.domain.shared.compliance import RULES as COMPLIANCE_RULES
-from biaodi.domain.shared.compliance import ComplianceProfile
+from biaodi.domain.shared.compliance import ComplianceProfile, FeeBand
 from biaodi.domain.shared.errors import InvalidInput
 from biaodi.domain.shared.money import Money
 
@@ -148,6 +148,9 @@ class RulePack:
     grades: Mapping[Grade, GradePolicy]
     blacklist: BlacklistTerms
     rules: tuple[Rule, ...]
+    #: `[service_fees]`: the platform's yearly service fee by listing type and term band.
+    service_fees: Mapping[str, tuple[FeeBand, ...]] = field(
+        default_factory=lambda: MappingProxyType({}))
 
     @property
     def label(self) -> str:
@@ -183,6 +186,7 @@ class RulePack:
             instant_allowed=bool(self.limits.get("instant_allowed", False)),
             instant_amount_cap=self.limits.get("instant_amount_cap"),
             rule_ids=tuple(r for r in COMPLIANCE_RULES if r in ids),
+            service_fees=self.service_fees,
         )
 
 
@@ -322,4 +326,20 @@ def parse_pack(raw: Mapping[str, Any]) -> RulePack:
         sources=tuple(str(s) for s in raw.get("sources", [])), limits=limits,
         grades=MappingProxyType(dict(parse_policies(raw.get("grades", {})))),
         blacklist=blacklist, rules=rules,
+        service_fees=MappingProxyType({str(kind): _parse_fee_bands(str(kind), bands)
+                                       for kind, bands in raw.get("service_fees", {}).items()}),
     )
+
+
+def _parse_fee_bands(kind: str, raw: Any) -> tuple[FeeBand, ...]:
+    """`[[max days or "any", "percent a year"], …]` in order of term."""
+    where = f"service_fees.{kind}"
+    try:
+        bands = tuple(FeeBand(None if days == "any" else int(days), Decimal(str(pct)) / 100)
+                      for days, pct in raw)
+    except (TypeError, ValueError, ArithmeticError):
+        raise _bad(f"{where} needs [[max days or \"any\", \"percent a year\"], …]",
+                   where) from None
+    if any(not 0 <= b.annual_rate < 1 for b in bands):
+        raise _bad(f"{where}: a fee rate must be from 0 % to below 100 %", where)
+    return bands

@@ -9,7 +9,8 @@ turns these into versioned rule-pack data files; keep every field a plain value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -57,6 +58,26 @@ RULES = MappingProxyType(
 
 
 @dataclass(frozen=True)
+class FeeBand:
+    """A yearly service fee on the principal owed, for terms up to `max_days` (a month counts
+    as 30 days; None: any longer term)."""
+
+    max_days: int | None
+    annual_rate: Decimal
+
+
+#: The platform's service fee by term. Fees count towards the all-in cost, and the cap
+#: (4 × a 3 % LPR = 12 %) leaves no room for a fee at the top of the seed's art vertical
+#: (14–180 days at 8–12 %): short terms carry none; longer ones a fee that still lets car and
+#: consumer loans list at 9–11 %.
+STANDARD_FEES: tuple[FeeBand, ...] = (
+    FeeBand(180, Decimal(0)),
+    FeeBand(360, Decimal("0.005")),
+    FeeBand(None, Decimal("0.01")),
+)
+
+
+@dataclass(frozen=True)
 class ComplianceProfile:
     """The numbers and switches one jurisdiction (or sandbox) imposes. `None` means no cap."""
 
@@ -72,6 +93,18 @@ class ComplianceProfile:
     instant_allowed: bool
     instant_amount_cap: Money | None
     rule_ids: tuple[str, ...]
+    #: The platform's yearly service fee per listing type (kind → bands by term); a kind not
+    #: named pays none. Guarantee fees are the guarantor's own yearly rate.
+    service_fees: Mapping[str, tuple[FeeBand, ...]] = field(
+        default_factory=lambda: MappingProxyType({}))
+
+    def service_fee_rate(self, kind: str, term: int, term_unit: str) -> Decimal:
+        """The yearly service fee of a `kind` listing over `term` `term_unit`s."""
+        days = term if term_unit == "day" else term * 30
+        for band in self.service_fees.get(kind, ()):
+            if band.max_days is None or days <= band.max_days:
+                return band.annual_rate
+        return Decimal(0)
 
     def cost_cap_rate(self, one_year_lpr: Decimal) -> Decimal | None:
         """The highest all-in annual rate allowed for a given one-year LPR, or None."""
@@ -94,6 +127,8 @@ CN_2016 = ComplianceProfile(
     instant_allowed=False,
     instant_amount_cap=None,
     rule_ids=(INSTANT_LISTING_BAN.rule_id, BORROWING_CAPS.rule_id, COST_CAP.rule_id),
+    service_fees=MappingProxyType({kind: STANDARD_FEES for kind in
+                                   ("credit", "collateral", "guarantee", "transfer")}),
 )
 # Borrowing caps are lifted; the court's cost cap still decides what is enforceable.
 PERMISSIVE = ComplianceProfile(
@@ -107,6 +142,8 @@ PERMISSIVE = ComplianceProfile(
     instant_allowed=True,
     instant_amount_cap=Money.yuan(50_000),
     rule_ids=(COST_CAP.rule_id, INSTANT_AMOUNT_CAP.rule_id),
+    service_fees=MappingProxyType({kind: STANDARD_FEES for kind in
+                                   ("credit", "collateral", "guarantee", "transfer")}),
 )
 DEFAULT_PROFILE = CN_2016
 PROFILES = MappingProxyType({p.name: p for p in (CN_2016, PERMISSIVE)})

@@ -3,9 +3,9 @@
 Disbursement is one journal entry (kind `disbursement`), in the transaction that takes the
 last amount or that closes the funding window:
 - each investor's frozen money: debit `investor:N:frozen`;
-- the applicant (borrower, or originator for 流转标): credit `<role>:N:available` funded − fee;
-- the service fee leaves custody for the platform: credit `custody:cash`, debit
-  `platform:cash`, credit `platform:fee_income`;
+- the applicant (borrower, or originator for 流转标): credit `<role>:N:available` with the full
+  amount funded — fees are never taken off the principal; they are yearly rates charged with
+  each instalment (`domain.listings.fees`, collected by servicing);
 - the claims: debit `holding:H:principal` per holding, credit `loan:L:principal_payable`.
 """
 
@@ -26,12 +26,14 @@ from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.investing.holdings import split_interest, split_principal, subscription_shares
 from biaodi.domain.ledger.rules import AccountSpec, AccountType, EntryDraft, OwnerKind, wallet
 from biaodi.domain.listings import InterestStart, policy_for
+from biaodi.domain.listings.fees import fee_schedule
 from biaodi.domain.listings.schedule import build_schedule
 from biaodi.domain.shared.errors import BiaodiError, InsufficientBalance
 from biaodi.domain.shared.money import Money
 from biaodi.services.investing.rules import InvestingRules
 from biaodi.services.ledger import posting as ledger
 from biaodi.services.listings import lifecycle as listings
+from biaodi.services.shared.rates import ppm_to_rate
 
 
 def holding_account(holding_id: int) -> AccountSpec:
@@ -108,16 +110,20 @@ def complete_funding(uow: UnitOfWork, listing: Listing, rules: InvestingRules) -
                   for h in range(len(holdings))]
         loan_rows = [(r.principal.fen, r.interest.fen) for r in schedule]
 
+    fees = fee_schedule(schedule, Money(funded), ppm_to_rate(listing.service_fee_ppm),
+                        ppm_to_rate(listing.guarantee_fee_ppm), listing.term, listing.term_unit,
+                        listing.repayment_method)
     uow.s.execute(insert(LoanInstalment), [
         {"listing_id": listing.id, "seq": k + 1, "due_date": due_dates[k],
-         "principal_fen": p, "interest_fen": i, "status": "scheduled"}
+         "principal_fen": p, "interest_fen": i, "service_fee_fen": fees[k].service.fen,
+         "guarantee_fee_fen": fees[k].guarantee.fen, "status": "scheduled"}
         for k, (p, i) in enumerate(loan_rows)])
     uow.s.execute(insert(HoldingInstalment), [
         {"holding_id": h.id, "seq": k + 1, "due_date": due_dates[k], "principal_fen": p,
          "interest_fen": i, "status": "scheduled"}
         for h, rows in zip(holdings, shares, strict=True) for k, (p, i) in enumerate(rows)])
 
-    _disburse(uow, listing, investments, holdings, funded, rules)
+    _disburse(uow, listing, investments, holdings, funded)
     listings.advance(uow, listing.id, "repaying", actor_id=None,
                      reason=f"disbursed {Money(funded)} to the applicant")
     if policy.settles_on_funding:
@@ -125,18 +131,14 @@ def complete_funding(uow: UnitOfWork, listing: Listing, rules: InvestingRules) -
 
 
 def _disburse(uow: UnitOfWork, listing: Listing, investments: list[Investment],
-              holdings: list[Holding], funded: int, rules: InvestingRules) -> None:
-    fee = Money(funded).times_rate(rules.listing.service_fee_for(listing.kind)).fen
+              holdings: list[Holding], funded: int) -> None:
     ledger.open_accounts(uow, [loan_account(listing.id)] +
                          [holding_account(h.id) for h in holdings])
     draft = EntryDraft("disbursement", memo=f"listing {listing.id} funded")
     for investment in investments:
         draft.debit(wallet(OwnerKind.INVESTOR, investment.investor_id, "frozen").code,
                     investment.amount_fen)
-    draft.credit(applicant_wallet(listing), funded - fee)
-    if fee:
-        draft.credit("custody:cash", fee).debit("platform:cash", fee)
-        draft.credit("platform:fee_income", fee)
+    draft.credit(applicant_wallet(listing), funded)
     for holding in holdings:
         draft.debit(holding_account(holding.id).code, holding.principal_fen)
     draft.credit(loan_account(listing.id).code, funded)

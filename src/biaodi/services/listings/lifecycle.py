@@ -8,7 +8,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import select
@@ -24,9 +23,9 @@ from biaodi.adapters.db.tables import (
 )
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.listings import ListingConfig, ListingContext, ListingTerms, policy_for
-from biaodi.domain.listings.cost import check_listing_cost_cap
+from biaodi.domain.listings.cost import check_listing_cost_cap, listing_all_in_cost
 from biaodi.domain.listings.lifecycle import ListingStatus, transition
-from biaodi.domain.shared.compliance import profile_named
+from biaodi.domain.shared.compliance import ComplianceProfile, profile_named
 from biaodi.domain.shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts.users import roles_of
@@ -42,21 +41,20 @@ class ListingRules:
 
     profile_name: str = "cn-2016"
     config: ListingConfig = field(default_factory=ListingConfig)
-    #: Platform service fee on the funded amount, charged to the borrower at disbursement;
-    #: annualised over the term it counts towards the cost cap.
-    service_fee_rate: Decimal = Decimal("0.01")
-    #: Types charged another fee rate. 秒标 none: on a one-day term even a 1 % fee would be
-    #: 365 % a year, far above any cost cap (the platform runs them as promotions).
-    service_fee_overrides: Mapping[str, Decimal] = field(
-        default_factory=lambda: MappingProxyType({"instant": Decimal(0)}))
     #: Risk control's latest decision on an applicant (unit of work, applicant id → grade,
     #: rate band, outcome; None when none was made), wired by the platform to
     #: `services.risk.applications.latest_decision`. Unset: approval rests on the operator's
     #: review alone, as for an applicant without a decision.
     risk_decision: Callable[[UnitOfWork, int], Mapping[str, Any] | None] | None = None
 
-    def service_fee_for(self, kind: str) -> Decimal:
-        return self.service_fee_overrides.get(kind, self.service_fee_rate)
+    @property
+    def profile(self) -> ComplianceProfile:
+        return profile_named(self.profile_name)
+
+    def service_fee_for(self, kind: str, term: int, term_unit: str) -> Decimal:
+        """The platform's yearly service fee on the principal owed, by type and term band
+        (the compliance profile's `service_fees`), charged with each instalment."""
+        return self.profile.service_fee_rate(kind, term, term_unit)
 
     def context(self, today: date, one_year_lpr_ppm: int | None = None) -> ListingContext:
         lpr = None if one_year_lpr_ppm is None else Decimal(one_year_lpr_ppm) / 1_000_000
@@ -150,7 +148,7 @@ def create_listing(uow: UnitOfWork, cmd: CreateListing, *, applicant_id: int,
     store.store(uow, listing, cmd.security)
     uow.s.flush()
     security = store.load(uow, listing)
-    _check_terms(uow, listing.kind, terms, security, rules)
+    _check_terms(uow, listing, terms, security, rules)
     listing.risk_level = policy.base_risk_level(security)
     uow.s.add(ListingTransition(listing_id=listing.id, from_status="", to_status="draft",
                                 actor_id=applicant_id, reason="created", at=now))
@@ -214,7 +212,7 @@ def publish(uow: UnitOfWork, listing_id: int, *, actor_id: int, reason: str,
     ctx = rules.context(uow.clock.today())
     if listing.status == ListingStatus.APPROVED.value:
         security = load_security(uow, listing)
-        _check_terms(uow, listing.kind, terms_of(listing), security, rules, publishing=True)
+        _check_terms(uow, listing, terms_of(listing), security, rules, publishing=True)
         listing.risk_level = policy.base_risk_level(security)
     funding = policy.funding_rules(ctx.config)
     _record(uow, listing, ListingStatus.PUBLISHED, actor_id, reason or "published")
@@ -233,22 +231,27 @@ def advance(uow: UnitOfWork, listing_id: int, target: str, *, actor_id: int | No
 
 
 def _revalidate(uow: UnitOfWork, listing: Listing, rules: ListingRules) -> None:
-    _check_terms(uow, listing.kind, terms_of(listing), load_security(uow, listing), rules)
+    _check_terms(uow, listing, terms_of(listing), load_security(uow, listing), rules)
 
 
-def _check_terms(uow: UnitOfWork, kind: str, terms: ListingTerms, security: Any,
+def _check_terms(uow: UnitOfWork, listing: Listing, terms: ListingTerms, security: Any,
                  rules: ListingRules, *, publishing: bool = False) -> None:
     """The type's rules (and, when `publishing`, its publishing conditions) and the compliance
     profile, with the cost cap at the one-year LPR in force today (the dated table
-    `lpr_rates`): the type's cost rate alone, then with the service fee annualised over the
-    term."""
+    `lpr_rates`): the type's rate and yearly fees first, then the all-in cost (IRR of the
+    schedule with every fee). The fee rates and the all-in cost are kept on the listing."""
     today = uow.clock.today()
     lpr = lpr_on(uow, today)
-    policy = policy_for(kind)
+    policy = policy_for(listing.kind)
     check = policy.check_publishable if publishing else policy.validate_terms
     check(terms, security, rules.context(today, lpr))
-    check_listing_cost_cap(kind, terms, security, profile_named(rules.profile_name),
-                           rules.service_fee_for(kind), lpr)
+    service = rules.service_fee_for(listing.kind, terms.term, terms.term_unit)
+    guarantee = policy.guarantee_fee_rate(security)
+    all_in = listing_all_in_cost(terms, service, guarantee, today)
+    check_listing_cost_cap(all_in, rules.profile, lpr)
+    listing.service_fee_ppm, listing.guarantee_fee_ppm = rate_to_ppm(service), rate_to_ppm(
+        guarantee, field="guarantee_fee_rate")
+    listing.all_in_cost_ppm = rate_to_ppm(all_in)
 
 
 # --- operator records ---------------------------------------------------------------------

@@ -15,12 +15,13 @@ from sqlalchemy import exists, func, select
 from biaodi.adapters.db.tables import Listing, ListingTransition, PledgedAssetRow
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.listings import policy_for
+from biaodi.domain.listings.fees import fee_schedule
 from biaodi.domain.listings.policy import listing_risk_level, percent
 from biaodi.domain.listings.schedule import build_schedule
 from biaodi.domain.shared.errors import InvalidInput, NotFound
 from biaodi.domain.shared.money import Money
 from biaodi.services.listings.lifecycle import ListingRules, load_security, terms_of
-from biaodi.services.shared.rates import percent_text, rate_to_ppm
+from biaodi.services.shared.rates import percent_text, ppm_to_rate, rate_to_ppm
 
 #: What investors may see; drafts and applications under review stay private.
 PUBLIC_STATUSES = ("published", "funded", "failed", "repaying", "overdue", "settled",
@@ -140,6 +141,8 @@ def summary(listing: Listing, collateral_classes: list[str]) -> dict[str, Any]:
         "remaining": str(Money(listing.remaining_fen)),
         "funded_percent": f"{Decimal(funded * 100) / listing.amount_fen:.2f}",
         "annual_rate": percent_text(listing.annual_rate_ppm),
+        "all_in_cost": (percent_text(listing.all_in_cost_ppm)
+                        if listing.all_in_cost_ppm is not None else None),
         "term": listing.term,
         "term_unit": listing.term_unit,
         "repayment_method": listing.repayment_method,
@@ -188,6 +191,9 @@ def detail(uow: UnitOfWork, listing_id: int, rules: ListingRules, *,
     start = (listing.published_at.date() if listing.published_at else uow.clock.today())
     schedule = build_schedule(terms.amount, terms.annual_rate, terms.term, terms.term_unit,
                               terms.repayment_method, start)
+    fees = fee_schedule(schedule, terms.amount, ppm_to_rate(listing.service_fee_ppm),
+                        ppm_to_rate(listing.guarantee_fee_ppm), terms.term, terms.term_unit,
+                        terms.repayment_method)
     funding = policy.funding_rules(ctx.config)
     history = uow.s.scalars(select(ListingTransition).where(
         ListingTransition.listing_id == listing_id).order_by(ListingTransition.id)).all()
@@ -211,15 +217,27 @@ def detail(uow: UnitOfWork, listing_id: int, rules: ListingRules, *,
             "partial_threshold": percent(funding.partial_threshold),
             "window_days": funding.window_days, "interest_start": funding.interest_start.value,
         },
+        "fees": {
+            "service_fee_rate": percent_text(listing.service_fee_ppm),
+            "guarantee_fee_rate": percent_text(listing.guarantee_fee_ppm),
+            "charged": "with each instalment, on the principal still owed",
+            "all_in_cost": (percent_text(listing.all_in_cost_ppm)
+                            if listing.all_in_cost_ppm is not None else None),
+        },
         "schedule_preview": [
             {"seq": r.seq, "due_date": r.due_date.isoformat(), "principal": str(r.principal),
-             "interest": str(r.interest), "payment": str(r.payment), "balance": str(r.balance)}
-            for r in schedule
+             "interest": str(r.interest), "service_fee": str(f.service),
+             "guarantee_fee": str(f.guarantee), "payment": str(r.payment),
+             "payment_with_fees": str(r.payment + f.total), "balance": str(r.balance)}
+            for r, f in zip(schedule, fees, strict=True)
         ],
         "schedule_totals": {
             "principal": str(sum((r.principal for r in schedule), Money(0))),
             "interest": str(sum((r.interest for r in schedule), Money(0))),
+            "fees": str(sum((f.total for f in fees), Money(0))),
             "payment": str(sum((r.payment for r in schedule), Money(0))),
+            "payment_with_fees": str(sum((r.payment + f.total for r, f in
+                                          zip(schedule, fees, strict=True)), Money(0))),
         },
         "history": [
             {"from": h.from_status or None, "to": h.to_status, "actor_id": h.actor_id,

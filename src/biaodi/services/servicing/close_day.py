@@ -29,6 +29,7 @@ from biaodi.services.servicing.collections import queue_notices
 from biaodi.services.servicing.defaults import handle_defaults
 from biaodi.services.servicing.delinquency import accrue_penalty, list_past_m3, refresh
 from biaodi.services.servicing.due import accrue_interest, mark_due
+from biaodi.services.servicing.fees import collect_fees
 from biaodi.services.servicing.onboarding import onboard
 from biaodi.services.servicing.rules import ServicingRules
 from biaodi.services.servicing.settle import settle
@@ -44,6 +45,11 @@ def _collect(uow: UnitOfWork, day: date, lo: int, hi: int, rules: ServicingRules
         batch=f"auto:{day}:{lo}"))
     true_up(uow, day, lo, hi)  # interest that fell due today and was not paid: now a claim
     return made
+
+
+def _fees(uow: UnitOfWork, day: date, lo: int, hi: int, rules: ServicingRules) -> int:
+    """Fees owed, from what the payers hold once the holders were paid."""
+    return collect_fees(uow, day, lo, hi, batch=f"fees:{day}:{lo}")
 
 
 def _end_offers(uow: UnitOfWork, day: date, lo: int, hi: int, rules: ServicingRules) -> int:
@@ -65,6 +71,7 @@ STEPS: tuple[Step, ...] = (
     Step("mark_due", lambda uow, d, lo, hi, r: mark_due(uow, d, lo, hi, f"due:{d}:{lo}")),
     Step("accrue_interest", lambda uow, d, lo, hi, r: accrue_interest(uow, d, lo, hi)),
     Step("collect", _collect),
+    Step("fees", _fees),
     Step("delinquency", lambda uow, d, lo, hi, r: refresh(uow, d, lo, hi)),
     Step("secondary", _end_offers),
     Step("blacklist", lambda uow, d, lo, hi, r: list_past_m3(uow, d, lo, hi, r.list_defaulter)),

@@ -5,7 +5,8 @@ position's share is added to what it is owed and the loan's next instalment move
 is written to the instalment rows (the delinquency step writes each one's state once, after
 collection) nor to the ledger: the interest becomes a claim when collection trues the claim
 accounts up to what is owed (`collect.true_up`) — paid at once, it never shows as a claim.
-Principal claims exist since disbursement.
+Principal claims exist since disbursement. The instalments' fees are added to what the loan
+owes in fees, collected after the holders are paid (`fees.collect_fees`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,12 @@ def mark_due(uow: UnitOfWork, day: date, lo: int, hi: int, batch: str) -> int:
         UPDATE loan_servicing SET
             due_principal_fen = due_principal_fen + m.principal_fen,
             due_interest_fen = due_interest_fen + m.interest_fen,
+            due_service_fee_fen = due_service_fee_fen + (
+                SELECT COALESCE(SUM(li.service_fee_fen), 0) FROM loan_instalments li
+                WHERE li.listing_id = m.listing_id AND li.seq BETWEEN m.seq_from AND m.seq_to),
+            due_guarantee_fee_fen = due_guarantee_fee_fen + (
+                SELECT COALESCE(SUM(li.guarantee_fee_fen), 0) FROM loan_instalments li
+                WHERE li.listing_id = m.listing_id AND li.seq BETWEEN m.seq_from AND m.seq_to),
             oldest_due_date = COALESCE(oldest_due_date, m.first_due_date),
             holders_oldest_due_date = COALESCE(holders_oldest_due_date, m.first_due_date),
             period_start = m.last_due_date,

@@ -4,7 +4,8 @@ holding, and the interest claim accounts (`loan:L:interest_payable`, `holding:H:
 Set-based over a range of listing ids; loans already taken over are left alone, so it is safe
 to run again. The product's terms are copied into each loan (a later change never alters a
 contract made), and the penalty rate is capped for the cost cap with the one-year LPR in
-force on the day interest started.
+force on the day interest started: the listing's all-in cost (interest and fees) plus the
+penalty a year stays within it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import date
 
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.listings import all_policies
-from biaodi.domain.listings.cost import DAYS_A_YEAR, PPM
+from biaodi.domain.listings.cost import DAYS_A_YEAR
 from biaodi.domain.servicing.allocation import Component
 from biaodi.domain.shared.errors import Conflict
 from biaodi.domain.shared.money import Money
@@ -92,11 +93,7 @@ def onboard(uow: UnitOfWork, day: date, lo: int, hi: int, rules: ServicingRules)
         cap, penalty = "NULL", product
     else:
         cap = f"{multiple} * y.lpr"
-        fee_ppm = _case("y.kind", {p.kind.value: str(int(rules.service_fee_for(p.kind.value)
-                                                          * PPM)) for p in all_policies()})
-        fee = (f"CASE WHEN y.term_unit = 'day' THEN ({fee_ppm} * {DAYS_A_YEAR} + y.term - 1) "
-               f"/ y.term ELSE ({fee_ppm} * 12 + y.term - 1) / y.term END")
-        cost = f"(y.annual_rate_ppm + y.guarantee_fee + {fee})"
+        cost = "y.all_in_cost"  # interest and every fee, as the IRR fixed on the listing
         headroom = sql.greatest("0", f"{cap} - {cost}")
         penalty = (f"CASE WHEN y.lpr IS NULL THEN {product} "
                    f"ELSE {sql.least(product, f'{headroom} / {DAYS_A_YEAR}')} END")
@@ -150,13 +147,14 @@ def onboard(uow: UnitOfWork, day: date, lo: int, hi: int, rules: ServicingRules)
             SELECT x.*, (SELECT r.one_year_ppm FROM lpr_rates r WHERE r.effective_on <= x.start
                          ORDER BY r.effective_on DESC LIMIT 1) AS lpr
             FROM (
-                SELECT l.id, l.kind, l.term, l.term_unit, l.annual_rate_ppm, l.applicant_id,
-                       COALESCE(g.fee_rate_ppm, 0) AS guarantee_fee,
+                SELECT l.id, l.kind, l.applicant_id,
+                       COALESCE(l.all_in_cost_ppm, l.annual_rate_ppm + l.guarantee_fee_ppm
+                                + l.service_fee_ppm) AS all_in_cost,
                        (SELECT MIN(h.interest_start) FROM holdings h
                         WHERE h.listing_id = l.id AND h.status = 'active') AS start,
                        (SELECT SUM(h.outstanding_principal_fen) FROM holdings h
                         WHERE h.listing_id = l.id AND h.status = 'active') AS outstanding
-                FROM listings l LEFT JOIN guarantor_profiles g ON g.user_id = l.guarantor_id
+                FROM listings l
                 WHERE {LIVE_LISTING}
             ) x WHERE x.start IS NOT NULL
         ) y

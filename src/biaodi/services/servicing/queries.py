@@ -58,9 +58,12 @@ def loan_view(uow: UnitOfWork, listing_id: int, today: date) -> dict[str, Any]:
         "accrued_interest": _money(loan.accrued_interest_fen),
         "penalty_daily_rate_ppm": loan.penalty_daily_ppm, "cost_cap_ppm": loan.cost_cap_ppm,
         "grace_days": loan.grace_days, "next_due_date": _iso(loan.next_due_date),
+        "fees_due": str(offer.fees_due), "fees_paid": _money(loan.paid_fee_fen),
         "due_now": str(offer.due_now), "payoff": str(offer.payoff),
         "instalments": [{"seq": i.seq, "due_date": i.due_date.isoformat(),
                          "principal": _money(i.principal_fen), "interest": _money(i.interest_fen),
+                         "service_fee": _money(i.service_fee_fen),
+                         "guarantee_fee": _money(i.guarantee_fee_fen),
                          "status": i.status} for i in instalments],
     }
 

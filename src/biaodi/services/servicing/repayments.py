@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from biaodi.adapters.db.servicing_tables import LoanServicing, Repayment
+from biaodi.adapters.db.servicing_tables import FeePayment, LoanServicing, Repayment
 from biaodi.adapters.db.tables import Listing
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.investing.holdings import split_interest, split_principal
+from biaodi.domain.listings.fees import fees_on, period_fraction
 from biaodi.domain.servicing.accrual import accrued
 from biaodi.domain.servicing.allocation import HOLDERS_TIER
 from biaodi.domain.servicing.reamortise import Reamortise, Row, reamortise
@@ -36,9 +37,11 @@ from biaodi.services.servicing.collect import Collection, collect
 from biaodi.services.servicing.defaults import accelerate
 from biaodi.services.servicing.delinquency import refresh
 from biaodi.services.servicing.due import mark_due
+from biaodi.services.servicing.fees import collect_fees
 from biaodi.services.servicing.onboarding import ensure_onboarded
 from biaodi.services.servicing.rules import ServicingRules
 from biaodi.services.servicing.settle import settle
+from biaodi.services.shared.rates import ppm_to_rate
 from biaodi.services.shared.sqlkit import tune
 
 
@@ -68,10 +71,11 @@ class Quote:
     principal_due: Money
     accrued_interest: Money
     principal_not_due: Money
+    fees_due: Money  # fees of instalments fallen due, not yet paid
 
     @property
     def due_now(self) -> Money:
-        return self.penalty + self.interest_due + self.principal_due
+        return self.penalty + self.interest_due + self.principal_due + self.fees_due
 
     @property
     def payoff(self) -> Money:
@@ -80,13 +84,14 @@ class Quote:
 
 @dataclass(frozen=True)
 class Repaid:
-    repayment_id: int
+    repayment_id: int | None  # None: only fees were paid
     listing_id: int
-    amount: Money
+    amount: Money  # to the holders (penalty, interest, principal)
     penalty: Money
     interest: Money
     principal: Money
     listing_status: str
+    fees: Money  # service and guarantee fees paid with it
 
 
 def _prepare(uow: UnitOfWork, listing_id: int, borrower_id: int, day: date,
@@ -111,7 +116,8 @@ def quote(uow: UnitOfWork, listing_id: int, day: date) -> Quote:
                 if loan.next_due_date and loan.period_start else 0)
     not_due = loan.outstanding_principal_fen - loan.due_principal_fen
     return Quote(Money(loan.penalty_fen), Money(loan.due_interest_fen),
-                 Money(loan.due_principal_fen), Money(interest), Money(not_due))
+                 Money(loan.due_principal_fen), Money(interest), Money(not_due),
+                 Money(loan.due_service_fee_fen + loan.due_guarantee_fee_fen))
 
 
 def _check_wallet(uow: UnitOfWork, loan: LoanServicing, amount: int) -> None:
@@ -121,15 +127,29 @@ def _check_wallet(uow: UnitOfWork, loan: LoanServicing, amount: int) -> None:
                                   field="amount")
 
 
-def _finish(uow: UnitOfWork, day: date, listing_id: int, key: str) -> Repaid:
+def _paid(uow: UnitOfWork, key: str) -> Repayment | None:
+    return uow.s.execute(select(Repayment).where(Repayment.key == key)).scalar_one_or_none()
+
+
+def _fees_paid(uow: UnitOfWork, batch: str) -> int:
+    return int(uow.s.execute(select(func.coalesce(func.sum(
+        FeePayment.service_fen + FeePayment.guarantee_fen), 0)).where(
+        FeePayment.batch == batch)).scalar() or 0)
+
+
+def _finish(uow: UnitOfWork, day: date, listing_id: int, key: str, fee_batch: str) -> Repaid:
     refresh(uow, day, listing_id, listing_id)
     settle(uow, day, listing_id, listing_id)
-    made = uow.s.execute(select(Repayment).where(Repayment.key == key)).scalar_one()
+    made = _paid(uow, key)
     listing = uow.s.get(Listing, listing_id)
     uow.s.refresh(listing)  # type: ignore[arg-type]
+    fees = Money(_fees_paid(uow, fee_batch))
+    if made is None:
+        return Repaid(None, listing_id, Money(0), Money(0), Money(0), Money(0),
+                      listing.status, fees)  # type: ignore[union-attr]
     return Repaid(made.id, listing_id, Money(made.amount_fen), Money(made.penalty_fen),
                   Money(made.interest_fen), Money(made.principal_fen),
-                  listing.status)  # type: ignore[union-attr]
+                  listing.status, fees)  # type: ignore[union-attr]
 
 
 def repay(uow: UnitOfWork, cmd: Repay, rules: ServicingRules) -> Repaid:
@@ -138,16 +158,24 @@ def repay(uow: UnitOfWork, cmd: Repay, rules: ServicingRules) -> Repaid:
     key = f"manual:{cmd.listing_id}:{cmd.key}"
     loan = _prepare(uow, cmd.listing_id, cmd.borrower_id, day, rules, uuid.uuid4().hex)
     owed = loan.penalty_fen + loan.due_interest_fen + loan.due_principal_fen
-    if owed == 0:
+    fees = loan.due_service_fee_fen + loan.due_guarantee_fee_fen
+    if owed + fees == 0:
         raise Conflict("nothing is due on this loan; to repay before the due date use early"
                        " repayment", code="nothing_due", field="amount")
-    if cmd.amount.fen > owed:
-        raise InvalidInput(f"amount exceeds the {Money(owed)} now due; to repay more use early"
-                           " repayment", field="amount")
+    if cmd.amount.fen > owed + fees:
+        raise InvalidInput(f"amount exceeds the {Money(owed + fees)} now due; to repay more use"
+                           " early repayment", field="amount")
     _check_wallet(uow, loan, cmd.amount.fen)
-    collect(uow, day, cmd.listing_id, cmd.listing_id, Collection(
-        source="manual", kind="repayment", key=key, batch=uuid.uuid4().hex, cap=cmd.amount.fen))
-    return _finish(uow, day, cmd.listing_id, key)
+    if owed:
+        collect(uow, day, cmd.listing_id, cmd.listing_id, Collection(
+            source="manual", kind="repayment", key=key, batch=uuid.uuid4().hex,
+            cap=cmd.amount.fen))
+    made = _paid(uow, key)
+    left = cmd.amount.fen - (made.amount_fen if made else 0)
+    fee_batch = uuid.uuid4().hex
+    if left and fees:  # what is left of the amount goes to the fees owed
+        collect_fees(uow, day, cmd.listing_id, cmd.listing_id, fee_batch, cap=left)
+    return _finish(uow, day, cmd.listing_id, key, fee_batch)
 
 
 def repay_early(uow: UnitOfWork, cmd: RepayEarly, rules: ServicingRules) -> Repaid:
@@ -178,7 +206,9 @@ def repay_early(uow: UnitOfWork, cmd: RepayEarly, rules: ServicingRules) -> Repa
     loan = loans.state(uow, cmd.listing_id, lock=True)
     if loan.due_principal_fen + loan.due_interest_fen + loan.penalty_fen:
         raise InsufficientBalance("the wallet did not cover the early repayment", field="amount")
-    return _finish(uow, day, cmd.listing_id, key)
+    fee_batch = uuid.uuid4().hex  # fees of instalments already due; later periods carry none
+    collect_fees(uow, day, cmd.listing_id, cmd.listing_id, fee_batch)
+    return _finish(uow, day, cmd.listing_id, key, fee_batch)
 
 
 def _prepay_part(uow: UnitOfWork, loan: LoanServicing, cmd: RepayEarly, day: date) -> None:
@@ -234,7 +264,22 @@ def _prepay_part(uow: UnitOfWork, loan: LoanServicing, cmd: RepayEarly, day: dat
                 if row.status == "cancelled":
                     share.status = "cancelled"
 
-    loans.revise(uow, loan.listing_id, day, f"prepayment_{cmd.reamortise}", rest, change)
+    def change_with_fees() -> None:
+        change()
+        live = [row for row in rest if row.status != "cancelled"]
+        balances, balance = [], sum(row.principal_fen for row in live)
+        for row in live:
+            balances.append(balance)
+            balance -= row.principal_fen
+        fees = fees_on(balances, ppm_to_rate(listing.service_fee_ppm),
+                       ppm_to_rate(listing.guarantee_fee_ppm),
+                       *period_fraction(listing.term, listing.term_unit,
+                                        listing.repayment_method))
+        for row, fee in zip(live, fees, strict=True):  # on the balances left
+            row.service_fee_fen, row.guarantee_fee_fen = fee.service.fen, fee.guarantee.fen
+
+    loans.revise(uow, loan.listing_id, day, f"prepayment_{cmd.reamortise}", rest,
+                 change_with_fees)
     loan.period_start = day
     loan.next_interest_fen = new[0].interest
     loan.accrued_interest_fen = 0

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import Decimal
 from types import MappingProxyType
 
 from sqlalchemy import select
@@ -37,11 +36,6 @@ class ServicingRules:
     default_product: Product = field(default_factory=Product)
     products: Mapping[str, Product] = field(default_factory=lambda: MappingProxyType({}))
     profile: ComplianceProfile = DEFAULT_PROFILE
-    #: The platform's one-off service fee (a cost to the borrower, annualised for the cap),
-    #: and the types charged another rate (see `ListingRules.service_fee_overrides`).
-    service_fee_rate: Decimal = Decimal("0.01")
-    service_fee_overrides: Mapping[str, Decimal] = field(
-        default_factory=lambda: MappingProxyType({}))
     chunk_size: int = 50_000
     chunk_pause_ms: int = 0
     conduct: ConductRules = field(default_factory=ConductRules)
@@ -60,12 +54,8 @@ class ServicingRules:
     def product_for(self, kind: str) -> Product:
         return self.products.get(kind, self.default_product)
 
-    def service_fee_for(self, kind: str) -> Decimal:
-        return self.service_fee_overrides.get(kind, self.service_fee_rate)
-
     @classmethod
-    def from_settings(cls, settings: Settings, service_fee_rate: Decimal,
-                      service_fee_overrides: Mapping[str, Decimal] | None = None,
+    def from_settings(cls, settings: Settings,
                       list_defaulter: Callable[[UnitOfWork, int, int, str], None] | None = None,
                       end_offers_of_changed_loans: Callable[[UnitOfWork, date, int, int], int]
                       | None = None,
@@ -80,8 +70,6 @@ class ServicingRules:
         return cls(
             default_product=product,
             profile=profile_named(settings.compliance_profile),
-            service_fee_rate=service_fee_rate,
-            service_fee_overrides=MappingProxyType(dict(service_fee_overrides or {})),
             list_defaulter=list_defaulter,
             end_offers_of_changed_loans=end_offers_of_changed_loans,
             end_offers_of_loan=end_offers_of_loan,
