@@ -239,16 +239,16 @@ def _revalidate(uow: UnitOfWork, listing: Listing, rules: ListingRules) -> None:
 def _check_terms(uow: UnitOfWork, kind: str, terms: ListingTerms, security: Any,
                  rules: ListingRules, *, publishing: bool = False) -> None:
     """The type's rules (and, when `publishing`, its publishing conditions) and the compliance
-    profile, with the cost cap at the one-year LPR in force today (the dated table
-    `lpr_rates`): the type's cost rate alone, then with the service fee annualised over the
-    term."""
+    profile, with the cost cap for a contract made today (the profile's dated table: a fixed
+    line, or a multiple of the one-year LPR in force today from `lpr_rates`): the type's cost
+    rate alone, then with the service fee annualised over the term."""
     today = uow.clock.today()
     lpr = lpr_on(uow, today)
     policy = policy_for(kind)
     check = policy.check_publishable if publishing else policy.validate_terms
     check(terms, security, rules.context(today, lpr))
     check_listing_cost_cap(kind, terms, security, profile_named(rules.profile_name),
-                           rules.service_fee_for(kind), lpr)
+                           rules.service_fee_for(kind), today, lpr)
 
 
 # --- operator records ---------------------------------------------------------------------
