@@ -70,7 +70,7 @@ def close_day_command(
             days = close_day(CloseDay(p.engine, p.clock, rules, p.investing_rules, progress),
                              target)
     except BiaodiError as error:
-        fail(error.message)
+        fail(error.message, 2 if error.status == 422 else 1)
     finally:
         p.close()
     if as_json:

@@ -3,10 +3,12 @@ review, filters and the public detail with its schedule preview."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from fastapi.testclient import TestClient
 
+from biaodi.adapters.clock import CST, FixedClock
 from biaodi.bootstrap import Platform
 from test_support import listing_body, register, walk_to
 
@@ -329,6 +331,7 @@ def test_the_cost_cap_refuses_a_listing_when_it_is_created(
     error = over.json()["error"]
     assert error["rule_id"] == "cn2020.cost_cap_4x_lpr" and error["field"] == "annual_rate"
     assert "12.1" in error["message"] and "12%" in error["message"]
+    assert "2026-11-28" in error["message"]  # the contract date whose cap applied
     year = client.post("/api/v1/listings", json=listing_body(annual_rate="11", term=24),
                        headers=borrower)  # 11 % + 1 % a year: exactly the cap
     assert year.status_code == 201, year.text
@@ -343,3 +346,34 @@ def test_the_cost_cap_refuses_a_listing_when_it_is_created(
     again = client.post("/api/v1/listings", json=listing_body(annual_rate="11", term=24),
                         headers=borrower)
     assert again.status_code == 409 and "10%" in again.json()["error"]["message"]
+
+
+def test_before_2020_08_20_the_24_percent_line_of_2015_caps_the_cost(
+    client: TestClient, clock: FixedClock, operator_headers: dict[str, str]
+) -> None:
+    """A contract made in 2019 falls under 法释〔2015〕18号 art. 26: up to 24 % a year, whatever
+    the LPR; the refusal names that rule and the date."""
+    clock.set(datetime(2019, 6, 3, 10, 0, tzinfo=CST))
+    borrower_id, borrower = register(client, "borrower")
+    set_limit(client, operator_headers, borrower_id, "100000")
+    dear = client.post("/api/v1/listings", json=listing_body(annual_rate="30"),
+                       headers=borrower)  # the rate alone is above the line
+    assert dear.status_code == 409, dear.text
+    error = dear.json()["error"]
+    assert error["rule_id"] == "cn2015.rate_cap_24_36" and error["field"] == "annual_rate"
+    assert "30% exceeds 24%" in error["message"] and "2019-06-03" in error["message"]
+    assert "above 36% void" in error["message"] and "法释〔2015〕18号" in error["message"]
+    with_fee = client.post("/api/v1/listings", json=listing_body(annual_rate="22.5", term=24),
+                           headers=borrower)  # 22.5 % + a 1 % yearly fee = 23.5 %
+    assert with_fee.status_code == 201, with_fee.text
+    over = client.post("/api/v1/listings", json=listing_body(annual_rate="23.5", term=24),
+                       headers=borrower)  # 24.5 % with the fee
+    assert over.status_code == 409 and over.json()["error"]["rule_id"] == \
+        "cn2015.rate_cap_24_36"
+    assert "24.5" in over.json()["error"]["message"]
+    assert "exceeds 24%" in over.json()["error"]["message"]
+    fair = client.post("/api/v1/listings", json=listing_body(annual_rate="20"),
+                       headers=borrower)  # 20 % + 0.5 %: above 4 × any LPR, within 24 %
+    assert fair.status_code == 201, fair.text
+    published = walk_to(client, fair.json()["id"], borrower, operator_headers)
+    assert published["status"] == "published"  # submission, approval, publication: same cap

@@ -7,8 +7,10 @@ from datetime import datetime, time, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from biaodi.adapters.clock import CST, FixedClock
+from biaodi.adapters.db.servicing_tables import CloseDayRun
 from biaodi.bootstrap import Platform
 from servicing_support import api_loan, close, due_dates, pay_in, set_day
 
@@ -82,6 +84,25 @@ def test_close_day_status_and_repayments(client: TestClient, platform: Platform,
     bad = client.post(f"{url}/early-repayment", json={"reamortise": "sideways"},
                       headers=borrower | {"Idempotency-Key": "e3"})
     assert bad.status_code == 409 and bad.json()["error"]["code"] == "loan_closed"
+
+
+def test_close_of_business_never_runs_ahead_of_the_clock(
+        client: TestClient, platform: Platform, clock: FixedClock,
+        operator_headers: dict[str, str]) -> None:
+    today = clock.today()
+    for ahead in (1, 31):  # tomorrow, and the month ahead that once closed 31 future days
+        day = today + timedelta(days=ahead)
+        refused = client.post("/api/v1/operator/close-day", json={"business_date": str(day)},
+                              headers=operator_headers)
+        assert refused.status_code == 422, refused.text
+        error = refused.json()["error"]
+        assert (error["code"], error["field"]) == ("business_date_in_future", "business_date")
+        assert str(day) in error["message"] and f"today, {today}" in error["message"]
+    with platform.uow() as uow:  # nothing was started, let alone closed
+        assert uow.s.scalar(select(func.count()).select_from(CloseDayRun)) == 0
+    closed = client.post("/api/v1/operator/close-day", json={}, headers=operator_headers)
+    assert closed.status_code == 200, closed.text
+    assert [d["business_date"] for d in closed.json()["days"]] == [str(today)]
 
 
 def test_disposal_and_recovery(client: TestClient, platform: Platform, clock: FixedClock,

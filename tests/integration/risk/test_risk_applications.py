@@ -4,6 +4,7 @@ the bureau, shared identities, borrowing caps, grades, limits and referrals."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import select
 
 from biaodi.adapters.bureau import Verification
 from biaodi.adapters.bureau.sandbox import SandboxBureau
+from biaodi.adapters.clock import CST, FixedClock
 from biaodi.adapters.db.risk_tables import RiskApplication, RiskDecision, RiskModelRow
 from biaodi.adapters.db.tables import CreditLimit
 from biaodi.bootstrap import Platform
@@ -376,6 +378,24 @@ def test_the_cost_cap_follows_the_lpr(platform: Platform, bureau: SandboxBureau)
     else:  # every other grade starts above 6 %
         assert decision["outcome"] == "refused" and decision["rate_band"] is None
         assert "cn2020.cost_cap_4x_lpr" in fired(decision)
+
+
+def test_before_2020_08_20_the_24_percent_line_caps_the_rate_band(
+        platform: Platform, clock: FixedClock, risk_env: risk_service.RiskEnv) -> None:
+    """An application made in 2019: the cap is the 2015 line (24 %), so no grade's band is
+    cut and the 4 × LPR rule does not fire, even for grade HR (15–20 %)."""
+    clock.set(datetime(2019, 6, 3, 10, 0, tzinfo=CST))
+    user_id, person = register_borrower(platform)
+    weak = application(person, monthly_income=Money.yuan(6000), housing="rent",
+                       employment_type="part_time", employment_years=0,
+                       marital_status="single", assets=Money(0), debts=Money.yuan(20000),
+                       monthly_expenses=Money.yuan(3500), has_arrears_record=True,
+                       amount=Money.yuan(50000), term_months=48)
+    decision = apply(platform, user_id, weak, risk_env)
+    assert decision["grade"] == "HR" and decision["rate_band"] == {"min": "15.00",
+                                                                    "max": "20.00"}
+    assert not {"cn2020.cost_cap_4x_lpr", "cn2015.rate_cap_24_36",
+                "pricing.band_clipped"} & set(fired(decision))
 
 
 # --- referrals ------------------------------------------------------------------------------

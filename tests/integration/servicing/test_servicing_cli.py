@@ -57,6 +57,21 @@ def test_close_day_json_then_again_changes_nothing(run, platform: Platform,  # t
     assert sent.exit_code == 0 and "sent" in sent.stdout
 
 
+def test_close_day_refuses_a_date_after_today(run, platform: Platform,  # type: ignore[no-untyped-def]
+                                              clock: FixedClock) -> None:
+    tomorrow = (clock.today() + timedelta(days=1)).isoformat()
+    refused = run("close-day", "--date", tomorrow)
+    assert refused.exit_code == 2
+    assert refused.output.strip().splitlines() == [
+        f"error: business_date {tomorrow} is after today, {clock.today().isoformat()}: close of"
+        " business runs for today or earlier"]
+    assert snapshot(platform)["runs"] == []
+    today = run("close-day", "--date", clock.today().isoformat(), "--json")
+    assert today.exit_code == 0, today.output
+    assert [d["business_date"] for d in json.loads(today.stdout)["days"]] == \
+        [clock.today().isoformat()]
+
+
 def test_scheduler_picks_the_next_run_time() -> None:
     now = datetime(2026, 11, 28, 22, 0, tzinfo=CST)
     assert next_run(now, 23, 30) == datetime(2026, 11, 28, 23, 30, tzinfo=CST)

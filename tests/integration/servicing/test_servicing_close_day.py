@@ -181,11 +181,43 @@ def test_cost_cap_refuses_products_and_listings(platform: Platform) -> None:
     with platform.uow() as uow:  # 11.5 % + a 1 % yearly fee over 2 years = 12.5 % > 12 %
         with pytest.raises(ComplianceViolation):
             check_listing_cost_cap(listing_all_in_cost(terms, Decimal("0.01"), Decimal(0),
-                                                       date(2026, 11, 28)), rules.profile, 30_000)
+                                                       date(2026, 11, 28)), rules.profile,
+                                   date(2026, 11, 28), 30_000)
         within = listing_all_in_cost(terms, Decimal("0.005"), Decimal(0), date(2026, 11, 28))
-        check_listing_cost_cap(within, rules.profile, 30_000)  # 11.5 % + 0.5 %: the cap
+        check_listing_cost_cap(within, rules.profile, date(2026, 11, 28),
+                               30_000)  # 11.5 % + 0.5 %: the cap
         assert lpr_on(uow, date(2026, 11, 28)) == 30_000
     assert rules.profile is CN_2016
+
+
+def test_a_loan_made_in_2019_is_capped_by_the_24_percent_line(platform: Platform,
+                                                              clock: FixedClock) -> None:
+    """Contract date before 2020-08-20: the 2015 line (24 % a year) caps penalty and products,
+    with or without an LPR on record; the same numbers from 2020-08-20 follow 4 × LPR."""
+    set_day(clock, date(2019, 6, 3))
+    loan = funded_loan(platform, "credit", rate="0.22")  # 3 months: no fee, 22 % all-in
+    run_close(platform)
+    state = loan_state(platform, loan.listing_id)
+    assert state.cost_cap_ppm == 240_000
+    assert state.penalty_daily_ppm == 54  # (240,000 − 220,000) ÷ 365, not the product's 300
+    operator = user(platform, "operator")
+    rules = servicing_rules(platform)
+
+    def product(daily_ppm: int) -> None:
+        in_transaction(platform.uow, lambda uow: products.set_product(uow, products.SetProduct(
+            "credit", daily_ppm, 3, "penalty,interest,principal", True, operator), rules))
+
+    product(500)  # 18.25 % a year: within 24 % (refused under 4 × a 3 % LPR)
+    with pytest.raises(ComplianceViolation) as info:
+        product(700)  # 25.55 % a year
+    assert info.value.rule_id == "cn2015.rate_cap_24_36"
+    assert "2019-06-03" in info.value.message and info.value.field == "penalty_daily_rate"
+    set_day(clock, date(2020, 8, 20))
+    in_transaction(platform.uow, lambda uow: products.set_lpr(  # 3.85 %: cap 15.4 %
+        uow, date(2020, 4, 20), 38_500, 46_500, "test"))
+    with pytest.raises(ComplianceViolation) as info:
+        product(500)
+    assert info.value.rule_id == "cn2020.cost_cap_4x_lpr" and "2020-08-20" in info.value.message
 
 
 def test_collections_follow_the_rules_of_conduct(platform: Platform, clock: FixedClock) -> None:

@@ -93,6 +93,16 @@ def test_rate_above_four_times_lpr_breaks_the_cost_cap():
     assert caught.value.field == "annual_rate"
     assert caught.value.rule_id == "cn2020.cost_cap_4x_lpr"
     assert "13.81% exceeds 13.8%" in caught.value.message
+    assert "2024-03-01" in caught.value.message and "4× the one-year LPR" in caught.value.message
+
+
+def test_before_2020_08_20_the_24_percent_line_caps_the_rate():
+    ctx = ListingContext(today=date(2019, 6, 1))  # no LPR needed for a fixed line
+    POLICY.validate_terms(terms(annual_rate=Decimal("0.24")), limit(), ctx)
+    with pytest.raises(ComplianceViolation) as caught:
+        POLICY.validate_terms(terms(annual_rate=Decimal("0.30")), limit(), ctx)
+    assert caught.value.rule_id == "cn2015.rate_cap_24_36"
+    assert "30% exceeds 24%" in caught.value.message and "2019-06-01" in caught.value.message
 
 
 def test_identity_default_and_labels():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,8 @@ CLEAN: dict[str, Any] = {
     "debt_to_income": Decimal("0.0675"), "loan_to_value": None, "employment_years": 8,
     "score": 620, "grade": "A", "rate_band_min": Decimal("0.06"),
     "rate_band_max": Decimal("0.075"), "grade_rate_min": Decimal("0.06"),
-    "cost_cap_rate": Decimal("0.12"), "rate_band_clipped": False,
+    "cost_cap_rate": Decimal("0.12"), "cost_cap_rule": "cn2020.cost_cap_4x_lpr",
+    "rate_band_clipped": False,
 }
 
 # rule id → (facts that make it fire, words its English message must contain, and per pack
@@ -93,6 +96,10 @@ CASES: dict[str, tuple[dict[str, Any], str]] = {
     "permissive.instant_red_flag": ({"listing_kind": "instant"}, "investors see a red flag"),
     "cn2020.cost_cap_4x_lpr": ({"grade_rate_min": Decimal("0.15")},
                                "lowest rate 15.00% exceeds the legal cap 12.00%"),
+    "cn2015.rate_cap_24_36": (
+        {"cost_cap_rule": "cn2015.rate_cap_24_36", "cost_cap_rate": Decimal("0.24"),
+         "grade_rate_min": Decimal("0.25")},
+        "lowest rate 25.00% exceeds the legal cap 24.00% (contracts made before 2020-08-20"),
     "pricing.band_clipped": ({"rate_band_clipped": True, "rate_band_max": Decimal("0.12")},
                              "the rate band is cut at the legal cap, 12.00%"),
     "grade.high_risk": ({"grade": "E", "score": 490}, "credit score 490, grade E"),
@@ -171,7 +178,36 @@ def test_packs_hold_the_same_compliance_numbers_as_the_profiles() -> None:
         for field in dataclasses.fields(profile):
             if field.name != "description":
                 assert getattr(from_pack, field.name) == getattr(profile, field.name), field.name
-    assert load_pack("cn-2016").cost_cap_rate(Decimal("0.03")) == Decimal("0.12")
+    pack = load_pack("cn-2016")
+    assert pack.cost_cap_rate(date(2026, 11, 28), Decimal("0.03")) == Decimal("0.12")
+    assert pack.cost_cap_rate(date(2020, 8, 19), Decimal("0.03")) == Decimal("0.24")
+    assert pack.cost_cap_on(date(2020, 8, 20)).rule.rule_id == "cn2020.cost_cap_4x_lpr"
+
+
+def test_only_the_cost_cap_rule_of_the_date_fires() -> None:
+    pack = load_pack("cn-2016")
+    old = CLEAN | {"cost_cap_rule": "cn2015.rate_cap_24_36", "cost_cap_rate": Decimal("0.24"),
+                   "grade_rate_min": Decimal("0.15")}  # above 4 × LPR, within 24 %
+    assert pack.evaluate(old) == []
+    new = {h.rule_id for h in pack.evaluate(old | {"cost_cap_rule": "cn2020.cost_cap_4x_lpr",
+                                                  "cost_cap_rate": Decimal("0.12")})}
+    assert new == {"cn2020.cost_cap_4x_lpr"}
+
+
+@pytest.mark.parametrize(("entry", "error"), [
+    ({"rule": "nowhere.cap"}, "unknown compliance rule 'nowhere.cap'"),
+    ({"from": "2020-08-20"}, "from and until must be dates"),
+    ({"rate": "24"}, "a fixed rate or an LPR multiple, not both"),
+    ({"lpr_multiple": None}, "a fixed rate or an LPR multiple, not both or neither"),
+    ({"colour": "red"}, "unknown cost-cap key(s) colour"),
+])
+def test_a_bad_cost_cap_table_is_refused(entry: dict[str, Any], error: str) -> None:
+    line = {"rule": "cn2020.cost_cap_4x_lpr", "from": date(2020, 8, 20), "lpr_multiple": 4}
+    raw = {"name": "x", "version": "1", "grades": GRADES, "blacklist": BLACKLIST,
+           "cost_caps": [{k: v for k, v in (line | entry).items() if v is not None}]}
+    with pytest.raises(InvalidInput, match=re.escape(error)) as exc:
+        parse_pack(raw)
+    assert exc.value.field == "cost_caps[0]"
 
 
 def test_loading_by_path_and_refusing_unknown_packs(tmp_path: Path) -> None:

@@ -1,16 +1,21 @@
 import dataclasses
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from biaodi.domain.shared.compliance import (
     CN_2016,
+    COST_CAP,
+    COST_CAPS,
     DEFAULT_PROFILE,
     INSTANT_LISTING_BAN,
     PERMISSIVE,
     PROFILES,
+    RATE_CAP_2015,
     RULES,
     ComplianceViolation,
+    CostCap,
     profile_named,
 )
 from biaodi.domain.shared.errors import Conflict, InvalidInput
@@ -41,14 +46,54 @@ def test_cn_2016_bans_instant_listings_and_permissive_caps_them():
 def test_permissive_lifts_borrowing_caps_but_keeps_the_cost_cap():
     assert PERMISSIVE.natural_person_platform_cap is None
     assert PERMISSIVE.legal_person_all_platforms_cap is None
-    assert PERMISSIVE.cost_cap_lpr_multiple == 4
+    assert PERMISSIVE.cost_caps == CN_2016.cost_caps == COST_CAPS
 
 
-def test_cost_cap_is_four_times_the_one_year_lpr():
-    assert CN_2016.cost_cap_lpr_multiple == 4
-    assert CN_2016.cost_cap_rate(Decimal("0.0345")) == Decimal("0.1380")
-    uncapped = dataclasses.replace(CN_2016, cost_cap_lpr_multiple=None)
-    assert uncapped.cost_cap_rate(Decimal("0.0345")) is None
+def test_cost_cap_is_four_times_the_one_year_lpr_from_2020_08_20():
+    day = date(2024, 3, 1)
+    assert CN_2016.cost_cap_on(day).rule is COST_CAP
+    assert CN_2016.cost_cap_rate(day, Decimal("0.0345")) == Decimal("0.1380")
+    assert CN_2016.cost_cap_rate(day, None) is None  # no LPR known: nothing to compare with
+    uncapped = dataclasses.replace(CN_2016, cost_caps=())
+    assert uncapped.cost_cap_on(day) is None
+    assert uncapped.cost_cap_rate(day, Decimal("0.0345")) is None
+
+
+def test_the_cost_cap_table_turns_from_the_24_percent_line_to_4x_lpr_on_2020_08_20():
+    lpr = Decimal("0.0385")
+    last_old, first_new = date(2020, 8, 19), date(2020, 8, 20)
+    for profile in (CN_2016, PERMISSIVE):
+        assert profile.cost_cap_on(last_old).rule is RATE_CAP_2015
+        assert profile.cost_cap_rate(last_old, lpr) == Decimal("0.24")
+        assert profile.cost_cap_rate(last_old, None) == Decimal("0.24")  # a fixed line
+        assert profile.cost_cap_on(first_new).rule is COST_CAP
+        assert profile.cost_cap_rate(first_new, lpr) == Decimal("0.1540")
+    old = CN_2016.cost_cap_on(last_old)
+    assert (old.start, old.end, old.fixed_rate, old.void_rate) == (
+        date(2015, 9, 1), last_old, Decimal("0.24"), Decimal("0.36"))
+    assert old.describe() == "24% a year, above 36% void"
+    new = CN_2016.cost_cap_on(first_new)
+    assert (new.start, new.end, new.lpr_multiple) == (first_new, None, 4)
+    assert new.describe() == "4× the one-year LPR"
+    assert CN_2016.cost_cap_on(date(2014, 1, 1)) is old  # before the table: its first line
+    assert RATE_CAP_2015.rule_id == "cn2015.rate_cap_24_36" and "法释〔2015〕18号" in \
+        RATE_CAP_2015.source and "第二十六条" in RATE_CAP_2015.source
+
+
+def test_a_cost_cap_table_has_no_gaps_or_overlaps():
+    def line(start: date, end: date | None) -> CostCap:
+        return CostCap(COST_CAP, start=start, end=end, lpr_multiple=4)
+
+    with pytest.raises(ValueError, match="without a gap or an overlap"):
+        dataclasses.replace(CN_2016, cost_caps=(line(date(2015, 1, 1), date(2020, 1, 1)),
+                                                line(date(2020, 1, 3), None)))
+    with pytest.raises(ValueError, match="without a gap or an overlap"):
+        dataclasses.replace(CN_2016, cost_caps=(line(date(2015, 1, 1), None),
+                                                line(date(2020, 1, 1), None)))
+    with pytest.raises(ValueError, match="a fixed rate or an LPR multiple"):
+        CostCap(COST_CAP, start=date(2020, 1, 1), fixed_rate=Decimal("0.24"), lpr_multiple=4)
+    with pytest.raises(ValueError, match="ends before it starts"):
+        line(date(2020, 1, 2), date(2020, 1, 1))
 
 
 def test_unknown_profile_is_refused_naming_the_known_ones():

@@ -17,10 +17,10 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from biaodi.domain.shared.compliance import (
-    COST_CAP,
     DEFAULT_PROFILE,
     ComplianceProfile,
     ComplianceViolation,
+    percent,
 )
 from biaodi.domain.shared.errors import Conflict, InvalidInput
 from biaodi.domain.shared.money import Money
@@ -67,11 +67,6 @@ class RiskLabel:
     severity: Severity
     text_zh: str
     text_en: str
-
-
-def percent(rate: Decimal) -> str:
-    """Decimal("0.7") -> "70%", Decimal("0.125") -> "12.5%"."""
-    return f"{(rate * 100).normalize():f}%"
 
 
 # --- terms --------------------------------------------------------------------------------
@@ -309,14 +304,15 @@ class BasePolicy:
             )
 
     def _check_cost_cap(self, cost_rate: Decimal, ctx: ListingContext) -> None:
-        if ctx.one_year_lpr is None:
-            return
-        cap = ctx.profile.cost_cap_rate(ctx.one_year_lpr)
-        if cap is not None and cost_rate > cap:
+        """The type's cost rate against the cap for a contract made on `ctx.today` (a fixed
+        rate, or a multiple of the LPR when it is known)."""
+        line = ctx.profile.cost_cap_on(ctx.today)
+        cap = None if line is None else line.rate(ctx.one_year_lpr)
+        if line is not None and cap is not None and cost_rate > cap:
             raise ComplianceViolation(
-                COST_CAP,
-                f"all-in annual cost {percent(cost_rate)} exceeds {percent(cap)}"
-                f" ({ctx.profile.cost_cap_lpr_multiple}× the one-year LPR)",
+                line.rule,
+                f"all-in annual cost {percent(cost_rate)} exceeds {percent(cap)}, the cap for"
+                f" a contract made on {ctx.today.isoformat()} ({line.describe()})",
                 field="annual_rate",
             )
 

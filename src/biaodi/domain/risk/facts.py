@@ -82,7 +82,10 @@ _SPECS = (
     FactSpec("rate_band_min", FactKind.RATE, "lowest rate of the grade's band after the cost cap"),
     FactSpec("rate_band_max", FactKind.RATE, "highest rate of the grade's band after the cap"),
     FactSpec("grade_rate_min", FactKind.RATE, "lowest rate of the grade's band, before any cap"),
-    FactSpec("cost_cap_rate", FactKind.RATE, "legal cost cap: the pack's multiple × one-year LPR"),
+    FactSpec("cost_cap_rate", FactKind.RATE,
+             "legal cost cap for a contract made today: a fixed rate or a multiple × the LPR"),
+    FactSpec("cost_cap_rule", FactKind.TEXT,
+             "the compliance rule whose cost cap applies today (the pack's dated table)"),
     FactSpec("rate_band_clipped", FactKind.BOOL, "the cost cap cut the top of the rate band"),
 )
 FACTS: Mapping[str, FactSpec] = MappingProxyType({s.name: s for s in _SPECS})

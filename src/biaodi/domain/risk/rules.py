@@ -1,9 +1,10 @@
 """Rule packs: declarative, versioned sets of risk rules and compliance limits, as data.
 
 A pack (a TOML file under biaodi/risk_modelling/packs, read by biaodi.risk_modelling.rulepacks)
-has a name, a version, `[limits]` (borrower caps, the LPR multiple of the cost cap,
-debt-to-income thresholds …), `[grades.X]` (rate band, credit-limit formula, risk bump per
-grade), `[blacklist]` (expiry per reason) and `[[rules]]`. Each rule tests one fact (facts.py)
+has a name, a version, `[limits]` (borrower caps, debt-to-income thresholds …), `[[cost_caps]]`
+(the courts' cost cap by contract date, the same table as the compliance profile's),
+`[grades.X]` (rate band, credit-limit formula, risk bump per grade), `[blacklist]` (expiry per
+reason) and `[[rules]]`. Each rule tests one fact (facts.py)
 with one operator against a literal `value`, a pack `limit` or another fact (`than_fact`),
 optionally only `when` other facts have given values, and carries a severity (refuse / refer /
 warn) and a plain-language message in zh-CN and en. docs/RISK.md lists every rule of every pack."""
@@ -14,6 +15,7 @@ import operator
 import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from types import MappingProxyType
@@ -22,7 +24,13 @@ from typing import Any
 from biaodi.domain.risk.facts import FACTS, FactKind, display
 from biaodi.domain.risk.grades import Grade, GradePolicy, parse_policies
 from biaodi.domain.shared.compliance import RULES as COMPLIANCE_RULES
-from biaodi.domain.shared.compliance import ComplianceProfile, FeeBand
+from biaodi.domain.shared.compliance import (
+    ComplianceProfile,
+    CostCap,
+    FeeBand,
+    check_cost_caps,
+    cost_cap_in,
+)
 from biaodi.domain.shared.errors import InvalidInput
 from biaodi.domain.shared.money import Money
 
@@ -151,6 +159,7 @@ class RulePack:
     #: `[service_fees]`: the platform's yearly service fee by listing type and term band.
     service_fees: Mapping[str, tuple[FeeBand, ...]] = field(
         default_factory=lambda: MappingProxyType({}))
+    cost_caps: tuple[CostCap, ...] = ()
 
     @property
     def label(self) -> str:
@@ -167,9 +176,14 @@ class RulePack:
                 return rule
         raise KeyError(rule_id)
 
-    def cost_cap_rate(self, one_year_lpr: Decimal) -> Decimal | None:
-        multiple = self.limits.get("cost_cap_lpr_multiple")
-        return None if multiple is None else one_year_lpr * multiple
+    def cost_cap_on(self, day: date) -> CostCap | None:
+        """The line of the pack's cost-cap table for a contract made on `day`."""
+        return cost_cap_in(self.cost_caps, day)
+
+    def cost_cap_rate(self, day: date, one_year_lpr: Decimal | None) -> Decimal | None:
+        """The cap on the all-in annual rate for a contract made on `day`, or None."""
+        line = self.cost_cap_on(day)
+        return None if line is None else line.rate(one_year_lpr)
 
     def compliance_profile(self) -> ComplianceProfile:
         """The pack's compliance numbers in the shape domain.compliance uses, so that listing
@@ -182,7 +196,7 @@ class RulePack:
             natural_person_all_platforms_cap=self.limits.get("natural_person_all_platforms_cap"),
             legal_person_platform_cap=self.limits.get("legal_person_platform_cap"),
             legal_person_all_platforms_cap=self.limits.get("legal_person_all_platforms_cap"),
-            cost_cap_lpr_multiple=self.limits.get("cost_cap_lpr_multiple"),
+            cost_caps=self.cost_caps,
             instant_allowed=bool(self.limits.get("instant_allowed", False)),
             instant_amount_cap=self.limits.get("instant_amount_cap"),
             rule_ids=tuple(r for r in COMPLIANCE_RULES if r in ids),
@@ -301,6 +315,52 @@ def _parse_rule(raw: Mapping[str, Any], limits: Mapping[str, Any], index: int) -
     )
 
 
+_COST_CAP_KEYS = frozenset({"rule", "from", "until", "rate", "void_rate", "lpr_multiple"})
+
+
+def _percent(raw: Any, where: str) -> Decimal | None:
+    if raw is None:
+        return None
+    try:
+        return Decimal(str(raw)) / 100
+    except InvalidOperation:
+        raise _bad(f"{raw!r} is not a rate in percent", where) from None
+
+
+def _parse_cost_caps(raw: Any) -> tuple[CostCap, ...]:
+    """`[[cost_caps]]`: rule (a compliance rule id), from / until (dates, until inclusive and
+    left out on the line in force), and rate (percent a year, with void_rate where a court
+    voids the excess) or lpr_multiple."""
+    caps = []
+    for index, entry in enumerate(raw or []):
+        where = f"cost_caps[{index}]"
+        unknown = sorted(set(entry) - _COST_CAP_KEYS)
+        if unknown:
+            raise _bad(f"unknown cost-cap key(s) {', '.join(unknown)}", where)
+        rule_id = entry.get("rule")
+        if rule_id not in COMPLIANCE_RULES:
+            raise _bad(f"unknown compliance rule {rule_id!r}", where)
+        start, end = entry.get("from"), entry.get("until")
+        if not all(isinstance(d, date) and not isinstance(d, datetime)
+                   for d in (start, *([end] if end is not None else []))):
+            raise _bad("from and until must be dates (YYYY-MM-DD)", where)
+        multiple = entry.get("lpr_multiple")
+        if multiple is not None and (isinstance(multiple, bool) or not isinstance(multiple, int)):
+            raise _bad("lpr_multiple must be a whole number", where)
+        try:
+            caps.append(CostCap(COMPLIANCE_RULES[rule_id], start=start, end=end,
+                                fixed_rate=_percent(entry.get("rate"), where),
+                                lpr_multiple=multiple,
+                                void_rate=_percent(entry.get("void_rate"), where)))
+        except ValueError as exc:
+            raise _bad(str(exc), where) from None
+    try:
+        check_cost_caps(tuple(caps))
+    except ValueError as exc:
+        raise _bad(str(exc), "cost_caps") from None
+    return tuple(caps)
+
+
 def parse_pack(raw: Mapping[str, Any]) -> RulePack:
     """A rule pack from the mapping a TOML file holds; refuses any unknown name or type."""
     name = str(raw.get("name", "")).strip()
@@ -325,7 +385,7 @@ def parse_pack(raw: Mapping[str, Any]) -> RulePack:
         name=name, version=version, description=str(raw.get("description", "")),
         sources=tuple(str(s) for s in raw.get("sources", [])), limits=limits,
         grades=MappingProxyType(dict(parse_policies(raw.get("grades", {})))),
-        blacklist=blacklist, rules=rules,
+        blacklist=blacklist, rules=rules, cost_caps=_parse_cost_caps(raw.get("cost_caps")),
         service_fees=MappingProxyType({str(kind): _parse_fee_bands(str(kind), bands)
                                        for kind, bands in raw.get("service_fees", {}).items()}),
     )

@@ -10,7 +10,9 @@ day that keeps interest + fees + penalty within the cap.
 
 from __future__ import annotations
 
-from biaodi.domain.listings.cost import DAYS_A_YEAR, PPM, Cost, cap_ppm, refuse_cost
+from datetime import date
+
+from biaodi.domain.listings.cost import DAYS_A_YEAR, PPM, Cost, cost_cap, refuse_cost
 from biaodi.domain.shared.compliance import ComplianceProfile
 
 #: 0.03 % a day (万分之三): 10.95 % a year, within 4 × a 3 % LPR together with modest rates.
@@ -24,12 +26,13 @@ def daily_penalty(overdue_fen: int, daily_ppm: int) -> int:
     return (2 * overdue_fen * daily_ppm + PPM) // (2 * PPM)
 
 
-def check_product_penalty(daily_ppm: int, profile: ComplianceProfile,
+def check_product_penalty(daily_ppm: int, profile: ComplianceProfile, on: date,
                           lpr_ppm: int | None) -> None:
-    """Refuse a servicing product whose penalty rate alone breaks the cap."""
-    cap = cap_ppm(profile, lpr_ppm)
-    if cap is not None and daily_ppm * DAYS_A_YEAR > cap:
-        refuse_cost(daily_ppm * DAYS_A_YEAR, cap, profile, "penalty rate", "penalty_daily_rate")
+    """Refuse a servicing product whose penalty rate alone breaks the cap for a contract made
+    on `on` (the day the product is set: the loans it will govern are made from then on)."""
+    found = cost_cap(profile, on, lpr_ppm)
+    if found is not None and daily_ppm * DAYS_A_YEAR > found[1]:
+        refuse_cost(daily_ppm * DAYS_A_YEAR, *found, on, "penalty rate", "penalty_daily_rate")
 
 
 def capped_daily_ppm(product_daily_ppm: int, cost: Cost, cap: int | None) -> int:

@@ -2,16 +2,20 @@
 
 `cn-2016` (the default) follows the CBRC/MIIT/MPS/CAC 2016 Interim Measures for online lending
 information intermediaries (网络借贷信息中介机构业务活动管理暂行办法, 银监会令2016年第1号) and the
-4×LPR cost cap of the Supreme People's Court (法释〔2020〕17号). `permissive` is for sandboxes and
-non-PRC deployments: it allows 秒标 only as a capped, red-flagged listing. The risk-control issue
-turns these into versioned rule-pack data files; keep every field a plain value.
+courts' cap on a borrower's cost, which depends on the contract date: the 24 % / 36 % lines of
+法释〔2015〕18号 for contracts made before 2020-08-20, 4 × the one-year LPR of 法释〔2020〕17号 from
+that day on (`COST_CAPS`, a dated table). `permissive` is for sandboxes and non-PRC deployments:
+it allows 秒标 only as a capped, red-flagged listing. The risk rule packs carry the same numbers
+as data files; keep every field a plain value. docs/COMPLIANCE.md lists every rule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from types import MappingProxyType
 
 from biaodi.domain.shared.errors import Conflict, InvalidInput
@@ -40,6 +44,12 @@ BORROWING_CAPS = ComplianceRule(
     "同一借款人在同一平台及不同平台的借款余额上限",
     "caps on one borrower's outstanding balance on one platform and across platforms",
 )
+RATE_CAP_2015 = ComplianceRule(
+    "cn2015.rate_cap_24_36",
+    "最高人民法院关于审理民间借贷案件适用法律若干问题的规定（法释〔2015〕18号）第二十六条、第三十条",
+    "借贷双方约定的年利率未超过24%的受法律保护；超过36%的，超过部分的利息约定无效",
+    "an agreed annual rate up to 24 % is protected by the courts; above 36 % the excess is void",
+)
 COST_CAP = ComplianceRule(
     "cn2020.cost_cap_4x_lpr",
     "最高人民法院关于审理民间借贷案件适用法律若干问题的规定（法释〔2020〕17号）第二十五条",
@@ -53,8 +63,94 @@ INSTANT_AMOUNT_CAP = ComplianceRule(
     "instant listings are capped in amount and counted in platform integrity metrics",
 )
 RULES = MappingProxyType(
-    {r.rule_id: r for r in (INSTANT_LISTING_BAN, BORROWING_CAPS, COST_CAP, INSTANT_AMOUNT_CAP)}
+    {r.rule_id: r for r in (INSTANT_LISTING_BAN, BORROWING_CAPS, RATE_CAP_2015, COST_CAP,
+                            INSTANT_AMOUNT_CAP)}
 )
+
+
+def percent(rate: Decimal) -> str:
+    """Decimal("0.24") -> "24%", Decimal("0.138") -> "13.8%"."""
+    return f"{(rate * 100).normalize():f}%"
+
+
+@dataclass(frozen=True)
+class CostCap:
+    """One line of the dated cost-cap table: the rule that sets it, the contract dates it covers
+    (`start` to `end`, both inclusive; `end` None while in force) and its formula — a fixed
+    annual rate, or a multiple of the one-year LPR in force on the contract date. `void_rate`
+    records where a court voids the excess (above the cap, below it: not protected)."""
+
+    rule: ComplianceRule
+    start: date
+    end: date | None = None
+    fixed_rate: Decimal | None = None
+    lpr_multiple: int | None = None
+    void_rate: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        if (self.fixed_rate is None) == (self.lpr_multiple is None):
+            raise ValueError(f"cost cap {self.rule.rule_id}: give a fixed rate or an LPR"
+                             " multiple, not both or neither")
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"cost cap {self.rule.rule_id} ends before it starts")
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+    def rate(self, one_year_lpr: Decimal | None) -> Decimal | None:
+        """The highest all-in annual rate under this line; None when it rests on an LPR that
+        is not known for the date."""
+        if self.fixed_rate is not None:
+            return self.fixed_rate
+        if one_year_lpr is None or self.lpr_multiple is None:
+            return None
+        return one_year_lpr * self.lpr_multiple
+
+    def rate_ppm(self, one_year_lpr_ppm: int | None) -> int | None:
+        """`rate` in whole parts per million, the LPR given in ppm."""
+        if self.fixed_rate is not None:
+            return int(self.fixed_rate * 1_000_000)
+        if one_year_lpr_ppm is None or self.lpr_multiple is None:
+            return None
+        return one_year_lpr_ppm * self.lpr_multiple
+
+    def describe(self) -> str:
+        """The formula in words: "4× the one-year LPR", "24% a year, above 36% void"."""
+        if self.fixed_rate is None:
+            return f"{self.lpr_multiple}× the one-year LPR"
+        void = f", above {percent(self.void_rate)} void" if self.void_rate is not None else ""
+        return f"{percent(self.fixed_rate)} a year{void}"
+
+
+#: The courts' cost cap by contract date. 法释〔2015〕18号 took effect on 2015-09-01 and governs
+#: contracts made until 2020-08-19 (法释〔2020〕17号 art. 31: the new cap governs contracts
+#: made from 2020-08-20). A date before the table's first line takes that first line: a cap
+#: never lapses for want of history.
+LPR_CAP_FROM = date(2020, 8, 20)
+COST_CAPS: tuple[CostCap, ...] = (
+    CostCap(RATE_CAP_2015, start=date(2015, 9, 1), end=LPR_CAP_FROM - timedelta(days=1),
+            fixed_rate=Decimal("0.24"), void_rate=Decimal("0.36")),
+    CostCap(COST_CAP, start=LPR_CAP_FROM, lpr_multiple=4),
+)
+
+
+def check_cost_caps(caps: tuple[CostCap, ...]) -> None:
+    """A dated table is ordered, without gaps or overlaps, and only its last line is open."""
+    for earlier, later in pairwise(caps):
+        if earlier.end is None or earlier.end + timedelta(days=1) != later.start:
+            raise ValueError(f"cost caps {earlier.rule.rule_id} and {later.rule.rule_id} must"
+                             " follow each other without a gap or an overlap")
+
+
+def cost_cap_in(caps: tuple[CostCap, ...], day: date) -> CostCap | None:
+    """The line of a dated table for a contract made on `day`; a day before the first line
+    takes the first line; None when the table is empty or ended before `day`."""
+    for cap in caps:
+        if cap.covers(day):
+            return cap
+    if caps and day < caps[0].start:
+        return caps[0]
+    return None
 
 
 @dataclass(frozen=True)
@@ -88,8 +184,8 @@ class ComplianceProfile:
     natural_person_all_platforms_cap: Money | None
     legal_person_platform_cap: Money | None
     legal_person_all_platforms_cap: Money | None
-    # 法释〔2020〕17号 art. 25: all-in cost ≤ this multiple × one-year LPR.
-    cost_cap_lpr_multiple: int | None
+    # The cap on a borrower's all-in annual cost by contract date (`COST_CAPS`); () for none.
+    cost_caps: tuple[CostCap, ...]
     instant_allowed: bool
     instant_amount_cap: Money | None
     rule_ids: tuple[str, ...]
@@ -106,11 +202,18 @@ class ComplianceProfile:
                 return band.annual_rate
         return Decimal(0)
 
-    def cost_cap_rate(self, one_year_lpr: Decimal) -> Decimal | None:
-        """The highest all-in annual rate allowed for a given one-year LPR, or None."""
-        if self.cost_cap_lpr_multiple is None:
-            return None
-        return one_year_lpr * self.cost_cap_lpr_multiple
+    def __post_init__(self) -> None:
+        check_cost_caps(self.cost_caps)
+
+    def cost_cap_on(self, day: date) -> CostCap | None:
+        """The line of the cost-cap table for a contract made on `day` (`cost_cap_in`)."""
+        return cost_cap_in(self.cost_caps, day)
+
+    def cost_cap_rate(self, day: date, one_year_lpr: Decimal | None) -> Decimal | None:
+        """The highest all-in annual rate for a contract made on `day` (with the one-year LPR
+        in force that day), or None: no cap, or one resting on an unknown LPR."""
+        cap = self.cost_cap_on(day)
+        return None if cap is None else cap.rate(one_year_lpr)
 
     def rules(self) -> tuple[ComplianceRule, ...]:
         return tuple(RULES[rule_id] for rule_id in self.rule_ids)
@@ -123,14 +226,15 @@ CN_2016 = ComplianceProfile(
     natural_person_all_platforms_cap=Money.yuan(1_000_000),
     legal_person_platform_cap=Money.yuan(1_000_000),
     legal_person_all_platforms_cap=Money.yuan(5_000_000),
-    cost_cap_lpr_multiple=4,
+    cost_caps=COST_CAPS,
     instant_allowed=False,
     instant_amount_cap=None,
-    rule_ids=(INSTANT_LISTING_BAN.rule_id, BORROWING_CAPS.rule_id, COST_CAP.rule_id),
+    rule_ids=(INSTANT_LISTING_BAN.rule_id, BORROWING_CAPS.rule_id, RATE_CAP_2015.rule_id,
+              COST_CAP.rule_id),
     service_fees=MappingProxyType({kind: STANDARD_FEES for kind in
                                    ("credit", "collateral", "guarantee", "transfer")}),
 )
-# Borrowing caps are lifted; the court's cost cap still decides what is enforceable.
+# Borrowing caps are lifted; the courts' dated cost cap still decides what is enforceable.
 PERMISSIVE = ComplianceProfile(
     name="permissive",
     description="sandbox / non-PRC: instant listings allowed with a red flag and a cap",
@@ -138,10 +242,10 @@ PERMISSIVE = ComplianceProfile(
     natural_person_all_platforms_cap=None,
     legal_person_platform_cap=None,
     legal_person_all_platforms_cap=None,
-    cost_cap_lpr_multiple=4,
+    cost_caps=COST_CAPS,
     instant_allowed=True,
     instant_amount_cap=Money.yuan(50_000),
-    rule_ids=(COST_CAP.rule_id, INSTANT_AMOUNT_CAP.rule_id),
+    rule_ids=(RATE_CAP_2015.rule_id, COST_CAP.rule_id, INSTANT_AMOUNT_CAP.rule_id),
     service_fees=MappingProxyType({kind: STANDARD_FEES for kind in
                                    ("credit", "collateral", "guarantee", "transfer")}),
 )

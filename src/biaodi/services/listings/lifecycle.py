@@ -237,9 +237,10 @@ def _revalidate(uow: UnitOfWork, listing: Listing, rules: ListingRules) -> None:
 def _check_terms(uow: UnitOfWork, listing: Listing, terms: ListingTerms, security: Any,
                  rules: ListingRules, *, publishing: bool = False) -> None:
     """The type's rules (and, when `publishing`, its publishing conditions) and the compliance
-    profile, with the cost cap at the one-year LPR in force today (the dated table
-    `lpr_rates`): the type's rate and yearly fees first, then the all-in cost (IRR of the
-    schedule with every fee). The fee rates and the all-in cost are kept on the listing."""
+    profile, with the cost cap for a contract made today (the profile's dated table: a fixed
+    line, or a multiple of the one-year LPR in force today from `lpr_rates`): the type's rate
+    and yearly fees first, then the all-in cost (IRR of the schedule with every fee). The fee
+    rates and the all-in cost are kept on the listing."""
     today = uow.clock.today()
     lpr = lpr_on(uow, today)
     policy = policy_for(listing.kind)
@@ -248,7 +249,7 @@ def _check_terms(uow: UnitOfWork, listing: Listing, terms: ListingTerms, securit
     service = rules.service_fee_for(listing.kind, terms.term, terms.term_unit)
     guarantee = policy.guarantee_fee_rate(security)
     all_in = listing_all_in_cost(terms, service, guarantee, today)
-    check_listing_cost_cap(all_in, rules.profile, lpr)
+    check_listing_cost_cap(all_in, rules.profile, today, lpr)
     listing.service_fee_ppm, listing.guarantee_fee_ppm = rate_to_ppm(service), rate_to_ppm(
         guarantee, field="guarantee_fee_rate")
     listing.all_in_cost_ppm = rate_to_ppm(all_in)

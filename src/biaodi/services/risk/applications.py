@@ -310,7 +310,8 @@ def _gather(uow: UnitOfWork, cmd: Application, user: User, env: RiskEnv) -> _Evi
 
 
 def _facts(cmd: Application, user: User, ev: _Evidence, *, today: date, scored: ScoreResult,
-           policy: GradePolicy, cap: Decimal | None, instalment: Money) -> dict[str, Any]:
+           policy: GradePolicy, cap: Decimal | None, cap_rule: str | None,
+           instalment: Money) -> dict[str, Any]:
     """Every fact the rule packs test (domain/risk/facts.py)."""
     band = policy.rate_band.clipped(cap)
     after = ev.on_platform + cmd.amount
@@ -351,7 +352,7 @@ def _facts(cmd: Application, user: User, ev: _Evidence, *, today: date, scored: 
         "grade_rate_min": policy.rate_band.low,
         "rate_band_min": band.low if band else None,
         "rate_band_max": band.high if band else None,
-        "cost_cap_rate": cap,
+        "cost_cap_rate": cap, "cost_cap_rule": cap_rule,
         "rate_band_clipped": band is not None and band.high < policy.rate_band.high,
     }
 
@@ -370,12 +371,15 @@ def apply(uow: UnitOfWork, cmd: Application, *, applicant_id: int, env: RiskEnv
     scored = env.model.score(model_row(cmd, ev.id_age, arrears),
                              challenger=env.shadow_challenger)
     policy = env.pack.grades[scored.grade]
-    cap = env.pack.cost_cap_rate(env.one_year_lpr)
+    cap_line = env.pack.cost_cap_on(today)  # the line for a contract made today
+    cap = None if cap_line is None else cap_line.rate(env.one_year_lpr)
+    cap_rule = None if cap_line is None else cap_line.rule.rule_id
     band = policy.rate_band.clipped(cap)
     instalment = consistency.monthly_instalment(
         cmd.amount, (band or policy.rate_band).high, cmd.term_months, today)
     hits = env.pack.evaluate(_facts(cmd, user, ev, today=today, scored=scored, policy=policy,
-                                    cap=cap, instalment=instalment))
+                                    cap=cap, cap_rule=cap_rule,
+                                    instalment=instalment))
     outcome = decide(hits)
     limit = _limit(env.pack, cmd, policy, ev.on_platform, report)
 

@@ -4,7 +4,8 @@ Each step works through listing ids in chunks; every chunk is one transaction th
 records (business date, step, chunk) in `close_day_steps`. A run killed at any point resumes
 where it stopped (uncommitted work rolls back, committed chunks are skipped), and each step is
 idempotent per loan and date besides, so running a closed day again changes nothing. Missed
-days are closed one by one, in order, before the one asked for.
+days are closed one by one, in order, before the one asked for. A date after the clock's
+today is refused: tests and simulations move the clock, never the business date alone.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from biaodi.adapters.clock import Clock
 from biaodi.adapters.db.servicing_tables import CloseDayRun, CloseDayStep, LoanServicing, Repayment
 from biaodi.adapters.db.tables import Listing
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.shared.errors import Conflict
+from biaodi.domain.shared.errors import Conflict, InvalidInput
 from biaodi.services.investing import funding
 from biaodi.services.investing.rules import InvestingRules
 from biaodi.services.servicing.collect import Collection, collect, true_up
@@ -125,7 +126,14 @@ def days_to_close(uow: UnitOfWork, day: date) -> list[date]:
 
 
 def close_day(cmd: CloseDay, day: date) -> list[DaySummary]:
-    """Close `day` (and any missed days before it)."""
+    """Close `day` (and any missed days before it). The business date never passes the
+    clock's: a date after today is refused before anything changes (a simulation moves the
+    clock instead)."""
+    today = cmd.clock.today()
+    if day > today:
+        raise InvalidInput(f"business_date {day.isoformat()} is after today, {today.isoformat()}:"
+                           " close of business runs for today or earlier", field="business_date",
+                           code="business_date_in_future")
     with UnitOfWork(cmd.engine, cmd.clock) as uow:
         dates = days_to_close(uow, day)
     return [_close_one(cmd, d) for d in dates]

@@ -3,8 +3,9 @@ holding, and the interest claim accounts (`loan:L:interest_payable`, `holding:H:
 
 Set-based over a range of listing ids; loans already taken over are left alone, so it is safe
 to run again. The product's terms are copied into each loan (a later change never alters a
-contract made), and the penalty rate is capped for the cost cap with the one-year LPR in
-force on the day interest started: the listing's all-in cost (interest and fees) plus the
+contract made), and the penalty rate is capped for the cost cap of the loan's contract date,
+the day interest started (the profile's dated table: a fixed line, or a multiple of the
+one-year LPR in force that day): the listing's all-in cost (interest and fees) plus the
 penalty a year stays within it.
 """
 
@@ -16,6 +17,7 @@ from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.listings import all_policies
 from biaodi.domain.listings.cost import DAYS_A_YEAR
 from biaodi.domain.servicing.allocation import Component
+from biaodi.domain.shared.compliance import ComplianceProfile
 from biaodi.domain.shared.errors import Conflict
 from biaodi.domain.shared.money import Money
 from biaodi.services.servicing.rules import Product, ServicingRules
@@ -50,6 +52,25 @@ def _per_kind(rules: ServicingRules, pick: str) -> dict[str, str]:
         }[pick]
         out[policy.kind.value] = value
     return out
+
+
+def _cap(profile: ComplianceProfile, sql: Sql) -> tuple[str | None, dict[str, date]]:
+    """The profile's dated cost cap as SQL over a loan's contract date `y.start` (and the LPR
+    in force that day, `y.lpr`), in ppm, with the dates it binds; None when there is no cap.
+    A date before the first line takes the first line, as `ComplianceProfile.cost_cap_on`;
+    a fixed line needs no LPR, an LPR multiple is NULL while the LPR is unknown."""
+    if not profile.cost_caps:
+        return None, {}
+    whens, dates = [], {}
+    for index, line in enumerate(profile.cost_caps):
+        formula = (f"{line.lpr_multiple} * y.lpr" if line.lpr_multiple is not None
+                   else str(line.rate_ppm(None)))
+        if line.end is None:
+            whens.append(f"ELSE {formula}")
+            break
+        dates[f"cap_end_{index}"] = line.end
+        whens.append(f"WHEN y.start <= {sql.date(f'cap_end_{index}')} THEN {formula}")
+    return f"(CASE {' '.join(whens)} END)", dates
 
 
 def onboard(uow: UnitOfWork, day: date, lo: int, hi: int, rules: ServicingRules) -> int:
@@ -88,16 +109,14 @@ def onboard(uow: UnitOfWork, day: date, lo: int, hi: int, rules: ServicingRules)
     role = _case("y.kind", {p.kind.value: f"'{p.applicant_role}'" for p in all_policies()})
     action = _case("y.kind", {p.kind.value: f"'{p.default_action.value}'" for p in all_policies()})
     product = _case("y.kind", _per_kind(rules, "penalty_ppm"))
-    multiple = rules.profile.cost_cap_lpr_multiple
-    if multiple is None:
+    cap, cap_dates = _cap(rules.profile, sql)
+    if cap is None:
         cap, penalty = "NULL", product
     else:
-        cap = f"{multiple} * y.lpr"
         cost = "y.all_in_cost"  # interest and every fee, as the IRR fixed on the listing
         headroom = sql.greatest("0", f"{cap} - {cost}")
-        penalty = (f"CASE WHEN y.lpr IS NULL THEN {product} "
+        penalty = (f"CASE WHEN {cap} IS NULL THEN {product} "
                    f"ELSE {sql.least(product, f'{headroom} / {DAYS_A_YEAR}')} END")
-        cap = f"CASE WHEN y.lpr IS NULL THEN NULL ELSE {cap} END"
 
     def account(code: str) -> str:  # an index lookup per loan, never a scan of all accounts
         return f"(SELECT a.id FROM accounts a WHERE a.code = {code})"
@@ -159,7 +178,7 @@ def onboard(uow: UnitOfWork, day: date, lo: int, hi: int, rules: ServicingRules)
             ) x WHERE x.start IS NOT NULL
         ) y
         WHERE EXISTS (SELECT 1 FROM loan_instalments li WHERE li.listing_id = y.id AND li.seq = 1)
-        """, lo=lo, hi=hi, d=day)
+        """, lo=lo, hi=hi, d=day, **cap_dates)
     if onboarded > BULK and sql.pg:
         _analyze(uow)
     return onboarded

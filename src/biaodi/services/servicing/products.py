@@ -39,15 +39,16 @@ class SetProduct:
 
 def set_product(uow: UnitOfWork, cmd: SetProduct, rules: ServicingRules) -> ServicingProduct:
     """Create or change a type's servicing product; a penalty rate that alone breaks the cost
-    cap (at today's LPR) is refused with the rule's id."""
+    cap for a contract made today (the profile's dated table, at today's LPR) is refused with
+    the rule's id and the date."""
     policy_for(cmd.kind)
     order = AllocationOrder.parse(cmd.allocation_order)
     if cmd.penalty_daily_ppm < 0:
         raise InvalidInput("penalty rate must not be negative", field="penalty_daily_rate")
     if not 0 <= cmd.grace_days <= 30:
         raise InvalidInput("grace_days must be from 0 to 30", field="grace_days")
-    check_product_penalty(cmd.penalty_daily_ppm, rules.profile,
-                          lpr_on(uow, uow.clock.today()))
+    today = uow.clock.today()
+    check_product_penalty(cmd.penalty_daily_ppm, rules.profile, today, lpr_on(uow, today))
     row = uow.s.get(ServicingProduct, cmd.kind) or ServicingProduct(kind=cmd.kind)
     row.penalty_daily_ppm, row.grace_days = cmd.penalty_daily_ppm, cmd.grace_days
     row.allocation_order, row.guarantor_full_at_m3 = str(order), cmd.guarantor_full_at_m3
