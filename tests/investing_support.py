@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from biaodi.bootstrap import Platform
 from biaodi.domain.ledger.rules import EntryDraft, OwnerKind, wallet
+from biaodi.domain.listings import ListingTerms
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts import users
 from biaodi.services.investing import auto_invest, suitability
@@ -64,7 +66,7 @@ def published_listing(platform: Platform, rules: InvestingRules, *, kind: str = 
                                                Money.yuan(amount).fen // 10)
         in_transaction(platform.uow, lambda uow: ledger.post(uow, draft))
         security.setdefault("claim", ClaimInput(Money.yuan(amount * 2), Decimal("0.12"),
-                                                platform.clock.today().replace(year=2028)))
+                                                claim_maturity(platform, term, term_unit)))
     cmd = CreateListing(kind=kind, title=f"{kind} test listing", amount=Money.yuan(amount),
                         annual_rate=Decimal(rate), term=term, term_unit=term_unit,
                         repayment_method=method, security=SecurityInput(**security))
@@ -78,6 +80,13 @@ def published_listing(platform: Platform, rules: InvestingRules, *, kind: str = 
     in_transaction(platform.uow, lambda uow: auto_invest.publish(
         uow, listing_id, actor_id=operator, reason="", rules=rules))
     return listing_id
+
+
+def claim_maturity(platform: Platform, term: int, term_unit: str = "month") -> date:
+    """The maturity of a claim sold whole by a listing of `term` published today: the
+    listing runs for the claim's remaining term (no term splitting under cn-2016)."""
+    terms = ListingTerms(Money.yuan(100), Decimal("0.1"), term, term_unit, "bullet")
+    return terms.maturity(platform.clock.today())
 
 
 def invest(platform: Platform, rules: InvestingRules, listing_id: int, investor_id: int,

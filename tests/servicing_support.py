@@ -26,7 +26,15 @@ from biaodi.services.servicing import products
 from biaodi.services.servicing.close_day import CloseDay, DaySummary, close_day
 from biaodi.services.servicing.rules import ServicingRules
 from biaodi.services.shared.tx import in_transaction
-from investing_support import AGGRESSIVE, deposit, invest, investor, published_listing, user
+from investing_support import (
+    AGGRESSIVE,
+    claim_maturity,
+    deposit,
+    invest,
+    investor,
+    published_listing,
+    user,
+)
 from test_support import register
 
 INVESTING = InvestingRules()
@@ -91,7 +99,7 @@ def funded_loan(platform: Platform, kind: str, *, rate: str = "0.06", term: int 
     if kind == "transfer":
         method = "interest_first"
         security["claim"] = ClaimInput(Money.yuan(amount * 2), Decimal("0.12"),
-                                       platform.clock.today().replace(year=2028))
+                                       claim_maturity(platform, term))
     listing_id = published_listing(platform, INVESTING, kind=kind, amount=amount, rate=rate,
                                    term=term, method=method, borrower=applicant, **security)
     if kind == "transfer":  # the helper funded a 10 % reserve; move the rest back to available

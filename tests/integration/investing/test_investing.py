@@ -3,7 +3,7 @@ failed and partially funded listings, 流转标 and 秒标, and every refusal.""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -128,11 +128,20 @@ def test_transfer_listing_partial_funding_and_interest_from_subscription(
                                    rate="0.0912", term=6, method="bullet",
                                    borrower=originator)
     early, late = investor(platform, 10_000), investor(platform, 10_000)
-    invest(platform, RULES, listing_id, early, 4_000)
+    made = invest(platform, RULES, listing_id, early, 4_000)
+    # settled at once: nothing frozen, the originator paid all of it (no fee off it), a holding
+    assert (made.status, made.listing_status) == ("settled", "published")
+    assert balances(platform, f"originator:{originator}:available", f"investor:{early}:frozen",
+                    f"investor:{early}:available") == {
+        f"originator:{originator}:available": 900_000 + 400_000,
+        f"investor:{early}:frozen": 0, f"investor:{early}:available": 600_000}
+    with platform.uow() as uow:
+        assert [h.investor_id for h in uow.s.scalars(select(Holding))] == [early]
+    assert_books_balanced(platform)
     clock.advance(days=3)
     invest(platform, RULES, listing_id, late, 3_500)
     clock.advance(days=4)
-    assert close(platform, listing_id) == "repaying"  # 75 % ≥ 70 %: funded at 7,500.00
+    assert close(platform, listing_id) == "repaying"  # closed at the 7,500.00 sold
     with platform.uow() as uow:
         listing = uow.s.get(Listing, listing_id)
         holdings = {h.investor_id: h for h in uow.s.scalars(select(Holding))}
@@ -151,6 +160,33 @@ def test_transfer_listing_partial_funding_and_interest_from_subscription(
     assert loan[0].interest_fen == sum(s.interest_fen for s in shares.values())
     assert balances(platform, f"originator:{originator}:available")[
         f"originator:{originator}:available"] == 900_000 + 750_000  # deposit − reserve + all
+    with platform.uow() as uow:
+        assert set(uow.s.scalars(select(Investment.status))) == {"settled"}
+    assert_books_balanced(platform)
+
+
+def test_transfer_listing_closes_at_what_was_sold_however_little(
+    platform: Platform, clock  # type: ignore[no-untyped-def]
+) -> None:
+    listing_id = published_listing(platform, RULES, kind="transfer", amount=10_000, term=6,
+                                   method="bullet")
+    buyer = investor(platform, 10_000)
+    invest(platform, RULES, listing_id, buyer, 1_000)  # 10 %: a credit listing would fail
+    clock.advance(days=7)
+    assert close(platform, listing_id) == "repaying"
+    with platform.uow() as uow:
+        listing = uow.s.get(Listing, listing_id)
+        loan = uow.s.scalars(select(LoanInstalment)).all()
+        holding = uow.s.scalars(select(Holding)).one()
+    assert (listing.funded_fen, listing.remaining_fen) == (100_000, 0)
+    assert holding.interest_start == date(2026, 11, 28)  # the day it was bought
+    assert [(i.principal_fen, i.due_date) for i in loan] == [(100_000, date(2027, 5, 28))]
+    assert balances(platform, f"investor:{buyer}:available", f"investor:{buyer}:frozen") == {
+        f"investor:{buyer}:available": 900_000, f"investor:{buyer}:frozen": 0}  # no refund
+    nobody = published_listing(platform, RULES, kind="transfer", amount=1_000, term=6,
+                               method="bullet")
+    clock.advance(days=7)
+    assert close(platform, nobody) == "failed"  # nothing sold, nothing to return
     assert_books_balanced(platform)
 
 

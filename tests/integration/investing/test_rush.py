@@ -64,3 +64,59 @@ def test_two_hundred_investors_race_for_one_hundred_tickets(platform: Platform) 
     assert sold == listing.amount_fen == 1_000_000 and holdings == 100
     assert negative == 0 and frozen == 0
     assert verification.balanced, verification.problems
+
+
+def test_investors_race_for_a_transfer_listing_that_pays_the_originator_at_once(
+    platform: Platform,
+) -> None:
+    """Each share is paid over in its own subscription: the originator's wallet is a second
+    hot row. 30 racers for 20 shares; one racer tries three tickets at once against a cap of
+    ten shares (half the listing)."""
+    listing_id = published_listing(platform, RULES, kind="transfer", amount=2_000, term=6,
+                                   method="bullet")
+    racers = many_investors(platform, 30, yuan=1_000)
+    greedy = racers[0]
+    tickets = [(greedy, 500), (greedy, 500), (greedy, 500)] + [(i, 100) for i in racers[1:]]
+    random.Random(SEED).shuffle(tickets)
+    start = threading.Barrier(len(tickets))
+    outcomes: Counter[str] = Counter()
+    unexpected: list[BaseException] = []
+    lock = threading.Lock()
+
+    def race(investor_id: int, yuan: int) -> None:
+        start.wait()
+        try:
+            invest(platform, RULES, listing_id, investor_id, yuan)
+            result = "sold"
+        except BiaodiError as refusal:
+            result = refusal.code
+        except BaseException as exc:
+            with lock:
+                unexpected.append(exc)
+            return
+        with lock:
+            outcomes[result] += 1
+
+    threads = [threading.Thread(target=race, args=ticket) for ticket in tickets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert not unexpected, unexpected[:3]
+    with platform.uow() as uow:
+        listing = uow.s.get(Listing, listing_id)
+        greedy_took = uow.s.execute(select(func.sum(Investment.amount_fen)).where(
+            Investment.investor_id == greedy)).scalar()
+        sold = uow.s.execute(select(func.sum(Investment.amount_fen))).scalar()
+        held = uow.s.execute(select(func.sum(Holding.principal_fen))).scalar()
+        originator = uow.s.execute(text(
+            "SELECT balance FROM accounts WHERE code = :code"),
+            {"code": f"originator:{listing.applicant_id}:available"}).scalar()
+        verification = ledger.verify(uow)
+    assert sold == held == listing.amount_fen - listing.remaining_fen == 200_000
+    assert outcomes["sold"] + outcomes["listing_full"] + outcomes["investor_cap_exceeded"] == \
+        len(tickets) and listing.status == "repaying"
+    assert (greedy_took or 0) <= 100_000  # never above the per-investor cap
+    assert originator == 180_000 + 200_000  # deposit − reserve, then all that was sold
+    assert verification.balanced, verification.problems

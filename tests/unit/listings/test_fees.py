@@ -52,8 +52,8 @@ def test_a_fourteen_day_art_loan_fits_under_the_cap() -> None:
     assert str(schedule[0].interest) == "0.31" and fees[0].total == Money(0)
     assert cost == Decimal("0.080822")  # 0.31 yuan on 100 yuan for 14 days, rounded up
     terms = ListingTerms(Money.yuan(100), Decimal("0.12"), 14, "day", "bullet")
-    check_listing_cost_cap(listing_all_in_cost(terms, Decimal(0), Decimal(0), START), CN_2016, START,
-                           30_000)
+    all_in = listing_all_in_cost(terms, Decimal(0), Decimal(0), START)
+    check_listing_cost_cap(all_in, CN_2016, START, 30_000)
 
 
 def test_the_cap_checks_interest_and_fees_together() -> None:

@@ -131,3 +131,13 @@ def test_violation_is_a_conflict_naming_its_rule():
         "field": "kind",
         "rule_id": "cn2016.instant_listing_ban",
     }
+
+
+def test_transfer_listing_rules_cn_2016_bans_term_splitting_and_sets_a_reserve_minimum():
+    assert CN_2016.term_splitting_allowed is False
+    assert CN_2016.min_buyback_coverage == Decimal("0.10")
+    assert {"cn2016.no_term_splitting", "cn2017.buyback_coverage"} <= set(CN_2016.rule_ids)
+    assert RULES["cn2016.no_term_splitting"].source.endswith("第十条（七）")
+    assert PERMISSIVE.term_splitting_allowed is True
+    assert PERMISSIVE.min_buyback_coverage is None
+    assert "cn2016.no_term_splitting" not in PERMISSIVE.rule_ids

@@ -60,7 +60,7 @@ def invest(listing_id: int, body: InvestRequest, platform: PlatformDep, user: Cu
         made = investing.invest(uow, investing.Invest(listing_id, user.id, amount),
                                 platform.investing_rules)
         return Answer(201, {"id": made.investment_id, "listing_id": listing_id,
-                            "amount": str(made.amount), "status": "frozen",
+                            "amount": str(made.amount), "status": made.status,
                             "listing_remaining": str(made.remaining),
                             "listing_status": made.listing_status})
 

@@ -128,10 +128,19 @@ class FundingRules(FundingSettings):
     def deadline(self, published_on: date) -> date:
         return published_on + timedelta(days=self.window_days)
 
+    @property
+    def settles_on_subscription(self) -> bool:
+        """Interest from each subscription day means each subscription is paid over to the
+        applicant at once (流转标): nothing is frozen, so nothing can be refunded."""
+        return self.interest_start is InterestStart.ON_SUBSCRIPTION
+
     def succeeds_with(self, raised: Money, target: Money) -> bool:
-        """At the deadline: full funding, or partial funding at or above the threshold."""
+        """At the deadline: full funding, or partial funding at or above the threshold; a
+        listing whose subscriptions settled at once closes at whatever was sold."""
         if raised >= target:
             return True
+        if self.settles_on_subscription:
+            return raised.fen > 0
         return self.partial_allowed and raised >= target.times_rate(self.partial_threshold)
 
 

@@ -23,14 +23,16 @@ from typing import Any
 
 from biaodi.domain.risk.facts import FACTS, FactKind, display
 from biaodi.domain.risk.grades import Grade, GradePolicy, parse_policies
-from biaodi.domain.shared.compliance import RULES as COMPLIANCE_RULES
 from biaodi.domain.shared.compliance import (
+    BUYBACK_COVERAGE,
+    NO_TERM_SPLITTING,
     ComplianceProfile,
     CostCap,
     FeeBand,
     check_cost_caps,
     cost_cap_in,
 )
+from biaodi.domain.shared.compliance import RULES as COMPLIANCE_RULES
 from biaodi.domain.shared.errors import InvalidInput
 from biaodi.domain.shared.money import Money
 
@@ -189,6 +191,11 @@ class RulePack:
         """The pack's compliance numbers in the shape domain.compliance uses, so that listing
         checks can read them from the pack (the pack supersedes the hard-coded profile)."""
         ids = {r.rule_id for r in self.rules} | {r.source for r in self.rules}
+        splitting = bool(self.limits.get("term_splitting_allowed", True))
+        coverage = self.limits.get("min_buyback_coverage")
+        # Listing rules a limit switches on (no rule of the pack tests them on an applicant).
+        ids |= {NO_TERM_SPLITTING.rule_id} if not splitting else set()
+        ids |= {BUYBACK_COVERAGE.rule_id} if coverage is not None else set()
         return ComplianceProfile(
             name=self.name,
             description=self.description,
@@ -201,6 +208,8 @@ class RulePack:
             instant_amount_cap=self.limits.get("instant_amount_cap"),
             rule_ids=tuple(r for r in COMPLIANCE_RULES if r in ids),
             service_fees=self.service_fees,
+            term_splitting_allowed=splitting,
+            min_buyback_coverage=coverage,
         )
 
 

@@ -4,9 +4,11 @@
 information intermediaries (网络借贷信息中介机构业务活动管理暂行办法, 银监会令2016年第1号) and the
 courts' cap on a borrower's cost, which depends on the contract date: the 24 % / 36 % lines of
 法释〔2015〕18号 for contracts made before 2020-08-20, 4 × the one-year LPR of 法释〔2020〕17号 from
-that day on (`COST_CAPS`, a dated table). `permissive` is for sandboxes and non-PRC deployments:
-it allows 秒标 only as a capped, red-flagged listing. The risk rule packs carry the same numbers
-as data files; keep every field a plain value. docs/COMPLIANCE.md lists every rule.
+that day on (`COST_CAPS`, a dated table); it holds a 流转标 originator's buy-back reserve to the
+leverage cap of financing guarantors (融资担保公司监督管理条例 2017). `permissive` is for
+sandboxes and non-PRC deployments: it allows 秒标 only as a capped, red-flagged listing, and
+term splitting only with a red flag. The risk rule packs carry the same numbers as data files;
+keep every field a plain value. docs/COMPLIANCE.md lists every rule.
 """
 
 from __future__ import annotations
@@ -62,9 +64,23 @@ INSTANT_AMOUNT_CAP = ComplianceRule(
     "秒标金额上限，并计入平台诚信指标",
     "instant listings are capped in amount and counted in platform integrity metrics",
 )
+NO_TERM_SPLITTING = ComplianceRule(
+    "cn2016.no_term_splitting",
+    "网络借贷信息中介机构业务活动管理暂行办法 第十条（七）",
+    "不得将融资项目的期限进行拆分：流转标不得短于其底层债权的剩余期限",
+    "no splitting of a financing's term: a transfer listing may not be shorter than the"
+    " remaining term of the claim it sells",
+)
+BUYBACK_COVERAGE = ComplianceRule(
+    "cn2017.buyback_coverage",
+    "融资担保公司监督管理条例（国务院令第683号）第十五条，比照适用于原债权人的回购承诺",
+    "回购准备金不得低于原债权人全部流转标回购责任余额的规定比例（担保责任余额不超过净资产10倍）",
+    "an originator's buy-back reserve must cover at least a set share of its whole outstanding"
+    " buy-back obligation (a guarantor's obligations may not exceed 10 × its net assets)",
+)
 RULES = MappingProxyType(
     {r.rule_id: r for r in (INSTANT_LISTING_BAN, BORROWING_CAPS, RATE_CAP_2015, COST_CAP,
-                            INSTANT_AMOUNT_CAP)}
+                            INSTANT_AMOUNT_CAP, NO_TERM_SPLITTING, BUYBACK_COVERAGE)}
 )
 
 
@@ -193,6 +209,11 @@ class ComplianceProfile:
     #: named pays none. Guarantee fees are the guarantor's own yearly rate.
     service_fees: Mapping[str, tuple[FeeBand, ...]] = field(
         default_factory=lambda: MappingProxyType({}))
+    # Art. 10 (7) of the 2016 Interim Measures: a 流转标 may not be shorter than its claim.
+    term_splitting_allowed: bool = True
+    # 流转标: the originator's buy-back reserve ÷ its whole outstanding buy-back obligation
+    # (this listing included) at publication, at least this fraction; None: no minimum.
+    min_buyback_coverage: Decimal | None = None
 
     def service_fee_rate(self, kind: str, term: int, term_unit: str) -> Decimal:
         """The yearly service fee of a `kind` listing over `term` `term_unit`s."""
@@ -230,14 +251,18 @@ CN_2016 = ComplianceProfile(
     instant_allowed=False,
     instant_amount_cap=None,
     rule_ids=(INSTANT_LISTING_BAN.rule_id, BORROWING_CAPS.rule_id, RATE_CAP_2015.rule_id,
-              COST_CAP.rule_id),
+              COST_CAP.rule_id, NO_TERM_SPLITTING.rule_id, BUYBACK_COVERAGE.rule_id),
     service_fees=MappingProxyType({kind: STANDARD_FEES for kind in
                                    ("credit", "collateral", "guarantee", "transfer")}),
+    term_splitting_allowed=False,
+    min_buyback_coverage=Decimal("0.10"),
 )
 # Borrowing caps are lifted; the courts' dated cost cap still decides what is enforceable.
+# Term splitting is allowed but red-flagged, and the buy-back reserve has no legal minimum
+# (the platform's own `ListingConfig.buyback_reserve_ratio` still applies).
 PERMISSIVE = ComplianceProfile(
     name="permissive",
-    description="sandbox / non-PRC: instant listings allowed with a red flag and a cap",
+    description="sandbox / non-PRC: instant listings and term splitting allowed with a red flag",
     natural_person_platform_cap=None,
     natural_person_all_platforms_cap=None,
     legal_person_platform_cap=None,
@@ -248,6 +273,8 @@ PERMISSIVE = ComplianceProfile(
     rule_ids=(RATE_CAP_2015.rule_id, COST_CAP.rule_id, INSTANT_AMOUNT_CAP.rule_id),
     service_fees=MappingProxyType({kind: STANDARD_FEES for kind in
                                    ("credit", "collateral", "guarantee", "transfer")}),
+    term_splitting_allowed=True,
+    min_buyback_coverage=None,
 )
 DEFAULT_PROFILE = CN_2016
 PROFILES = MappingProxyType({p.name: p for p in (CN_2016, PERMISSIVE)})

@@ -19,6 +19,7 @@ from biaodi.adapters.db.tables import PledgedAssetRow, User
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.accounts.identity import make_resident_id
 from biaodi.domain.ledger.rules import EntryDraft
+from biaodi.domain.listings import ListingTerms
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts import users
 from biaodi.services.investing import auto_invest, suitability
@@ -91,6 +92,9 @@ def seed(uow: UnitOfWork, cipher: PersonalDataCipher, rules: InvestingRules) -> 
                        "上海同信房地产估价有限公司", "浦东新区两居室")
     car = AssetInput("car", Money.yuan(260_000), today - timedelta(days=5), "车易估",
                      "2023 款新能源轿车", "沪A·D12345", "310012345678")
+    # The claim matures in six months and is sold for all of them (no term splitting).
+    claim_due = ListingTerms(Money.yuan(100_000), Decimal("0.07"), 6, "month",
+                             "bullet").maturity(today)
     plans = [
         (borrower, CreateListing("credit", "小微企业经营周转", Money.yuan(50_000),
                                  Decimal("0.105"), 12, "month", "equal_installment")),
@@ -104,10 +108,9 @@ def seed(uow: UnitOfWork, cipher: PersonalDataCipher, rules: InvestingRules) -> 
                                  Decimal("0.085"), 12, "month", "equal_installment",
                                  security=SecurityInput(guarantor_id=guarantor))),
         (originator, CreateListing("transfer", "流转标 · 优质应收账款", Money.yuan(100_000),
-                                   Decimal("0.07"), 3, "month", "bullet",
+                                   Decimal("0.07"), 6, "month", "bullet",
                                    security=SecurityInput(claim=ClaimInput(
-                                       Money.yuan(150_000), Decimal("0.12"),
-                                       today + timedelta(days=180))))),
+                                       Money.yuan(150_000), Decimal("0.12"), claim_due)))),
         (borrower, CreateListing("credit", "消费贷 · 已满标示例", Money.yuan(20_000),
                                  Decimal("0.095"), 6, "month", "equal_installment")),
     ]

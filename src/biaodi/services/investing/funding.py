@@ -1,8 +1,9 @@
 """Full funding, disbursement and failed listings.
 
 Disbursement is one journal entry (kind `disbursement`), in the transaction that takes the
-last amount or that closes the funding window:
-- each investor's frozen money: debit `investor:N:frozen`;
+last amount or that closes the funding window — for a type whose subscriptions settle at once
+(流转标), in the transaction of each subscription, for that subscription alone:
+- each investor's frozen money: debit `investor:N:frozen` (at once: `investor:N:available`);
 - the applicant (borrower, or originator for 流转标): credit `<role>:N:available` with the full
   amount funded — fees are never taken off the principal; they are yearly rates charged with
   each instalment (`domain.listings.fees`, collected by servicing);
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from biaodi.adapters.db.tables import (
     Holding,
@@ -25,8 +26,8 @@ from biaodi.adapters.db.tables import (
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.investing.holdings import split_interest, split_principal, subscription_shares
 from biaodi.domain.ledger.rules import AccountSpec, AccountType, EntryDraft, OwnerKind, wallet
-from biaodi.domain.listings import InterestStart, policy_for
-from biaodi.domain.listings.fees import fee_schedule
+from biaodi.domain.listings import policy_for
+from biaodi.domain.listings.fees import fee_schedule, fees_on, period_fraction
 from biaodi.domain.listings.schedule import build_schedule
 from biaodi.domain.shared.errors import BiaodiError, InsufficientBalance
 from biaodi.domain.shared.money import Money
@@ -56,7 +57,12 @@ def applicant_wallet(listing: Listing) -> str:
 def complete_funding(uow: UnitOfWork, listing: Listing, rules: InvestingRules) -> None:
     """Funded: holdings with exact shares, loan schedule, disbursement; 秒标 repaid at once.
     An applicant screened out right before disbursement (blacklisted since publication) fails
-    the listing instead, and every investor is refunded."""
+    the listing instead, and every investor is refunded. A listing whose subscriptions settled
+    at once (流转标) is only closed at what was sold."""
+    policy = policy_for(listing.kind)
+    if policy.funding_rules(rules.listing.config).settles_on_subscription:
+        _close_settled(uow, listing)
+        return
     if rules.screen_applicant is not None:
         try:
             rules.screen_applicant(uow, listing.applicant_id)
@@ -65,7 +71,6 @@ def complete_funding(uow: UnitOfWork, listing: Listing, rules: InvestingRules) -
             listings.advance(uow, listing.id, "failed", actor_id=None,
                              reason=f"not disbursed: {refusal.message}")
             return
-    policy = policy_for(listing.kind)
     today = uow.clock.today()
     funded = listing.amount_fen - listing.remaining_fen
     listings.advance(uow, listing.id, "funded", actor_id=None,
@@ -75,11 +80,8 @@ def complete_funding(uow: UnitOfWork, listing: Listing, rules: InvestingRules) -
     investments = uow.s.scalars(select(Investment).where(
         Investment.listing_id == listing.id, Investment.status == "frozen"
     ).order_by(Investment.id)).all()
-    on_subscription = (policy.funding_rules(rules.listing.config).interest_start
-                       is InterestStart.ON_SUBSCRIPTION)
-    start = listing.published_at.date() if on_subscription and listing.published_at else today
     schedule = build_schedule(Money(funded), listings.terms_of(listing).annual_rate,
-                              listing.term, listing.term_unit, listing.repayment_method, start)
+                              listing.term, listing.term_unit, listing.repayment_method, today)
     due_dates = [row.due_date for row in schedule]
 
     holdings = []
@@ -87,7 +89,7 @@ def complete_funding(uow: UnitOfWork, listing: Listing, rules: InvestingRules) -
         holding = Holding(listing_id=listing.id, investor_id=investment.investor_id,
                           investment_id=investment.id, principal_fen=investment.amount_fen,
                           outstanding_principal_fen=investment.amount_fen,
-                          interest_start=investment.subscribed_on if on_subscription else today,
+                          interest_start=today,
                           status="active", created_at=uow.clock.now())
         uow.s.add(holding)
         holdings.append(holding)
@@ -97,18 +99,10 @@ def complete_funding(uow: UnitOfWork, listing: Listing, rules: InvestingRules) -
                   .values(status="settled"))
 
     weights = [h.principal_fen for h in holdings]
-    if on_subscription:
-        rate = listings.terms_of(listing).annual_rate
-        shares = [subscription_shares(h.principal_fen, rate, h.interest_start, start, due_dates)
-                  for h in holdings]
-        loan_rows = [(sum(s[k][0] for s in shares), sum(s[k][1] for s in shares))
-                     for k in range(len(due_dates))]
-    else:
-        principal = split_principal([r.principal.fen for r in schedule], weights)
-        interest = split_interest([r.interest.fen for r in schedule], weights)
-        shares = [list(zip(principal[h], interest[h], strict=True))
-                  for h in range(len(holdings))]
-        loan_rows = [(r.principal.fen, r.interest.fen) for r in schedule]
+    principal = split_principal([r.principal.fen for r in schedule], weights)
+    interest = split_interest([r.interest.fen for r in schedule], weights)
+    shares = [list(zip(principal[h], interest[h], strict=True)) for h in range(len(holdings))]
+    loan_rows = [(r.principal.fen, r.interest.fen) for r in schedule]
 
     fees = fee_schedule(schedule, Money(funded), ppm_to_rate(listing.service_fee_ppm),
                         ppm_to_rate(listing.guarantee_fee_ppm), listing.term, listing.term_unit,
@@ -130,19 +124,84 @@ def complete_funding(uow: UnitOfWork, listing: Listing, rules: InvestingRules) -
         _settle_at_once(uow, listing, holdings, loan_rows)
 
 
+def settle_subscription(uow: UnitOfWork, listing: Listing, investment: Investment,
+                        rules: InvestingRules) -> Holding:
+    """流转标: a subscription settles at once. The applicant is screened (blacklisted since
+    publication: the subscription is refused); the investment becomes a holding earning
+    interest from today, with its own share of every instalment of the schedule counted from
+    publication (`subscription_shares`); and one `disbursement` entry pays it over: debit
+    `investor:N:available`, credit the originator with all of it, the claim recorded
+    as `holding:H:principal` against `loan:L:principal_payable`."""
+    if rules.screen_applicant is not None:
+        rules.screen_applicant(uow, listing.applicant_id)
+    terms = listings.terms_of(listing)
+    start = listing.published_at.date() if listing.published_at else uow.clock.today()
+    due_dates = [row.due_date for row in build_schedule(
+        Money(investment.amount_fen), terms.annual_rate, listing.term, listing.term_unit,
+        listing.repayment_method, start)]
+    holding = Holding(listing_id=listing.id, investor_id=investment.investor_id,
+                      investment_id=investment.id, principal_fen=investment.amount_fen,
+                      outstanding_principal_fen=investment.amount_fen,
+                      interest_start=investment.subscribed_on, status="active",
+                      created_at=uow.clock.now())
+    uow.s.add(holding)
+    uow.s.flush()
+    shares = subscription_shares(holding.principal_fen, terms.annual_rate,
+                                 holding.interest_start, start, due_dates)
+    uow.s.execute(insert(HoldingInstalment), [
+        {"holding_id": holding.id, "seq": k + 1, "due_date": due_dates[k], "principal_fen": p,
+         "interest_fen": i, "status": "scheduled"} for k, (p, i) in enumerate(shares)])
+    _disburse(uow, listing, [investment], [holding], investment.amount_fen,
+              paid_from="available", key=f"subscription:{investment.id}",
+              memo=f"listing {listing.id}: subscription {investment.id} paid over")
+    return holding
+
+
+def _close_settled(uow: UnitOfWork, listing: Listing) -> None:
+    """Close a listing whose subscriptions settled at once, at what was sold (full, or the
+    window ended part-sold): the loan's instalments are the sums of its holdings' shares; no
+    money moves, nothing is refunded, and the unsold part stays with the originator."""
+    funded = listing.amount_fen - listing.remaining_fen
+    listings.advance(uow, listing.id, "funded", actor_id=None,
+                     reason=f"sold {Money(funded)} of {Money(listing.amount_fen)}")
+    listing.funded_fen, listing.funded_at, listing.remaining_fen = funded, uow.clock.now(), 0
+    rows = uow.s.execute(
+        select(HoldingInstalment.seq, func.min(HoldingInstalment.due_date),
+               func.sum(HoldingInstalment.principal_fen), func.sum(HoldingInstalment.interest_fen))
+        .join(Holding, Holding.id == HoldingInstalment.holding_id)
+        .where(Holding.listing_id == listing.id)
+        .group_by(HoldingInstalment.seq).order_by(HoldingInstalment.seq)).all()
+    balances, owed = [], funded
+    for _, _, principal, _ in rows:
+        balances.append(owed)
+        owed -= int(principal)
+    fees = fees_on(balances, ppm_to_rate(listing.service_fee_ppm),
+                   ppm_to_rate(listing.guarantee_fee_ppm),
+                   *period_fraction(listing.term, listing.term_unit, listing.repayment_method))
+    uow.s.execute(insert(LoanInstalment), [
+        {"listing_id": listing.id, "seq": seq, "due_date": due, "principal_fen": int(p),
+         "interest_fen": int(i), "service_fee_fen": fee.service.fen,
+         "guarantee_fee_fen": fee.guarantee.fen, "status": "scheduled"}
+        for (seq, due, p, i), fee in zip(rows, fees, strict=True)])
+    listings.advance(uow, listing.id, "repaying", actor_id=None,
+                     reason=f"{Money(funded)} paid over to the applicant as subscribed")
+
+
 def _disburse(uow: UnitOfWork, listing: Listing, investments: list[Investment],
-              holdings: list[Holding], funded: int) -> None:
+              holdings: list[Holding], funded: int, *,
+              paid_from: str = "frozen", key: str | None = None,
+              memo: str | None = None) -> None:
     ledger.open_accounts(uow, [loan_account(listing.id)] +
                          [holding_account(h.id) for h in holdings])
-    draft = EntryDraft("disbursement", memo=f"listing {listing.id} funded")
+    draft = EntryDraft("disbursement", memo=memo or f"listing {listing.id} funded")
     for investment in investments:
-        draft.debit(wallet(OwnerKind.INVESTOR, investment.investor_id, "frozen").code,
+        draft.debit(wallet(OwnerKind.INVESTOR, investment.investor_id, paid_from).code,
                     investment.amount_fen)
     draft.credit(applicant_wallet(listing), funded)
     for holding in holdings:
         draft.debit(holding_account(holding.id).code, holding.principal_fen)
     draft.credit(loan_account(listing.id).code, funded)
-    ledger.post(uow, draft, idempotency_key=f"disbursement:{listing.id}")
+    ledger.post(uow, draft, idempotency_key=key or f"disbursement:{listing.id}")
 
 
 def _settle_at_once(uow: UnitOfWork, listing: Listing, holdings: list[Holding],
@@ -179,8 +238,9 @@ def _settle_at_once(uow: UnitOfWork, listing: Listing, holdings: list[Holding],
 
 
 def close_funding_window(uow: UnitOfWork, listing_id: int, rules: InvestingRules) -> str:
-    """At the deadline: funded (full, or partial where the type accepts it) or failed with
-    every frozen amount returned. Returns the listing's new status."""
+    """At the deadline: funded (full, or partial where the type accepts it; at whatever was
+    sold where subscriptions settled at once) or failed with every frozen amount returned
+    (nothing, where nothing was sold). Returns the listing's new status."""
     listing = listings.get_listing(uow, listing_id, for_update=True)
     if listing.status != "published":
         return listing.status

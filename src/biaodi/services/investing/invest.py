@@ -6,6 +6,9 @@ cap (now that concurrent investments of the same investor have committed) → th
 → the hot row last: one conditional `UPDATE listings SET remaining_fen = remaining_fen - :x
 WHERE … remaining_fen >= :x RETURNING remaining_fen`. No row back means the listing is full
 and everything rolls back.
+
+A type whose subscriptions settle at once (流转标) freezes nothing: checks → the hot row →
+per-investor cap → the investment row → the holding and one entry paying the originator.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from biaodi.domain.shared.errors import Conflict, Forbidden, InvalidInput, NotFo
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts.users import roles_of
 from biaodi.services.investing import suitability
-from biaodi.services.investing.funding import complete_funding
+from biaodi.services.investing.funding import complete_funding, settle_subscription
 from biaodi.services.investing.rules import InvestingRules
 from biaodi.services.ledger import posting as ledger
 
@@ -54,6 +57,7 @@ class Invested:
     amount: Money
     remaining: Money
     listing_status: str
+    status: str = "frozen"  # the investment's: frozen until funding, or settled at once
 
 
 class ListingFull(Conflict):
@@ -100,11 +104,38 @@ def invest(uow: UnitOfWork, cmd: Invest, rules: InvestingRules) -> Invested:
     )
     funding = policy_for(listing.kind).funding_rules(rules.listing.config)
     funding.check_ticket(cmd.amount, Money(listing.remaining_fen))
+    if funding.settles_on_subscription:
+        return _subscribe(uow, listing, cmd, rules)
 
     ledger.post(uow, EntryDraft("investment_freeze", memo=f"listing {listing.id}").transfer(
         wallet(OwnerKind.INVESTOR, cmd.investor_id).code,
         wallet(OwnerKind.INVESTOR, cmd.investor_id, "frozen").code, cmd.amount.fen))
+    _check_cap(uow, listing, cmd, rules)
+    investment = _record(uow, listing, cmd, "frozen")
+    remaining = _take(uow, listing, cmd)
+    if remaining == 0:
+        complete_funding(uow, listing, rules)
+    return Invested(investment.id, listing.id, cmd.amount, Money(remaining), listing.status)
 
+
+def _subscribe(uow: UnitOfWork, listing: Listing, cmd: Invest,
+               rules: InvestingRules) -> Invested:
+    """A subscription that settles at once (流转标): nothing is frozen. The hot row first — it
+    queues concurrent subscriptions to the listing, so the per-investor cap sees the ones
+    before — then the cap, the investment, and `settle_subscription` (the holding, its
+    schedule from today, one entry paying the originator). The last share closes the listing.
+    """
+    remaining = _take(uow, listing, cmd)
+    _check_cap(uow, listing, cmd, rules)
+    investment = _record(uow, listing, cmd, "settled")
+    settle_subscription(uow, listing, investment, rules)
+    if remaining == 0:
+        complete_funding(uow, listing, rules)
+    return Invested(investment.id, listing.id, cmd.amount, Money(remaining), listing.status,
+                    status="settled")
+
+
+def _check_cap(uow: UnitOfWork, listing: Listing, cmd: Invest, rules: InvestingRules) -> None:
     cap = investor_cap(listing, rules)
     already = uow.s.execute(select(func.coalesce(func.sum(Investment.amount_fen), 0)).where(
         Investment.listing_id == listing.id, Investment.investor_id == cmd.investor_id,
@@ -115,17 +146,21 @@ def invest(uow: UnitOfWork, cmd: Invest, rules: InvestingRules) -> Invested:
             f"({Decimal(100) * rules.per_investor_share:.0f} %); you have {Money(int(already))}",
             field="amount", code="investor_cap_exceeded")
 
+
+def _record(uow: UnitOfWork, listing: Listing, cmd: Invest, status: str) -> Investment:
     investment = Investment(listing_id=listing.id, investor_id=cmd.investor_id,
-                            amount_fen=cmd.amount.fen, status="frozen", source=cmd.source,
+                            amount_fen=cmd.amount.fen, status=status, source=cmd.source,
                             subscribed_on=uow.clock.today(), created_at=uow.clock.now())
     uow.s.add(investment)
     uow.s.flush()
+    return investment
 
+
+def _take(uow: UnitOfWork, listing: Listing, cmd: Invest) -> int:
+    """The hot row: what is left of the listing after this amount; ListingFull if less is."""
     remaining = uow.s.execute(_TAKE, {"amount": cmd.amount.fen, "id": listing.id}).scalar()
     if remaining is None:
         raise ListingFull(f"listing {listing.id} has less than {cmd.amount} yuan left",
                           field="amount")
     uow.s.refresh(listing)
-    if remaining == 0:
-        complete_funding(uow, listing, rules)
-    return Invested(investment.id, listing.id, cmd.amount, Money(int(remaining)), listing.status)
+    return int(remaining)

@@ -21,6 +21,7 @@ from biaodi.domain.listings.schedule import build_schedule
 from biaodi.domain.shared.errors import InvalidInput, NotFound
 from biaodi.domain.shared.money import Money
 from biaodi.services.listings.lifecycle import ListingRules, load_security, terms_of
+from biaodi.services.listings.security import store_for
 from biaodi.services.shared.rates import percent_text, ppm_to_rate, rate_to_ppm
 
 #: What investors may see; drafts and applications under review stay private.
@@ -112,7 +113,8 @@ def browse(uow: UnitOfWork, f: ListingFilter, rules: ListingRules) -> Page:
         .offset((f.page - 1) * f.page_size).limit(f.page_size)
     ).all()
     classes = _collateral_classes(uow, [r.id for r in rows])
-    items = [summary(r, classes.get(r.id, [])) for r in rows]
+    briefs = _security_briefs(uow, list(rows))
+    items = [summary(r, classes.get(r.id, []), briefs.get(r.id, {})) for r in rows]
     return Page(items=items, total=int(total or 0), page=f.page, page_size=f.page_size)
 
 
@@ -128,9 +130,26 @@ def _collateral_classes(uow: UnitOfWork, ids: list[int]) -> dict[int, list[str]]
     return {k: sorted(v) for k, v in found.items()}
 
 
-def summary(listing: Listing, collateral_classes: list[str]) -> dict[str, Any]:
+def _security_briefs(uow: UnitOfWork, rows: list[Listing]) -> dict[int, dict[str, Any]]:
+    """What each type's security store tells browse about a page of its listings (a 流转标's
+    buy-back coverage), one call per type on the page."""
+    by_type: dict[type, list[Listing]] = {}
+    for row in rows:
+        by_type.setdefault(policy_for(row.kind).security_type, []).append(row)
+    found: dict[int, dict[str, Any]] = {}
+    for security_type, group in by_type.items():
+        brief = store_for(security_type).brief
+        if brief is not None:
+            found.update(brief(uow, group))
+    return found
+
+
+def summary(listing: Listing, collateral_classes: list[str],
+            security_brief: dict[str, Any] | None = None) -> dict[str, Any]:
     policy = policy_for(listing.kind)
-    funded = listing.amount_fen - listing.remaining_fen if listing.published_at else 0
+    funded = listing.funded_fen  # once funded (a part-sold 流转标 closes at what was sold)
+    if funded is None:
+        funded = listing.amount_fen - listing.remaining_fen if listing.published_at else 0
     return {
         "id": listing.id,
         "kind": listing.kind,
@@ -151,6 +170,8 @@ def summary(listing: Listing, collateral_classes: list[str]) -> dict[str, Any]:
         "risk_level": listing_risk_level(listing.risk_level, listing.grade),
         "base_risk_level": listing.risk_level,
         "collateral_classes": collateral_classes,
+        # Type-specific facts about the security, e.g. {"buyback_coverage": "12.5%"}.
+        "security_brief": {k: _public(v) for k, v in (security_brief or {}).items()},
         "applicant_id": listing.applicant_id,
         "published_at": listing.published_at.isoformat() if listing.published_at else None,
         "funding_deadline": (listing.funding_deadline.isoformat()
@@ -204,7 +225,9 @@ def detail(uow: UnitOfWork, listing_id: int, rules: ListingRules, *,
         for asset, asset_id in zip(security_view["assets"], asset_ids, strict=True):
             asset["id"] = asset_id
     classes = sorted({a["asset_class"] for a in security_view.get("assets", [])})
-    return summary(listing, classes) | {
+    brief = store_for(policy.security_type).brief
+    facts = brief(uow, [listing]).get(listing.id, {}) if brief is not None else {}
+    return summary(listing, classes, facts) | {
         "description": listing.description,
         "security": {"type": policy.security_type.__name__, **security_view},
         "default_action": policy.default_action.value,
@@ -214,7 +237,10 @@ def detail(uow: UnitOfWork, listing_id: int, rules: ListingRules, *,
         "funding": {
             "min_ticket": str(funding.min_ticket), "step": str(funding.step),
             "partial_allowed": funding.partial_allowed,
-            "partial_threshold": percent(funding.partial_threshold),
+            # None where subscriptions settle at once: the listing closes at what was sold.
+            "partial_threshold": (None if funding.settles_on_subscription
+                                  else percent(funding.partial_threshold)),
+            "settles_on_subscription": funding.settles_on_subscription,
             "window_days": funding.window_days, "interest_start": funding.interest_start.value,
         },
         "fees": {

@@ -3,7 +3,8 @@
 One entry per security type, found through the policy's `security_type`, so that use cases
 never branch on a listing's kind: `store` keeps what the applicant declared, `load` rebuilds the
 security object as it stands now (limits used, reserve balances, offline steps recorded), and
-`extra_fields` names the type-specific request fields it accepts.
+`extra_fields` names the type-specific request fields it accepts; `brief`, where a type has
+one, gives the facts browse shows for a page of its listings.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from biaodi.adapters.db.tables import (
     CreditLimit,
@@ -24,7 +25,7 @@ from biaodi.adapters.db.tables import (
     PledgedAssetRow,
 )
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.ledger.rules import OwnerKind, wallet
+from biaodi.domain.ledger.rules import OwnerKind, payable_account, wallet
 from biaodi.domain.listings.collateral import (
     Appraisal,
     AssetClass,
@@ -37,7 +38,7 @@ from biaodi.domain.listings.collateral import (
 from biaodi.domain.listings.credit import CreditSecurity
 from biaodi.domain.listings.guarantee import GuaranteeSecurity
 from biaodi.domain.listings.instant import InstantSecurity
-from biaodi.domain.listings.transfer import TransferSecurity
+from biaodi.domain.listings.transfer import TransferSecurity, coverage_of
 from biaodi.domain.shared.errors import InvalidInput, NotFound
 from biaodi.domain.shared.money import Money
 from biaodi.services.ledger import posting as ledger
@@ -92,6 +93,9 @@ class SecurityStore:
     extra_fields: frozenset[str]
     store: Callable[[UnitOfWork, Listing, SecurityInput], None]
     load: Callable[[UnitOfWork, Listing], Any]
+    #: Facts about the security shown in browse, for a page of listings of this type at once
+    #: (listing id → name → value); None: nothing beyond the listing itself.
+    brief: Callable[[UnitOfWork, list[Listing]], dict[int, dict[str, Any]]] | None = None
 
 
 # --- credit -------------------------------------------------------------------------------
@@ -223,16 +227,56 @@ def _store_claim(uow: UnitOfWork, listing: Listing, given: SecurityInput) -> Non
     }
 
 
+#: A transfer listing's buy-back promise counts at its whole amount until it closes (all of it
+#: may sell), then at the principal still owed on the loan (`loan:L:principal_payable`).
+NOT_CLOSED = ("draft", "submitted", "approved", "published")
+SERVICED = ("funded", "repaying", "overdue", "defaulted")
+
+
+def buyback_positions(uow: UnitOfWork, originator_id: int, kind: str,
+                      listing_ids: tuple[int, ...] = ()) -> tuple[Money, Money]:
+    """(reserve balance, outstanding buy-back obligation) of an originator across its listings
+    of `kind`: those published or being serviced, plus `listing_ids` in whatever state (the
+    listing being checked, counted as if published)."""
+    rows = uow.s.execute(select(Listing.id, Listing.status, Listing.amount_fen).where(
+        Listing.applicant_id == originator_id, Listing.kind == kind,
+        or_(Listing.status.in_(("published", *SERVICED)), Listing.id.in_(listing_ids)))).all()
+    reserve = wallet(OwnerKind.ORIGINATOR, originator_id, "buyback_reserve").code
+    payable = {r.id: payable_account(OwnerKind.LOAN, r.id, "principal_payable").code
+               for r in rows if r.status in SERVICED}
+    found = ledger.balances(uow, [reserve, *payable.values()])
+    owed = sum(r.amount_fen if r.status in NOT_CLOSED else found.get(payable.get(r.id, ""), 0)
+               for r in rows)
+    return Money(found.get(reserve, 0)), Money(owed)
+
+
 def _load_transfer(uow: UnitOfWork, listing: Listing) -> TransferSecurity:
     terms = listing.security_terms
-    reserve = wallet(OwnerKind.ORIGINATOR, listing.applicant_id, "buyback_reserve").code
+    reserve, owed = buyback_positions(uow, listing.applicant_id, listing.kind, (listing.id,))
     return TransferSecurity(
         originator_id=listing.applicant_id,
         claim_principal=Money(int(terms["claim_principal_fen"])),
         claim_rate=ppm_to_rate(int(terms["claim_rate_ppm"])),
         claim_maturity=date.fromisoformat(terms["claim_maturity"]),
-        reserve_balance=Money(ledger.balances(uow, [reserve]).get(reserve, 0)),
+        reserve_balance=reserve,
+        buyback_obligation=owed,
+        term_start=(listing.published_at.date() if listing.published_at
+                    else uow.clock.today()),
     )
+
+
+def _brief_transfer(uow: UnitOfWork, rows: list[Listing]) -> dict[int, dict[str, Any]]:
+    """Browse: each transfer listing's buy-back coverage, one look-up per originator (a
+    listing not yet published counts as if it were, as in `_load_transfer`)."""
+    out: dict[int, dict[str, Any]] = {}
+    by_originator: dict[int, tuple[Money, Money]] = {}
+    for row in rows:
+        if row.applicant_id not in by_originator:
+            by_originator[row.applicant_id] = buyback_positions(uow, row.applicant_id, row.kind)
+        reserve, owed = by_originator[row.applicant_id]
+        own = row.amount_fen if row.status in NOT_CLOSED and row.status != "published" else 0
+        out[row.id] = {"buyback_coverage": coverage_of(reserve, owed + Money(own))}
+    return out
 
 
 # --- instant ------------------------------------------------------------------------------
@@ -246,7 +290,8 @@ STORES: dict[type, SecurityStore] = {
     GuaranteeSecurity: SecurityStore(
         frozenset({"guarantor_id"}), _store_guarantor, _load_guarantee
     ),
-    TransferSecurity: SecurityStore(frozenset({"claim"}), _store_claim, _load_transfer),
+    TransferSecurity: SecurityStore(frozenset({"claim"}), _store_claim, _load_transfer,
+                                    _brief_transfer),
     InstantSecurity: SecurityStore(frozenset(), _store_nothing, _load_instant),
 }
 
