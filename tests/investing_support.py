@@ -51,12 +51,12 @@ def published_listing(platform: Platform, rules: InvestingRules, *, kind: str = 
                       amount: int = 10_000, rate: str = "0.10", term: int = 12,
                       term_unit: str = "month", method: str = "equal_installment",
                       borrower: int | None = None, **security: object) -> int:
-    operator = user(platform, "operator")
+    operator = user(platform, "operator", "risk_override")
     applicant_role = "originator" if kind == "transfer" else "borrower"
     borrower = borrower or user(platform, applicant_role)
     if kind == "credit":
         in_transaction(platform.uow, lambda uow: listings.set_credit_limit(
-            uow, borrower, Money.yuan(1_000_000), actor_id=operator, reason="test"))
+            uow, borrower, Money.yuan(200_000), actor_id=operator, reason="test"))
     if kind == "transfer":
         deposit(platform, borrower, amount, role="originator")
         draft = EntryDraft("reserve").transfer(f"originator:{borrower}:available",
@@ -73,11 +73,24 @@ def published_listing(platform: Platform, rules: InvestingRules, *, kind: str = 
         uow, cmd, applicant_id=borrower, rules=listing_rules)).id
     in_transaction(platform.uow, lambda uow: listings.submit(
         uow, listing_id, actor_id=borrower, rules=listing_rules))
-    in_transaction(platform.uow, lambda uow: listings.approve(
-        uow, listing_id, actor_id=operator, reason="ok", rules=listing_rules))
+    approve(platform, listing_id, operator, listing_rules)
     in_transaction(platform.uow, lambda uow: auto_invest.publish(
         uow, listing_id, actor_id=operator, reason="", rules=rules))
     return listing_id
+
+
+#: Set-up approves listings whose applicant has no risk decision by a recorded override.
+OVERRIDE_REASON = "test set-up: the risk decision is not what this test is about"
+
+
+def approve(platform: Platform, listing_id: int, operator: int, rules: ListingRules,
+            override_reason: str | None = OVERRIDE_REASON) -> None:
+    """Approve as `operator` (who holds risk_override for the set-up's override). Through the
+    platform's rules an applicant without a valid risk decision needs that override; with
+    rules built by hand, or a valid decision, the override is not used."""
+    in_transaction(platform.uow, lambda uow: listings.approve(
+        uow, listing_id, actor_id=operator, reason="ok", rules=rules,
+        override_reason=override_reason))
 
 
 def invest(platform: Platform, rules: InvestingRules, listing_id: int, investor_id: int,
