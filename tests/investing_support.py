@@ -19,6 +19,7 @@ from biaodi.services.listings.lifecycle import CreateListing, ListingRules
 from biaodi.services.listings.security import ClaimInput, SecurityInput
 from biaodi.services.shared.tx import in_transaction
 from factories import identity
+from test_support import OVERRIDE_REASON
 
 AGGRESSIVE = {"age": 3, "income": 3, "experience": 3, "horizon": 3, "loss_tolerance": 3,
               "share_of_assets": 3}
@@ -77,10 +78,6 @@ def published_listing(platform: Platform, rules: InvestingRules, *, kind: str = 
     in_transaction(platform.uow, lambda uow: auto_invest.publish(
         uow, listing_id, actor_id=operator, reason="", rules=rules))
     return listing_id
-
-
-#: Set-up approves listings whose applicant has no risk decision by a recorded override.
-OVERRIDE_REASON = "test set-up: the risk decision is not what this test is about"
 
 
 def approve(platform: Platform, listing_id: int, operator: int, rules: ListingRules,

@@ -91,14 +91,20 @@ def test_approval_needs_a_risk_decision_or_a_recorded_override(
                                 headers=plain)
     assert no_permission.status_code == 403
     assert "risk_override" in no_permission.json()["error"]["message"]
-    no_reason = client.post(approve, json={"override_reason": "  "}, headers=operator_headers)
+    senior = identity()  # an operator creates a colleague who may override
+    created = client.post("/api/v1/operator/staff", json=senior | {
+        "roles": ["operator", "risk_override"]}, headers=plain)
+    assert created.status_code == 201, created.text
+    assert sorted(created.json()["roles"]) == ["operator", "risk_override"]
+    overrider = login(client, senior["username"])
+    no_reason = client.post(approve, json={"override_reason": "  "}, headers=overrider)
     assert no_reason.status_code == 422
     assert no_reason.json()["error"]["field"] == "override_reason"
 
     overridden = client.post(approve, json={
         "reason": "documents complete",
         "override_reason": "bureau outage; payslips and bank statements checked in branch"},
-        headers=operator_headers)
+        headers=overrider)
     assert overridden.status_code == 200, overridden.text
     detail = overridden.json()
     assert detail["status"] == "approved" and detail["grade"] is None

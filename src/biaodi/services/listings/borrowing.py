@@ -33,7 +33,6 @@ from biaodi.domain.listings.borrowing import (
     NATURAL,
     BorrowerStanding,
     check_borrowing_caps,
-    check_credit_limit,
 )
 from biaodi.domain.shared.compliance import profile_named
 from biaodi.domain.shared.errors import NotFound
@@ -106,9 +105,3 @@ def check_listing(uow: UnitOfWork, listing: Listing, rules: ListingRules, *,
                Money(listing.amount_fen) if amount is None else amount, rules,
                listing_id=listing.id)
 
-
-def check_limit(uow: UnitOfWork, user_id: int, limit: Money, rules: ListingRules, *,
-                borrower_type: str | None = None) -> None:
-    """A 信用标 credit limit within the platform cap of the borrower's type."""
-    kind = borrower_type or standing_of(uow, user_id, rules).borrower_type
-    check_credit_limit(profile_named(rules.profile_name), kind, limit)

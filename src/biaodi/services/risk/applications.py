@@ -386,9 +386,9 @@ def apply(uow: UnitOfWork, cmd: Application, *, applicant_id: int, env: RiskEnv
                                     cap=cap, instalment=instalment))
     outcome = decide(hits)
     limit = _limit(env.pack, cmd, policy, ev.on_platform, _other_platforms(cmd, report))
-    cap = platform_cap(profile_named(env.profile_name), cmd.borrower_type)
-    if cap is not None:  # the compliance profile's cap, whatever the pack says
-        limit = min(limit, cap)
+    borrowing_cap = platform_cap(profile_named(env.profile_name), cmd.borrower_type)
+    if borrowing_cap is not None and limit > borrowing_cap:
+        limit = borrowing_cap  # the compliance profile's cap, whatever the pack says
 
     id_d, mobile_d, card_d, device_d = ev.digests
     application = RiskApplication(
