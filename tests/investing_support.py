@@ -21,6 +21,7 @@ from biaodi.services.listings.lifecycle import CreateListing, ListingRules
 from biaodi.services.listings.security import ClaimInput, SecurityInput
 from biaodi.services.shared.tx import in_transaction
 from factories import identity
+from test_support import OVERRIDE_REASON
 
 AGGRESSIVE = {"age": 3, "income": 3, "experience": 3, "horizon": 3, "loss_tolerance": 3,
               "share_of_assets": 3}
@@ -53,12 +54,12 @@ def published_listing(platform: Platform, rules: InvestingRules, *, kind: str = 
                       amount: int = 10_000, rate: str = "0.10", term: int = 12,
                       term_unit: str = "month", method: str = "equal_installment",
                       borrower: int | None = None, **security: object) -> int:
-    operator = user(platform, "operator")
+    operator = user(platform, "operator", "risk_override")
     applicant_role = "originator" if kind == "transfer" else "borrower"
     borrower = borrower or user(platform, applicant_role)
     if kind == "credit":
         in_transaction(platform.uow, lambda uow: listings.set_credit_limit(
-            uow, borrower, Money.yuan(1_000_000), actor_id=operator, reason="test"))
+            uow, borrower, Money.yuan(200_000), actor_id=operator, reason="test"))
     if kind == "transfer":
         deposit(platform, borrower, amount, role="originator")
         draft = EntryDraft("reserve").transfer(f"originator:{borrower}:available",
@@ -75,8 +76,7 @@ def published_listing(platform: Platform, rules: InvestingRules, *, kind: str = 
         uow, cmd, applicant_id=borrower, rules=listing_rules)).id
     in_transaction(platform.uow, lambda uow: listings.submit(
         uow, listing_id, actor_id=borrower, rules=listing_rules))
-    in_transaction(platform.uow, lambda uow: listings.approve(
-        uow, listing_id, actor_id=operator, reason="ok", rules=listing_rules))
+    approve(platform, listing_id, operator, listing_rules)
     in_transaction(platform.uow, lambda uow: auto_invest.publish(
         uow, listing_id, actor_id=operator, reason="", rules=rules))
     return listing_id
@@ -87,6 +87,16 @@ def claim_maturity(platform: Platform, term: int, term_unit: str = "month") -> d
     listing runs for the claim's remaining term (no term splitting under cn-2016)."""
     terms = ListingTerms(Money.yuan(100), Decimal("0.1"), term, term_unit, "bullet")
     return terms.maturity(platform.clock.today())
+
+
+def approve(platform: Platform, listing_id: int, operator: int, rules: ListingRules,
+            override_reason: str | None = OVERRIDE_REASON) -> None:
+    """Approve as `operator` (who holds risk_override for the set-up's override). Through the
+    platform's rules an applicant without a valid risk decision needs that override; with
+    rules built by hand, or a valid decision, the override is not used."""
+    in_transaction(platform.uow, lambda uow: listings.approve(
+        uow, listing_id, actor_id=operator, reason="ok", rules=rules,
+        override_reason=override_reason))
 
 
 def invest(platform: Platform, rules: InvestingRules, listing_id: int, investor_id: int,

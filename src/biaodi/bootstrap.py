@@ -42,7 +42,9 @@ class Platform:
     @property
     def listing_rules(self) -> ListingRules:
         return ListingRules(profile_name=self.settings.compliance_profile,
-                            risk_decision=self._risk_decision)
+                            risk_decision=self._risk_decision,
+                            risk_decision_max_age_days=self.settings.risk_decision_max_age_days,
+                            borrower_standing=self._borrower_standing)
 
     @property
     def investing_rules(self) -> InvestingRules:
@@ -77,6 +79,11 @@ class Platform:
         from biaodi.services.risk.applications import latest_decision
 
         return latest_decision(uow, applicant_id)
+
+    def _borrower_standing(self, uow: UnitOfWork, user_id: int) -> Mapping[str, Any] | None:
+        from biaodi.services.risk.applications import borrower_standing
+
+        return borrower_standing(uow, user_id)
 
     def _screen(self, uow: UnitOfWork, applicant_id: int) -> None:
         from biaodi.services.risk.applications import screen_before_disbursement

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     risk_bureau_sandbox_file: Path | None = None
     #: Score every application with the challenger too (recorded, never decides).
     risk_shadow_challenger: bool = True
+    #: Oldest risk decision a listing's approval may rest on, in days; older ones need a new
+    #: application (or a risk override with a reason).
+    risk_decision_max_age_days: int = Field(default=90, gt=0)
 
 
 @lru_cache

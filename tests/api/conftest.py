@@ -21,7 +21,10 @@ def client(platform: Platform) -> Iterator[TestClient]:
 
 @pytest.fixture
 def operator_headers(client: TestClient, platform: Platform) -> dict[str, str]:
+    """An operator who also holds `risk_override`, so that set-up (`walk_to`) can approve
+    listings whose applicant has no risk decision; the decision rule itself is tested with
+    plain operators."""
     data = identity()
-    cmd = users.Register(**data, roles=("operator",))
+    cmd = users.Register(**data, roles=("operator", "risk_override"))
     in_transaction(platform.uow, lambda uow: users.create_staff(uow, cmd, platform.cipher))
     return login(client, data["username"])

@@ -21,7 +21,9 @@ def create_operator(
     password: str = typer.Option(
         ..., prompt=True, hide_input=True, confirmation_prompt=True, help="Password."
     ),
-    role: str = typer.Option("operator", help="operator, risk_officer or auditor."),
+    role: str = typer.Option(
+        "operator", help="operator, risk_officer, auditor or risk_override; several with"
+        " commas (operator,risk_override)."),
 ) -> None:
     """Create a staff account (operator by default)."""
     p = platform()
@@ -31,7 +33,7 @@ def create_operator(
         real_name=real_name,
         id_number=id_number,
         mobile=mobile,
-        roles=(role,),
+        roles=tuple(r.strip() for r in role.split(",") if r.strip()),
     )
     try:
         view = in_transaction(p.uow, lambda uow: user_service.create_staff(uow, cmd, p.cipher))

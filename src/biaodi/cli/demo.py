@@ -6,6 +6,7 @@ import typer
 
 from biaodi.cli.common import console, platform
 from biaodi.services.demo import seed as demo
+from biaodi.services.risk.applications import build_env
 from biaodi.services.shared.tx import in_transaction
 
 app = typer.Typer(help="Demo data.", no_args_is_help=True)
@@ -16,7 +17,9 @@ def seed() -> None:
     """Create demo users, wallets and listings of every allowed type (only if no user exists)."""
     p = platform()
     try:
-        summary = in_transaction(p.uow, lambda uow: demo.seed(uow, p.cipher, p.investing_rules))
+        env = build_env(p.settings, p.cipher)
+        summary = in_transaction(p.uow, lambda uow: demo.seed(uow, p.cipher, p.investing_rules,
+                                                              env))
     finally:
         p.close()
     if not summary.created:

@@ -87,16 +87,16 @@ def test_collateral_house_needs_ltv_and_offline_steps(
     client: TestClient, operator_headers: dict[str, str]
 ) -> None:
     _, borrower = register(client, "borrower")
-    house = {"asset_class": "house", "appraisal_value": "1000000.00",
+    house = {"asset_class": "house", "appraisal_value": "250000.00",
              "appraised_on": "2026-11-01", "appraiser": "上海某房地产估价有限公司",
              "description": "two-bedroom flat, Pudong"}
     too_much = client.post("/api/v1/listings", json=listing_body(
-        "collateral", amount="700000.01", assets=[house]), headers=borrower)
+        "collateral", amount="175000.01", assets=[house]), headers=borrower)
     assert too_much.status_code == 422
     assert too_much.json()["error"]["field"] == "amount"
 
     created = client.post("/api/v1/listings", json=listing_body(
-        "collateral", amount="700000.00", assets=[house]), headers=borrower)
+        "collateral", amount="175000.00", assets=[house]), headers=borrower)
     assert created.status_code == 201, created.text
     listing = created.json()
     asset_id = listing["security"]["assets"][0]["id"]
@@ -264,7 +264,7 @@ def test_browse_filters_sorts_and_pages(
     client: TestClient, operator_headers: dict[str, str]
 ) -> None:
     borrower_id, borrower = register(client, "borrower")
-    set_limit(client, operator_headers, borrower_id, "1000000")
+    set_limit(client, operator_headers, borrower_id, "200000")
     ids = {}
     for rate, term, amount in (("8", 6, "10000"), ("9", 12, "20000"), ("10.5", 24, "30000")):
         created = client.post("/api/v1/listings", json=listing_body(

@@ -14,6 +14,7 @@ from biaodi.services.listings import lifecycle as listings
 from biaodi.services.listings.lifecycle import CreateListing
 from biaodi.services.risk import blacklist
 from biaodi.services.shared.tx import in_transaction
+from investing_support import approve as approve_listing
 from investing_support import assert_books_balanced, balances, invest, investor, user
 from risk_support import application, apply, env, register_borrower
 
@@ -34,18 +35,37 @@ def approve(platform: Platform, listing_id: int, operator: int):  # type: ignore
 
 
 def test_grade_and_rate_band_come_from_the_risk_decision(platform: Platform) -> None:
+    """The rate band is checked when the listing is created (formerly only at approval, after
+    which an out-of-band listing stayed submitted for good)."""
     operator = user(platform, "operator")
     borrower, person = register_borrower(platform)
     decision = apply(platform, borrower, application(person), env(platform))
     assert decision["outcome"] == "approved"
     band = decision["rate_band"]
-    outside = draft(platform, borrower, str(Decimal(band["max"]) / 100 + Decimal("0.01")))
     with pytest.raises(InvalidInput) as info:
-        approve(platform, outside, operator)
+        draft(platform, borrower, str(Decimal(band["max"]) / 100 + Decimal("0.01")))
     assert info.value.field == "annual_rate" and "rate band" in info.value.message
     inside = draft(platform, borrower, str(Decimal(band["min"]) / 100))
     listing = approve(platform, inside, operator)
     assert listing.grade == decision["grade"]
+
+
+def test_a_draft_outside_the_band_of_a_later_decision_is_refused_at_submission(
+    platform: Platform,
+) -> None:
+    borrower, person = register_borrower(platform)
+    in_transaction(platform.uow, lambda uow: listings.set_credit_limit(
+        uow, borrower, Money.yuan(50_000), actor_id=None, reason="manual"))
+    cmd = CreateListing("credit", "经营贷", Money.yuan(10_000), Decimal("0.10"), 12, "month",
+                        "equal_installment")
+    listing_id = in_transaction(platform.uow, lambda uow: listings.create_listing(
+        uow, cmd, applicant_id=borrower, rules=platform.listing_rules)).id
+    decision = apply(platform, borrower, application(person), env(platform))
+    assert Decimal(decision["rate_band"]["max"]) < Decimal("10")
+    with pytest.raises(InvalidInput) as info:
+        in_transaction(platform.uow, lambda uow: listings.submit(
+            uow, listing_id, actor_id=borrower, rules=platform.listing_rules))
+    assert info.value.field == "annual_rate" and "rate band" in info.value.message
 
 
 def test_a_refused_applicant_cannot_be_approved(platform: Platform) -> None:
@@ -61,17 +81,23 @@ def test_a_refused_applicant_cannot_be_approved(platform: Platform) -> None:
     with pytest.raises(Conflict) as info:
         approve(platform, listing_id, operator)
     assert info.value.code == "risk_not_approved"
+    overrider = user(platform, "operator", "risk_override")
+    with pytest.raises(Conflict) as info:  # an override stands in for no decision, not a "no"
+        in_transaction(platform.uow, lambda uow: listings.approve(
+            uow, listing_id, actor_id=overrider, reason="ok", rules=platform.listing_rules,
+            override_reason="the borrower is well known to us"))
+    assert info.value.code == "risk_not_approved"
 
 
 def test_blacklisted_borrower_is_not_paid_out_and_investors_are_refunded(
     platform: Platform,
 ) -> None:
-    operator = user(platform, "operator")
+    operator = user(platform, "operator", "risk_override")
     borrower = user(platform, "borrower")
     in_transaction(platform.uow, lambda uow: listings.set_credit_limit(
         uow, borrower, Money.yuan(50_000), actor_id=operator, reason="manual"))
     listing_id = draft(platform, borrower, "0.10", amount=1_000)
-    approve(platform, listing_id, operator)
+    approve_listing(platform, listing_id, operator, platform.listing_rules)  # by an override
     in_transaction(platform.uow, lambda uow: listings.publish(
         uow, listing_id, actor_id=operator, reason="", rules=platform.listing_rules))
     alice, bob = investor(platform, 1_000), investor(platform, 1_000)

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from biaodi.bootstrap import Platform
 from biaodi.cli.main import app
 from biaodi.domain.ledger.rules import EntryDraft, OwnerKind, wallet
+from biaodi.services.accounts.users import roles_of
 from biaodi.services.ledger import posting as ledger
 from biaodi.services.shared.tx import in_transaction
 from conftest import TEST_KEY
@@ -72,6 +73,17 @@ def test_create_operator_then_refuse_a_duplicate(run, platform: Platform) -> Non
     again = run(*args)
     assert again.exit_code == 1
     assert "already registered" in again.output
+
+
+def test_create_an_operator_who_may_override_risk(run, platform: Platform) -> None:  # type: ignore[no-untyped-def]
+    data = identity()
+    result = run("users", "create-operator", "--username", data["username"], "--real-name",
+                 "李四", "--id-number", data["id_number"], "--mobile", data["mobile"],
+                 "--password", data["password"], "--role", "operator,risk_override")
+    assert result.exit_code == 0, result.output
+    user_id = int(result.output.split("(id ")[1].split(")")[0])
+    with platform.uow() as uow:
+        assert sorted(roles_of(uow, user_id)) == ["operator", "risk_override"]
 
 
 def test_create_operator_with_bad_id_exits_2(run, platform: Platform) -> None:  # type: ignore[no-untyped-def]

@@ -99,6 +99,9 @@ class StaffRequest(BaseModel):
     id_number: str
     mobile: str
     role: str = "operator"
+    roles: list[str] | None = Field(
+        default=None, description="several staff roles at once (e.g. operator and"
+        " risk_override); replaces `role` when given")
 
 
 class BonusRequest(BaseModel):
@@ -109,7 +112,8 @@ class BonusRequest(BaseModel):
 
 @operator_router.post("/staff", status_code=201)
 def create_staff(body: StaffRequest, platform: PlatformDep, _op: Operator) -> dict[str, object]:
-    cmd = users.Register(**body.model_dump(exclude={"role"}), roles=(body.role,))
+    cmd = users.Register(**body.model_dump(exclude={"role", "roles"}),
+                         roles=tuple(body.roles or (body.role,)))
     view = in_transaction(platform.uow, lambda uow: users.create_staff(uow, cmd, platform.cipher))
     return view.__dict__
 

@@ -63,6 +63,13 @@ class ReasonRequest(BaseModel):
     reason: str = ""
 
 
+class ApproveRequest(ReasonRequest):
+    override_reason: str | None = Field(
+        default=None, description="approve although the applicant has no valid risk decision"
+        " (none, or older than the configured age): needs the role risk_override; the reason"
+        " is kept in the listing's history")
+
+
 class OfflineStepRequest(BaseModel):
     step: str = Field(description="signed_contract, notarisation or mortgage_registration")
     done_on: date
@@ -187,10 +194,13 @@ def submit_listing(listing_id: int, platform: PlatformDep, user: CurrentUser) ->
 
 
 @router.post("/listings/{listing_id}/approve")
-def approve_listing(listing_id: int, body: ReasonRequest, platform: PlatformDep,
+def approve_listing(listing_id: int, body: ApproveRequest, platform: PlatformDep,
                     op: Operator) -> dict[str, Any]:
+    """Approve a submitted listing: the applicant's risk decision (grade, rate band) or a
+    risk override, and the borrowing caps."""
     in_transaction(platform.uow, lambda uow: listings.approve(
-        uow, listing_id, actor_id=op.id, reason=body.reason, rules=platform.listing_rules))
+        uow, listing_id, actor_id=op.id, reason=body.reason, rules=platform.listing_rules,
+        override_reason=body.override_reason))
     return _detail(platform, listing_id, op)
 
 
@@ -259,7 +269,7 @@ def set_credit_limit(user_id: int, body: CreditLimitRequest, platform: PlatformD
     limit = Money.parse(body.limit, field="limit", allow_zero=True,
                         ceiling_fen=platform.settings.money_ceiling_fen)
     in_transaction(platform.uow, lambda uow: listings.set_credit_limit(
-        uow, user_id, limit, actor_id=op.id, reason=body.reason))
+        uow, user_id, limit, actor_id=op.id, reason=body.reason, rules=platform.listing_rules))
     return {"user_id": user_id, "limit": str(limit), "reason": body.reason.strip()}
 
 

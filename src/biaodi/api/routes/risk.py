@@ -56,6 +56,9 @@ class ApplicationRequest(BaseModel):
     assets: str = "0"
     debts: str = Field(default="0", description="total owed now, anywhere")
     monthly_debt_payments: str = Field(default="0", description="what those debts cost a month")
+    other_platform_borrowings: str = Field(
+        default="0", description="owed now on other online lending platforms (part of debts);"
+        " counts toward the all-platforms borrowing cap")
     has_arrears_record: bool = False
     purpose: str = Field(description="consumption, business, education, medical, car,"
                                      " home_improvement, debt_consolidation or other")
@@ -104,7 +107,7 @@ def _money(platform: Platform, value: str, field: str, *, allow_zero: bool = Tru
 def _command(platform: Platform, body: ApplicationRequest) -> risk_service.Application:
     data = body.model_dump()
     for name in ("monthly_income", "monthly_expenses", "assets", "debts",
-                 "monthly_debt_payments"):
+                 "monthly_debt_payments", "other_platform_borrowings"):
         data[name] = _money(platform, data[name], name)
     data["amount"] = _money(platform, body.amount, "amount", allow_zero=False)
     data["security_value"] = (_money(platform, body.security_value, "security_value",
@@ -150,7 +153,7 @@ def review_application(application_id: int, body: ReviewRequest, platform: Platf
     """A risk officer approves or refuses a referred application, with a reason."""
     return in_transaction(platform.uow, lambda uow: risk_service.review(
         uow, application_id, officer_id=officer.id, approve=body.approve, reason=body.reason,
-        cipher=platform.cipher))
+        cipher=platform.cipher, profile_name=platform.settings.compliance_profile))
 
 
 @router.post("/risk/blacklist", status_code=201)

@@ -1,6 +1,13 @@
 """A demo marketplace for `python3 dev.py serve`: staff, borrowers, investors and listings of
 every type the compliance profile allows, some of them partly or fully funded.
 
+Lending by the rules: each borrower applies to risk control first (through
+`services/risk/applications.apply`, as a real borrower would), so every listing is approved
+on an approved risk decision, takes its grade, and is priced inside the grade's rate band; the
+borrowing caps hold — 张借款 is a natural person with 190,000.00 listed (cap 200,000.00), 陈企业
+applies for 沪上建材有限公司, a legal person, with 900,000.00 listed (cap 1,000,000.00). The
+流转标 is an originator's, outside both rules.
+
 Demo money is the platform's own (like a marketing bonus): `platform:marketing_expense` ↑ /
 `platform:cash` ↓ and `custody:cash` ↑ / wallet ↑, so the books balance and custody still
 equals the users' wallets.
@@ -20,6 +27,7 @@ from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.accounts.identity import make_resident_id
 from biaodi.domain.ledger.rules import EntryDraft
 from biaodi.domain.listings import ListingTerms
+from biaodi.domain.risk.consistency import luhn_ok
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts import users
 from biaodi.services.investing import auto_invest, suitability
@@ -30,6 +38,7 @@ from biaodi.services.listings import lifecycle as listings
 from biaodi.services.listings import reserve
 from biaodi.services.listings.lifecycle import CreateListing
 from biaodi.services.listings.security import AssetInput, ClaimInput, SecurityInput
+from biaodi.services.risk import applications as risk
 
 PASSWORD = "demo-pass-2026"
 AGGRESSIVE = {"age": 3, "income": 2, "experience": 3, "horizon": 3, "loss_tolerance": 3,
@@ -47,14 +56,54 @@ def is_seeded(uow: UnitOfWork) -> bool:
     return bool(uow.s.execute(select(func.count()).select_from(User)).scalar())
 
 
+def _id_number(n: int) -> str:
+    return make_resident_id("310101", date(1985, 1 + n % 12, 1 + n), 100 + n)
+
+
 def _person(uow: UnitOfWork, cipher: PersonalDataCipher, n: int, username: str, name: str,
             roles: tuple[str, ...], staff: bool = False) -> int:
     cmd = users.Register(username=username, password=PASSWORD, real_name=name,
-                         id_number=make_resident_id("310101", date(1985, 1 + n % 12, 1 + n),
-                                                    100 + n),
-                         mobile=f"139{n:08d}", roles=roles)
+                         id_number=_id_number(n), mobile=f"139{n:08d}", roles=roles)
     create = users.create_staff if staff else users.register
     return create(uow, cmd, cipher).id
+
+
+def _card(n: int) -> str:
+    body = f"622848{n:09d}"
+    return next(body + str(d) for d in range(10) if luhn_ok(body + str(d)))
+
+
+def _apply(uow: UnitOfWork, env: risk.RiskEnv, user_id: int, n: int, name: str, *,
+           amount: int, income: int, kind: str, security_value: int | None = None,
+           company: tuple[str, str] | None = None) -> dict[str, object]:
+    """The borrower's risk application (Shanghai, steady job, no debts); must be approved."""
+    born = date(1985, 1 + n % 12, 1 + n)
+    today = uow.clock.today()
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    cmd = risk.Application(
+        real_name=name, id_number=_id_number(n), declared_age=age, province="上海",
+        mobile=f"139{n:08d}", bank_card=_card(n), monthly_income=Money.yuan(income),
+        employment_type="permanent", employment_years=10, housing="own",
+        marital_status="married", monthly_expenses=Money.yuan(income // 5),
+        assets=Money.yuan(amount * 3), debts=Money.zero(), monthly_debt_payments=Money.zero(),
+        purpose="business", amount=Money.yuan(amount), term_months=36, listing_kind=kind,
+        security_value=Money.yuan(security_value) if security_value else None,
+        device_id=f"demo-device-{n}", channel="app",
+        borrower_type="legal" if company else "natural",
+        company_name=company[0] if company else "", credit_code=company[1] if company else "")
+    decision = risk.apply(uow, cmd, applicant_id=user_id, env=env)
+    if decision["outcome"] != "approved":
+        raise RuntimeError(f"demo: risk control did not approve {name}: {decision['outcome']}"
+                           f" {decision['fired_rules']}")
+    return decision
+
+
+def _rate(decision: dict[str, object], steps: int) -> Decimal:
+    """A rate inside the decision's band: its lower end plus `steps` quarter points."""
+    band = decision["rate_band"]
+    assert isinstance(band, dict)
+    low, high = Decimal(band["min"]), Decimal(band["max"])
+    return min(low + Decimal("0.25") * steps, high) / 100
 
 
 def _fund(uow: UnitOfWork, account: str, yuan: int) -> None:
@@ -65,14 +114,17 @@ def _fund(uow: UnitOfWork, account: str, yuan: int) -> None:
     ledger.post(uow, draft)
 
 
-def seed(uow: UnitOfWork, cipher: PersonalDataCipher, rules: InvestingRules) -> DemoSummary:
-    """Create the demo marketplace in one transaction; does nothing if users already exist."""
+def seed(uow: UnitOfWork, cipher: PersonalDataCipher, rules: InvestingRules,
+         risk_env: risk.RiskEnv) -> DemoSummary:
+    """Create the demo marketplace in one transaction; does nothing if users already exist.
+    `risk_env` decides the borrowers' risk applications."""
     if is_seeded(uow):
         return DemoSummary(created=False, users={}, listings=0)
     today = uow.clock.today()
     operator = _person(uow, cipher, 1, "demo_operator", "王运营", ("operator",), staff=True)
     _person(uow, cipher, 2, "demo_risk", "李风控", ("risk_officer",), staff=True)
     borrower = _person(uow, cipher, 3, "demo_borrower", "张借款", ("borrower",))
+    company = _person(uow, cipher, 6, "demo_company", "陈企业", ("borrower",))
     guarantor = _person(uow, cipher, 4, "demo_guarantor", "中诚担保", ("guarantor",))
     originator = _person(uow, cipher, 5, "demo_originator", "华信资产", ("originator",))
     investors = [_person(uow, cipher, 10 + i, f"demo_investor{i or ''}", name, ("investor",))
@@ -81,8 +133,12 @@ def seed(uow: UnitOfWork, cipher: PersonalDataCipher, rules: InvestingRules) -> 
         _fund(uow, f"investor:{investor_id}:available", 200_000)
         suitability.assess(uow, investor_id, AGGRESSIVE)
     _fund(uow, f"originator:{originator}:available", 50_000)
-    listings.set_credit_limit(uow, borrower, Money.yuan(300_000), actor_id=operator,
-                              reason="demo: income and credit report verified")
+    # Risk control approves both borrowers and sets 张借款's 信用标 credit limit.
+    person = _apply(uow, risk_env, borrower, 3, "张借款", amount=190_000, income=30_000,
+                    kind="credit")
+    firm = _apply(uow, risk_env, company, 6, "陈企业", amount=900_000, income=200_000,
+                  kind="collateral", security_value=2_000_000,
+                  company=("上海沪上建材有限公司", "91350100M000100Y43"))
     listings.set_guarantor_terms(uow, guarantor, name="中诚担保有限公司",
                                  capacity=Money.yuan(2_000_000), fee_rate=Decimal("0.02"),
                                  compensation_days=3, actor_id=operator)
@@ -97,22 +153,22 @@ def seed(uow: UnitOfWork, cipher: PersonalDataCipher, rules: InvestingRules) -> 
                              "bullet").maturity(today)
     plans = [
         (borrower, CreateListing("credit", "小微企业经营周转", Money.yuan(50_000),
-                                 Decimal("0.105"), 12, "month", "equal_installment")),
-        (borrower, CreateListing("collateral", "房产抵押 · 装修资金", Money.yuan(1_000_000),
-                                 Decimal("0.085"), 24, "month", "equal_principal",
-                                 security=SecurityInput(assets=(house,)))),
+                                 _rate(person, 4), 12, "month", "equal_installment")),
+        (company, CreateListing("collateral", "房产抵押 · 门店装修", Money.yuan(600_000),
+                                _rate(firm, 2), 24, "month", "equal_principal",
+                                security=SecurityInput(assets=(house,)))),
         (borrower, CreateListing("collateral", "车辆抵押 · 短期周转", Money.yuan(120_000),
-                                 Decimal("0.09"), 6, "month", "interest_first",
+                                 _rate(person, 2), 6, "month", "interest_first",
                                  security=SecurityInput(assets=(car,)))),
-        (borrower, CreateListing("guarantee", "担保标 · 设备采购", Money.yuan(300_000),
-                                 Decimal("0.085"), 12, "month", "equal_installment",
-                                 security=SecurityInput(guarantor_id=guarantor))),
+        (company, CreateListing("guarantee", "担保标 · 设备采购", Money.yuan(300_000),
+                                _rate(firm, 0), 12, "month", "equal_installment",
+                                security=SecurityInput(guarantor_id=guarantor))),
         (originator, CreateListing("transfer", "流转标 · 优质应收账款", Money.yuan(100_000),
                                    Decimal("0.07"), 6, "month", "bullet",
                                    security=SecurityInput(claim=ClaimInput(
                                        Money.yuan(150_000), Decimal("0.12"), claim_due)))),
         (borrower, CreateListing("credit", "消费贷 · 已满标示例", Money.yuan(20_000),
-                                 Decimal("0.095"), 6, "month", "equal_installment")),
+                                 _rate(person, 3), 6, "month", "equal_installment")),
     ]
     ids = []
     for applicant, cmd in plans:
@@ -139,7 +195,8 @@ def seed(uow: UnitOfWork, cipher: PersonalDataCipher, rules: InvestingRules) -> 
     return DemoSummary(
         created=True,
         users={"operator": "demo_operator", "risk officer": "demo_risk",
-               "borrower": "demo_borrower", "investor": "demo_investor",
+               "borrower": "demo_borrower", "company borrower": "demo_company",
+               "investor": "demo_investor",
                "originator": "demo_originator", "password (all)": PASSWORD},
         listings=len(ids),
     )

@@ -33,6 +33,7 @@ from biaodi.domain.shared.errors import BiaodiError, InsufficientBalance
 from biaodi.domain.shared.money import Money
 from biaodi.services.investing.rules import InvestingRules
 from biaodi.services.ledger import posting as ledger
+from biaodi.services.listings import borrowing
 from biaodi.services.listings import lifecycle as listings
 from biaodi.services.shared.rates import ppm_to_rate
 
@@ -56,21 +57,23 @@ def applicant_wallet(listing: Listing) -> str:
 
 def complete_funding(uow: UnitOfWork, listing: Listing, rules: InvestingRules) -> None:
     """Funded: holdings with exact shares, loan schedule, disbursement; 秒标 repaid at once.
-    An applicant screened out right before disbursement (blacklisted since publication) fails
-    the listing instead, and every investor is refunded. A listing whose subscriptions settled
-    at once (流转标) is only closed at what was sold."""
+    An applicant screened out right before disbursement (blacklisted since publication, or
+    past a borrowing cap) fails the listing instead, and every investor is refunded. A listing
+    whose subscriptions settled at once (流转标) is only closed at what was sold."""
     policy = policy_for(listing.kind)
     if policy.funding_rules(rules.listing.config).settles_on_subscription:
         _close_settled(uow, listing)
         return
-    if rules.screen_applicant is not None:
-        try:
+    try:
+        borrowing.check_listing(uow, listing, rules.listing,
+                                amount=Money(listing.amount_fen - listing.remaining_fen))
+        if rules.screen_applicant is not None:
             rules.screen_applicant(uow, listing.applicant_id)
-        except BiaodiError as refusal:
-            refund(uow, listing)
-            listings.advance(uow, listing.id, "failed", actor_id=None,
-                             reason=f"not disbursed: {refusal.message}")
-            return
+    except BiaodiError as refusal:
+        refund(uow, listing)
+        listings.advance(uow, listing.id, "failed", actor_id=None,
+                         reason=f"not disbursed: {refusal.message}")
+        return
     today = uow.clock.today()
     funded = listing.amount_fen - listing.remaining_fen
     listings.advance(uow, listing.id, "funded", actor_id=None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,13 +22,16 @@ from biaodi.adapters.db.tables import (
     User,
 )
 from biaodi.adapters.db.uow import UnitOfWork
+from biaodi.domain.accounts.roles import Role
 from biaodi.domain.listings import ListingConfig, ListingContext, ListingTerms, policy_for
+from biaodi.domain.listings.borrowing import check_credit_limit, platform_cap
 from biaodi.domain.listings.cost import check_listing_cost_cap, listing_all_in_cost
 from biaodi.domain.listings.lifecycle import ListingStatus, transition
-from biaodi.domain.shared.compliance import ComplianceProfile, profile_named
+from biaodi.domain.shared.compliance import BORROWING_CAPS, ComplianceProfile, profile_named
 from biaodi.domain.shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts.users import roles_of
+from biaodi.services.listings import borrowing
 from biaodi.services.listings.security import SecurityInput, store_for
 from biaodi.services.shared.rates import lpr_on, rate_to_ppm
 
@@ -42,10 +45,19 @@ class ListingRules:
     profile_name: str = "cn-2016"
     config: ListingConfig = field(default_factory=ListingConfig)
     #: Risk control's latest decision on an applicant (unit of work, applicant id → grade,
-    #: rate band, outcome; None when none was made), wired by the platform to
-    #: `services.risk.applications.latest_decision`. Unset: approval rests on the operator's
-    #: review alone, as for an applicant without a decision.
+    #: rate band, outcome, decided_at; None when none was made), wired by the platform to
+    #: `services.risk.applications.latest_decision`. Wired, approval needs an approved
+    #: decision no older than `risk_decision_max_age_days` (or a recorded risk override), and
+    #: the rate must lie in the grade's band from creation on. Unset (rules built by hand):
+    #: approval rests on the operator's review alone.
     risk_decision: Callable[[UnitOfWork, int], Mapping[str, Any] | None] | None = None
+    #: Oldest risk decision an approval may rest on, in days (BIAODI_RISK_DECISION_MAX_AGE_DAYS).
+    risk_decision_max_age_days: int = 90
+    #: What risk control recorded about a borrower for the borrowing caps (unit of work, user
+    #: id → borrower_type "natural" | "legal", other_platforms Money, source; None when no
+    #: approved application), wired to `services.risk.applications.borrower_standing`.
+    #: Unset or None: a natural person owing nothing elsewhere.
+    borrower_standing: Callable[[UnitOfWork, int], Mapping[str, Any] | None] | None = None
 
     @property
     def profile(self) -> ComplianceProfile:
@@ -149,6 +161,8 @@ def create_listing(uow: UnitOfWork, cmd: CreateListing, *, applicant_id: int,
     uow.s.flush()
     security = store.load(uow, listing)
     _check_terms(uow, listing, terms, security, rules)
+    _check_rate_band(uow, listing, rules)
+    borrowing.check_listing(uow, listing, rules)
     listing.risk_level = policy.base_risk_level(security)
     uow.s.add(ListingTransition(listing_id=listing.id, from_status="", to_status="draft",
                                 actor_id=applicant_id, reason="created", at=now))
@@ -160,42 +174,107 @@ def submit(uow: UnitOfWork, listing_id: int, *, actor_id: int, rules: ListingRul
     listing = get_listing(uow, listing_id, for_update=True)
     if listing.applicant_id != actor_id:
         raise Forbidden("only the applicant may submit this listing", code="not_applicant")
+    borrowing.lock_borrower(uow, listing.applicant_id)  # credit used, caps: read under it
     _revalidate(uow, listing, rules)
+    _check_rate_band(uow, listing, rules)
+    borrowing.check_listing(uow, listing, rules)
     _record(uow, listing, ListingStatus.SUBMITTED, actor_id, "submitted for review")
     return listing
 
 
 def approve(uow: UnitOfWork, listing_id: int, *, actor_id: int, reason: str,
-            rules: ListingRules) -> Listing:
-    """Approve after review. Where risk control has decided on the applicant, the listing
-    takes its grade and its rate must lie in the grade's rate band; a refused or still
-    referred applicant cannot be approved."""
+            rules: ListingRules, override_reason: str | None = None) -> Listing:
+    """Approve after review. With risk control wired, a borrower needs an approved risk
+    decision no older than `rules.risk_decision_max_age_days`: the listing takes its grade
+    and its rate must lie in the grade's rate band. A refused or still referred applicant is
+    never approved; a missing or stale decision only with a risk override: an
+    `override_reason` from a user holding the role `risk_override`, kept in the listing's
+    history. The borrowing caps hold in every case."""
     listing = get_listing(uow, listing_id, for_update=True)
+    override = _override_reason(uow, actor_id, override_reason)
+    borrowing.lock_borrower(uow, listing.applicant_id)
     _revalidate(uow, listing, rules)
-    _apply_risk_decision(uow, listing, rules)
-    _record(uow, listing, ListingStatus.APPROVED, actor_id, reason or "approved")
+    note = _apply_risk_decision(uow, listing, rules, override)
+    borrowing.check_listing(uow, listing, rules)
+    text = reason.strip() or "approved"
+    _record(uow, listing, ListingStatus.APPROVED, actor_id, f"{text}; {note}" if note else text)
     return listing
 
 
-def _apply_risk_decision(uow: UnitOfWork, listing: Listing, rules: ListingRules) -> None:
-    if rules.risk_decision is None:
+def _override_reason(uow: UnitOfWork, actor_id: int, given: str | None) -> str | None:
+    if given is None:
+        return None
+    if Role.RISK_OVERRIDE.value not in roles_of(uow, actor_id):
+        raise Forbidden("approving without a valid risk decision needs the role risk_override",
+                        code="role_required")
+    text = given.strip()
+    if len(text) < 4:
+        raise InvalidInput("a risk override needs a reason (at least 4 characters)",
+                           field="override_reason")
+    return text
+
+
+def _decision_problem(uow: UnitOfWork, decision: Mapping[str, Any] | None,
+                      rules: ListingRules) -> tuple[str, str] | None:
+    """Why `decision` cannot carry an approval, as (code, message); None if it can."""
+    if decision is None:
+        return ("risk_decision_required",
+                "risk control has not decided on the applicant: approval needs an approved"
+                " risk application")
+    if decision["outcome"] != "approved":
+        return ("risk_not_approved",
+                f"risk control's latest decision on the applicant is {decision['outcome']}"
+                f" (application {decision['application_id']})")
+    decided = datetime.fromisoformat(decision["decided_at"])
+    max_age = rules.risk_decision_max_age_days
+    if uow.clock.now() - decided > timedelta(days=max_age):
+        return ("risk_decision_stale",
+                f"risk control's decision on the applicant (application"
+                f" {decision['application_id']}, {decided.date()}) is older than {max_age}"
+                f" days: a new risk application is needed")
+    return None
+
+
+def _check_band(decision: Mapping[str, Any], listing: Listing) -> None:
+    band = decision["rate_band"]
+    if band is None:
+        return
+    rate = Decimal(listing.annual_rate_ppm) / 10_000
+    low, high = Decimal(band["min"]), Decimal(band["max"])
+    if not low <= rate <= high:
+        raise InvalidInput(
+            f"annual_rate {rate:f} % is outside grade {decision['grade']}'s rate band"
+            f" {band['min']}–{band['max']} %", field="annual_rate")
+
+
+def _check_rate_band(uow: UnitOfWork, listing: Listing, rules: ListingRules) -> None:
+    """At creation and submission: the rate within the band of the applicant's grade, when
+    risk control holds a decision approval could rest on (so no listing waits in review for
+    a rate it can never be approved at)."""
+    if rules.risk_decision is None or not borrowing.has_borrower(listing):
         return
     decision = rules.risk_decision(uow, listing.applicant_id)
-    if decision is None:
-        return  # no application scored: an operator-set limit and no grade
-    if decision["outcome"] != "approved":
-        raise Conflict(
-            f"risk control's latest decision on the applicant is {decision['outcome']}"
-            f" (application {decision['application_id']})", code="risk_not_approved")
-    band = decision["rate_band"]
-    if band is not None:
-        rate = Decimal(listing.annual_rate_ppm) / 10_000
-        low, high = Decimal(band["min"]), Decimal(band["max"])
-        if not low <= rate <= high:
-            raise InvalidInput(
-                f"annual_rate {rate:f} % is outside grade {decision['grade']}'s rate band"
-                f" {band['min']}–{band['max']} %", field="annual_rate")
-    listing.grade = decision["grade"]
+    if decision is not None and _decision_problem(uow, decision, rules) is None:
+        _check_band(decision, listing)
+
+
+def _apply_risk_decision(uow: UnitOfWork, listing: Listing, rules: ListingRules,
+                         override: str | None) -> str | None:
+    """The grade and rate band of the applicant's decision; returns the note of a risk
+    override used in its place, if one was needed."""
+    if rules.risk_decision is None or not borrowing.has_borrower(listing):
+        return None  # no risk capability, or an originator's 流转标 (no borrower to assess)
+    decision = rules.risk_decision(uow, listing.applicant_id)
+    problem = _decision_problem(uow, decision, rules)
+    if problem is None:
+        assert decision is not None
+        _check_band(decision, listing)
+        listing.grade = decision["grade"]
+        return None
+    code, message = problem
+    if override is None or code == "risk_not_approved":
+        raise Conflict(message, code=code)
+    return f"risk override ({message}): {override}"
 
 
 def reject(uow: UnitOfWork, listing_id: int, *, actor_id: int, reason: str) -> Listing:
@@ -312,11 +391,25 @@ def record_vehicle_registration(uow: UnitOfWork, listing_id: int, asset_id: int,
 
 
 def set_credit_limit(uow: UnitOfWork, user_id: int, limit: Money, *, actor_id: int | None,
-                     reason: str, source: str = "operator") -> CreditLimit:
+                     reason: str, source: str = "operator", rules: ListingRules | None = None,
+                     borrower_type: str | None = None, clip_to_cap: bool = False
+                     ) -> CreditLimit:
+    """The borrower's 信用标 credit limit, never above the platform borrowing cap of their type
+    (from `borrower_type`, else as risk control recorded it): refused, or with `clip_to_cap`
+    (risk control's own limits) lowered to the cap, the reason saying so."""
     if "borrower" not in roles_of(uow, user_id):
         raise NotFound(f"user {user_id} is not a borrower", field="user_id")
     if not reason.strip():
         raise InvalidInput("a reason is required to set a credit limit", field="reason")
+    rules = rules or ListingRules()
+    kind = borrower_type or borrowing.standing_of(uow, user_id, rules).borrower_type
+    profile = profile_named(rules.profile_name)
+    cap = platform_cap(profile, kind)
+    if clip_to_cap and cap is not None and limit > cap:
+        reason = (f"{reason.strip()}; lowered from {limit} to the borrowing cap {cap}"
+                  f" (rule {BORROWING_CAPS.rule_id})")
+        limit = cap
+    check_credit_limit(profile, kind, limit)
     row = uow.s.get(CreditLimit, user_id)
     if row is None:
         row = CreditLimit(user_id=user_id)

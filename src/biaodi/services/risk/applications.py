@@ -37,25 +37,25 @@ from biaodi.adapters.db.risk_tables import (
     RiskDecision,
     RiskModelRow,
 )
-from biaodi.adapters.db.tables import Listing, User
+from biaodi.adapters.db.tables import User
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.accounts.identity import parse_mobile
 from biaodi.domain.listings import ListingKind
+from biaodi.domain.listings.borrowing import platform_cap
 from biaodi.domain.risk import consistency
 from biaodi.domain.risk.grades import GradePolicy, credit_limit
 from biaodi.domain.risk.rules import Outcome, RulePack, decide
+from biaodi.domain.shared.compliance import profile_named
 from biaodi.domain.shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from biaodi.domain.shared.money import Money
 from biaodi.risk_modelling.features import APPLICATION_INPUTS
 from biaodi.risk_modelling.model import ModelError, RiskModel, ScoreResult
 from biaodi.services.accounts.users import roles_of
+from biaodi.services.listings import borrowing
 from biaodi.services.listings import lifecycle as listings
-from biaodi.services.listings.security import COMMITTED
 from biaodi.services.risk import blacklist
 from biaodi.services.shared.rates import percent_text, rate_to_ppm
 
-#: Listing statuses whose amount counts as the borrower's outstanding on this platform.
-OUTSTANDING_STATUSES = (*COMMITTED, "defaulted")
 BORROWER_TYPES = ("natural", "legal")
 HOUSING = ("own", "rent", "family", "private", "other")
 MARITAL = ("married", "single", "separated", "divorced", "widow")
@@ -102,6 +102,9 @@ class Application:
     company_name: str = ""
     credit_code: str = ""
     listing_id: int | None = None
+    #: What the borrower owes now on other online lending platforms (part of `debts`); with
+    #: the bureau's figure, the larger counts toward the all-platforms borrowing cap.
+    other_platform_borrowings: Money = field(default_factory=Money.zero)
 
 
 @dataclass
@@ -115,6 +118,8 @@ class RiskEnv:
     cipher: PersonalDataCipher
     one_year_lpr: Decimal
     shadow_challenger: bool = True
+    #: The compliance profile whose borrowing caps bound the credit limits set here.
+    profile_name: str = "cn-2016"
     _model: RiskModel | None = field(default=None, repr=False)
 
     @property
@@ -159,7 +164,7 @@ def _validate(cmd: Application) -> None:
     if not cmd.real_name.strip():
         raise InvalidInput("real_name is required", field="real_name")
     for name in ("monthly_income", "monthly_expenses", "assets", "debts",
-                 "monthly_debt_payments"):
+                 "monthly_debt_payments", "other_platform_borrowings"):
         if getattr(cmd, name).fen < 0:
             raise InvalidInput(f"{name} cannot be negative", field=name)
     if cmd.amount.fen <= 0:
@@ -199,18 +204,12 @@ def _shared(uow: UnitOfWork, own_id_digest: str, mobile: str, card: str,
     return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
 
 
-_OUTSTANDING = select(func.coalesce(func.sum(Listing.amount_fen), 0)).where(
-    Listing.applicant_id == bindparam("user_id"), Listing.status.in_(OUTSTANDING_STATUSES),
-    Listing.id != bindparam("excluded"))
-
-
 def platform_outstanding(uow: UnitOfWork, user_id: int, *,
                          excluding_listing: int | None = None) -> Money:
     """The borrower's outstanding on Biaodi: every listing of theirs from submission until it
-    is repaid or written off (until servicing tracks repaid principal, the full amount)."""
-    total = uow.s.execute(_OUTSTANDING, {"user_id": user_id,
-                                         "excluded": excluding_listing or 0}).scalar()
-    return Money(int(total or 0))
+    is repaid or written off (until servicing tracks repaid principal, the full amount); the
+    same figure the listings' borrowing caps count."""
+    return borrowing.platform_outstanding(uow, user_id, excluding_listing=excluding_listing)
 
 
 def _bureau(env: RiskEnv, elements: FourElements) -> tuple[VerificationResult, CreditReport]:
@@ -223,6 +222,15 @@ def _bureau(env: RiskEnv, elements: FourElements) -> tuple[VerificationResult, C
     except BureauError:
         report = CreditReport(available=False)
     return verified, report
+
+
+def _other_platforms(cmd: Application, report: CreditReport) -> Money | None:
+    """What the borrower owes on other lending platforms: the larger of the bureau's figure and
+    their own declaration (None when neither says anything)."""
+    declared = cmd.other_platform_borrowings
+    if report.available:
+        return max(report.outstanding, declared)
+    return declared if declared else None
 
 
 def _yuan(money: Money) -> float:
@@ -316,6 +324,7 @@ def _facts(cmd: Application, user: User, ev: _Evidence, *, today: date, scored: 
     band = policy.rate_band.clipped(cap)
     after = ev.on_platform + cmd.amount
     ident, report = ev.ident, ev.report
+    elsewhere = _other_platforms(cmd, report)
     return {
         "borrower_type": cmd.borrower_type, "listing_kind": cmd.listing_kind,
         "requested_amount": cmd.amount, "term_months": cmd.term_months,
@@ -341,8 +350,7 @@ def _facts(cmd: Application, user: User, ev: _Evidence, *, today: date, scored: 
         "blacklist_hits": ev.listed,
         "other_platform_defaults": report.defaults if report.available else None,
         "platform_outstanding": ev.on_platform, "platform_outstanding_after": after,
-        "all_platforms_outstanding_after": (after + report.outstanding
-                                            if report.available else None),
+        "all_platforms_outstanding_after": (None if elsewhere is None else after + elsewhere),
         "monthly_income": cmd.monthly_income, "monthly_instalment": instalment,
         "debt_to_income": consistency.debt_to_income(instalment, cmd.monthly_debt_payments,
                                                      cmd.monthly_income),
@@ -381,7 +389,10 @@ def apply(uow: UnitOfWork, cmd: Application, *, applicant_id: int, env: RiskEnv
                                     cap=cap, cap_rule=cap_rule,
                                     instalment=instalment))
     outcome = decide(hits)
-    limit = _limit(env.pack, cmd, policy, ev.on_platform, report)
+    limit = _limit(env.pack, cmd, policy, ev.on_platform, _other_platforms(cmd, report))
+    borrowing_cap = platform_cap(profile_named(env.profile_name), cmd.borrower_type)
+    if borrowing_cap is not None and limit > borrowing_cap:
+        limit = borrowing_cap  # the compliance profile's cap, whatever the pack says
 
     id_d, mobile_d, card_d, device_d = ev.digests
     application = RiskApplication(
@@ -390,7 +401,9 @@ def apply(uow: UnitOfWork, cmd: Application, *, applicant_id: int, env: RiskEnv
         purpose=cmd.purpose, channel=cmd.channel, monthly_income_fen=cmd.monthly_income.fen,
         id_digest=id_d, mobile_digest=mobile_d, card_digest=card_d,
         card_masked=consistency.mask_card(ev.card), device_digest=device_d,
-        data=_declared(cmd), submitted_at=now,
+        data=_declared(cmd) | {"bureau_other_platforms": (str(report.outstanding)
+                                                          if report.available else None)},
+        submitted_at=now,
     )
     uow.s.add(application)
     uow.s.flush()
@@ -416,12 +429,12 @@ def apply(uow: UnitOfWork, cmd: Application, *, applicant_id: int, env: RiskEnv
     uow.s.flush()
     _register_model(uow, env.model)
     if outcome is Outcome.APPROVED:
-        _apply_limit(uow, decision, actor_id=None)
+        _apply_limit(uow, decision, application, env.profile_name, actor_id=None)
     return decision_view(decision, application)
 
 
 def _limit(pack: RulePack, cmd: Application, policy: GradePolicy, on_platform: Money,
-           report: CreditReport) -> Money:
+           elsewhere: Money | None) -> Money:
     """信用标 limit: min(income × the grade's multiple, the grade's cap, what the borrower may
     still owe under the pack's per-platform and all-platform caps)."""
     prefix = "natural_person" if cmd.borrower_type == "natural" else "legal_person"
@@ -430,18 +443,20 @@ def _limit(pack: RulePack, cmd: Application, policy: GradePolicy, on_platform: M
     if platform_cap is not None:
         headroom = platform_cap - on_platform
     all_cap = pack.limits.get(f"{prefix}_all_platforms_cap")
-    if all_cap is not None and report.available:
-        room = all_cap - on_platform - report.outstanding
+    if all_cap is not None and elsewhere is not None:
+        room = all_cap - on_platform - elsewhere
         headroom = room if headroom is None else min(headroom, room)
     return credit_limit(policy, cmd.monthly_income, headroom)
 
 
-def _apply_limit(uow: UnitOfWork, decision: RiskDecision, *, actor_id: int | None) -> None:
+def _apply_limit(uow: UnitOfWork, decision: RiskDecision, application: RiskApplication,
+                 profile_name: str, *, actor_id: int | None) -> None:
     listings.set_credit_limit(
         uow, decision.user_id, Money(decision.limit_fen),
         actor_id=actor_id,  # None: set by the engine, not a person
         reason=f"risk decision {decision.id}: grade {decision.grade}, score {decision.score}",
-        source="risk",
+        source="risk", rules=listings.ListingRules(profile_name=profile_name),
+        borrower_type=application.borrower_type, clip_to_cap=True,
     )
     decision.limit_applied = True  # already so for an automatic approval
 
@@ -457,6 +472,7 @@ def _declared(cmd: Application) -> dict[str, Any]:
         "has_arrears_record": cmd.has_arrears_record,
         "security_value": str(cmd.security_value) if cmd.security_value else None,
         "company_name": cmd.company_name,
+        "other_platform_borrowings": str(cmd.other_platform_borrowings),
     }
 
 
@@ -553,8 +569,10 @@ def latest_decision(uow: UnitOfWork, user_id: int) -> dict[str, Any] | None:
 
 
 def review(uow: UnitOfWork, application_id: int, *, officer_id: int, approve: bool,
-           reason: str, cipher: PersonalDataCipher) -> dict[str, Any]:
-    """A risk officer decides a referred application; an approval sets the credit limit."""
+           reason: str, cipher: PersonalDataCipher,
+           profile_name: str = "cn-2016") -> dict[str, Any]:
+    """A risk officer decides a referred application; an approval sets the credit limit
+    (within the borrowing cap of `profile_name`, the platform's compliance profile)."""
     if len(reason.strip()) < 4:
         raise InvalidInput("a review needs a reason (at least 4 characters)", field="reason")
     decision, application = _load(uow, application_id, for_update=True)
@@ -567,9 +585,27 @@ def review(uow: UnitOfWork, application_id: int, *, officer_id: int, approve: bo
     decision.reviewed_by, decision.reviewed_at = officer_id, uow.clock.now()
     decision.review_reason = reason.strip()
     if approve:
-        _apply_limit(uow, decision, actor_id=officer_id)
+        _apply_limit(uow, decision, application, profile_name, actor_id=officer_id)
     uow.s.flush()
     return decision_view(decision, application)
+
+
+def borrower_standing(uow: UnitOfWork, user_id: int) -> dict[str, Any] | None:
+    """For the listings' borrowing caps: the borrower type of the latest approved application
+    and what the borrower owes on other platforms by it (the larger of the declaration and
+    the bureau's figure); None when no application of theirs was approved."""
+    application = uow.s.execute(select(RiskApplication).join(
+        RiskDecision, RiskDecision.application_id == RiskApplication.id)
+        .where(RiskDecision.user_id == user_id, RiskDecision.outcome == Outcome.APPROVED.value)
+        .order_by(RiskDecision.decided_at.desc(), RiskDecision.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    if application is None:
+        return None
+    data = application.data or {}
+    figures = [Money.parse(str(data.get(name) or "0"), allow_zero=True, ceiling_fen=None)
+               for name in ("other_platform_borrowings", "bureau_other_platforms")]
+    return {"borrower_type": application.borrower_type, "other_platforms": max(figures),
+            "source": f"risk application {application.id}"}
 
 
 def screen_before_disbursement(uow: UnitOfWork, user_id: int,
@@ -631,4 +667,5 @@ def build_env(settings: Any, cipher: PersonalDataCipher, *,
         cipher=cipher,
         one_year_lpr=settings.risk_one_year_lpr,
         shadow_challenger=settings.risk_shadow_challenger,
+        profile_name=settings.compliance_profile,
     )
