@@ -68,3 +68,16 @@ def apply(platform: Platform, user_id: int, cmd: risk_service.Application,
 
 def fired(decision: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {r["rule_id"]: r for r in decision["fired_rules"]}
+
+
+def application_body(person: dict[str, str]) -> dict[str, Any]:
+    """A sound risk application, as the API takes it, for a registered `identity()`."""
+    return {
+        "real_name": person["real_name"], "id_number": person["id_number"],
+        "declared_age": age_of(person["id_number"]), "province": "北京",
+        "mobile": person["mobile"], "bank_card": card_number(int(person["mobile"][-6:])),
+        "monthly_income": "20000.00", "employment_type": "permanent", "employment_years": 8,
+        "housing": "own", "marital_status": "married", "monthly_expenses": "3000",
+        "assets": "400000", "purpose": "consumption", "amount": "30000.00",
+        "term_months": 24, "device_id": f"device-{person['mobile']}", "channel": "app",
+    }

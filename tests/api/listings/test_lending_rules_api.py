@@ -13,7 +13,7 @@ from biaodi.bootstrap import Platform
 from biaodi.services.accounts import users
 from biaodi.services.shared.tx import in_transaction
 from factories import identity
-from risk_support import age_of, card_number
+from risk_support import application_body
 from test_support import listing_body, login, register, walk_to
 
 CAR = {"asset_class": "car", "appraisal_value": "400000", "appraised_on": "2026-11-20",
@@ -31,15 +31,7 @@ def borrower_with_application(client: TestClient) -> tuple[str, dict[str, str], 
     """A registered borrower (username, headers) and a sound risk application for them."""
     data = identity()
     assert client.post("/api/v1/users", json=data | {"roles": ["borrower"]}).status_code == 201
-    body = {
-        "real_name": data["real_name"], "id_number": data["id_number"],
-        "declared_age": age_of(data["id_number"]), "province": "北京",
-        "mobile": data["mobile"], "bank_card": card_number(int(data["mobile"][-6:])),
-        "monthly_income": "20000.00", "employment_type": "permanent", "employment_years": 8,
-        "housing": "own", "marital_status": "married", "monthly_expenses": "3000",
-        "assets": "400000", "purpose": "consumption", "amount": "30000.00",
-        "term_months": 24, "device_id": f"device-{data['mobile']}",
-    }
+    body = application_body(data)
     return data["username"], login(client, data["username"]), body
 
 

@@ -13,7 +13,7 @@ from biaodi.bootstrap import Platform
 from biaodi.services.accounts import users
 from biaodi.services.shared.tx import in_transaction
 from factories import identity
-from risk_support import age_of, card_number
+from risk_support import application_body
 from test_support import login, register
 
 
@@ -30,15 +30,7 @@ def borrower(client: TestClient) -> tuple[int, dict[str, str], dict[str, Any]]:
     data = identity()
     response = client.post("/api/v1/users", json=data | {"roles": ["borrower"]})
     assert response.status_code == 201, response.text
-    body = {
-        "real_name": data["real_name"], "id_number": data["id_number"],
-        "declared_age": age_of(data["id_number"]), "province": "北京",
-        "mobile": data["mobile"], "bank_card": card_number(int(data["mobile"][-6:])),
-        "monthly_income": "20000.00", "employment_type": "permanent", "employment_years": 8,
-        "housing": "own", "marital_status": "married", "monthly_expenses": "3000",
-        "assets": "400000", "purpose": "consumption", "amount": "30000.00",
-        "term_months": 24, "device_id": f"device-{data['mobile']}", "channel": "app",
-    }
+    body = application_body(data)
     return response.json()["id"], login(client, data["username"]), body
 
 
