@@ -37,6 +37,9 @@ def test_the_tree_keeps_every_contract() -> None:
     ("domain/listings/schedule.py", "import sqlalchemy", "The domain does no I/O"),
     ("api/routes/listings.py", "from biaodi.adapters.db.tables import Listing",
      "Routes run no SQL"),
+    ("web/routes/marketplace.py", "from biaodi.adapters.db.tables import Listing",
+     "Routes run no SQL"),
+    ("web/pages.py", "from biaodi.api import deps", "Layers point inwards"),
 ])
 def test_a_forbidden_import_breaks_its_contract(tmp_path: Path, module: str, line: str,
                                                contract: str) -> None:

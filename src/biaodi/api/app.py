@@ -1,14 +1,15 @@
-"""The FastAPI application: JSON API under /api/v1, OpenAPI at /openapi.json."""
+"""The FastAPI application: JSON API under /api/v1, OpenAPI at /openapi.json, and the pages
+(biaodi.web) everywhere else."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 
 from biaodi import __version__
 from biaodi.api import errors
 from biaodi.api.routes import accounts, investing, listings, payments, risk, secondary, servicing
 from biaodi.bootstrap import Platform, build_platform
+from biaodi.web import app as web
 
 API_PREFIX = "/api/v1"
 
@@ -31,13 +32,5 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home() -> str:
-        return (
-            "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
-            "<title>Biaodi 标的</title></head><body><h1>Biaodi 标的</h1>"
-            "<p>An online lending marketplace.</p>"
-            "<p>API: <a href='/openapi.json'>/openapi.json</a></p></body></html>"
-        )
-
+    web.install(app)  # the pages: the marketplace at /, sign-in, the consoles
     return app

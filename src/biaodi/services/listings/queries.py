@@ -270,3 +270,13 @@ def detail(uow: UnitOfWork, listing_id: int, rules: ListingRules, *,
              "reason": h.reason, "at": h.at.isoformat()} for h in history
         ],
     }
+
+
+def funding_progress(uow: UnitOfWork, listing_id: int) -> dict[str, Any]:
+    """A public listing's funding as it stands: the few fields a page polls while others
+    invest (one row read, no schedule)."""
+    listing = uow.s.get(Listing, listing_id)
+    if listing is None or listing.status not in PUBLIC_STATUSES:
+        raise NotFound(f"no listing {listing_id}", field="listing_id")
+    item = summary(listing, [])
+    return {key: item[key] for key in ("id", "status", "amount", "remaining", "funded_percent")}

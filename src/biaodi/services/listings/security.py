@@ -183,6 +183,18 @@ def _load_collateral(uow: UnitOfWork, listing: Listing) -> CollateralSecurity:
     return CollateralSecurity(assets=tuple(assets))
 
 
+def _brief_collateral(uow: UnitOfWork, rows: list[Listing]) -> dict[int, dict[str, Any]]:
+    """Browse: each collateral listing's loan-to-value (amount / appraised value of all its
+    assets), as its risk label states it, in one query for the page."""
+    totals: dict[int, int] = dict(uow.s.execute(  # type: ignore[arg-type]
+        select(PledgedAssetRow.listing_id, func.sum(PledgedAssetRow.appraisal_value_fen))
+        .where(PledgedAssetRow.listing_id.in_([r.id for r in rows]))
+        .group_by(PledgedAssetRow.listing_id)).all())
+    return {row.id: {"loan_to_value": (Decimal(row.amount_fen) / int(totals[row.id]))
+                     .quantize(Decimal("0.001"))}
+            for row in rows if totals.get(row.id)}
+
+
 # --- guarantee ----------------------------------------------------------------------------
 def _store_guarantor(uow: UnitOfWork, listing: Listing, given: SecurityInput) -> None:
     if given.guarantor_id is None:
@@ -214,6 +226,25 @@ def _load_guarantee(uow: UnitOfWork, listing: Listing) -> GuaranteeSecurity:
         fee_rate=ppm_to_rate(profile.fee_rate_ppm),
         compensation_days=profile.compensation_days,
     )
+
+
+def _brief_guarantee(uow: UnitOfWork, rows: list[Listing]) -> dict[int, dict[str, Any]]:
+    """Browse: each guarantee listing's guarantor and the capacity it has left (capacity less
+    every outstanding listing it guarantees), one look-up per guarantor on the page."""
+    ids = {r.guarantor_id for r in rows if r.guarantor_id is not None}
+    profiles = {p.user_id: p for p in uow.s.scalars(
+        select(GuarantorProfile).where(GuarantorProfile.user_id.in_(ids)))}
+    used: dict[int, int] = dict(uow.s.execute(  # type: ignore[arg-type]
+        select(Listing.guarantor_id, func.sum(Listing.amount_fen))
+        .where(Listing.guarantor_id.in_(ids), Listing.status.in_(OUTSTANDING))
+        .group_by(Listing.guarantor_id)).all())
+    out: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        profile = profiles.get(row.guarantor_id or 0)
+        if profile is not None:
+            left = max(profile.capacity_fen - int(used.get(profile.user_id) or 0), 0)
+            out[row.id] = {"guarantor_name": profile.name, "guarantor_remaining": Money(left)}
+    return out
 
 
 # --- transfer -----------------------------------------------------------------------------
@@ -286,9 +317,10 @@ def _load_instant(uow: UnitOfWork, listing: Listing) -> InstantSecurity:
 
 STORES: dict[type, SecurityStore] = {
     CreditSecurity: SecurityStore(frozenset(), _store_nothing, _load_credit),
-    CollateralSecurity: SecurityStore(frozenset({"assets"}), _store_assets, _load_collateral),
+    CollateralSecurity: SecurityStore(frozenset({"assets"}), _store_assets, _load_collateral,
+                                      _brief_collateral),
     GuaranteeSecurity: SecurityStore(
-        frozenset({"guarantor_id"}), _store_guarantor, _load_guarantee
+        frozenset({"guarantor_id"}), _store_guarantor, _load_guarantee, _brief_guarantee
     ),
     TransferSecurity: SecurityStore(frozenset({"claim"}), _store_claim, _load_transfer,
                                     _brief_transfer),

@@ -1,0 +1,46 @@
+"""The pages on the platform's FastAPI app: our own static files under /static, the page
+routes, and the error pages (403, 404, sign-in redirect) in the visitor's language."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from biaodi.web import pages
+from biaodi.web.routes import accounts, marketplace, operator
+
+
+def install(app: FastAPI) -> None:
+    """Add the pages to `app` (the JSON API stays under /api/v1)."""
+    app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
+    for router in (marketplace.router, accounts.router, operator.router):
+        app.include_router(router, include_in_schema=False)
+
+    @app.exception_handler(pages.PageError)
+    async def _page_error(request: Request, exc: pages.PageError) -> Response:
+        return pages.render(request, "error.html", {
+            "title_key": exc.title_key, "text_key": exc.text_key, "values": exc.values,
+        }, exc.status)
+
+    json_http = app.exception_handlers.get(StarletteHTTPException)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        """A page address that does not exist gets the 404 page; the API keeps its JSON."""
+        if (exc.status_code == 404 and json_http is not None
+                and not request.url.path.startswith(("/api/", "/static/"))):
+            return pages.render(request, "error.html", {
+                "title_key": "error.not_found.title", "text_key": "error.not_found.text",
+                "values": {}}, 404)
+        if json_http is None:
+            raise exc
+        return await json_http(request, exc)
+
+    @app.exception_handler(pages.LoginRequired)
+    async def _login_required(request: Request, _exc: pages.LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return pages.redirect(f"/login?next={quote(target, safe='')}")
