@@ -186,6 +186,15 @@ def language_of(request: Request) -> str:
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
 
+def register(messages: dict[str, tuple[str, str]]) -> None:
+    """Add a page module's own messages (key → (zh-CN, en)) to the catalogue; a key may be
+    defined once."""
+    clash = sorted(set(messages) & set(MESSAGES))
+    if clash:
+        raise ValueError(f"messages defined twice: {', '.join(clash)}")
+    MESSAGES.update(messages)
+
+
 def translate(lang: str, key: str, **values: Any) -> str:
     entry = MESSAGES.get(key)
     if entry is None:
