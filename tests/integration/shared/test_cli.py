@@ -125,7 +125,8 @@ def test_an_unmigrated_database_is_one_line_and_exit_2(
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
-def test_a_missing_database_is_reported_not_created(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_missing_database_is_reported_not_created(
+        tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     missing = tmp_path / "nowhere.db"
     monkeypatch.setenv("BIAODI_DATABASE_URL", f"sqlite:///{missing}")
     monkeypatch.setenv("BIAODI_SECRET_KEY", TEST_KEY)
