@@ -29,6 +29,8 @@ def platform(*, migrated: bool = True) -> Platform:
     url = p.engine.url.render_as_string(hide_password=True)
     try:
         problem = schema_problem(p.engine)
+        p.engine.dispose()  # the check leaves no pooled connection behind (commands that
+        # stop on bad input before `p.close()` would leak it)
     except SQLAlchemyError as exc:
         p.close()
         reason = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
