@@ -1,8 +1,13 @@
 #!/usr/bin/env python3
 """Biaodi's two set-up commands, needing nothing but python3:
 
-python3 dev.py serve   # venv + install + migrate ./biaodi.db + run at http://127.0.0.1:8000
+python3 dev.py serve   # venv + install + migrate biaodi.db + demo data + run the platform at
+                       # http://127.0.0.1:8000 and the sandbox payment gateway at :8100
+                       # (extra args go to `biaodi serve`: --port, --gateway-port, --no-gateway)
 python3 dev.py test    # venv + install + the whole test suite (extra args go to pytest)
+
+The database is biaodi.db next to this file (unless BIAODI_DATABASE_URL says otherwise), so
+`.venv/bin/biaodi …` finds the same one from any folder.
 """
 
 from __future__ import annotations
@@ -42,9 +47,11 @@ def ensure_environment(extras: str) -> None:
 
 def serve(args: list[str]) -> None:
     ensure_environment("test")
-    _run(BIN / "biaodi", "db", "upgrade")
-    _run(BIN / "biaodi", "demo", "seed")  # a no-op once the database has users
-    os.execv(BIN / "biaodi", [str(BIN / "biaodi"), "serve", *args])
+    # The database and key file live next to this file, whatever folder this is run from.
+    env = os.environ | {"BIAODI_HOME": os.environ.get("BIAODI_HOME", str(ROOT))}
+    _run(BIN / "biaodi", "db", "upgrade", env=env)
+    _run(BIN / "biaodi", "demo", "seed", env=env)  # a no-op once the database has users
+    os.execve(BIN / "biaodi", [str(BIN / "biaodi"), "serve", *args], env)
 
 
 def test(args: list[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -10,16 +11,39 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def biaodi_home() -> Path:
+    """The folder of the default database and key file: ``$BIAODI_HOME`` when set; else the
+    checkout Biaodi runs from (an editable install, as `python3 dev.py` makes: the folder with
+    pyproject.toml above ``src/biaodi``), so every command finds the same database from any
+    folder; else (an installed package) the current folder."""
+    if home := os.environ.get("BIAODI_HOME"):
+        return Path(home).expanduser().resolve()
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "src" / "biaodi").is_dir():
+        return checkout
+    return Path.cwd()
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{biaodi_home() / 'biaodi.db'}"
+
+
+def _default_secret_key_file() -> Path:
+    return biaodi_home() / ".biaodi-secret"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BIAODI_", env_file=None, extra="ignore")
 
-    #: SQLAlchemy URL. SQLite file in the working directory by default; PostgreSQL in production
-    #: (``postgresql://user@host/db`` is taken to mean the psycopg 3 driver).
-    database_url: str = "sqlite:///./biaodi.db"
+    #: SQLAlchemy URL. By default the SQLite file ``biaodi.db`` in the Biaodi home (see
+    #: `biaodi_home`); PostgreSQL in production (``postgresql://user@host/db`` is taken to mean
+    #: the psycopg 3 driver).
+    database_url: str = Field(default_factory=_default_database_url)
     #: Key for encrypting personal data (Fernet, urlsafe base64 of 32 bytes). When unset a key is
-    #: generated once into ``secret_key_file`` with owner-only permissions.
+    #: generated once into ``secret_key_file`` (default ``.biaodi-secret`` in the Biaodi home)
+    #: with owner-only permissions.
     secret_key: str | None = None
-    secret_key_file: Path = Path("./.biaodi-secret")
+    secret_key_file: Path = Field(default_factory=_default_secret_key_file)
     #: Compliance profile: rule pack that governs listing types and limits.
     compliance_profile: str = "cn-2016"
     #: Largest single amount accepted from outside, in fen (default 100,000,000.00 yuan).

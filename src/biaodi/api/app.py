@@ -3,13 +3,21 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from biaodi import __version__
 from biaodi.api import errors
 from biaodi.api.routes import accounts, investing, listings, payments, risk, secondary, servicing
 from biaodi.bootstrap import Platform, build_platform
 from biaodi.web import app as web
+
+DOCS_ASSETS = "/docs/assets"
 
 API_PREFIX = "/api/v1"
 
@@ -19,7 +27,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         title="Biaodi",
         version=__version__,
         description="Biaodi (标的): an online lending marketplace built around listing types.",
-        docs_url=None,  # Swagger UI loads from a CDN; we link the spec instead
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN: ours serves it (below)
         redoc_url=None,
     )
     app.state.platform = platform or build_platform()
@@ -28,9 +36,44 @@ def create_app(platform: Platform | None = None) -> FastAPI:
                    payments.router, risk.router, servicing.router, secondary.router):
         app.include_router(router, prefix=API_PREFIX)
 
+    _api_reference(app)
+
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     web.install(app)  # the pages: the marketplace at /, sign-in, the consoles
     return app
+
+
+def _swagger_ui_files() -> Path | None:
+    """Swagger UI's files as the `swagger-ui-py` package installs them (Swagger UI 5, which
+    reads OpenAPI 3.1), found without importing the package (it would pull in its framework
+    adapters)."""
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
+
+
+def _api_reference(app: FastAPI) -> None:
+    """`/docs`: the API reference (Swagger UI on /openapi.json), every file from this server."""
+    files = _swagger_ui_files()
+    if files is not None:
+        app.mount(DOCS_ASSETS, StaticFiles(directory=files), name="docs-assets")
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    def docs() -> HTMLResponse:
+        if files is None:
+            return HTMLResponse("<!doctype html><p>The API reference needs the swagger-ui-py "
+                                "package: <code>pip install -e .</code>; the spec is at "
+                                "<a href='/openapi.json'>/openapi.json</a>.</p>", 503)
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} API reference",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+            # no badge from validator.swagger.io: the page talks to this server only
+            swagger_ui_parameters={"validatorUrl": None},
+        )

@@ -6,16 +6,39 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
+from biaodi.adapters.db.migrate import schema_problem
 from biaodi.bootstrap import Platform, build_platform
 from biaodi.config import Settings
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
+#: Exit code when the database is missing, unreachable or not at the latest schema.
+EXIT_NO_DATABASE = 2
 
-def platform() -> Platform:
-    return build_platform(Settings())
+
+def platform(*, migrated: bool = True) -> Platform:
+    """The platform from the settings (BIAODI_*). With `migrated` (every command but
+    `db upgrade`), a database that is missing, unreachable or behind the code's schema ends the
+    command with one line and exit code 2 instead of a traceback half-way through."""
+    p = build_platform(Settings())
+    if not migrated:
+        return p
+    url = p.engine.url.render_as_string(hide_password=True)
+    try:
+        problem = schema_problem(p.engine)
+        p.engine.dispose()  # the check leaves no pooled connection behind (commands that
+        # stop on bad input before `p.close()` would leak it)
+    except SQLAlchemyError as exc:
+        p.close()
+        reason = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+        fail(f"cannot open the database at {url}: {reason}", EXIT_NO_DATABASE)
+    if problem is not None:
+        p.close()
+        fail(f"database at {url} {problem}: run `biaodi db upgrade`", EXIT_NO_DATABASE)
+    return p
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -13,8 +13,9 @@ app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 
 @app.command()
 def upgrade(revision: str = typer.Argument("heads", help="Target revision.")) -> None:
-    """Migrate the database (BIAODI_DATABASE_URL, default ./biaodi.db) to the latest schema."""
-    p = platform()
+    """Migrate the database (BIAODI_DATABASE_URL; default biaodi.db in the Biaodi home, see
+    README) to the latest schema."""
+    p = platform(migrated=False)
     url = p.engine.url.render_as_string(hide_password=True)
     migrate_database(p.engine, revision)
     with p.engine.connect() as conn:

@@ -7,6 +7,7 @@ import typer
 from biaodi.cli import accounts as users
 from biaodi.cli import db, demo, ledger, payments, risk, servicing
 from biaodi.cli.listings import schedule
+from biaodi.cli.serve import serve
 
 app = typer.Typer(
     name="biaodi",
@@ -14,6 +15,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.command("serve")(serve)
 app.add_typer(db.app, name="db")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(users.app, name="users")
@@ -24,20 +26,6 @@ app.add_typer(risk.app, name="risk")
 app.registered_commands.extend(payments.app.registered_commands)
 # So are the servicing commands: `biaodi close-day`.
 app.registered_commands.extend(servicing.app.registered_commands)
-
-
-@app.command()
-def serve(
-    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
-    port: int = typer.Option(8000, help="Port to listen on."),
-    reload: bool = typer.Option(False, help="Reload on code changes (development)."),
-    workers: int = typer.Option(1, min=1, help="Worker processes (PostgreSQL only)."),
-) -> None:
-    """Start the platform's web server (API under /api/v1, OpenAPI at /openapi.json)."""
-    import uvicorn
-
-    uvicorn.run("biaodi.api.asgi:app", host=host, port=port, reload=reload, workers=workers,
-                log_level="warning" if workers > 1 else "info")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -104,3 +104,36 @@ def test_create_operator_with_bad_id_exits_2(run, platform: Platform) -> None:  
     )
     assert result.exit_code == 2
     assert "check digit" in result.output
+
+
+@pytest.mark.parametrize("command", [
+    ("ledger", "verify"), ("demo", "seed"), ("payment-exceptions",), ("close-day",),
+    ("serve", "--no-gateway"),
+])
+def test_an_unmigrated_database_is_one_line_and_exit_2(
+        command: tuple[str, ...], tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    monkeypatch.setenv("BIAODI_DATABASE_URL", f"sqlite:///{empty}")
+    monkeypatch.setenv("BIAODI_SECRET_KEY", TEST_KEY)
+    result = CliRunner().invoke(app, list(command))
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == (
+        f"error: database at sqlite:///{empty} is not migrated: run `biaodi db upgrade`")
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_missing_database_is_reported_not_created(
+        tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    missing = tmp_path / "nowhere.db"
+    monkeypatch.setenv("BIAODI_DATABASE_URL", f"sqlite:///{missing}")
+    monkeypatch.setenv("BIAODI_SECRET_KEY", TEST_KEY)
+    result = CliRunner().invoke(app, ["ledger", "verify"])
+    assert result.exit_code == 2
+    assert "does not exist: run `biaodi db upgrade`" in result.output
+    assert not missing.exists()
+    upgraded = CliRunner().invoke(app, ["db", "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert CliRunner().invoke(app, ["ledger", "verify"]).exit_code == 0

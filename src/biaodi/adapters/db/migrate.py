@@ -29,3 +29,25 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """Why the database behind `engine` cannot be used as it is, or None when its schema is at
+    the latest revision. A SQLite file that does not exist is not created by asking."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    url = engine.url
+    file = url.database if url.get_backend_name() == "sqlite" else None
+    if file not in (None, "", ":memory:") and not Path(str(file)).exists():
+        return "does not exist"
+    wanted = set(ScriptDirectory.from_config(
+        alembic_config(url.render_as_string(hide_password=False))).get_heads())
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    if not current:
+        return "is not migrated"
+    if current != wanted:
+        return (f"is at revision {', '.join(sorted(current))}, not the latest "
+                f"({', '.join(sorted(wanted))})")
+    return None

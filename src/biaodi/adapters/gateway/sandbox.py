@@ -17,16 +17,24 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from html import escape
 from typing import Any, Literal
+from urllib.parse import quote
 
 import httpx
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from biaodi.adapters.clock import CST, Clock, FixedClock, SystemClock
 from biaodi.adapters.gateway import protocol
@@ -365,7 +373,8 @@ def create_sandbox(state: SandboxState) -> FastAPI:
         return await merchant_call(request, handle)
 
     # --- controls for tests and people ------------------------------------------------------
-    def finish(order_no: str, body: Finish, status: GatewayStatus) -> dict[str, Any]:
+    def finish(order_no: str, body: Finish, status: GatewayStatus,
+               label: str | None = None) -> dict[str, Any]:
         with state.lock:
             order = state.order(order_no)
             if order.status != "pending":
@@ -377,7 +386,7 @@ def create_sandbox(state: SandboxState) -> FastAPI:
                 type=order.type, status=status, amount=amount, channel=order.channel,
                 completed_at=state.clock.now(), reason=body.reason[:200],
             )
-            order.status = status.value
+            order.status = label or status.value
             order.held = body.deliver == "hold"
             if order.held:
                 state.held.append(order_no)
@@ -424,6 +433,12 @@ def create_sandbox(state: SandboxState) -> FastAPI:
     def decline(order_no: str, body: Finish) -> dict[str, Any]:
         return finish(order_no, body.model_copy(update={"reason": body.reason or "declined"}),
                       GatewayStatus.FAILED)
+
+    @app.post("/sandbox/orders/{order_no}/expire", tags=["sandbox"])
+    def expire(order_no: str, body: Finish) -> dict[str, Any]:
+        """The payer never paid: the order times out and the platform hears `failed`."""
+        return finish(order_no, body.model_copy(update={"reason": body.reason or "expired"}),
+                      GatewayStatus.FAILED, label="expired")
 
     @app.post("/sandbox/orders/{order_no}/resend", tags=["sandbox"])
     def resend(order_no: str, body: Resend) -> dict[str, Any]:
@@ -486,22 +501,61 @@ def create_sandbox(state: SandboxState) -> FastAPI:
 
     @app.get("/pay/{order_no}", response_class=HTMLResponse, include_in_schema=False)
     def pay_page(order_no: str) -> str:
-        order = state.order(order_no)
-        no = escape(order_no)
-        return (
-            "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
-            f"<title>Sandbox payment {no}</title></head><body><h1>Sandbox gateway 沙箱支付</h1>"
-            f"<p>Order {no}: {escape(order.type.value)} of {order.amount} yuan via "
-            f"{escape(order.channel)} — {escape(order.status)}</p>"
-            f"<button onclick=\"go('approve')\">Pay 支付</button> "
-            f"<button onclick=\"go('decline')\">Decline 拒绝</button><pre id='out'></pre>"
-            "<script>async function go(a){const r=await fetch("
-            f"'/sandbox/orders/{no}/'+a,{{method:'POST',headers:{{'Content-Type':"
-            "'application/json'}},body:'{}'});document.getElementById('out').textContent="
-            "await r.text();}</script></body></html>"
-        )
+        return _pay_page(state.order(order_no), state)
+
+    PAGE_ACTIONS: dict[str, Callable[[str], Any]] = {
+        "pay": lambda no: finish(no, Finish(), GatewayStatus.SUCCEEDED),
+        "decline": lambda no: finish(no, Finish(reason="declined by the payer"),
+                                     GatewayStatus.FAILED),
+        "expire": lambda no: finish(no, Finish(reason="expired"), GatewayStatus.FAILED,
+                                    label="expired"),
+    }
+
+    @app.post("/pay/{order_no}", include_in_schema=False)
+    async def pay_action(order_no: str, request: Request) -> Response:
+        """The page's buttons: a plain form post (no script), then back to the page."""
+        action = str((await request.form()).get("action") or "")
+        if action not in PAGE_ACTIONS:
+            raise InvalidInput("action must be pay, decline or expire", field="action")
+        with suppress(Conflict):  # a second click: the page shows what the first one did
+            await run_in_threadpool(PAGE_ACTIONS[action], order_no)
+        return RedirectResponse(f"/pay/{quote(order_no)}", status_code=303)
 
     return app
+
+
+def _pay_page(order: SandboxOrder, state: SandboxState) -> str:
+    """The page a payer opens from `pay_url`: the order, and Pay / Decline / Expire buttons that
+    post a form to this page (no script at all, so nothing can break in the browser)."""
+    no = escape(order.order_no)
+    with state.lock:
+        sent = [d for d in state.deliveries if d.order_no == order.order_no]
+    if order.status == "pending":
+        action = escape(f"/pay/{quote(order.order_no)}", quote=True)
+        controls = (
+            f"<form method='post' action='{action}'>"
+            "<button type='submit' name='action' value='pay' id='pay'>Pay 支付</button> "
+            "<button type='submit' name='action' value='decline' id='decline'>"
+            "Decline 拒绝</button> "
+            "<button type='submit' name='action' value='expire' id='expire'>"
+            "Let it expire 超时</button></form>"
+        )
+    elif order.held:
+        controls = "<p id='outcome'>callback held by the sandbox (release it to deliver)</p>"
+    elif sent:
+        last = sent[-1]
+        answer = last.response.get("verdict") if isinstance(last.response, dict) else None
+        controls = (f"<p id='outcome'>callback sent: the platform answered "
+                    f"{last.status_code or 'nothing'} {escape(str(answer or ''))}</p>")
+    else:
+        controls = "<p id='outcome'>callback not sent yet</p>"
+    return (
+        "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
+        f"<title>Sandbox payment {no}</title></head><body><h1>Sandbox gateway 沙箱支付</h1>"
+        f"<p>Order {no}: {escape(order.type.value)} of {order.amount} yuan via "
+        f"{escape(order.channel)} — <strong id='status'>{escape(order.status)}</strong></p>"
+        f"{controls}</body></html>"
+    )
 
 
 def run(host: str, port: int, merchants: dict[str, str], fixed_now: str | None = None) -> None:

@@ -41,6 +41,10 @@ from biaodi.services.listings.security import AssetInput, ClaimInput, SecurityIn
 from biaodi.services.risk import applications as risk
 
 PASSWORD = "demo-pass-2026"
+#: Who logs in as what in the demo marketplace (all with PASSWORD).
+DEMO_LOGINS = {"operator": "demo_operator", "risk officer": "demo_risk",
+               "borrower": "demo_borrower", "company borrower": "demo_company",
+               "investor": "demo_investor", "originator": "demo_originator"}
 AGGRESSIVE = {"age": 3, "income": 2, "experience": 3, "horizon": 3, "loss_tolerance": 3,
               "share_of_assets": 3}
 
@@ -54,6 +58,13 @@ class DemoSummary:
 
 def is_seeded(uow: UnitOfWork) -> bool:
     return bool(uow.s.execute(select(func.count()).select_from(User)).scalar())
+
+
+def has_demo_users(uow: UnitOfWork) -> bool:
+    """Whether the demo marketplace was seeded into this database (its operator exists)."""
+    found = uow.s.execute(select(func.count()).select_from(User).where(
+        User.username == DEMO_LOGINS["operator"])).scalar()
+    return bool(found)
 
 
 def _id_number(n: int) -> str:
@@ -194,9 +205,6 @@ def seed(uow: UnitOfWork, cipher: PersonalDataCipher, rules: InvestingRules,
                          rules)
     return DemoSummary(
         created=True,
-        users={"operator": "demo_operator", "risk officer": "demo_risk",
-               "borrower": "demo_borrower", "company borrower": "demo_company",
-               "investor": "demo_investor",
-               "originator": "demo_originator", "password (all)": PASSWORD},
+        users=DEMO_LOGINS | {"password (all)": PASSWORD},
         listings=len(ids),
     )
