@@ -148,6 +148,12 @@ def test_a_refusal_is_said_in_words_next_to_the_amount(client: TestClient,
     client.cookies.set("lang", "en")
     english = client.get(f"/listings/{risky}/invest", params={"amount": "1000"}).text
     assert "above the highest a Conservative investor may take, R1" in english
+    assess(client)
+    broke = client.get("/listings/1/invest", params={"amount": "40000"}).text
+    assert "Not enough in your wallet (¥" not in broke
+    broke = client.get("/listings/1/invest", params={"amount": "60000"}).text
+    assert "Not enough in your wallet (¥50,000.00 available)" in broke
+    assert 'id="confirm"' not in broke
 
 
 def test_a_deposit_goes_to_the_gateway_page_and_returns_to_me(

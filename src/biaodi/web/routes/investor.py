@@ -300,6 +300,9 @@ def _invest_page(request: Request, user: UserView, listing_id: int, amount_text:
     except NotFound:
         raise PageError(404, "error.not_found.title", "error.not_found.text") from None
     refusal = _say_refusal(lang, found["refusal"]) if found["refusal"] else None
+    if error is None and refusal is None and amount is not None and amount > found["available"]:
+        error = i18n.translate(lang, "investor.invest.error.insufficient_balance",
+                               available=i18n.money(found["available"]))
     return render(request, "investor/invest.html", {
         "q": found, "item": found["listing"], "amount_text": amount_text,
         "refusal": refusal, "error": error, "key": uuid.uuid4().hex}, status)
