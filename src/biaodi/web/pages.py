@@ -38,6 +38,7 @@ env.filters["moment"] = i18n.moment
 NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("nav.marketplace", "/listings", ()),
     ("nav.operator", "/operator", ("operator",)),
+    ("investor.nav", "/me", ("investor",)),
     ("nav.borrow", "/borrow", ("borrower", "originator")),
 ]
 
