@@ -51,6 +51,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "op.risk.missing": ("风控尚未对申请人作出结论。", "Risk control has not decided on the "
                         "applicant."),
     "op.risk.outcome": ("结论", "Outcome"),
+    "op.outcome.approved": ("通过", "approved"),
+    "op.outcome.refused": ("拒绝", "refused"),
+    "op.outcome.referred": ("转人工审核", "referred to a risk officer"),
+    "op.repay_total": ("应还总额（含费用）", "To repay in all, with fees"),
     "op.risk.grade": ("信用等级", "Grade"),
     "op.risk.band": ("利率区间", "Rate band"),
     "op.risk.limit": ("授信额度", "Credit limit"),
