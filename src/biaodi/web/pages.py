@@ -37,7 +37,7 @@ env.filters["moment"] = i18n.moment
 #: The navigation: (label key, path, roles that see it; empty: everyone).
 NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("nav.marketplace", "/listings", ()),
-    ("nav.operator", "/operator", ("operator",)),
+    ("nav.operator", "/operator", ("operator", "risk_officer", "auditor")),
     ("investor.nav", "/me", ("investor",)),
     ("nav.borrow", "/borrow", ("borrower", "originator")),
 ]

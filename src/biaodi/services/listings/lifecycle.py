@@ -214,7 +214,7 @@ def _override_reason(uow: UnitOfWork, actor_id: int, given: str | None) -> str |
     return text
 
 
-def _decision_problem(uow: UnitOfWork, decision: Mapping[str, Any] | None,
+def decision_problem(uow: UnitOfWork, decision: Mapping[str, Any] | None,
                       rules: ListingRules) -> tuple[str, str] | None:
     """Why `decision` cannot carry an approval, as (code, message); None if it can."""
     if decision is None:
@@ -254,7 +254,7 @@ def _check_rate_band(uow: UnitOfWork, listing: Listing, rules: ListingRules) -> 
     if rules.risk_decision is None or not borrowing.has_borrower(listing):
         return
     decision = rules.risk_decision(uow, listing.applicant_id)
-    if decision is not None and _decision_problem(uow, decision, rules) is None:
+    if decision is not None and decision_problem(uow, decision, rules) is None:
         _check_band(decision, listing)
 
 
@@ -265,7 +265,7 @@ def _apply_risk_decision(uow: UnitOfWork, listing: Listing, rules: ListingRules,
     if rules.risk_decision is None or not borrowing.has_borrower(listing):
         return None  # no risk capability, or an originator's 流转标 (no borrower to assess)
     decision = rules.risk_decision(uow, listing.applicant_id)
-    problem = _decision_problem(uow, decision, rules)
+    problem = decision_problem(uow, decision, rules)
     if problem is None:
         assert decision is not None
         _check_band(decision, listing)

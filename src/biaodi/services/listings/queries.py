@@ -16,11 +16,17 @@ from biaodi.adapters.db.tables import Listing, ListingTransition, PledgedAssetRo
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.listings import policy_for
 from biaodi.domain.listings.fees import fee_schedule
-from biaodi.domain.listings.policy import listing_risk_level, percent
+from biaodi.domain.listings.policy import NotPublishable, listing_risk_level, percent
 from biaodi.domain.listings.schedule import build_schedule
-from biaodi.domain.shared.errors import InvalidInput, NotFound
+from biaodi.domain.shared.errors import BiaodiError, InvalidInput, NotFound
 from biaodi.domain.shared.money import Money
-from biaodi.services.listings.lifecycle import ListingRules, load_security, terms_of
+from biaodi.services.listings import borrowing
+from biaodi.services.listings.lifecycle import (
+    ListingRules,
+    decision_problem,
+    load_security,
+    terms_of,
+)
 from biaodi.services.listings.security import store_for
 from biaodi.services.shared.rates import percent_text, ppm_to_rate, rate_to_ppm
 
@@ -280,3 +286,33 @@ def funding_progress(uow: UnitOfWork, listing_id: int) -> dict[str, Any]:
         raise NotFound(f"no listing {listing_id}", field="listing_id")
     item = summary(listing, [])
     return {key: item[key] for key in ("id", "status", "amount", "remaining", "funded_percent")}
+
+
+def review(uow: UnitOfWork, listing_id: int, rules: ListingRules) -> dict[str, Any]:
+    """What an operator reviews: the listing as staff see it, the applicant's latest risk
+    decision with what (if anything) stands in the way of approving on it, and the
+    conditions of the listing's type not yet met for publishing."""
+    found = detail(uow, listing_id, rules, staff=True)
+    listing = uow.s.get(Listing, listing_id)
+    assert listing is not None
+    decision, problem = None, None
+    needs_decision = rules.risk_decision is not None and borrowing.has_borrower(listing)
+    if needs_decision:
+        assert rules.risk_decision is not None
+        decision = rules.risk_decision(uow, listing.applicant_id)
+        found_problem = decision_problem(uow, decision, rules)
+        if found_problem is not None:
+            problem = {"code": found_problem[0], "message": found_problem[1]}
+    gaps: list[dict[str, str]] = []
+    if listing.status in ("submitted", "approved"):
+        policy = policy_for(listing.kind)
+        try:
+            policy.check_publishable(terms_of(listing), load_security(uow, listing),
+                                     rules.context(uow.clock.today()))
+        except NotPublishable as exc:
+            gaps = [{"field": g.field, "message": g.message} for g in exc.gaps]
+        except BiaodiError as exc:
+            gaps = [{"field": exc.field or "", "message": exc.message}]
+    return found | {"needs_risk_decision": needs_decision,
+                    "risk_decision": dict(decision) if decision is not None else None,
+                    "risk_problem": problem, "publish_gaps": gaps}

@@ -8,7 +8,7 @@ from collections.abc import Collection
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from biaodi.adapters.db.servicing_tables import (
     BorrowerContact,
@@ -26,6 +26,7 @@ from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.accounts.roles import STAFF_ROLES
 from biaodi.domain.shared.errors import Forbidden, NotFound
 from biaodi.domain.shared.money import Money
+from biaodi.services.servicing.close_day import STEP_NAMES
 from biaodi.services.servicing.repayments import quote
 from biaodi.services.shared.rates import percent_text
 
@@ -48,6 +49,7 @@ def loan_view(uow: UnitOfWork, listing_id: int, today: date) -> dict[str, Any]:
         LoanInstalment.listing_id == listing_id).order_by(LoanInstalment.seq)).all()
     return {
         "listing_id": listing_id, "kind": listing.kind, "listing_status": listing.status,
+        "title": listing.title, "borrower_id": listing.applicant_id,
         "servicing_status": loan.status, "default_action": loan.default_action,
         "default_stage": loan.default_stage, "days_past_due": loan.days_past_due,
         "bucket": loan.bucket, "oldest_due_date": _iso(loan.oldest_due_date),
@@ -106,13 +108,18 @@ def holdings_view(uow: UnitOfWork, investor_id: int) -> list[dict[str, Any]]:
 
 def loans_by_bucket(uow: UnitOfWork, bucket: str | None, limit: int = 200
                     ) -> list[dict[str, Any]]:
-    query = select(LoanServicing).where(LoanServicing.status != "closed") \
+    query = select(LoanServicing, Listing.applicant_id, Listing.title, Listing.kind) \
+        .join(Listing, Listing.id == LoanServicing.listing_id) \
+        .where(LoanServicing.status != "closed") \
         .order_by(LoanServicing.days_past_due.desc(), LoanServicing.listing_id).limit(limit)
     if bucket:
         query = query.where(LoanServicing.bucket == bucket)
     return [{"listing_id": s.listing_id, "bucket": s.bucket, "days_past_due": s.days_past_due,
              "status": s.status, "arrears": _money(s.due_principal_fen + s.due_interest_fen),
-             "penalty": _money(s.penalty_fen)} for s in uow.s.scalars(query)]
+             "penalty": _money(s.penalty_fen), "borrower_id": applicant_id, "title": title,
+             "kind": kind, "default_action": s.default_action, "default_stage": s.default_stage,
+             "outstanding_principal": _money(s.outstanding_principal_fen)}
+            for s, applicant_id, title, kind in uow.s.execute(query)]
 
 
 def check_may_see(uow: UnitOfWork, listing_id: int, user_id: int,
@@ -135,6 +142,35 @@ def close_day_status(uow: UnitOfWork, business_date: date) -> dict[str, Any]:
     return {"business_date": business_date.isoformat(), "status": run.status,
             "attempts": run.attempts, "chunk_size": run.chunk_size,
             "chunks_done": len(done), "summary": run.summary}
+
+
+def recent_close_days(uow: UnitOfWork, limit: int = 30) -> list[dict[str, Any]]:
+    """The latest closes of business, newest first, each with its steps' rows and times
+    (a run still going shows the chunks finished so far)."""
+    runs = uow.s.scalars(select(CloseDayRun).order_by(CloseDayRun.business_date.desc())
+                         .limit(limit)).all()
+    return [_run_view(uow, run) for run in runs]
+
+
+def _run_view(uow: UnitOfWork, run: CloseDayRun) -> dict[str, Any]:
+    summary = dict(run.summary or {})
+    steps = dict(summary.pop("steps", {}) or {})
+    step_ms = dict(summary.pop("step_ms", {}) or {})
+    if run.status != "done":
+        for name, rows, ms in uow.s.execute(
+                select(CloseDayStep.step, func.sum(CloseDayStep.rows),
+                       func.sum(CloseDayStep.elapsed_ms))
+                .where(CloseDayStep.business_date == run.business_date)
+                .group_by(CloseDayStep.step)):
+            steps[name], step_ms[name] = int(rows or 0), int(ms or 0)
+    return {"business_date": run.business_date.isoformat(), "status": run.status,
+            "attempts": run.attempts, "started_at": run.started_at.isoformat(),
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            "steps": [{"name": name, "rows": steps.get(name, 0), "ms": step_ms.get(name, 0)}
+                      for name in STEP_NAMES if name in steps],
+            "auto_debits": summary.get("auto_debits"),
+            "auto_debited": _money(summary.get("auto_debited_fen")),
+            "loans_by_bucket": summary.get("loans_by_bucket", {})}
 
 
 def lpr_view(row: LprRate) -> dict[str, Any]:
