@@ -8,6 +8,9 @@ import re
 import httpx
 import pytest
 
+from biaodi.adapters.gateway.client import HttpGateway, OrderRequest
+from biaodi.domain.payments.orders import TxnType
+from biaodi.domain.shared.money import Money
 from payment_support import Live
 
 
@@ -55,3 +58,18 @@ def test_an_unknown_button_is_refused(live: Live) -> None:
     refused = httpx.post(order["pay_url"], data={"action": "steal"})
     assert refused.status_code == 422
     assert live.sandbox.order(order["order_no"])["status"] == "pending"
+
+
+def test_the_pay_page_sends_the_payer_back_to_the_merchant(live: Live) -> None:
+    """A deposit started with a return address: once paid, the page links back to it (only an
+    http(s) address, never before the order is settled)."""
+    gateway = HttpGateway(live.sandbox.url, live.sandbox.merchant_id, live.sandbox.secret,
+                          live.platform.clock)
+    back = "http://127.0.0.1:8000/me?order=D-RETURN-1"
+    accepted = gateway.create_order(OrderRequest(
+        order_no="D-RETURN-1", type=TxnType.DEPOSIT, amount=Money.yuan(10), channel="bank_card",
+        notify_url=live.callback_url, return_url=back))
+    assert accepted.pay_url is not None
+    assert "id='return'" not in httpx.get(accepted.pay_url).text  # not while pending
+    httpx.post(accepted.pay_url, data={"action": "decline"})
+    assert f"<a id='return' href='{back}'>" in httpx.get(accepted.pay_url).text

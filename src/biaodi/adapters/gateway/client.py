@@ -41,6 +41,8 @@ class OrderRequest:
     amount: Money
     channel: str
     notify_url: str
+    #: Where the gateway's pay page sends the payer back when done (deposits); None: nowhere.
+    return_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ class HttpGateway:
             "order_no": request.order_no, "type": request.type.value,
             "amount": str(request.amount), "channel": request.channel,
             "notify_url": request.notify_url,
+            **({"return_url": request.return_url} if request.return_url else {}),
         }).json()
         return OrderAccepted(order_no=data["order_no"], gateway_ref=data["gateway_ref"],
                              pay_url=data.get("pay_url"))

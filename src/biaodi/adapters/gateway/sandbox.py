@@ -71,6 +71,7 @@ class SandboxOrder:
     held: bool = False
     statement_amount: Money | None = None
     omit_from_statement: bool = False
+    return_url: str | None = None  # the merchant's page to send the payer back to
 
     def view(self) -> dict[str, Any]:
         return {
@@ -327,8 +328,10 @@ def create_sandbox(state: SandboxState) -> FastAPI:
                                        field="order_no")
                     order = existing
                 else:
+                    back = p.get("return_url")
                     order = SandboxOrder(merchant, order_no, type_, amount, channel, url,
-                                         _new_id("G"), state.clock.now())
+                                         _new_id("G"), state.clock.now(),
+                                         return_url=str(back) if back else None)
                     state.orders[order_no] = order
             pay_url = f"{base}/pay/{order_no}" if type_ is TxnType.DEPOSIT else None
             return {"order_no": order_no, "gateway_ref": order.gateway_ref,
@@ -549,12 +552,17 @@ def _pay_page(order: SandboxOrder, state: SandboxState) -> str:
                     f"{last.status_code or 'nothing'} {escape(str(answer or ''))}</p>")
     else:
         controls = "<p id='outcome'>callback not sent yet</p>"
+    back = ""
+    if order.return_url and order.status != "pending" and order.return_url.startswith(
+            ("http://", "https://")):
+        href = escape(order.return_url, quote=True)
+        back = f"<p><a id='return' href='{href}'>Back to the merchant 返回商户</a></p>"
     return (
         "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
         f"<title>Sandbox payment {no}</title></head><body><h1>Sandbox gateway 沙箱支付</h1>"
         f"<p>Order {no}: {escape(order.type.value)} of {order.amount} yuan via "
         f"{escape(order.channel)} — <strong id='status'>{escape(order.status)}</strong></p>"
-        f"{controls}</body></html>"
+        f"{controls}{back}</body></html>"
     )
 
 

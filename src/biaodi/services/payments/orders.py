@@ -188,7 +188,7 @@ def start_withdrawal(uow: UnitOfWork, cmd: StartPayment, limits: WithdrawalLimit
 
 # --- sending an order to the gateway ------------------------------------------------------------
 def submit(uow_factory: Callable[[], UnitOfWork], gateway: Gateway, order_no: str, *,
-           notify_url: str) -> OrderView:
+           notify_url: str, return_url: str | None = None) -> OrderView:
     """Send a created order to the gateway (idempotent there on the order number) and mark it
     pending. If the gateway does not answer the order stays created — its money, for a
     withdrawal, stays frozen — and a retry sends it again. A definite refusal fails the order
@@ -198,7 +198,8 @@ def submit(uow_factory: Callable[[], UnitOfWork], gateway: Gateway, order_no: st
         return view
     request = OrderRequest(order_no=order_no,
                            type=rules.TXN_TYPE_OF_ORDER[OrderKind(view.kind)],
-                           amount=view.amount, channel=view.channel, notify_url=notify_url)
+                           amount=view.amount, channel=view.channel, notify_url=notify_url,
+                           return_url=return_url)
     try:
         accepted = gateway.create_order(request)
     except GatewayRefused as refusal:

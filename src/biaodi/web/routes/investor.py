@@ -8,6 +8,7 @@ import csv
 import io
 import uuid
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -416,9 +417,11 @@ def _start_payment(request: Request, user: UserView, gateway: Gateway, kind: str
                                      available=i18n.money(have))
         return _payment_page(request, user, kind, values, {field: message}, 409)
     order_no = answer.body["order_no"]
-    notify_url = platform.settings.public_base_url.rstrip("/") + payments.CALLBACK_PATH
-    try:
-        view = payments.submit(platform.uow, gateway, order_no, notify_url=notify_url)
+    base = platform.settings.public_base_url.rstrip("/")
+    notify_url = base + payments.CALLBACK_PATH
+    try:  # the gateway's pay page sends the payer back to their account with the order
+        view = payments.submit(platform.uow, gateway, order_no, notify_url=notify_url,
+                               return_url=f"{base}/me?order={quote(order_no)}")
     except (GatewayUnavailable, BiaodiError):
         return redirect(f"/me?order={order_no}")
     if kind == "deposit" and view.pay_url and view.status == "pending":
