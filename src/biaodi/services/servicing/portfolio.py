@@ -36,7 +36,7 @@ def portfolio(uow: UnitOfWork, investor_id: int) -> dict[str, Any]:
     titles = {row.id: row.title for row in uow.s.execute(
         select(Listing.id, Listing.title).where(Listing.id.in_(ids)))}
     holdings = []
-    totals = defaultdict(lambda: Money(0))
+    totals: defaultdict[str, Money] = defaultdict(lambda: Money(0))
     for h in reversed(held):
         s = serviced.get(h["id"], {})
         overdue = Money(0)
