@@ -4,6 +4,7 @@ plain form, and the platform books what the payer chose."""
 from __future__ import annotations
 
 import re
+import uuid
 
 import httpx
 import pytest
@@ -65,9 +66,10 @@ def test_the_pay_page_sends_the_payer_back_to_the_merchant(live: Live) -> None:
     http(s) address, never before the order is settled)."""
     gateway = HttpGateway(live.sandbox.url, live.sandbox.merchant_id, live.sandbox.secret,
                           live.platform.clock)
-    back = "http://127.0.0.1:8000/me?order=D-RETURN-1"
+    order_no = f"D-RETURN-{uuid.uuid4().hex[:10]}"  # the sandbox outlives one database's run
+    back = f"http://127.0.0.1:8000/me?order={order_no}"
     accepted = gateway.create_order(OrderRequest(
-        order_no="D-RETURN-1", type=TxnType.DEPOSIT, amount=Money.yuan(10), channel="bank_card",
+        order_no=order_no, type=TxnType.DEPOSIT, amount=Money.yuan(10), channel="bank_card",
         notify_url=live.callback_url, return_url=back))
     assert accepted.pay_url is not None
     assert "id='return'" not in httpx.get(accepted.pay_url).text  # not while pending
