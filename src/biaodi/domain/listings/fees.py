@@ -45,23 +45,26 @@ def period_fraction(term: int, term_unit: str, method: str) -> tuple[int, int]:
     return 1, 12
 
 
-def fees_on(balances: Sequence[int], service_rate: Decimal, guarantee_rate: Decimal,
-            numerator: int, denominator: int) -> list[InstalmentFees]:
-    """The fees of periods that open with these principal balances."""
-    return [InstalmentFees(_fee(b, service_rate, numerator, denominator),
-                           _fee(b, guarantee_rate, numerator, denominator)) for b in balances]
+def fees_on(principals: Sequence[int], owed: int, service_rate: Decimal,
+            guarantee_rate: Decimal, term: int, term_unit: str, method: str
+            ) -> list[InstalmentFees]:
+    """The fees of instalments repaying `principals` in turn out of `owed` fen: each on the
+    balance still owed during its period."""
+    numerator, denominator = period_fraction(term, term_unit, method)
+    fees = []
+    for principal in principals:
+        fees.append(InstalmentFees(_fee(owed, service_rate, numerator, denominator),
+                                   _fee(owed, guarantee_rate, numerator, denominator)))
+        owed -= principal
+    return fees
 
 
 def fee_schedule(schedule: Sequence[Instalment], amount: Money, service_rate: Decimal,
                  guarantee_rate: Decimal, term: int, term_unit: str, method: str
                  ) -> list[InstalmentFees]:
     """Each instalment's service and guarantee fee on the balance owed during its period."""
-    balances, balance = [], amount.fen
-    for row in schedule:
-        balances.append(balance)
-        balance -= row.principal.fen
-    return fees_on(balances, service_rate, guarantee_rate,
-                   *period_fraction(term, term_unit, method))
+    return fees_on([row.principal.fen for row in schedule], amount.fen, service_rate,
+                   guarantee_rate, term, term_unit, method)
 
 
 def _fee(balance_fen: int, rate: Decimal, numerator: int, denominator: int) -> Money:

@@ -27,7 +27,7 @@ from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.investing.holdings import split_interest, split_principal, subscription_shares
 from biaodi.domain.ledger.rules import AccountSpec, AccountType, EntryDraft, OwnerKind, wallet
 from biaodi.domain.listings import policy_for
-from biaodi.domain.listings.fees import fee_schedule, fees_on, period_fraction
+from biaodi.domain.listings.fees import fee_schedule, fees_on
 from biaodi.domain.listings.schedule import build_schedule
 from biaodi.domain.shared.errors import BiaodiError, InsufficientBalance
 from biaodi.domain.shared.money import Money
@@ -174,13 +174,9 @@ def _close_settled(uow: UnitOfWork, listing: Listing) -> None:
         .join(Holding, Holding.id == HoldingInstalment.holding_id)
         .where(Holding.listing_id == listing.id)
         .group_by(HoldingInstalment.seq).order_by(HoldingInstalment.seq)).all()
-    balances, owed = [], funded
-    for _, _, principal, _ in rows:
-        balances.append(owed)
-        owed -= int(principal)
-    fees = fees_on(balances, ppm_to_rate(listing.service_fee_ppm),
-                   ppm_to_rate(listing.guarantee_fee_ppm),
-                   *period_fraction(listing.term, listing.term_unit, listing.repayment_method))
+    fees = fees_on([int(p) for _, _, p, _ in rows], funded, ppm_to_rate(listing.service_fee_ppm),
+                   ppm_to_rate(listing.guarantee_fee_ppm), listing.term, listing.term_unit,
+                   listing.repayment_method)
     uow.s.execute(insert(LoanInstalment), [
         {"listing_id": listing.id, "seq": seq, "due_date": due, "principal_fen": int(p),
          "interest_fen": int(i), "service_fee_fen": fee.service.fen,

@@ -19,7 +19,7 @@ from biaodi.adapters.db.servicing_tables import FeePayment, LoanServicing, Repay
 from biaodi.adapters.db.tables import Listing
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.investing.holdings import split_interest, split_principal
-from biaodi.domain.listings.fees import fees_on, period_fraction
+from biaodi.domain.listings.fees import fees_on
 from biaodi.domain.servicing.accrual import accrued
 from biaodi.domain.servicing.allocation import HOLDERS_TIER
 from biaodi.domain.servicing.reamortise import Reamortise, Row, reamortise
@@ -267,14 +267,10 @@ def _prepay_part(uow: UnitOfWork, loan: LoanServicing, cmd: RepayEarly, day: dat
     def change_with_fees() -> None:
         change()
         live = [row for row in rest if row.status != "cancelled"]
-        balances, balance = [], sum(row.principal_fen for row in live)
-        for row in live:
-            balances.append(balance)
-            balance -= row.principal_fen
-        fees = fees_on(balances, ppm_to_rate(listing.service_fee_ppm),
-                       ppm_to_rate(listing.guarantee_fee_ppm),
-                       *period_fraction(listing.term, listing.term_unit,
-                                        listing.repayment_method))
+        principals = [row.principal_fen for row in live]
+        fees = fees_on(principals, sum(principals), ppm_to_rate(listing.service_fee_ppm),
+                       ppm_to_rate(listing.guarantee_fee_ppm), listing.term, listing.term_unit,
+                       listing.repayment_method)
         for row, fee in zip(live, fees, strict=True):  # on the balances left
             row.service_fee_fen, row.guarantee_fee_fen = fee.service.fen, fee.guarantee.fen
 
