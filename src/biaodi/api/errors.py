@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from biaodi.domain.shared.errors import BiaodiError
 
@@ -19,7 +24,42 @@ def _field_of(loc: tuple[object, ...]) -> str | None:
     return ".".join(parts) or None
 
 
+def _explain(error: Mapping[str, Any]) -> tuple[str | None, str]:
+    """The field to blame and a sentence naming it, from pydantic's first error."""
+    kind = error.get("type")
+    if kind == "json_invalid":  # its location is a character position, not a field
+        reason = (error.get("ctx") or {}).get("error", "not valid JSON")
+        return "body", f"body: the request body is not valid JSON ({reason})"
+    field = _field_of(tuple(error.get("loc", ())))
+    if kind == "extra_forbidden":
+        return field, f"{field}: not a field of this request (check the spelling)"
+    return field, f"{field}: {error.get('msg')}" if field else str(error.get("msg"))
+
+
+class RefuseNul:
+    """ASGI middleware: a NUL character in the query string is refused with 422 naming the
+    parameter (PostgreSQL cannot store one in text and used to answer 500)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and b"%00" in scope.get("query_string", b""):
+            for name, value in parse_qsl(scope["query_string"].decode("latin-1"),
+                                         keep_blank_values=True):
+                if "\x00" in name or "\x00" in value:
+                    field = name.replace("\x00", "")
+                    response = JSONResponse(error_body(
+                        "invalid_input", f"{field}: must not contain a NUL character", field),
+                        422)
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
+    app.add_middleware(RefuseNul)
+
     @app.exception_handler(BiaodiError)
     async def _business(_request: Request, exc: BiaodiError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
@@ -28,8 +68,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-        field = _field_of(tuple(first.get("loc", ())))
-        message = f"{field}: {first.get('msg')}" if field else str(first.get("msg"))
+        field, message = _explain(first)
         return JSONResponse(error_body("invalid_input", message, field), 422)
 
     @app.exception_handler(StarletteHTTPException)

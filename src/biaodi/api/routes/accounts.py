@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from biaodi.api.deps import CurrentUser, Operator, PlatformDep
 from biaodi.api.idempotent import idempotent_response
+from biaodi.api.params import RequestBody, RowId
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts import bonus, users
 from biaodi.services.shared.idempotency import Answer, check_key
@@ -21,7 +22,7 @@ from biaodi.services.shared.tx import in_transaction
 router = APIRouter(tags=["users"])
 
 
-class RegisterRequest(BaseModel):
+class RegisterRequest(RequestBody):
     username: str = Field(examples=["zhang_san"])
     password: str = Field(examples=["s3cret-pass"])
     real_name: str = Field(examples=["张三"])
@@ -51,7 +52,7 @@ class TokenResponse(BaseModel):
 class WalletResponse(BaseModel):
     """Balances in yuan as decimal strings, by role and purpose (available, frozen, …)."""
 
-    user_id: int
+    user_id: RowId
     wallets: dict[str, dict[str, str]]
 
 
@@ -92,7 +93,7 @@ def my_wallet(user: CurrentUser, platform: PlatformDep) -> WalletResponse:
 operator_router = APIRouter(prefix="/operator", tags=["operator"])
 
 
-class StaffRequest(BaseModel):
+class StaffRequest(RequestBody):
     username: str
     password: str
     real_name: str
@@ -104,8 +105,8 @@ class StaffRequest(BaseModel):
         " risk_override); replaces `role` when given")
 
 
-class BonusRequest(BaseModel):
-    user_id: int
+class BonusRequest(RequestBody):
+    user_id: RowId
     amount: str
     reason: str
 

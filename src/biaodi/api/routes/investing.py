@@ -8,10 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from biaodi.api.deps import CurrentUser, Operator, PlatformDep
 from biaodi.api.idempotent import idempotent_response
+from biaodi.api.params import Count, RequestBody, RowId
 from biaodi.domain.investing.suitability import MAX_LISTING_RISK, NAMES_ZH, QUESTIONS, InvestorLevel
 from biaodi.domain.shared.errors import NotFound
 from biaodi.domain.shared.money import Money
@@ -24,31 +25,31 @@ from biaodi.services.shared.tx import in_transaction
 router = APIRouter(tags=["investing"])
 
 
-class InvestRequest(BaseModel):
+class InvestRequest(RequestBody):
     amount: str = Field(examples=["500.00"])
 
 
-class AssessmentRequest(BaseModel):
+class AssessmentRequest(RequestBody):
     answers: dict[str, int] = Field(description="question key → chosen option index")
 
 
-class RuleRequest(BaseModel):
+class RuleRequest(RequestBody):
     amount_per_listing: str
     kinds: list[str] = Field(default_factory=list, description="empty = every type")
     best_grade: str | None = None
     worst_grade: str | None = None
     min_rate: str | None = Field(default=None, description="percent a year")
-    max_term_months: int = 36
+    max_term_months: Count = 36
     cash_reserve: str = "0"
     total_cap: str | None = None
 
 
-class ExpireRequest(BaseModel):
+class ExpireRequest(RequestBody):
     business_date: date | None = None
 
 
 @router.post("/listings/{listing_id}/investments", status_code=201)
-def invest(listing_id: int, body: InvestRequest, platform: PlatformDep, user: CurrentUser,
+def invest(listing_id: RowId, body: InvestRequest, platform: PlatformDep, user: CurrentUser,
            idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
     """Invest in a published listing. `Idempotency-Key` is required; a replay returns the
     first answer. 409 `listing_full` / `listing_closed` / `insufficient_balance`."""
@@ -132,7 +133,7 @@ def create_rule(body: RuleRequest, platform: PlatformDep, user: CurrentUser) -> 
 
 
 @router.put("/me/auto-invest/rules/{rule_id}")
-def update_rule(rule_id: int, body: RuleRequest, platform: PlatformDep,
+def update_rule(rule_id: RowId, body: RuleRequest, platform: PlatformDep,
                 user: CurrentUser) -> dict[str, Any]:
     cmd = _rule_input(body)
     rule = in_transaction(platform.uow, lambda uow: auto_invest.save_rule(uow, user.id, cmd,
@@ -141,7 +142,7 @@ def update_rule(rule_id: int, body: RuleRequest, platform: PlatformDep,
 
 
 @router.delete("/me/auto-invest/rules/{rule_id}", status_code=204)
-def delete_rule(rule_id: int, platform: PlatformDep, user: CurrentUser) -> None:
+def delete_rule(rule_id: RowId, platform: PlatformDep, user: CurrentUser) -> None:
     in_transaction(platform.uow, lambda uow: auto_invest.deactivate_rule(uow, user.id, rule_id))
 
 

@@ -7,10 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from biaodi.api.deps import CurrentUser, Operator, OptionalUser, PlatformDep
 from biaodi.api.idempotent import idempotent_response
+from biaodi.api.params import Count, PageNo, PageSize, RequestBody, RowId
 from biaodi.bootstrap import Platform
 from biaodi.domain.accounts.roles import STAFF_ROLES
 from biaodi.domain.shared.errors import Forbidden
@@ -27,7 +28,7 @@ from biaodi.services.shared.tx import in_transaction
 router = APIRouter(tags=["listings"])
 
 
-class AssetRequest(BaseModel):
+class AssetRequest(RequestBody):
     asset_class: str = Field(description="house, car, art or other")
     appraisal_value: str = Field(description="appraised value in yuan, e.g. \"1500000.00\"")
     appraised_on: date
@@ -37,29 +38,29 @@ class AssetRequest(BaseModel):
     registration_certificate_no: str | None = None
 
 
-class ClaimRequest(BaseModel):
+class ClaimRequest(RequestBody):
     principal: str
     annual_rate: str = Field(description="percent a year, e.g. \"10\"")
     maturity: date
 
 
-class CreateListingRequest(BaseModel):
+class CreateListingRequest(RequestBody):
     kind: str = Field(description="credit, collateral, guarantee, transfer or instant")
     title: str
     description: str = ""
     amount: str = Field(description="yuan, at most two decimals", examples=["50000.00"])
     annual_rate: str = Field(description="percent a year", examples=["10.5"])
-    term: int
+    term: Count
     term_unit: str = "month"
     repayment_method: str = Field(
         description="equal_installment, equal_principal, interest_first or bullet"
     )
     assets: list[AssetRequest] = Field(default_factory=list, description="collateral only")
-    guarantor_id: int | None = Field(default=None, description="guarantee only")
+    guarantor_id: RowId | None = Field(default=None, description="guarantee only")
     claim: ClaimRequest | None = Field(default=None, description="transfer only")
 
 
-class ReasonRequest(BaseModel):
+class ReasonRequest(RequestBody):
     reason: str = ""
 
 
@@ -70,30 +71,30 @@ class ApproveRequest(ReasonRequest):
         " is kept in the listing's history")
 
 
-class OfflineStepRequest(BaseModel):
+class OfflineStepRequest(RequestBody):
     step: str = Field(description="signed_contract, notarisation or mortgage_registration")
     done_on: date
     reference: str = Field(default="", description="certificate or contract number")
 
 
-class VehicleRequest(BaseModel):
+class VehicleRequest(RequestBody):
     plate_number: str
     registration_certificate_no: str
 
 
-class CreditLimitRequest(BaseModel):
+class CreditLimitRequest(RequestBody):
     limit: str
     reason: str
 
 
-class GuarantorTermsRequest(BaseModel):
+class GuarantorTermsRequest(RequestBody):
     name: str = ""
     capacity: str
     fee_rate: str = Field(description="percent a year on the principal")
-    compensation_days: int = 3
+    compensation_days: Count = 3
 
 
-class AmountRequest(BaseModel):
+class AmountRequest(RequestBody):
     amount: str
 
 
@@ -121,7 +122,7 @@ def _security(platform: Platform, body: CreateListingRequest) -> SecurityInput:
     return SecurityInput(assets=assets, guarantor_id=body.guarantor_id, claim=claim)
 
 
-def _detail(platform: Platform, listing_id: int, user: Any = None) -> dict[str, Any]:
+def _detail(platform: Platform, listing_id: RowId, user: Any = None) -> dict[str, Any]:
     staff = bool(user and STAFF_ROLES.intersection(user.roles))
     with platform.reader() as uow:
         return listing_queries.detail(uow, listing_id, platform.listing_rules,
@@ -151,14 +152,14 @@ def browse_listings(
     min_rate: str | None = None,
     max_rate: str | None = None,
     term_unit: str | None = None,
-    min_term: int | None = None,
-    max_term: int | None = None,
+    min_term: Count | None = None,
+    max_term: Count | None = None,
     grade: Annotated[list[str], Query()] = [],  # noqa: B006
     collateral_class: str | None = None,
     min_remaining: str | None = None,
     sort: str = "-published_at",
-    page: int = 1,
-    page_size: int = 20,
+    page: PageNo = 1,
+    page_size: PageSize = 20,
 ) -> dict[str, Any]:
     """Published listings (and other public states on request), filtered, sorted, paged."""
     for s in status:
@@ -181,20 +182,20 @@ def browse_listings(
 
 
 @router.get("/listings/{listing_id}")
-def listing_detail(listing_id: int, platform: PlatformDep, user: OptionalUser) -> dict[str, Any]:
+def listing_detail(listing_id: RowId, platform: PlatformDep, user: OptionalUser) -> dict[str, Any]:
     """A listing with its schedule preview, security, risk labels and history."""
     return _detail(platform, listing_id, user)
 
 
 @router.post("/listings/{listing_id}/submit")
-def submit_listing(listing_id: int, platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
+def submit_listing(listing_id: RowId, platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
     in_transaction(platform.uow, lambda uow: listings.submit(
         uow, listing_id, actor_id=user.id, rules=platform.listing_rules))
     return _detail(platform, listing_id, user)
 
 
 @router.post("/listings/{listing_id}/approve")
-def approve_listing(listing_id: int, body: ApproveRequest, platform: PlatformDep,
+def approve_listing(listing_id: RowId, body: ApproveRequest, platform: PlatformDep,
                     op: Operator) -> dict[str, Any]:
     """Approve a submitted listing: the applicant's risk decision (grade, rate band) or a
     risk override, and the borrowing caps."""
@@ -205,7 +206,7 @@ def approve_listing(listing_id: int, body: ApproveRequest, platform: PlatformDep
 
 
 @router.post("/listings/{listing_id}/reject")
-def reject_listing(listing_id: int, body: ReasonRequest, platform: PlatformDep,
+def reject_listing(listing_id: RowId, body: ReasonRequest, platform: PlatformDep,
                    op: Operator) -> dict[str, Any]:
     in_transaction(platform.uow, lambda uow: listings.reject(
         uow, listing_id, actor_id=op.id, reason=body.reason))
@@ -213,7 +214,7 @@ def reject_listing(listing_id: int, body: ReasonRequest, platform: PlatformDep,
 
 
 @router.post("/listings/{listing_id}/publish")
-def publish_listing(listing_id: int, body: ReasonRequest, platform: PlatformDep,
+def publish_listing(listing_id: RowId, body: ReasonRequest, platform: PlatformDep,
                     op: Operator) -> dict[str, Any]:
     # Auto-invest runs in the publishing transaction: manual investing opens after it.
     in_transaction(platform.uow, lambda uow: auto_invest.publish(
@@ -222,7 +223,7 @@ def publish_listing(listing_id: int, body: ReasonRequest, platform: PlatformDep,
 
 
 @router.post("/listings/{listing_id}/assets/{asset_id}/offline-steps", status_code=201)
-def record_offline_step(listing_id: int, asset_id: int, body: OfflineStepRequest,
+def record_offline_step(listing_id: RowId, asset_id: RowId, body: OfflineStepRequest,
                         platform: PlatformDep, op: Operator) -> dict[str, Any]:
     """Record an O2O step for a pledged house (contract, notarisation, mortgage registration)."""
     in_transaction(platform.uow, lambda uow: listings.record_offline_step(
@@ -232,7 +233,7 @@ def record_offline_step(listing_id: int, asset_id: int, body: OfflineStepRequest
 
 
 @router.put("/listings/{listing_id}/assets/{asset_id}/vehicle-registration")
-def record_vehicle(listing_id: int, asset_id: int, body: VehicleRequest, platform: PlatformDep,
+def record_vehicle(listing_id: RowId, asset_id: RowId, body: VehicleRequest, platform: PlatformDep,
                    op: Operator) -> dict[str, Any]:
     in_transaction(platform.uow, lambda uow: listings.record_vehicle_registration(
         uow, listing_id, asset_id, plate_number=body.plate_number,
@@ -241,8 +242,8 @@ def record_vehicle(listing_id: int, asset_id: int, body: VehicleRequest, platfor
 
 
 @router.get("/me/listings")
-def my_listings(platform: PlatformDep, user: CurrentUser, page: int = 1,
-                page_size: int = 20) -> dict[str, Any]:
+def my_listings(platform: PlatformDep, user: CurrentUser, page: PageNo = 1,
+                page_size: PageSize = 20) -> dict[str, Any]:
     f = listing_queries.ListingFilter(
         statuses=tuple(s.value for s in listings.ListingStatus), applicant_id=user.id,
         sort="-published_at", page=page, page_size=page_size)
@@ -254,7 +255,7 @@ def my_listings(platform: PlatformDep, user: CurrentUser, page: int = 1,
 @router.get("/operator/listings")
 def review_queue(platform: PlatformDep, _op: Operator,
                  status: Annotated[list[str], Query()] = ["submitted"],  # noqa: B006
-                 page: int = 1, page_size: int = 20) -> dict[str, Any]:
+                 page: PageNo = 1, page_size: PageSize = 20) -> dict[str, Any]:
     """Listings by status for operators; by default the review queue (submitted)."""
     f = listing_queries.ListingFilter(statuses=tuple(status), sort="published_at",
                                       page=page, page_size=page_size)
@@ -264,7 +265,7 @@ def review_queue(platform: PlatformDep, _op: Operator,
 
 
 @router.put("/operator/borrowers/{user_id}/credit-limit")
-def set_credit_limit(user_id: int, body: CreditLimitRequest, platform: PlatformDep,
+def set_credit_limit(user_id: RowId, body: CreditLimitRequest, platform: PlatformDep,
                      op: Operator) -> dict[str, Any]:
     limit = Money.parse(body.limit, field="limit", allow_zero=True,
                         ceiling_fen=platform.settings.money_ceiling_fen)
@@ -274,7 +275,7 @@ def set_credit_limit(user_id: int, body: CreditLimitRequest, platform: PlatformD
 
 
 @router.put("/operator/guarantors/{user_id}")
-def set_guarantor_terms(user_id: int, body: GuarantorTermsRequest, platform: PlatformDep,
+def set_guarantor_terms(user_id: RowId, body: GuarantorTermsRequest, platform: PlatformDep,
                         op: Operator) -> dict[str, Any]:
     capacity = Money.parse(body.capacity, field="capacity", allow_zero=True,
                            ceiling_fen=None)

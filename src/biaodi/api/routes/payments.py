@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from biaodi.adapters.db.uow import UnitOfWork
@@ -17,6 +17,7 @@ from biaodi.adapters.gateway import protocol
 from biaodi.adapters.gateway.client import Gateway, gateway_from_settings
 from biaodi.api.deps import CurrentUser, Operator, PlatformDep, require_role
 from biaodi.api.idempotent import idempotent_response
+from biaodi.api.params import Limit, PageNo, PageSize, RequestBody, RowId
 from biaodi.bootstrap import Platform
 from biaodi.domain.accounts.roles import Role
 from biaodi.domain.payments.orders import Channel, WithdrawalLimits
@@ -44,21 +45,21 @@ def get_gateway(request: Request) -> Gateway:
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 
 
-class DepositRequest(BaseModel):
+class DepositRequest(RequestBody):
     amount: str = Field(description="yuan, at most two decimals", examples=["1000.00"])
     channel: str = Field(default=Channel.THIRD_PARTY.value,
                          description="third_party, online_banking, bank_transfer, mobile or pos")
     role: str | None = Field(default=None, description="whose wallet; default investor")
 
 
-class WithdrawalRequest(BaseModel):
+class WithdrawalRequest(RequestBody):
     amount: str = Field(description="yuan, at most two decimals", examples=["500.00"])
     channel: str = Field(default=Channel.BANK_TRANSFER.value,
                          description="bank_transfer or third_party")
     role: str | None = Field(default=None, description="whose wallet; default investor")
 
 
-class ResolveRequest(BaseModel):
+class ResolveRequest(RequestBody):
     action: str = Field(description="one of the exception's actions, e.g. credit_wallet")
     reason: str = Field(description="why: kept with the resolution and in the journal memo")
 
@@ -118,8 +119,8 @@ def my_limits(platform: PlatformDep, user: CurrentUser) -> dict[str, str]:
         return payments.limits_view(uow, user.id, _limits(platform))
 
 
-def _orders(platform: Platform, *, user_id: int | None, kind: str | None, status: str | None,
-            page: int, page_size: int) -> dict[str, Any]:
+def _orders(platform: Platform, *, user_id: RowId | None, kind: str | None, status: str | None,
+            page: PageNo, page_size: PageSize) -> dict[str, Any]:
     with platform.reader() as uow:
         items, total = payments.list_orders(uow, user_id=user_id, kind=kind, status=status,
                                             page=page, page_size=page_size)
@@ -129,7 +130,8 @@ def _orders(platform: Platform, *, user_id: int | None, kind: str | None, status
 
 @router.get("/payments/orders")
 def my_orders(platform: PlatformDep, user: CurrentUser, kind: str | None = None,
-              status: str | None = None, page: int = 1, page_size: int = 20) -> dict[str, Any]:
+              status: str | None = None, page: PageNo = 1,
+              page_size: PageSize = 20) -> dict[str, Any]:
     """My payment orders, newest first."""
     return _orders(platform, user_id=user.id, kind=kind, status=status, page=page,
                    page_size=page_size)
@@ -163,16 +165,16 @@ async def gateway_callback(request: Request, platform: PlatformDep) -> JSONRespo
 
 # --- operators ------------------------------------------------------------------------------
 @router.get("/operator/payments/orders", tags=["operator"])
-def all_orders(platform: PlatformDep, _staff: Staff, user_id: int | None = None,
-               kind: str | None = None, status: str | None = None, page: int = 1,
-               page_size: int = 20) -> dict[str, Any]:
+def all_orders(platform: PlatformDep, _staff: Staff, user_id: RowId | None = None,
+               kind: str | None = None, status: str | None = None, page: PageNo = 1,
+               page_size: PageSize = 20) -> dict[str, Any]:
     return _orders(platform, user_id=user_id, kind=kind, status=status, page=page,
                    page_size=page_size)
 
 
 @router.get("/operator/payments/callbacks", tags=["operator"])
 def raw_callbacks(platform: PlatformDep, _staff: Staff, order_no: str | None = None,
-                  verdict: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+                  verdict: str | None = None, limit: Limit = 100) -> list[dict[str, Any]]:
     """Every callback received, raw, with its verdict (audit)."""
     with platform.reader() as uow:
         return payments.list_callbacks(uow, order_no=order_no, verdict=verdict, limit=limit)
@@ -196,7 +198,7 @@ def exceptions(platform: PlatformDep, _staff: Staff, status: str | None = "open"
 
 
 @router.post("/operator/payments/exceptions/{exception_id}/resolve", tags=["operator"])
-def resolve_exception(exception_id: int, body: ResolveRequest, platform: PlatformDep,
+def resolve_exception(exception_id: RowId, body: ResolveRequest, platform: PlatformDep,
                       gateway: GatewayDep, op: Operator,
                       idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
     """Resolve an exception through the ledger, with a reason. `refund` first asks the gateway

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from biaodi.api.deps import CurrentUser, PlatformDep, require_role
+from biaodi.api.params import Count, PageNo, PageSize, RequestBody, RowId
 from biaodi.bootstrap import Platform
 from biaodi.domain.accounts.roles import STAFF_ROLES, Role
 from biaodi.domain.shared.money import Money
@@ -35,12 +36,12 @@ def get_env(request: Request, platform: PlatformDep) -> RiskEnv:
 Env = Annotated[RiskEnv, Depends(get_env)]
 
 
-class ApplicationRequest(BaseModel):
+class ApplicationRequest(RequestBody):
     """A loan application. Amounts are yuan as decimal strings."""
 
     real_name: str = Field(examples=["张三"])
     id_number: str = Field(description="18-character resident ID number (GB 11643)")
-    declared_age: int = Field(description="age in whole years, as the applicant states it")
+    declared_age: Count = Field(description="age in whole years, as the applicant states it")
     province: str = Field(description="province of household registration, e.g. 北京 or 11")
     mobile: str = Field(examples=["13812345678"])
     bank_card: str = Field(description="the card repayments come from, 12–19 digits")
@@ -48,7 +49,7 @@ class ApplicationRequest(BaseModel):
     address: str = ""
     monthly_income: str = Field(examples=["12000.00"])
     employment_type: str = Field(description="permanent, self_employed, part_time or other")
-    employment_years: int = Field(description="years with the current employer")
+    employment_years: Count = Field(description="years with the current employer")
     employer: str = ""
     housing: str = Field(description="own, rent, family, private or other")
     marital_status: str = Field(description="married, single, separated, divorced or widow")
@@ -63,12 +64,12 @@ class ApplicationRequest(BaseModel):
     purpose: str = Field(description="consumption, business, education, medical, car,"
                                      " home_improvement, debt_consolidation or other")
     amount: str = Field(examples=["50000.00"])
-    term_months: int = Field(examples=[12])
+    term_months: Count = Field(examples=[12])
     listing_kind: str = Field(default="credit",
                               description="credit, collateral, guarantee, transfer or instant")
     security_value: str | None = Field(
         default=None, description="appraised value of the collateral or price of the purchase")
-    listing_id: int | None = None
+    listing_id: RowId | None = None
     device_id: str | None = Field(default=None, description="device fingerprint of the app")
     channel: str = Field(default="app", description="app, web, wechat, partner or offline")
     borrower_type: str = Field(default="natural", description="natural or legal (person)")
@@ -76,26 +77,26 @@ class ApplicationRequest(BaseModel):
     credit_code: str = Field(default="", description="统一社会信用代码 (legal persons)")
 
 
-class ReviewRequest(BaseModel):
+class ReviewRequest(RequestBody):
     approve: bool
     reason: str
 
 
-class BlacklistRequest(BaseModel):
+class BlacklistRequest(RequestBody):
     kind: str = Field(description="id_number, mobile, bank_card or device")
     value: str
     reason: str = Field(default="manual", description="manual or fraud")
     note: str
-    expires_in_days: int | None = Field(
+    expires_in_days: Count | None = Field(
         default=None, description="0: until removed; unset: the rule pack's term")
 
 
-class RemovalRequest(BaseModel):
+class RemovalRequest(RequestBody):
     reason: str
 
 
-class FraudRequest(BaseModel):
-    user_id: int
+class FraudRequest(RequestBody):
+    user_id: RowId
     note: str
 
 
@@ -131,7 +132,7 @@ def submit_application(body: ApplicationRequest, platform: PlatformDep, user: Cu
 
 @router.get("/risk/applications")
 def list_applications(platform: PlatformDep, user: CurrentUser, outcome: str | None = None,
-                      page: int = 1, page_size: int = 20) -> dict[str, Any]:
+                      page: PageNo = 1, page_size: PageSize = 20) -> dict[str, Any]:
     """Staff see every decision (e.g. `outcome=referred`: the review queue); a borrower sees
     their own."""
     with platform.uow() as uow:
@@ -140,7 +141,7 @@ def list_applications(platform: PlatformDep, user: CurrentUser, outcome: str | N
 
 
 @router.get("/risk/applications/{application_id}")
-def get_application(application_id: int, platform: PlatformDep,
+def get_application(application_id: RowId, platform: PlatformDep,
                     user: CurrentUser) -> dict[str, Any]:
     with platform.uow() as uow:
         return risk_service.get_application(uow, application_id, viewer_id=user.id,
@@ -148,7 +149,7 @@ def get_application(application_id: int, platform: PlatformDep,
 
 
 @router.post("/risk/applications/{application_id}/review")
-def review_application(application_id: int, body: ReviewRequest, platform: PlatformDep,
+def review_application(application_id: RowId, body: ReviewRequest, platform: PlatformDep,
                        officer: RiskOfficer) -> dict[str, Any]:
     """A risk officer approves or refuses a referred application, with a reason."""
     return in_transaction(platform.uow, lambda uow: risk_service.review(
@@ -171,15 +172,15 @@ def add_to_blacklist(body: BlacklistRequest, platform: PlatformDep, staff: RiskS
 
 @router.get("/risk/blacklist")
 def list_blacklist(platform: PlatformDep, _staff_user: RiskStaff, kind: str | None = None,
-                   active: bool = True, user_id: int | None = None, page: int = 1,
-                   page_size: int = 50) -> dict[str, Any]:
+                   active: bool = True, user_id: RowId | None = None, page: PageNo = 1,
+                   page_size: PageSize = 50) -> dict[str, Any]:
     with platform.uow() as uow:
         return blacklist.browse(uow, kind=kind, active_only=active, user_id=user_id,
                                 page=page, page_size=page_size)
 
 
 @router.get("/risk/blacklist/{entry_id}")
-def blacklist_entry(entry_id: int, platform: PlatformDep,
+def blacklist_entry(entry_id: RowId, platform: PlatformDep,
                     _staff_user: RiskStaff) -> dict[str, Any]:
     """One entry with its audit trail."""
     with platform.uow() as uow:
@@ -187,7 +188,7 @@ def blacklist_entry(entry_id: int, platform: PlatformDep,
 
 
 @router.post("/risk/blacklist/{entry_id}/remove")
-def remove_from_blacklist(entry_id: int, body: RemovalRequest, platform: PlatformDep,
+def remove_from_blacklist(entry_id: RowId, body: RemovalRequest, platform: PlatformDep,
                           staff: RiskStaff) -> dict[str, Any]:
     """Remove an entry; the reason is required and audited."""
     def act(uow):  # type: ignore[no-untyped-def]
@@ -213,7 +214,7 @@ def confirm_fraud(body: FraudRequest, platform: PlatformDep, officer: RiskOffice
 
 @router.get("/risk/monitoring/psi")
 def population_stability(platform: PlatformDep, _staff_user: RiskStaff, env: Env,
-                         days: int = 30) -> dict[str, Any]:
+                         days: Count = 30) -> dict[str, Any]:
     """PSI of the score and each input, recent applications against the training baseline
     (< 0.10 stable, 0.10–0.25 watch, > 0.25 act)."""
     with platform.uow() as uow:

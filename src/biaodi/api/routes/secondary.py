@@ -7,10 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from biaodi.api.deps import CurrentUser, PlatformDep
 from biaodi.api.idempotent import idempotent_response
+from biaodi.api.params import PageNo, PageSize, RequestBody, RowId
 from biaodi.bootstrap import Platform
 from biaodi.domain.shared.errors import InvalidInput
 from biaodi.domain.shared.money import Money
@@ -24,14 +25,14 @@ router = APIRouter(tags=["secondary market"])
 MAX_PAGE_SIZE = 100
 
 
-class OfferRequest(BaseModel):
-    holding_id: int
+class OfferRequest(RequestBody):
+    holding_id: RowId
     premium: str = Field(default="0", examples=["1.5", "-2"],
                          description="percent above fair value; negative: a discount")
     principal: str | None = Field(default=None, description="default: all outstanding")
 
 
-class BuyRequest(BaseModel):
+class BuyRequest(RequestBody):
     principal: str | None = Field(default=None, description="default: all that remains")
     max_price: str | None = Field(default=None, description="refuse above this price")
 
@@ -42,7 +43,7 @@ def _money(value: str | None, field: str, platform: Platform) -> Money | None:
     return Money.parse(value, field=field, ceiling_fen=platform.settings.money_ceiling_fen)
 
 
-def _page(page: int, page_size: int) -> None:
+def _page(page: PageNo, page_size: PageSize) -> None:
     if page < 1:
         raise InvalidInput("page must be 1 or more", field="page")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -69,8 +70,8 @@ def offer(body: OfferRequest, platform: PlatformDep, user: CurrentUser,
 
 
 @router.get("/secondary/sales")
-def browse(platform: PlatformDep, listing_id: int | None = None, page: int = 1,
-           page_size: int = 20) -> dict[str, Any]:
+def browse(platform: PlatformDep, listing_id: RowId | None = None, page: PageNo = 1,
+           page_size: PageSize = 20) -> dict[str, Any]:
     """Open sales, newest first, with today's price, fair value and the buyer's yield."""
     _page(page, page_size)
     with platform.reader() as uow:
@@ -79,7 +80,7 @@ def browse(platform: PlatformDep, listing_id: int | None = None, page: int = 1,
 
 
 @router.get("/secondary/sales/{sale_id}")
-def sale_detail(sale_id: int, platform: PlatformDep,
+def sale_detail(sale_id: RowId, platform: PlatformDep,
                 principal: str | None = None) -> dict[str, Any]:
     """One sale; `today` quotes `principal` of it (default: all that remains)."""
     part = _money(principal, "principal", platform)
@@ -89,7 +90,7 @@ def sale_detail(sale_id: int, platform: PlatformDep,
 
 
 @router.post("/secondary/sales/{sale_id}/purchases", status_code=201)
-def buy(sale_id: int, body: BuyRequest, platform: PlatformDep, user: CurrentUser,
+def buy(sale_id: RowId, body: BuyRequest, platform: PlatformDep, user: CurrentUser,
         idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
     """Buy all or part of an open sale at today's price. `Idempotency-Key` is required; a
     replay returns the first answer. 409 `sale_sold_out`, `sale_closed`, `own_sale`,
@@ -111,7 +112,7 @@ def buy(sale_id: int, body: BuyRequest, platform: PlatformDep, user: CurrentUser
 
 
 @router.post("/secondary/sales/{sale_id}/cancel")
-def cancel(sale_id: int, platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
+def cancel(sale_id: RowId, platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
     """The seller withdraws what is not yet bought."""
     sale = in_transaction(platform.uow, lambda uow: sales.cancel(uow, sale_id, user.id))
     return queries.sale_view(sale)

@@ -8,10 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from biaodi.api.deps import CurrentUser, Operator, PlatformDep
 from biaodi.api.idempotent import idempotent_response
+from biaodi.api.params import Count, RequestBody, RowId
 from biaodi.bootstrap import Platform
 from biaodi.domain.shared.money import Money
 from biaodi.services.servicing import collections, defaults, products, queries, repayments
@@ -29,7 +30,7 @@ def _money(value: str, field: str, platform: Platform, *, allow_zero: bool = Fal
 
 
 # --- close of business ------------------------------------------------------------------
-class CloseDayRequest(BaseModel):
+class CloseDayRequest(RequestBody):
     business_date: date | None = Field(default=None, description="default: today (CST)")
 
 
@@ -59,7 +60,7 @@ def loans_by_bucket(platform: PlatformDep, _op: Operator,
 
 # --- loans and holdings -----------------------------------------------------------------
 @router.get("/loans/{listing_id}/servicing")
-def loan_servicing(listing_id: int, platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
+def loan_servicing(listing_id: RowId, platform: PlatformDep, user: CurrentUser) -> dict[str, Any]:
     """Status, bucket, arrears, penalty, accrued interest, payoff and each instalment's state."""
     with platform.reader() as uow:
         queries.check_may_see(uow, listing_id, user.id, user.roles)
@@ -73,11 +74,11 @@ def my_holdings_servicing(platform: PlatformDep, user: CurrentUser) -> dict[str,
         return {"items": queries.holdings_view(uow, user.id)}
 
 
-class RepayRequest(BaseModel):
+class RepayRequest(RequestBody):
     amount: str = Field(examples=["1000.00"])
 
 
-class EarlyRepayRequest(BaseModel):
+class EarlyRepayRequest(RequestBody):
     principal: str | None = Field(default=None, description="omit to repay the whole loan")
     reamortise: str = Field(default="lower_instalment",
                             description="shorter_term or lower_instalment")
@@ -91,7 +92,7 @@ def _repaid(made: repayments.Repaid) -> dict[str, Any]:
 
 
 @router.post("/loans/{listing_id}/repayments", status_code=201)
-def repay(listing_id: int, body: RepayRequest, platform: PlatformDep, user: CurrentUser,
+def repay(listing_id: RowId, body: RepayRequest, platform: PlatformDep, user: CurrentUser,
           idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
     """Repay what is due (in full or in part) from the borrower's wallet; allocated in the
     product's order (default penalty → interest → principal). Needs `Idempotency-Key`."""
@@ -108,7 +109,7 @@ def repay(listing_id: int, body: RepayRequest, platform: PlatformDep, user: Curr
 
 
 @router.post("/loans/{listing_id}/early-repayment", status_code=201)
-def repay_early(listing_id: int, body: EarlyRepayRequest, platform: PlatformDep,
+def repay_early(listing_id: RowId, body: EarlyRepayRequest, platform: PlatformDep,
                 user: CurrentUser,
                 idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
     """Repay the whole loan (no `principal`), or arrears + accrued interest + `principal` with
@@ -128,19 +129,19 @@ def repay_early(listing_id: int, body: EarlyRepayRequest, platform: PlatformDep,
 
 
 # --- disposals and recoveries -----------------------------------------------------------
-class DisposalRequest(BaseModel):
+class DisposalRequest(RequestBody):
     proceeds: str
     costs: str = "0"
     reference: str = ""
 
 
-class RecoveryRequest(BaseModel):
+class RecoveryRequest(RequestBody):
     amount: str
     reference: str = ""
 
 
 @router.post("/operator/loans/{listing_id}/disposal", status_code=201)
-def record_disposal(listing_id: int, body: DisposalRequest, platform: PlatformDep,
+def record_disposal(listing_id: RowId, body: DisposalRequest, platform: PlatformDep,
                     op: Operator,
                     idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
     """Record the sale of a defaulted loan's collateral: costs → penalty → interest →
@@ -162,7 +163,7 @@ def record_disposal(listing_id: int, body: DisposalRequest, platform: PlatformDe
 
 
 @router.post("/operator/loans/{listing_id}/recoveries", status_code=201)
-def record_recovery(listing_id: int, body: RecoveryRequest, platform: PlatformDep, op: Operator,
+def record_recovery(listing_id: RowId, body: RecoveryRequest, platform: PlatformDep, op: Operator,
                     idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
     """Money recovered outside the wallets, distributed to the loan's creditors."""
     key = check_key(idempotency_key)
@@ -179,9 +180,9 @@ def record_recovery(listing_id: int, body: RecoveryRequest, platform: PlatformDe
 
 
 # --- products and the LPR ---------------------------------------------------------------
-class ProductRequest(BaseModel):
+class ProductRequest(RequestBody):
     penalty_daily_rate: str = Field(description="percent a day, e.g. \"0.03\"")
-    grace_days: int = 3
+    grace_days: Count = 3
     allocation_order: list[str] = Field(default=["penalty", "interest", "principal"])
     guarantor_full_at_m3: bool = True
 
@@ -202,7 +203,7 @@ def set_product(kind: str, body: ProductRequest, platform: PlatformDep,
             "guarantor_full_at_m3": row.guarantor_full_at_m3}
 
 
-class LprRequest(BaseModel):
+class LprRequest(RequestBody):
     one_year: str = Field(description="percent, e.g. \"3.00\"")
     five_year: str | None = None
     source: str = ""
@@ -226,18 +227,18 @@ def lpr_table(platform: PlatformDep) -> dict[str, Any]:
 
 
 # --- collections ------------------------------------------------------------------------
-class ContactPerson(BaseModel):
+class ContactPerson(RequestBody):
     name: str
     mobile: str
     relation: str
     authorised: bool = True
 
 
-class ContactAttempt(BaseModel):
-    borrower_id: int
+class ContactAttempt(RequestBody):
+    borrower_id: RowId
     channel: str = "call"
-    listing_id: int | None = None
-    contact_id: int | None = Field(default=None, description="omit to contact the borrower")
+    listing_id: RowId | None = None
+    contact_id: RowId | None = Field(default=None, description="omit to contact the borrower")
     note: str = ""
 
 
@@ -274,7 +275,7 @@ def contact(body: ContactAttempt, platform: PlatformDep, op: Operator) -> JSONRe
 
 
 @router.get("/operator/collections/log")
-def collection_log(borrower_id: int, platform: PlatformDep, _op: Operator) -> dict[str, Any]:
+def collection_log(borrower_id: RowId, platform: PlatformDep, _op: Operator) -> dict[str, Any]:
     with platform.reader() as uow:
         log = collections.contact_log(uow, borrower_id)
         return {"items": [queries.contact_view(r) for r in log]}
