@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
 from biaodi.adapters.clock import CST, FixedClock
-from biaodi.adapters.db.servicing_tables import LoanServicing, ServicingPosition
+from biaodi.adapters.db.servicing_tables import CloseDayStep, LoanServicing, ServicingPosition
 from biaodi.adapters.db.tables import Account, Holding, HoldingInstalment, Listing, LoanInstalment
 from biaodi.bootstrap import Platform
 from biaodi.domain.ledger.rules import EntryDraft, OwnerKind, wallet
@@ -303,3 +303,9 @@ def close(client: TestClient, operator: dict[str, str], day: object) -> dict:
                            headers=operator)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def steps_done_for(platform: Platform) -> int:
+    """How many close-of-business chunks have committed so far (any date)."""
+    with platform.reader() as uow:
+        return int(uow.s.scalar(select(func.count()).select_from(CloseDayStep)) or 0)

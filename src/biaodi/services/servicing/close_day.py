@@ -5,7 +5,9 @@ records (business date, step, chunk) in `close_day_steps`. A run killed at any p
 where it stopped (uncommitted work rolls back, committed chunks are skipped), and each step is
 idempotent per loan and date besides, so running a closed day again changes nothing. Missed
 days are closed one by one, in order, before the one asked for. A date after the clock's
-today is refused: tests and simulations move the clock, never the business date alone.
+today is refused: tests and simulations move the clock, never the business date alone. One
+run at a time: a second caller while one runs is told so (409 close_day_running), it never
+runs the same steps beside it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from biaodi.adapters.clock import Clock
+from biaodi.adapters.db import locks
 from biaodi.adapters.db.servicing_tables import CloseDayRun, CloseDayStep, LoanServicing, Repayment
 from biaodi.adapters.db.tables import Listing
 from biaodi.adapters.db.uow import UnitOfWork
@@ -134,9 +137,14 @@ def close_day(cmd: CloseDay, day: date) -> list[DaySummary]:
         raise InvalidInput(f"business_date {day.isoformat()} is after today, {today.isoformat()}:"
                            " close of business runs for today or earlier", field="business_date",
                            code="business_date_in_future")
-    with UnitOfWork(cmd.engine, cmd.clock) as uow:
-        dates = days_to_close(uow, day)
-    return [_close_one(cmd, d) for d in dates]
+    with locks.held(cmd.engine, "close-day") as mine:
+        if not mine:
+            raise Conflict("close of business is already running in another process: wait "
+                           "for it to finish, then run again to see its summary",
+                           code="close_day_running", field="business_date")
+        with UnitOfWork(cmd.engine, cmd.clock) as uow:
+            dates = days_to_close(uow, day)
+        return [_close_one(cmd, d) for d in dates]
 
 
 def _uow(cmd: CloseDay, day: date) -> Callable[[], UnitOfWork]:
