@@ -55,6 +55,11 @@ def test_invest_replay_full_and_holdings(
     assert replay.status_code == 201 and replay.json() == first.json()
     assert replay.headers["Idempotent-Replayed"] == "true"
 
+    # more than is left: the same 409 listing_full as losing the race for the last ticket
+    over = client.post(url, json={"amount": "600.00"}, headers=bob | {"Idempotency-Key": "b0"})
+    assert over.status_code == 409, over.text
+    assert over.json()["error"]["code"] == "listing_full"
+    assert over.json()["error"]["field"] == "amount"
     last = client.post(url, json={"amount": "500.00"}, headers=bob | {"Idempotency-Key": "b1"})
     assert last.status_code == 201 and last.json()["listing_status"] == "repaying"
     _, carol = funded_investor(client, platform)

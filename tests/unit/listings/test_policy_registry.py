@@ -21,7 +21,7 @@ from biaodi.domain.listings import (
 )
 from biaodi.domain.listings.lifecycle import ListingStatus, transition
 from biaodi.domain.listings.policy import REPAYMENT_METHODS
-from biaodi.domain.shared.errors import InvalidInput
+from biaodi.domain.shared.errors import Conflict, InvalidInput
 from biaodi.domain.shared.money import Money
 
 
@@ -104,12 +104,20 @@ def test_valid_tickets(amount, remaining):
     ("0", "1000", "greater than zero"),
     ("50", "1000", "at least 100.00"),
     ("120", "1000", "multiple of 50.00"),
-    ("1050", "1000", "exceeds the 1000.00 yuan still open"),
 ])
 def test_invalid_tickets_name_amount(amount, remaining, message):
     with pytest.raises(InvalidInput, match=message) as caught:
         RULES.check_ticket(Money.yuan(amount), Money.yuan(remaining))
     assert caught.value.field == "amount"
+
+
+def test_more_than_is_left_is_listing_full_as_when_the_race_is_lost():
+    """One situation, one answer: asking for more than is left is 409 listing_full whether the
+    shortfall is seen before the hot-row update or by it."""
+    with pytest.raises(Conflict, match="exceeds the 1000.00 yuan still open") as caught:
+        RULES.check_ticket(Money.yuan("1050"), Money.yuan("1000"))
+    assert (caught.value.code, caught.value.status, caught.value.field) == (
+        "listing_full", 409, "amount")
 
 
 def test_deadline_and_partial_threshold():

@@ -116,8 +116,9 @@ class FundingRules(FundingSettings):
         left (so an odd remainder can always be filled)."""
         if amount.fen <= 0:
             raise InvalidInput("amount must be greater than zero", field="amount")
-        if amount > remaining:
-            raise InvalidInput(f"amount exceeds the {remaining} yuan still open", field="amount")
+        if amount > remaining:  # the same answer as losing the race for the last ticket
+            raise Conflict(f"amount exceeds the {remaining} yuan still open",
+                           code="listing_full", field="amount")
         if amount == remaining:
             return
         if amount < self.min_ticket:
