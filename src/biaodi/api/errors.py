@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from biaodi.domain.shared.errors import BiaodiError
 
@@ -36,29 +34,7 @@ def _explain(error: Mapping[str, Any]) -> tuple[str | None, str]:
     return field, f"{field}: {error.get('msg')}" if field else str(error.get("msg"))
 
 
-class RefuseNul:
-    """ASGI middleware: a NUL character in the query string is refused with 422 naming the
-    parameter (PostgreSQL cannot store one in text and used to answer 500)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and b"%00" in scope.get("query_string", b""):
-            for name, value in parse_qsl(scope["query_string"].decode("latin-1"),
-                                         keep_blank_values=True):
-                if "\x00" in name or "\x00" in value:
-                    field = name.replace("\x00", "")
-                    response = JSONResponse(error_body(
-                        "invalid_input", f"{field}: must not contain a NUL character", field),
-                        422)
-                    await response(scope, receive, send)
-                    return
-        await self.app(scope, receive, send)
-
-
 def install(app: FastAPI) -> None:
-    app.add_middleware(RefuseNul)
 
     @app.exception_handler(BiaodiError)
     async def _business(_request: Request, exc: BiaodiError) -> JSONResponse:

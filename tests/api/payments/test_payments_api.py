@@ -154,7 +154,9 @@ def test_malformed_and_misdirected_callbacks_are_refused_and_kept(
         "unsigned": (401, "X-Gateway-Timestamp"),
     }
     huge = client.post(CALLBACK, content=b"x" * (64 * 1024 + 1))
-    assert huge.status_code == 422 and huge.json()["error"]["field"] == "body"
+    assert huge.status_code == 413 and huge.json()["error"] == {
+        "code": "body_too_large", "message": "the request body must be at most 65536 bytes",
+        "field": "body"}
     audit = client.get("/api/v1/operator/payments/callbacks", headers=operator_headers).json()
     assert len(audit) == 5 and {c["http_status"] for c in audit} == {401, 422}
     assert client.get(f"/api/v1/payments/orders/{order['order_no']}",
