@@ -1,12 +1,14 @@
 """The borrower in a real browser: the demo borrower signs in, applies for credit and reads
 the decision, drafts a listing after previewing every repayment method, submits it, then opens
-the demo loan in repayment and repays what is due; screenshots of the borrower's pages in both
-languages."""
+the demo loan in repayment and repays what is due; a part early repayment (quote, then confirm)
+and a house listing's offline steps in both languages; screenshots of the borrower's pages in
+both languages."""
 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,12 @@ from biaodi.adapters.db.tables import User
 from biaodi.bootstrap import Platform
 from biaodi.domain.accounts.identity import make_resident_id
 from biaodi.domain.ledger.rules import OwnerKind, wallet
+from biaodi.domain.shared.money import Money
 from biaodi.services.demo import seed as demo
+from biaodi.services.listings import lifecycle
+from biaodi.services.listings.security import AssetInput, SecurityInput
+from biaodi.services.risk import applications as risk
+from biaodi.services.shared.tx import in_transaction
 from servicing_support import balance, due_dates, move, pay_in, run_close, set_day
 
 pytestmark = pytest.mark.browser
@@ -150,3 +157,60 @@ def test_screenshots_of_the_borrower_pages_in_english(page: Any, site: str, scre
     page.goto(site + "/borrow/loans/6")
     _shot(page, screenshots, "loan-phone", db_url)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def _house_draft(platform: Platform) -> int:
+    """A house-mortgage draft of the demo borrower with its contract signed offline, as an
+    operator records it."""
+    today = platform.clock.today()
+    with platform.reader() as uow:
+        ids = dict(uow.s.execute(select(User.username, User.id).where(User.username.in_(
+            ("demo_borrower", "demo_operator")))).all())
+        band = risk.latest_decision(uow, ids["demo_borrower"])["rate_band"]  # type: ignore[index]
+    house = AssetInput("house", Money.yuan(1_500_000), today - timedelta(days=4),
+                       "上海同信房地产估价有限公司", "徐汇区三居室")
+    cmd = lifecycle.CreateListing("collateral", "房产抵押 · 经营周转", Money.yuan(8_000),
+                                  Decimal(band["min"]) / 100, 12, "month", "equal_installment",
+                                  security=SecurityInput(assets=(house,)))
+
+    return int(in_transaction(platform.uow, lambda uow: lifecycle.create_listing(
+        uow, cmd, applicant_id=ids["demo_borrower"], rules=platform.listing_rules).id))
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_part_early_repayment_and_offline_steps(page: Any, site: str, platform: Platform,
+                                                 screenshots: Path, db_url: str,
+                                                 lang: str) -> None:
+    page.context.add_cookies([{"name": "lang", "value": lang, "url": site}])
+    listing_id = _house_draft(platform)
+    _sign_in(page, site, f"/borrow/listings/{listing_id}")
+    house = page.locator("#o2o table.o2o-steps").first
+    asset_id = int(house.get_attribute("data-asset") or 0)
+    assert house.locator("tr.pending").count() == 3  # contract, notarisation, registration
+    with platform.reader() as uow:
+        operator = uow.s.execute(select(User.id).where(
+            User.username == "demo_operator")).scalar_one()
+    in_transaction(platform.uow, lambda uow: lifecycle.record_offline_step(
+        uow, listing_id, asset_id, step="signed_contract", done_on=platform.clock.today(),
+        reference="HT-2026-0042", operator_id=operator))
+    page.reload()
+    house = page.locator("#o2o table.o2o-steps").first
+    assert house.locator("tr.done[data-step='signed_contract']").count() == 1
+    needs = page.inner_text("#o2o-needs")
+    assert ("抵押登记" if lang == "zh-CN" else "Mortgage registration") in needs, needs
+    assert page.locator("#o2o form").count() == 0  # read only
+    _shot(page, screenshots, "listing-o2o", db_url)
+
+    page.goto(f"{site}/borrow/loans/6")
+    before = page.inner_text("main")
+    page.fill("#f-principal", "2000")
+    page.check("input[name=reamortise][value=shorter_term]")
+    page.click("#prepay button[type=submit]")
+    page.wait_for_selector("#prepay-quote")
+    assert page.inner_text("#quote-charge") == "¥0.00"
+    assert page.inner_text("main") != before
+    _shot(page, screenshots, "loan-prepay", db_url)
+    page.click("#prepay-confirm button[type=submit]")
+    page.wait_for_selector("#paid")
+    paid = page.inner_text("#paid")
+    assert ("本金 ¥2,000.00" if lang == "zh-CN" else "principal ¥2,000.00") in paid, paid

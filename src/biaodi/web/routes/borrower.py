@@ -4,6 +4,7 @@ listing of theirs with its submission for review, and a loan with its repayments
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import date
 from typing import Annotated, Any
@@ -13,8 +14,16 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from biaodi.domain.listings import policy_for
-from biaodi.domain.shared.errors import BiaodiError, InvalidInput, NotFound
-from biaodi.domain.shared.money import Money
+from biaodi.domain.servicing.reamortise import LEVEL_METHODS, Reamortise
+from biaodi.domain.shared.compliance import RULES as COMPLIANCE_RULES
+from biaodi.domain.shared.errors import (
+    BiaodiError,
+    Forbidden,
+    InsufficientBalance,
+    InvalidInput,
+    NotFound,
+)
+from biaodi.domain.shared.money import Money, allocate_largest_remainder
 from biaodi.services.accounts.users import UserView
 from biaodi.services.listings import lifecycle as listings
 from biaodi.services.listings import preview as listing_preview
@@ -227,6 +236,98 @@ i18n.register({
                   "¥{penalty}, fees ¥{fees})."),
     "loan.refused": ("未能还款：", "Not repaid: "),
     "loan.closed": ("该笔借款已结清。", "This loan is repaid."),
+    "loan.overdue_title": ("逾期的期数与罚息", "Overdue instalments and their penalty"),
+    "loan.overdue_row": ("第 {seq} 期（{due} 到期）已逾期 {days} 天；扣除 {grace} 天宽限期后"
+                         "计罚息 {charged} 天，按未还本息 ¥{owed} 每日 {daily} 计，"
+                         "本期分摊罚息 ¥{penalty}。",
+                         "Instalment {seq} (due {due}) is {days} days overdue; after the "
+                         "{grace}-day grace, {charged} days of penalty at {daily} a day on the "
+                         "¥{owed} unpaid: ¥{penalty} of the penalty is this instalment's."),
+    "loan.overdue_note": ("各期罚息由当前罚息总额按逾期金额 × 计罚息天数分摊，合计即上方的罚息。",
+                          "Each instalment's part is the loan's penalty apportioned by amount × "
+                          "days charged; together they make the penalty above."),
+    "prepay.title": ("提前部分还款", "Repay part of the loan early"),
+    "prepay.intro": ("先归还一部分本金，剩余本金重新安排还款计划。今天还需一并支付当前应还（如有）"
+                     "和本期至今已计的利息。先试算，确认后才会扣款。",
+                     "Pay back part of the principal now and the rest is rescheduled. Today you "
+                     "also pay what is due (if anything) and this period's interest so far. "
+                     "See the quote first: nothing is paid until you confirm."),
+    "prepay.principal": ("提前归还的本金（元）", "Principal to prepay (yuan)"),
+    "prepay.principal_hint": ("须大于零且小于未到期本金 ¥{not_due}；"
+                              "全部还清请用下方“提前全部结清”。",
+                              "Above zero and below the ¥{not_due} not yet due; to repay it "
+                              "all, pay off the loan below."),
+    "prepay.reamortise": ("剩余本金如何重新安排", "How the rest is rescheduled"),
+    "prepay.lower_instalment": ("减少每期还款额", "Lower instalments"),
+    "prepay.lower_instalment_text": ("还款期数和还款日不变，以后每期少还。",
+                                     "The same number of instalments and due dates; each one "
+                                     "is smaller."),
+    "prepay.shorter_term": ("缩短还款期限", "A shorter term"),
+    "prepay.shorter_term_text": ("每期还款额基本不变，更早还完、利息更少；最后几期将被取消。",
+                                 "About the same payment each time, finished sooner with less "
+                                 "interest; the last instalments are cancelled."),
+    "prepay.shorter_na": ("本借款到期一次还本（先息后本或到期还本付息），只能选择减少每期还款额"
+                          "（利息随本金减少）。",
+                          "This loan repays principal at maturity: only lower instalments "
+                          "(less interest) applies."),
+    "prepay.quote_submit": ("试算", "See the quote"),
+    "prepay.quote": ("试算结果（尚未扣款）", "Quote (nothing paid yet)"),
+    "prepay.pay_now": ("今日需支付", "To pay today"),
+    "prepay.breakdown": ("其中本金 ¥{principal}、利息 ¥{interest}、罚息 ¥{penalty}、费用 ¥{fees}",
+                         "principal ¥{principal}, interest ¥{interest}, penalty ¥{penalty}, "
+                         "fees ¥{fees}"),
+    "prepay.charge": ("提前还款违约金", "Early repayment charge"),
+    "prepay.charge_why": ("¥0.00：本平台的借款产品规则不收取提前还款违约金，"
+                          "提前还款只需支付本期至今已计的利息。",
+                          "¥0.00: under the platform's loan product rules repaying early costs "
+                          "nothing extra; you only pay this period's interest accrued so far."),
+    "prepay.col.item": ("项目", "Item"),
+    "prepay.col.now": ("目前", "Now"),
+    "prepay.col.after": ("提前还款后", "After"),
+    "prepay.count": ("剩余期数", "Instalments left"),
+    "prepay.next": ("下一期应还（本息）", "Next instalment (principal and interest)"),
+    "prepay.interest_left": ("剩余利息合计", "Interest still to pay"),
+    "prepay.last_due": ("最后还款日", "Last due date"),
+    "prepay.new_schedule": ("提前还款后的还款计划", "The schedule after the prepayment"),
+    "prepay.confirm": ("确认提前还款 ¥{amount}", "Confirm: repay ¥{amount} now"),
+    "prepay.short": ("账户余额不足：本次需支付 ¥{need}（当前应还 ¥{due}、本期已计利息 ¥{accrued}、"
+                     "提前归还本金 ¥{principal}），请先充值。",
+                     "Your balance is too low: this takes ¥{need} (¥{due} due now, ¥{accrued} "
+                     "interest this period, ¥{principal} principal); deposit first."),
+    "o2o.title": ("线下办理进度（O2O）", "Offline steps (O2O)"),
+    "o2o.intro": ("抵押物的线下手续由运营人员核实后登记，本页仅供查看进度。",
+                  "An operator records each offline step once checked; this page only shows "
+                  "the progress."),
+    "o2o.asset": ("抵押物 {n}：{cls}", "Asset {n}: {cls}"),
+    "o2o.col.step": ("步骤", "Step"),
+    "o2o.col.status": ("状态", "Status"),
+    "o2o.col.day": ("日期", "Date"),
+    "o2o.col.by": ("登记人", "Recorded by"),
+    "o2o.col.reference": ("编号", "Reference"),
+    "o2o.step.appraisal": ("评估", "Valuation"),
+    "o2o.step.signed_contract": ("签订借款合同", "Signed contract"),
+    "o2o.step.notarisation": ("公证", "Notarisation"),
+    "o2o.step.mortgage_registration": ("抵押登记", "Mortgage registration"),
+    "o2o.step.vehicle_registration": ("机动车登记（车牌号及登记证书号）",
+                                      "Vehicle registration (plate and certificate number)"),
+    "o2o.done": ("已完成", "Done"),
+    "o2o.pending": ("未办理", "Not yet"),
+    "o2o.by_operator": ("运营人员", "An operator"),
+    "o2o.by_appraiser": ("评估机构 {name}", "Appraiser {name}"),
+    "o2o.by_record": ("标的资料", "The listing's record"),
+    "o2o.required": ("发布前尚需：", "Still needed before publishing:"),
+    "o2o.need.step": ("抵押物 {n}：{step}（由运营人员线下核实后登记）",
+                      "Asset {n}: {step} (an operator records it once checked offline)"),
+    "o2o.need.reference": ("抵押物 {n}：抵押登记还须登记不动产登记证明号",
+                           "Asset {n}: the mortgage registration needs its certificate number"),
+    "o2o.need.vehicle": ("抵押物 {n}：机动车登记（车牌号及机动车登记证书号）尚未登记",
+                         "Asset {n}: the vehicle registration (plate and certificate number) "
+                         "is not recorded"),
+    "o2o.need.appraisal": ("抵押物 {n}：评估报告已出具 {age} 天，"
+                           "超过 {most} 天的有效期，须重新评估",
+                           "Asset {n}: the appraisal is {age} days old, more than the {most} "
+                           "days allowed; have it appraised again"),
+    "o2o.need.none": ("线下手续已全部完成。", "Every offline step is done."),
     "refusal.insufficient_balance": ("账户余额不足", "Your balance is too low"),
     "refusal.nothing_due": ("当前没有到期应还的款项；如需提前还款请使用“提前全部结清”",
                             "Nothing is due now; to repay before the due date, pay off early"),
@@ -236,6 +337,184 @@ i18n.register({
     "inst.scheduled": ("未到期", "not yet due"), "inst.due": ("待还", "due"),
     "inst.paid": ("已还", "paid"), "inst.overdue": ("逾期", "overdue"),
     "inst.cancelled": ("已取消", "cancelled"), "inst.written_off": ("已核销", "written off"),
+})
+
+
+#: Refusals whose code covers many cases (bad input, a compliance rule): our sentence for the
+#: service's message, its figures taken from it — (message key, pattern); first match wins.
+REFUSAL_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern)) for name, pattern in (
+        ("p.credit_available", r"amount (?P<amount>\S+) exceeds the borrower's available credit"
+         r" (?P<available>\S+) \(limit (?P<limit>\S+), used (?P<used>[^)\s]+)\)"),
+        ("p.credit_limit_missing", r"needs the borrower's credit limit"),
+        ("p.rate_band", r"annual_rate (?P<rate>\S+) % is outside grade (?P<grade>\S+)'s rate"
+         r" band (?P<low>[\d.]+)–(?P<high>[\d.]+) %"),
+        ("p.collateral_capacity", r"amount (?P<amount>\S+) exceeds (?P<capacity>\S+), the"
+         r" appraised value"),
+        ("p.cost_cap", r"(?P<cost>[\d.]+%)(?: a year)? exceeds (?P<cap>[\d.]+%),? the cap for a"
+         r" contract made on (?P<on>\d{4}-\d\d-\d\d)"),
+        ("p.platform_cap", r"(?P<who>a natural person|a legal person[\w ]*) may owe at most"
+         r" (?P<most>\S+) on this platform: outstanding (?P<outstanding>\S+), headroom"
+         r" (?P<headroom>\S+), this listing (?P<amount>\S+)"),
+        ("p.all_platforms_cap", r"(?P<who>a natural person|a legal person[\w ]*) may owe at most"
+         r" (?P<most>\S+) on all lending platforms together: outstanding (?P<outstanding>\S+)"
+         r" \((?P<here>\S+) here, (?P<elsewhere>\S+) elsewhere[^)]*\), headroom"
+         r" (?P<headroom>\S+), this listing (?P<amount>\S+)"),
+        ("p.no_assets", r"needs at least one pledged asset"),
+        ("p.appraisal_future", r"appraisal date (?P<day>\S+) is in the future"),
+        ("p.appraiser", r"appraiser (is required|must be named)"),
+        ("p.date", r"must be a date YYYY-MM-DD"),
+        ("p.title", r"title must have 2 to 120 characters"),
+        ("p.term_whole", r"^term must be a whole number$"),
+        ("p.term_range", r"term must be a whole number of (?P<unit>month|day)s from 1 to"
+         r" (?P<longest>\d+)"),
+        ("p.method", r"allows repayment methods"),
+        ("p.day_term", r"a term in days is repaid as a bullet"),
+        ("p.kind", r"choose a listing type|unknown listing kind"),
+        ("p.guarantor", r"choose a guarantor|the guarantor must be named"),
+        ("p.claim_matured", r"the claim matured on (?P<day>\S+)"),
+        ("p.ceiling", r"must not exceed (?P<ceiling>\S+) yuan"),
+        ("p.money_format", r"must be an amount in yuan|must be a decimal string such as \"100|"
+         r"must be a finite amount"),
+        ("p.money_positive", r"must be (positive|greater than zero)|must be a positive amount"),
+        ("p.percent", r"must be a percentage|must be a decimal string such as \"12"),
+        ("p.percent_range", r"must be above 0 % and below 100 %"),
+        ("p.whole_range", r"must be a whole number from (?P<low>-?\d+) to (?P<high>\d+)"),
+        ("p.whole", r"must be a whole number"),
+        ("p.one_of", r"must be one of"),
+        ("p.negative", r"cannot be negative"),
+        ("p.security_value", r"needs the security's appraised value"),
+        ("p.legal_person", r"a legal person applies with company_name and credit_code"),
+        ("p.province", r"must be a province-level division"),
+        ("p.card", r"must be 12 to 19 digits"),
+        ("p.real_name", r"real_name is required"),
+        ("p.over_due", r"amount exceeds the (?P<due>\S+) now due"),
+        ("p.prepay_bounds", r"a part prepayment must be above zero and below the outstanding"
+         r" principal (?P<balance>\S+)"),
+        ("p.prepay_bullet", r"repays principal at maturity: only lower_instalment applies"),
+        ("p.prepay_mode", r"reamortise must be shorter_term or lower_instalment"),
+        ("p.prepay_nothing", r"nothing is left to re-amortise"),
+    ))
+MONEY_GROUPS = frozenset({"amount", "available", "limit", "used", "capacity", "outstanding",
+                          "headroom", "here", "elsewhere", "ceiling", "due", "balance",
+                          "most"})
+
+i18n.register({
+    "refusal.rule": ("依据合规规则 {rule}（{source}）：{summary}。",
+                     "Rule {rule} ({source}): {summary}."),
+    "refusal.rule_unknown": ("依据规则 {rule}。", "Rule {rule}."),
+    "refusal.field": ("“{label}”填写不符合要求，请检查后重试。",
+                      "Check “{label}” and try again."),
+    "refusal.unknown": ("未能完成，请检查填写内容后重试。",
+                        "Not done: check the form and try again."),
+    "refusal.who.natural": ("自然人", "a natural person"),
+    "refusal.who.legal": ("法人或其他组织", "a legal person or other organisation"),
+    "refusal.not_borrower": ("只有借款人本人可以偿还这笔借款",
+                             "Only the borrower repays this loan"),
+    "refusal.not_applicant": ("只有借款人本人可以提交该标的",
+                              "Only the borrower who drafted it may submit this listing"),
+    "refusal.role_required": ("您的账户没有此操作所需的角色（借款人）",
+                              "Your account lacks the role this needs (borrower)"),
+    "refusal.listing_not_editable": ("该标的已不能再修改", "This listing can no longer change"),
+    "refusal.illegal_transition": ("该标的当前的状态不允许这一步（例如已提交的标的不能再次提交）",
+                                   "The listing's status does not allow this step (a submitted "
+                                   "listing cannot be submitted again)"),
+    "refusal.risk_decision_required": ("借款须先通过风控审批：请先申请授信",
+                                       "A listing needs an approved risk decision: apply for "
+                                       "credit first"),
+    "refusal.risk_decision_stale": ("您的风控审批结果已过有效期，请重新申请授信",
+                                    "Your risk decision is too old: apply again"),
+    "refusal.risk_not_approved": ("风控未通过（被拒绝或仍在人工审核中），暂不能发布借款",
+                                  "Risk control has not approved you (refused, or still with a "
+                                  "risk officer): no listing for now"),
+    "refusal.not_publishable": ("发布条件尚未满足（如线下手续未办完）",
+                                "Conditions for publishing are not met yet (offline steps, "
+                                "for instance)"),
+    "refusal.blacklisted": ("根据平台黑名单规则，暂不能受理您的申请",
+                            "Under the platform's blacklist rule the application cannot be "
+                            "taken"),
+    "refusal.idempotency_key_reused": ("该表单已用于另一笔不同金额的操作，请刷新页面后重试",
+                                       "This form was already used for a different amount: "
+                                       "reload the page and try again"),
+    "refusal.p.credit_available": ("借款金额 ¥{amount} 超过您的可用信用额度 ¥{available}"
+                                   "（授信额度 ¥{limit}，已用 ¥{used}）",
+                                   "The amount ¥{amount} exceeds your available credit "
+                                   "¥{available} (limit ¥{limit}, used ¥{used})"),
+    "refusal.p.credit_limit_missing": ("信用标需要授信额度，您还没有：请先申请授信",
+                                       "A credit listing needs a credit limit and you have none: "
+                                       "apply for credit first"),
+    "refusal.p.rate_band": ("年利率 {rate}% 不在您信用等级 {grade} 的可用利率区间 {low}–{high}% 内",
+                            "The annual rate {rate}% is outside the rate band {low}–{high}% "
+                            "of your grade {grade}"),
+    "refusal.p.collateral_capacity": ("借款金额 ¥{amount} 超过抵押物可借额度 ¥{capacity}"
+                                      "（评估价值 × 各类抵押物的最高抵押率）",
+                                      "The amount ¥{amount} exceeds ¥{capacity}, the appraised "
+                                      "value times the loan-to-value cap of each asset"),
+    "refusal.p.cost_cap": ("综合年化成本 {cost} 超过 {on} 订立合同适用的上限 {cap}。",
+                           "The all-in annual cost {cost} exceeds {cap}, the cap for a "
+                           "contract made on {on}."),
+    "refusal.p.platform_cap": ("借款余额上限：{who}在本平台的借款余额不得超过 ¥{most}；"
+                               "您现有 ¥{outstanding}，尚可借 ¥{headroom}，本标的 ¥{amount}。",
+                               "Borrowing cap: {who} may owe at most ¥{most} on this platform; "
+                               "you owe ¥{outstanding}, ¥{headroom} is left, this listing is "
+                               "¥{amount}."),
+    "refusal.p.all_platforms_cap": ("借款余额上限：{who}在所有网贷平台的借款余额合计"
+                                    "不得超过 ¥{most}；您现有 ¥{outstanding}（本平台 ¥{here}，"
+                                    "其他平台 ¥{elsewhere}），尚可借 ¥{headroom}，"
+                                    "本标的 ¥{amount}。",
+                                    "Borrowing cap: {who} may owe at most ¥{most} on all lending "
+                                    "platforms together; you owe ¥{outstanding} (¥{here} here, "
+                                    "¥{elsewhere} elsewhere), ¥{headroom} is left, this listing "
+                                    "is ¥{amount}."),
+    "refusal.p.no_assets": ("抵押标至少需要一项抵押物（请填写评估价值）",
+                            "A collateral listing needs at least one pledged asset (give its "
+                            "appraised value)"),
+    "refusal.p.appraisal_future": ("评估日期 {day} 不能晚于今天",
+                                   "The appraisal date {day} is in the future"),
+    "refusal.p.appraiser": ("请填写评估机构", "Name the appraiser"),
+    "refusal.p.date": ("请填写有效日期（YYYY-MM-DD）", "Give a date as YYYY-MM-DD"),
+    "refusal.p.title": ("标题须为 2 至 120 个字", "The title needs 2 to 120 characters"),
+    "refusal.p.term_whole": ("期限须为整数", "The term is a whole number"),
+    "refusal.p.term_range": ("期限须为 1 至 {longest} {unit}", "The term is 1 to {longest} {unit}"),
+    "refusal.p.method": ("该标的类型不支持所选还款方式", "This listing type does not allow that "
+                         "repayment method"),
+    "refusal.p.day_term": ("按天计的期限只能到期一次还本付息",
+                           "A term in days is repaid in one payment at maturity"),
+    "refusal.p.kind": ("请选择标的类型", "Choose a listing type"),
+    "refusal.p.guarantor": ("请选择担保方", "Choose a guarantor"),
+    "refusal.p.claim_matured": ("原债权已于 {day} 到期，不能转让",
+                                "The claim matured on {day}: it cannot be sold"),
+    "refusal.p.ceiling": ("金额不能超过 ¥{ceiling}", "The amount may not exceed ¥{ceiling}"),
+    "refusal.p.money_format": ("请填写金额（元），最多两位小数，如 1000 或 1000.50",
+                               "Give an amount in yuan with at most two decimals, e.g. 1000.50"),
+    "refusal.p.money_positive": ("金额须大于零", "The amount must be above zero"),
+    "refusal.p.percent": ("请填写百分比数字，如 7 或 7.25", "Give a percentage, e.g. 7 or 7.25"),
+    "refusal.p.percent_range": ("利率须大于 0% 且小于 100%", "A rate is above 0 % and below 100 %"),
+    "refusal.p.whole_range": ("须为 {low} 至 {high} 之间的整数",
+                              "A whole number from {low} to {high}"),
+    "refusal.p.whole": ("须为整数", "A whole number"),
+    "refusal.p.one_of": ("请从列表中选择", "Choose one of the list"),
+    "refusal.p.negative": ("不能为负数", "It cannot be negative"),
+    "refusal.p.security_value": ("抵押标须填写抵押物评估价值",
+                                 "A collateral listing needs the security's appraised value"),
+    "refusal.p.legal_person": ("企业借款须填写企业名称和统一社会信用代码",
+                               "A company applies with its name and unified credit code"),
+    "refusal.p.province": ("请填写省级行政区，如 北京", "Give a province, e.g. 北京"),
+    "refusal.p.card": ("银行卡号须为 12 至 19 位数字", "A bank card has 12 to 19 digits"),
+    "refusal.p.real_name": ("请填写真实姓名", "Give your real name"),
+    "refusal.p.over_due": ("还款金额超过当前应还 ¥{due}；如需多还，请使用提前还款",
+                           "That is more than the ¥{due} now due; to repay more, repay early"),
+    "refusal.p.prepay_bounds": ("提前还款本金须大于零且小于未到期本金 ¥{balance}；"
+                                "要全部还清请使用“提前全部结清”",
+                                "The principal to prepay must be above zero and below the "
+                                "¥{balance} not yet due; to repay it all, pay off the loan"),
+    "refusal.p.prepay_bullet": ("该还款方式到期一次还本，只能选择“减少每期还款额”",
+                                "This repayment method repays principal at maturity: only "
+                                "“lower instalments” applies"),
+    "refusal.p.prepay_mode": ("请选择“缩短还款期限”或“减少每期还款额”",
+                              "Choose a shorter term or lower instalments"),
+    "refusal.p.prepay_nothing": ("所有期数均已到期，请偿还当前应还",
+                                 "Every instalment has fallen due: repay what is due instead"),
 })
 
 
@@ -253,15 +532,63 @@ def _risk_env(request: Request) -> risk.RiskEnv:
     return env
 
 
+def _yuan(text: str) -> str:
+    """An amount found in a service message, shown as the pages show money."""
+    cleaned = text.replace(",", "").rstrip(".")
+    return i18n.money(cleaned) if re.fullmatch(r"-?\d+(\.\d+)?", cleaned) else text
+
+
+def _group(request: Request, name: str, value: str) -> str:
+    if name in MONEY_GROUPS:
+        return _yuan(value)
+    if name == "who":
+        return _t(request, "refusal.who.legal" if "legal" in value else "refusal.who.natural")
+    if name == "unit":
+        return _t(request, f"new.unit.{value}")
+    return value
+
+
+def _rule_sentence(request: Request, rule_id: str) -> str:
+    rule = COMPLIANCE_RULES.get(rule_id)
+    if rule is None:
+        return _t(request, "refusal.rule_unknown", rule=rule_id)
+    zh = i18n.language_of(request) == "zh-CN"
+    return _t(request, "refusal.rule", rule=rule_id, source=rule.source,
+              summary=rule.summary_zh if zh else rule.summary_en)
+
+
+def _field_label(request: Request, field: str) -> str | None:
+    name = re.sub(r"^assets[.\[]\d+[\].]\.?", "", field or "")
+    for key in (f"apply.{name}", f"new.{name}", f"new.{name.replace('.', '_')}",
+                f"prepay.{name}"):
+        if key in i18n.MESSAGES:
+            return _t(request, key)
+    return None
+
+
 def _refusal_text(request: Request, exc: BiaodiError | dict[str, Any]) -> str:
-    """A refusal in words: our own sentence for known codes, else the service's message, with
-    the rule it breaks."""
+    """A refusal in the page's language: our sentence for the code, or for the service's
+    message when one code covers many refusals (compliance rules and bad input, with the
+    figures taken from the message), naming the rule it rests on."""
     found = exc if isinstance(exc, dict) else listing_preview.refusal(exc)
-    key = f"refusal.{found.get('code')}"
-    text = _t(request, key) if key in i18n.MESSAGES else str(found.get("message", ""))
-    if found.get("rule_id") and key not in i18n.MESSAGES:
-        text = f"{_t(request, 'new.rule', rule=found['rule_id'])}: {text}"
-    return text
+    code, message = str(found.get("code", "")), str(found.get("message", ""))
+    rule_id, field = found.get("rule_id"), str(found.get("field") or "")
+    key = f"refusal.{code}"
+    if key in i18n.MESSAGES:
+        return _t(request, key)
+    for name, pattern in REFUSAL_PATTERNS:
+        match = pattern.search(message)
+        if match:
+            values = {k: _group(request, k, v) for k, v in match.groupdict().items()}
+            text = _t(request, f"refusal.{name}", **values)
+            return f"{text} {_rule_sentence(request, rule_id)}" if rule_id else text
+    if rule_id:
+        return _rule_sentence(request, rule_id)
+    label = _field_label(request, field)
+    if i18n.language_of(request) != "zh-CN":
+        return message or _t(request, "refusal.unknown")
+    return (_t(request, "refusal.field", label=label) if label
+            else _t(request, "refusal.unknown"))
 
 
 # --- the dashboard ------------------------------------------------------------------------
@@ -475,6 +802,9 @@ def new_listing(request: Request, user: Borrower, form: Form) -> Response:
         except BiaodiError as exc:
             return _new_page(request, user, values, {exc.field or "_form": _refusal_text(
                 request, exc)}, status=422)
+        for option in options:
+            if option.get("refusal"):
+                option["refusal"]["text"] = _refusal_text(request, option["refusal"])
         return _new_page(request, user, values, {}, options)
     try:
         listing = in_transaction(platform.uow, lambda uow: listings.create_listing(
@@ -499,11 +829,61 @@ def _my_listing(request: Request, user: UserView, listing_id: int) -> dict[str, 
     return item
 
 
+def _o2o(request: Request, item: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """A collateral listing's offline steps per pledged asset (valuation, contract,
+    notarisation, mortgage or vehicle registration) with what publishing still needs."""
+    assets = item.get("security", {}).get("assets")
+    if item["kind"] != "collateral" or not assets:
+        return None
+    platform = platform_of(request)
+    today, oldest = platform.clock.today(), platform.listing_rules.config.appraisal_max_age_days
+    pending = item["status"] in ("draft", "submitted", "approved")
+    out = []
+    for n, asset in enumerate(assets, 1):
+        appraisal = asset["appraisal"]
+        steps = [{"name": "appraisal", "done": True, "day": appraisal["appraised_on"],
+                  "by": _t(request, "o2o.by_appraiser", name=appraisal["appraiser"]),
+                  "reference": ""}]
+        needs = []
+        age = (today - date.fromisoformat(appraisal["appraised_on"])).days
+        if age > oldest:
+            needs.append(_t(request, "o2o.need.appraisal", n=n, age=age, most=oldest))
+        if asset["asset_class"] == "house":
+            for name in listings.OFFLINE_STEPS:
+                rec = (asset.get("house") or {}).get(name)
+                steps.append({"name": name, "done": rec is not None,
+                              "day": rec["done_on"] if rec else None,
+                              "by": _t(request, "o2o.by_operator") if rec else "",
+                              "reference": rec["reference"] if rec else ""})
+                if rec is None:
+                    needs.append(_t(request, "o2o.need.step", n=n,
+                                    step=_t(request, f"o2o.step.{name}")))
+                elif name == "mortgage_registration" and not rec["reference"]:
+                    needs.append(_t(request, "o2o.need.reference", n=n))
+        elif asset["asset_class"] == "car":
+            vehicle = asset.get("vehicle")
+            steps.append({"name": "vehicle_registration", "done": vehicle is not None,
+                          "day": None, "by": _t(request, "o2o.by_record") if vehicle else "",
+                          "reference": vehicle["plate_number"] if vehicle else ""})
+            if vehicle is None:
+                needs.append(_t(request, "o2o.need.vehicle", n=n))
+        out.append({"n": n, "id": asset.get("id"), "asset_class": asset["asset_class"],
+                    "description": asset.get("description", ""), "steps": steps,
+                    "needs": needs if pending else []})
+    return out
+
+
+def _listing_context(request: Request, user: UserView, listing_id: int,
+                     error: str | None = None) -> dict[str, Any]:
+    item = _my_listing(request, user, listing_id)
+    o2o = _o2o(request, item)
+    return {"item": item, "error": error, "public": listing_queries.PUBLIC_STATUSES,
+            "o2o": o2o, "o2o_pending": item["status"] in ("draft", "submitted", "approved")}
+
+
 @router.get("/listings/{listing_id}")
 def my_listing(request: Request, listing_id: int, user: Borrower) -> Response:
-    return render(request, "borrower/listing.html", {
-        "item": _my_listing(request, user, listing_id), "error": None,
-        "public": listing_queries.PUBLIC_STATUSES})
+    return render(request, "borrower/listing.html", _listing_context(request, user, listing_id))
 
 
 @router.post("/listings/{listing_id}/submit")
@@ -515,17 +895,15 @@ def submit_listing(request: Request, listing_id: int, user: Borrower, _form: For
     except NotFound as exc:
         raise PageError(404, "error.not_found.title", "error.not_found.text") from exc
     except BiaodiError as exc:
-        return render(request, "borrower/listing.html", {
-            "item": _my_listing(request, user, listing_id),
-            "error": _refusal_text(request, exc), "public": listing_queries.PUBLIC_STATUSES},
-            409)
+        return render(request, "borrower/listing.html", _listing_context(
+            request, user, listing_id, _refusal_text(request, exc)), exc.status)
     return redirect(f"/borrow/listings/{listing_id}")
 
 
 # --- a loan and its repayments --------------------------------------------------------------
-def _loan_page(request: Request, user: UserView, listing_id: int, *,
-               done: dict[str, Any] | None = None, error: str | None = None,
-               status: int = 200) -> Response:
+def _loan_state(request: Request, user: UserView, listing_id: int
+                ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The borrower's loan (servicing view) and its listing; 404 for anyone else's."""
     platform = platform_of(request)
     today = platform.clock.today()
     try:
@@ -533,7 +911,7 @@ def _loan_page(request: Request, user: UserView, listing_id: int, *,
             servicing.check_may_see(uow, listing_id, user.id, [])
             item = listing_queries.detail(uow, listing_id, platform.listing_rules,
                                           viewer_id=user.id)
-        if item["status"] not in LOAN_STATUSES:
+        if item["status"] not in LOAN_STATUSES or item["applicant_id"] != user.id:
             raise NotFound(f"listing {listing_id} is not a loan", field="listing_id")
         # a loan is taken over by servicing at its first close of business, or now
         in_transaction(platform.uow, lambda uow: ensure_onboarded(
@@ -542,12 +920,64 @@ def _loan_page(request: Request, user: UserView, listing_id: int, *,
             loan = servicing.loan_view(uow, listing_id, today)
     except BiaodiError as exc:
         raise PageError(404, "error.not_found.title", "error.not_found.text") from exc
+    return loan, item
+
+
+def _fen(text: str | None) -> int:
+    return Money.parse(text or "0", field="amount", allow_zero=True).fen
+
+
+def _overdue_rows(loan: dict[str, Any], today: date) -> list[dict[str, Any]]:
+    """Each instalment past its due date and unpaid: days overdue, days charged (beyond the
+    grace period) and its part of the loan's penalty, apportioned by amount × days charged."""
+    grace = loan["grace_days"] or 0
+    rows = []
+    for inst in loan["instalments"]:
+        due = date.fromisoformat(inst["due_date"])
+        if inst["status"] not in ("due", "overdue") or due >= today:
+            continue
+        days = (today - due).days
+        rows.append({"seq": inst["seq"], "due_date": inst["due_date"], "days": days,
+                     "charged": max(0, days - grace),
+                     "owed": _fen(inst["principal"]) + _fen(inst["interest"])})
+    weights = [r["owed"] * r["charged"] for r in rows]
+    penalty = _fen(loan["penalty"])
+    parts = (allocate_largest_remainder(penalty, weights) if penalty and any(weights)
+             else [0] * len(rows))
+    for row, part in zip(rows, parts, strict=True):
+        row["owed"], row["penalty"] = str(Money(row["owed"])), str(Money(part))
+    return rows
+
+
+def _schedule_facts(loan: dict[str, Any]) -> dict[str, Any]:
+    """The instalments still to come: how many, the next payment, the interest left."""
+    rows = [i for i in loan["instalments"] if i["status"] == "scheduled"
+            and _fen(i["principal"]) + _fen(i["interest"]) > 0]
+    return {"count": len(rows),
+            "next": str(Money(_fen(rows[0]["principal"]) + _fen(rows[0]["interest"])))
+            if rows else "0.00",
+            "interest": str(Money(sum(_fen(r["interest"]) for r in rows))),
+            "last_due": rows[-1]["due_date"] if rows else None}
+
+
+def _loan_page(request: Request, user: UserView, listing_id: int, *,
+               done: dict[str, Any] | None = None, error: str | None = None,
+               prepay: dict[str, Any] | None = None, status: int = 200) -> Response:
+    loan, item = _loan_state(request, user, listing_id)
+    today = platform_of(request).clock.today()
     daily = loan["penalty_daily_rate_ppm"] or 0
+    not_due = _fen(loan["outstanding_principal"]) - _fen(loan["principal_due"])
     return render(request, "borrower/loan.html", {
         "loan": loan, "item": item, "done": done, "error": error,
         "daily": f"{daily / 10_000:.4f}%".replace(".0000%", "%"),
         "yearly": f"{daily * 365 / 10_000:.2f}",
         "cap": f"{(loan['cost_cap_ppm'] or 0) / 10_000:.2f}",
+        "overdue": _overdue_rows(loan, today), "schedule_now": _schedule_facts(loan),
+        "may_prepay": _schedule_facts(loan)["count"] > 0 and not_due > 0,
+        "not_due": str(Money(max(not_due, 0))),
+        "level": item["repayment_method"] in LEVEL_METHODS,
+        "prepay": prepay or {"values": {"principal": "", "reamortise": "lower_instalment"},
+                             "errors": {}},
         "key": secrets.token_urlsafe(16)}, status)
 
 
@@ -569,6 +999,12 @@ def _repaid_link(listing_id: int, body: dict[str, Any]) -> str:
     return f"/borrow/loans/{listing_id}?{query}"
 
 
+def _repaid(made: repayments.Repaid) -> dict[str, str]:
+    return {"amount": str(made.amount + made.fees), "principal": str(made.principal),
+            "interest": str(made.interest), "penalty": str(made.penalty),
+            "fees": str(made.fees)}
+
+
 def _repay(request: Request, user: UserView, listing_id: int, form: FormData, *,
            early: bool) -> Response:
     platform = platform_of(request)
@@ -588,9 +1024,7 @@ def _repay(request: Request, user: UserView, listing_id: int, form: FormData, *,
                                  ceiling_fen=platform.settings.money_ceiling_fen)
             made = repayments.repay(uow, repayments.Repay(listing_id, user.id, amount, key),
                                     rules)
-        return Answer(201, {"amount": str(made.amount + made.fees),
-                            "principal": str(made.principal), "interest": str(made.interest),
-                            "penalty": str(made.penalty), "fees": str(made.fees)})
+        return Answer(201, _repaid(made))
 
     route = "early-repayment" if early else "repayments"
     answer = run_idempotent(platform.uow, scope=f"user:{user.id}:web {route} {listing_id}",
@@ -611,3 +1045,82 @@ def repay(request: Request, listing_id: int, user: Borrower, form: Form) -> Resp
 @router.post("/loans/{listing_id}/repay-early")
 def repay_early(request: Request, listing_id: int, user: Borrower, form: Form) -> Response:
     return _repay(request, user, listing_id, form, early=True)
+
+
+def _prepay_quote(request: Request, user: UserView, listing_id: int,
+                  cmd: repayments.RepayEarly) -> dict[str, Any]:
+    """What a part prepayment would take and the schedule after it: the service runs it in
+    a transaction that is never committed, so nothing is paid or changed."""
+    platform = platform_of(request)
+    with platform.uow() as uow:  # never committed: the quote keeps nothing
+        made = repayments.repay_early(uow, cmd, platform.servicing_rules)
+        after = servicing.loan_view(uow, listing_id, platform.clock.today())
+    return {"paid": _repaid(made), "after": after, "facts": _schedule_facts(after)}
+
+
+@router.post("/loans/{listing_id}/prepay")
+def prepay(request: Request, listing_id: int, user: Borrower, form: Form) -> Response:
+    """A part prepayment in two steps: `quote` shows what it takes, the early repayment
+    charge (none) and the new schedule; `confirm` makes it (idempotent on the form's key)."""
+    platform = platform_of(request)
+    values = {"principal": str(form.get("principal", "")).strip()[:40],
+              "reamortise": str(form.get("reamortise", "")).strip()[:40]}
+    key = str(form.get("key", "")).strip()[:100]
+    confirm = form.get("action") == "confirm"
+    loan, _item = _loan_state(request, user, listing_id)
+
+    def refused(field: str, text: str, status: int) -> Response:
+        return _loan_page(request, user, listing_id, status=status, prepay={
+            "values": values, "errors": {field: text}})
+
+    if not key:
+        return refused("_form", _t(request, "error.csrf.text"), 422)
+    if values["reamortise"] not in {m.value for m in Reamortise}:
+        return refused("reamortise", _t(request, "refusal.p.prepay_mode"), 422)
+    try:
+        principal = Money.parse(values["principal"], field="principal", allow_zero=False,
+                                ceiling_fen=platform.settings.money_ceiling_fen)
+    except BiaodiError as exc:
+        return refused("principal", _refusal_text(request, exc), 422)
+    cmd = repayments.RepayEarly(listing_id, user.id, f"web-part-{key}", principal,
+                                values["reamortise"])
+    if not confirm:
+        try:
+            quote = _prepay_quote(request, user, listing_id, cmd)
+        except (NotFound, Forbidden) as exc:
+            raise PageError(404, "error.not_found.title", "error.not_found.text") from exc
+        except InsufficientBalance:
+            return refused("principal", _short_text(request, loan, principal), 409)
+        except BiaodiError as exc:
+            return refused(exc.field if exc.field in values else "principal",
+                           _refusal_text(request, exc), exc.status)
+        return _loan_page(request, user, listing_id, prepay={
+            "values": values, "errors": {}, "quote": quote, "key": key})
+
+    def act(uow: Any) -> Answer:
+        return Answer(201, _repaid(repayments.repay_early(uow, cmd,
+                                                          platform.servicing_rules)))
+
+    answer = run_idempotent(platform.uow,
+                            scope=f"user:{user.id}:web early-repayment-part {listing_id}",
+                            key=key, payload=values, fn=act)
+    if answer.status_code == 201:
+        return redirect(_repaid_link(listing_id, answer.body))
+    if answer.status_code in (403, 404):
+        raise PageError(404, "error.not_found.title", "error.not_found.text")
+    error = answer.body["error"]
+    text = (_short_text(request, loan, principal) if error.get("code") == "insufficient_balance"
+            else _refusal_text(request, error))
+    return refused(error.get("field") if error.get("field") in values else "principal", text,
+                   answer.status_code)
+
+
+def _short_text(request: Request, loan: dict[str, Any], principal: Money) -> str:
+    """The balance refusal of a prepayment, with what it needs: arrears, the interest accrued
+    in the current period and the principal."""
+    accrued = (_fen(loan["payoff"]) - _fen(loan["due_now"]) - _fen(loan["outstanding_principal"])
+               + _fen(loan["principal_due"]))
+    need = _fen(loan["due_now"]) + max(accrued, 0) + principal.fen
+    return _t(request, "prepay.short", need=i18n.money(str(Money(need))),
+              due=i18n.money(loan["due_now"]), accrued=i18n.money(str(Money(max(accrued, 0)))),
+              principal=i18n.money(str(principal)))
