@@ -7,8 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from biaodi.adapters.clock import FixedClock
 from biaodi.adapters.gateway import protocol
+from biaodi.adapters.gateway.client import GatewayClockMismatch, HttpGateway, OrderRequest
 from biaodi.adapters.gateway.protocol import GatewayEvent, StatementLine
+from biaodi.adapters.gateway.sandbox import SandboxState, create_sandbox
 from biaodi.domain.payments.orders import (
     OrderKind,
     OrderStatus,
@@ -22,7 +25,7 @@ from biaodi.domain.payments.orders import (
 )
 from biaodi.domain.shared.errors import BiaodiError, Conflict, InvalidInput
 from biaodi.domain.shared.money import Money
-from payment_support import gateway_event
+from payment_support import free_port, gateway_event, serve
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 
@@ -146,3 +149,20 @@ def test_settling_a_mismatched_withdrawal_balances(ordered: int, paid: int) -> N
     draft = suspended_withdrawal_settled("investor", 7, ordered, paid, "settled")
     draft.validate()
     assert sum(p.amount for p in draft.postings if p.account == "suspense:gateway") == -paid
+
+
+@pytest.mark.parametrize("gateway_ahead_s", [3600, -3600])
+def test_a_clock_mismatch_with_the_gateway_is_reported_as_such(gateway_ahead_s: int) -> None:
+    """Both sides sign correctly but their clocks are an hour apart: the platform reports a
+    clock mismatch (and what to do), not a signing error."""
+    now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    state = SandboxState(merchants={"M1": "s3cret-key"},
+                         clock=FixedClock(now + timedelta(seconds=gateway_ahead_s)))
+    with serve(create_sandbox(state), free_port()) as base:
+        gateway = HttpGateway(base, "M1", "s3cret-key", FixedClock(now))
+        with pytest.raises(GatewayClockMismatch) as caught:
+            gateway.create_order(OrderRequest("D-CLOCK-1", TxnType.DEPOSIT, Money.yuan("10"),
+                                              "third_party", f"{base}/notify"))
+    assert caught.value.code == "gateway_clock_mismatch"
+    assert "clock" in caught.value.message and "signed properly" not in caught.value.message
+    assert state.orders == {}  # nothing was done at the gateway

@@ -34,6 +34,14 @@ class GatewayRefused(BiaodiError):
     status = 502
 
 
+class GatewayClockMismatch(BiaodiError):
+    """The platform's clock and the gateway's differ by more than the signing tolerance: every
+    signed message is refused as stale until one of the clocks is corrected."""
+
+    code = "gateway_clock_mismatch"
+    status = 502
+
+
 @dataclass(frozen=True)
 class OrderRequest:
     order_no: str
@@ -61,6 +69,12 @@ class RefundDone:
 
 
 class Gateway(Protocol):
+    def _clock_mismatch(self, detail: str) -> GatewayClockMismatch:
+        return GatewayClockMismatch(
+            f"the platform's clock and the payment gateway's differ by more than "
+            f"{self._tolerance_s} s ({detail}): correct the clock (NTP) on the platform or the "
+            "gateway; nothing was done at the gateway")
+
     def create_order(self, request: OrderRequest) -> OrderAccepted: ...
 
     def refund(self, refund_no: str, original_txn_id: str, amount: Money) -> RefundDone: ...
@@ -97,7 +111,12 @@ class HttpGateway:
         try:
             protocol.verify(self._secret, response.headers, response.content,
                             now=self._clock.now(), tolerance_s=self._tolerance_s)
+        except protocol.StaleTimestamp as exc:  # signed right, at a time too far from ours
+            raise self._clock_mismatch(f"its answer's {exc.message}") from None
         except BiaodiError as exc:
+            if _code(response) == protocol.StaleTimestamp.code:
+                raise self._clock_mismatch(f"it refused our request: {_message(response)}"
+                                           ) from None
             raise GatewayUnavailable(
                 f"the gateway's answer (HTTP {response.status_code}: {_message(response)}) is "
                 f"not signed properly: {exc}"
@@ -105,6 +124,12 @@ class HttpGateway:
         if response.status_code >= 400:
             raise GatewayRefused(f"the payment gateway refused: {_message(response)}")
         return response
+
+    def _clock_mismatch(self, detail: str) -> GatewayClockMismatch:
+        return GatewayClockMismatch(
+            f"the platform's clock and the payment gateway's differ by more than "
+            f"{self._tolerance_s} s ({detail}): correct the clock (NTP) on the platform or the "
+            "gateway; nothing was done at the gateway")
 
     def create_order(self, request: OrderRequest) -> OrderAccepted:
         data = self._post("/v1/orders", {
@@ -126,6 +151,13 @@ class HttpGateway:
 
     def statement(self, day: date) -> str:
         return self._post("/v1/statements", {"date": day.isoformat()}).text
+
+
+def _code(response: httpx.Response) -> str | None:
+    try:
+        return str(response.json().get("error", {}).get("code"))
+    except (ValueError, AttributeError):
+        return None
 
 
 def _message(response: httpx.Response) -> str:
