@@ -13,6 +13,7 @@ from biaodi.adapters.crypto import PersonalDataCipher, load_or_create_key
 from biaodi.adapters.db.engine import is_sqlite, make_engine
 from biaodi.adapters.db.migrate import upgrade
 from biaodi.adapters.db.uow import UnitOfWork
+from biaodi.adapters.ratelimit import RateLimiter
 from biaodi.config import Settings, get_settings
 from biaodi.services.investing.rules import InvestingRules
 from biaodi.services.ledger.posting import open_platform_accounts
@@ -30,6 +31,7 @@ class Platform:
     clock: Clock
     cipher: PersonalDataCipher
     read_engine: Engine | None = None
+    rate_limiter: RateLimiter | None = None
 
     def uow(self) -> UnitOfWork:
         """A read-write unit of work (on SQLite it takes the write lock when it begins)."""
@@ -109,7 +111,15 @@ def build_platform(
         clock=clock or clock_from_setting(settings.fixed_now),
         cipher=PersonalDataCipher(key),
         read_engine=make_engine(url, read_only=True) if is_sqlite(url) else None,
+        rate_limiter=rate_limiter_from(settings),
     )
+
+
+def rate_limiter_from(settings: Settings) -> RateLimiter:
+    return RateLimiter({"login": settings.rate_limit_login, "signup": settings.rate_limit_signup,
+                        "invest": settings.rate_limit_invest,
+                        "payment": settings.rate_limit_payment},
+                       settings.rate_limit_storage, enabled=settings.rate_limits_enabled)
 
 
 def migrate_database(engine: Engine, revision: str = "heads") -> None:

@@ -117,6 +117,14 @@ class Settings(BaseSettings):
     #: Oldest risk decision a listing's approval may rest on, in days; older ones need a new
     #: application (or a risk override with a reason).
     risk_decision_max_age_days: int = Field(default=90, gt=0)
+    #: Rate limits ("N/second|minute|hour"), counted per address (sign-in also per username,
+    #: sign-up per address only) or per signed-in user (investing, payments).
+    rate_limits_enabled: bool = True
+    rate_limit_storage: str = "memory://"
+    rate_limit_login: str = "10/minute"
+    rate_limit_signup: str = "5/minute"
+    rate_limit_invest: str = "300/minute"
+    rate_limit_payment: str = "30/minute"
 
 
 @lru_cache

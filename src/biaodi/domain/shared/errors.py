@@ -69,3 +69,15 @@ class IdempotencyConflict(BiaodiError):
 
     code = "idempotency_key_reused"
     status = 422
+
+
+class TooManyRequests(BiaodiError):
+    """A rate limit is reached (HTTP 429 with Retry-After): try again after `retry_after`
+    seconds."""
+
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None):
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
