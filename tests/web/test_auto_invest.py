@@ -9,31 +9,12 @@ import re
 from fastapi.testclient import TestClient
 
 from biaodi.bootstrap import Platform
-from biaodi.services.accounts import users
-from biaodi.services.investing import suitability
-from biaodi.services.shared.tx import in_transaction
-from factories import identity
-from investing_support import AGGRESSIVE, deposit, published_listing
+from investing_support import published_listing
+from web_support import assessed_investor as investor
 from web_support import post_form
 
 GOOD = {"amount_per_listing": "1000", "cash_reserve": "500", "total_cap": "", "min_rate": "8.5",
         "max_term_months": "24", "best_grade": "", "worst_grade": "", "enabled": "on"}
-
-
-def investor(client: TestClient, platform: Platform, yuan: int = 0) -> int:
-    """A new investor (assessed: aggressive), signed in through /login."""
-    data = identity()
-    cmd = users.Register(**data, roles=("investor",))
-    user_id = in_transaction(platform.uow, lambda uow: users.register(uow, cmd,
-                                                                      platform.cipher)).id
-    in_transaction(platform.uow, lambda uow: suitability.assess(uow, user_id, AGGRESSIVE))
-    if yuan:
-        deposit(platform, user_id, yuan)
-    client.cookies.clear()
-    response = post_form(client, "/login", {"username": data["username"],
-                                            "password": data["password"], "next": "/me"})
-    assert response.status_code == 303, response.text
-    return user_id
 
 
 def save(client: TestClient, path: str, data: dict[str, str], kinds: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
