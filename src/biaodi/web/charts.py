@@ -66,13 +66,17 @@ def _layout(lang: str, *, stacked: bool, y_title: str | None, x_title: str | Non
             title: str | None) -> dict[str, Any]:
     layout: dict[str, Any] = {
         "template": "none", "font": {"family": FONT, "size": 13}, "colorway": list(COLOURS),
-        "margin": {"l": 56, "r": 16, "t": 40 if title else 16, "b": 48},
-        "legend": {"orientation": "h", "y": -0.18, "x": 0, "traceorder": "normal"},
+        "margin": {"l": 56, "r": 16, "t": 64 if title else 32, "b": 40},
+        # above the plot: month labels turned on a phone's narrow axis never run into it
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom",
+                   "traceorder": "normal"},
         "hovermode": "x unified", "separators": ".,",
         "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
         "yaxis": {"title": {"text": y_title or ""}, "rangemode": "tozero",
-                  "tickformat": ",~r", "gridcolor": "#e5e7eb", "fixedrange": True},
-        "xaxis": {"title": {"text": x_title or ""}, "type": "category", "fixedrange": True},
+                  "tickformat": ",~r", "gridcolor": "#e5e7eb", "fixedrange": True,
+                  "automargin": True},
+        "xaxis": {"title": {"text": x_title or ""}, "type": "category", "fixedrange": True,
+                  "automargin": True},
     }
     if stacked:
         layout["barmode"] = "stack"
