@@ -38,3 +38,23 @@ def sign_in_as(client: TestClient, platform: Platform, *roles: str) -> dict[str,
                                             "password": data["password"], "next": "/"})
     assert response.status_code == 303, response.text
     return data
+
+
+def assessed_investor(client: TestClient, platform: Platform, yuan: int = 0) -> int:
+    """A new investor (risk-assessed: aggressive) with `yuan` in the wallet, signed in on
+    `client` through /login."""
+    from biaodi.services.investing import suitability
+    from investing_support import AGGRESSIVE, deposit
+
+    data = identity()
+    cmd = users.Register(**data, roles=("investor",))
+    user_id = in_transaction(platform.uow, lambda uow: users.register(uow, cmd,
+                                                                      platform.cipher)).id
+    in_transaction(platform.uow, lambda uow: suitability.assess(uow, user_id, AGGRESSIVE))
+    if yuan:
+        deposit(platform, user_id, yuan)
+    client.cookies.clear()
+    response = post_form(client, "/login", {"username": data["username"],
+                                            "password": data["password"], "next": "/me"})
+    assert response.status_code == 303, response.text
+    return user_id

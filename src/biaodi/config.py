@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     withdrawal_max_per_transaction_fen: int = Field(default=50_000_00, gt=0)
     withdrawal_max_per_day_fen: int = Field(default=200_000_00, gt=0)
 
+    # pages
+    #: How often a listing's page polls its funding progress, in milliseconds.
+    web_progress_poll_ms: int = Field(default=5_000, ge=100)
+
     # servicing
     #: Penalty interest a day on overdue amounts, in ppm (300 = 0.03 % a day), unless a
     #: servicing product of the listing type sets its own; capped per loan by the cost cap.

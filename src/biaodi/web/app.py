@@ -6,19 +6,26 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from biaodi.web import pages
-from biaodi.web.routes import accounts, borrower, investor, marketplace, operator
+from biaodi.web import charts, pages
+from biaodi.web.routes import accounts, auto_invest, borrower, investor, marketplace, operator
 
 
 def install(app: FastAPI) -> None:
     """Add the pages to `app` (the JSON API stays under /api/v1)."""
+    @app.get(charts.VENDOR_PATH, include_in_schema=False)
+    def _plotly_js() -> Response:
+        """Plotly's own bundle from the installed package (before the /static mount, which
+        would take the path). The page asks for it with ?v=<version>, so it may be kept."""
+        return FileResponse(charts.plotly_js(), media_type="text/javascript", headers={
+            "Cache-Control": "public, max-age=31536000, immutable"})
+
     app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
     for router in (marketplace.router, accounts.router, operator.router, borrower.router,
-                   investor.router):
+                   investor.router, auto_invest.router):
         app.include_router(router, include_in_schema=False)
 
     @app.exception_handler(pages.PageError)

@@ -65,7 +65,10 @@ def test_the_investor_journey(page: Any, site: str, platform: Platform, screensh
     holdings = page.locator("table.holdings tbody tr")
     assert holdings.count() == 1 and "流转标" in holdings.first.inner_text()
     assert "¥19,000.00" in page.inner_text("#available")
-    assert page.locator(".cashflow-chart rect.principal").count() == 1  # a bullet in 6 months
+    page.wait_for_selector("#cashflow.drawn")  # Plotly drew the figure embedded in the page
+    assert page.locator("#cashflow g.trace.bars").count() == 2  # principal and interest
+    drawn = "document.getElementById('cashflow').data[0].y.filter(Boolean).length"
+    assert page.evaluate(drawn) == 1  # a bullet in 6 months
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])

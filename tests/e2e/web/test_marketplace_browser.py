@@ -1,12 +1,17 @@
 """The marketplace in a real browser: the board, a filter, a listing's page and the language
-switch, with screenshots of the main pages in both languages."""
+switch, the funding bar following another investor without a reload, with screenshots of the
+main pages in both languages."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from biaodi.bootstrap import Platform
+from investing_support import invest, investor
 
 pytestmark = pytest.mark.browser
 
@@ -51,3 +56,21 @@ def test_screenshots_of_the_main_pages(page: Any, site: str, screenshots: Path, 
     page.screenshot(path=str(screenshots / f"board-phone-{lang}-{database}.png"), full_page=True)
     # the board must not scroll sideways on a phone
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_the_funding_bar_follows_other_investors_without_a_reload(
+        page: Any, site: str, platform: Platform, db_url: str) -> None:
+    platform.settings.web_progress_poll_ms = 300  # the page polls every 0.3 s in this test
+    page.goto(site + "/listings/1")
+    bar = page.locator("#progress")
+    assert bar.get_attribute("data-interval") == "300"
+    remaining, funded = page.inner_text("#remaining"), bar.get_attribute("aria-valuenow")
+    page.evaluate("window.notReloaded = true")
+    someone = investor(platform, 50_000)  # another investor, through the service
+    invest(platform, platform.investing_rules, 1, someone, 5_000)
+    page.wait_for_function(
+        "before => document.getElementById('remaining').textContent !== before", arg=remaining)
+    after = Decimal(page.inner_text("#remaining").lstrip("¥").replace(",", ""))
+    assert after == Decimal(remaining.lstrip("¥").replace(",", "")) - 5_000
+    assert Decimal(bar.get_attribute("aria-valuenow") or 0) > Decimal(funded or 0)
+    assert page.evaluate("window.notReloaded") is True  # the same page, never reloaded

@@ -369,6 +369,9 @@ class AutoInvestRule(Base):
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: Set when the investor deletes the rule: it stops and leaves their list, and stays
+    #: only for the allocation log lines that name it.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class AutoInvestQueue(Base):

@@ -50,7 +50,9 @@ class RuleInput:
 
 
 def save_rule(uow: UnitOfWork, investor_id: int, cmd: RuleInput,
-              rule_id: int | None = None) -> AutoInvestRule:
+              rule_id: int | None = None, *, active: bool = True) -> AutoInvestRule:
+    """Create a rule, or change one of the investor's own (`rule_id`); `active=False` saves
+    it paused."""
     if "investor" not in roles_of(uow, investor_id):
         raise Forbidden("auto-invest needs the investor role", code="role_required")
     for kind in cmd.kinds:
@@ -71,9 +73,7 @@ def save_rule(uow: UnitOfWork, investor_id: int, cmd: RuleInput,
         rule = AutoInvestRule(investor_id=investor_id, created_at=now)
         uow.s.add(rule)
     else:
-        rule = uow.s.get(AutoInvestRule, rule_id)
-        if rule is None or rule.investor_id != investor_id:
-            raise NotFound(f"no auto-invest rule {rule_id}", field="rule_id")
+        rule = own_rule(uow, investor_id, rule_id)
     rule.kinds = sorted(set(cmd.kinds))
     rule.best_grade, rule.worst_grade = cmd.best_grade, cmd.worst_grade
     rule.min_rate_ppm = rate_to_ppm(cmd.min_rate, field="min_rate")
@@ -81,16 +81,36 @@ def save_rule(uow: UnitOfWork, investor_id: int, cmd: RuleInput,
     rule.amount_per_listing_fen = cmd.amount_per_listing.fen
     rule.cash_reserve_fen = cmd.cash_reserve.fen
     rule.total_cap_fen = cmd.total_cap.fen if cmd.total_cap else None
-    rule.active, rule.updated_at = True, now
+    rule.active, rule.updated_at = active, now
     uow.s.flush()
     return rule
 
 
-def deactivate_rule(uow: UnitOfWork, investor_id: int, rule_id: int) -> None:
+def own_rule(uow: UnitOfWork, investor_id: int, rule_id: int) -> AutoInvestRule:
+    """The investor's own rule, not deleted; anyone else's is "not found" (not "forbidden"),
+    so that rule ids reveal nothing."""
     rule = uow.s.get(AutoInvestRule, rule_id)
-    if rule is None or rule.investor_id != investor_id:
+    if rule is None or rule.investor_id != investor_id or rule.deleted_at is not None:
         raise NotFound(f"no auto-invest rule {rule_id}", field="rule_id")
-    rule.active, rule.updated_at = False, uow.clock.now()
+    return rule
+
+
+def set_active(uow: UnitOfWork, investor_id: int, rule_id: int, active: bool) -> None:
+    """Pause (`active=False`) or resume one of the investor's rules."""
+    rule = own_rule(uow, investor_id, rule_id)
+    rule.active, rule.updated_at = active, uow.clock.now()
+
+
+def deactivate_rule(uow: UnitOfWork, investor_id: int, rule_id: int) -> None:
+    set_active(uow, investor_id, rule_id, False)
+
+
+def delete_rule(uow: UnitOfWork, investor_id: int, rule_id: int) -> None:
+    """Delete one of the investor's rules: it never runs again and leaves their list; the row
+    stays for the allocation log lines that name it."""
+    rule = own_rule(uow, investor_id, rule_id)
+    now = uow.clock.now()
+    rule.active, rule.updated_at, rule.deleted_at = False, now, now
 
 
 def _term_months(listing: Listing) -> int:

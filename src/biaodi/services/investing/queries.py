@@ -6,7 +6,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from biaodi.adapters.db.tables import AutoInvestRule, Holding, HoldingInstalment, Investment
+from biaodi.adapters.db.tables import (
+    AutoInvestAllocation,
+    AutoInvestRule,
+    AutoInvestRun,
+    Holding,
+    HoldingInstalment,
+    Investment,
+    Listing,
+)
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.shared.money import Money
 from biaodi.services.shared.rates import percent_text
@@ -42,9 +50,26 @@ def holdings_of(uow: UnitOfWork, investor_id: int) -> list[dict[str, Any]]:
 
 
 def auto_invest_rules_of(uow: UnitOfWork, investor_id: int) -> list[dict[str, Any]]:
+    """The investor's rules (active and paused; deleted ones are gone), oldest first."""
     rules = uow.s.scalars(select(AutoInvestRule).where(
-        AutoInvestRule.investor_id == investor_id).order_by(AutoInvestRule.id)).all()
+        AutoInvestRule.investor_id == investor_id, AutoInvestRule.deleted_at.is_(None))
+        .order_by(AutoInvestRule.id)).all()
     return [rule_view(r) for r in rules]
+
+
+def auto_invest_log_of(uow: UnitOfWork, investor_id: int, limit: int = 50) -> list[dict[str, Any]]:
+    """The allocation log lines about the investor, newest first: when the engine ran on which
+    listing, the queue position, the amount invested or why the listing was skipped."""
+    rows = uow.s.execute(
+        select(AutoInvestAllocation, AutoInvestRun.run_at, Listing.title)
+        .join(AutoInvestRun, AutoInvestRun.id == AutoInvestAllocation.run_id)
+        .join(Listing, Listing.id == AutoInvestAllocation.listing_id)
+        .where(AutoInvestAllocation.investor_id == investor_id)
+        .order_by(AutoInvestAllocation.id.desc()).limit(limit)).all()
+    return [{"listing_id": a.listing_id, "title": title, "rule_id": a.rule_id,
+             "position": a.position, "amount": Money(a.amount_fen), "outcome": a.outcome,
+             "reason": a.reason, "investment_id": a.investment_id, "at": run_at}
+            for a, run_at, title in rows]
 
 
 def rule_view(rule: AutoInvestRule) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from biaodi.services.payments import orders as payments
 from biaodi.services.servicing import portfolio
 from biaodi.services.shared.idempotency import Answer, run_idempotent
 from biaodi.services.shared.tx import in_transaction
-from biaodi.web import i18n
+from biaodi.web import charts, i18n
 from biaodi.web.pages import Form, PageError, platform_of, redirect, render, require_role
 
 router = APIRouter()
@@ -183,23 +183,14 @@ GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 
 
 # --- the dashboard ------------------------------------------------------------------------
-def chart(months: list[dict[str, Any]], width: int = 720, height: int = 240) -> dict[str, Any]:
-    """Bar geometry for the upcoming cash flows: principal and interest stacked per month."""
-    top = max((m["total"].fen for m in months), default=0) or 1
-    left, bottom, plot_h = 8, 36, height - 56
-    step = (width - left * 2) / max(len(months), 1)
-    bars = []
-    for k, m in enumerate(months):
-        p_h = plot_h * m["principal"].fen / top
-        i_h = plot_h * m["interest"].fen / top
-        x = left + k * step + step * 0.15
-        base = height - bottom
-        bars.append({"x": round(x, 1), "w": round(step * 0.7, 1), "label": m["month"][2:],
-                     "cx": round(x + step * 0.35, 1), "principal_y": round(base - p_h, 1),
-                     "principal_h": round(p_h, 1), "interest_y": round(base - p_h - i_h, 1),
-                     "interest_h": round(i_h, 1), "month": m})
-    return {"width": width, "height": height, "base": height - bottom, "bars": bars,
-            "top": top > 1 or any(m["total"].fen for m in months)}
+def cash_flow_figure(months: list[dict[str, Any]], lang: str) -> dict[str, Any] | None:
+    """The upcoming cash flows as a Plotly figure (principal and interest stacked per month),
+    or None when nothing is due."""
+    if not any(m["total"].fen for m in months):
+        return None
+    return charts.cash_flow_chart([m["month"] for m in months],
+                                  [m["principal"] for m in months],
+                                  [m["interest"] for m in months], lang=lang)
 
 
 @router.get("/me")
@@ -218,7 +209,8 @@ def dashboard(request: Request, user: InvestorUser, order: str | None = None,
             except NotFound:
                 payment = None
     return render(request, "investor/dashboard.html", {
-        "wallet": wallet, "book": book, "months": months, "chart": chart(months),
+        "wallet": wallet, "book": book, "months": months,
+        "chart": cash_flow_figure(months, i18n.language_of(request)),
         "profile": profile, "payment": payment, "invested": invested})
 
 

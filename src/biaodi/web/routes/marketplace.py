@@ -143,7 +143,8 @@ def listing_page(request: Request, listing_id: int) -> Response:
                                               "values": {}}, 404)
     lang = i18n.language_of(request)
     return render(request, "marketplace/listing.html", {
-        "item": listing, "protection": protection(listing, lang)})
+        "item": listing, "protection": protection(listing, lang),
+        "poll_ms": platform_of(request).settings.web_progress_poll_ms})
 
 
 @router.get("/listings/{listing_id}/progress.json")

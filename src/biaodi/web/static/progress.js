@@ -1,5 +1,6 @@
-// The listing page's funding bar follows the listing while others invest: every 5 seconds it
-// reads /listings/<id>/progress.json and updates the bar, the percentage and the remaining amount.
+// The listing page's funding bar follows the listing while others invest: every few seconds
+// (data-interval, in ms: the setting BIAODI_WEB_PROGRESS_POLL_MS, 5000 by default) it reads
+// /listings/<id>/progress.json and updates the bar, the percentage and the remaining amount.
 (function () {
   var bar = document.getElementById("progress");
   if (!bar) return;
@@ -16,5 +17,5 @@
       if (p.status !== "published") clearInterval(timer);
     }).catch(function () {});
   }
-  var timer = setInterval(update, 5000);
+  var timer = setInterval(update, Number(bar.dataset.interval) || 5000);
 })();
