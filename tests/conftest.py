@@ -26,6 +26,10 @@ from biaodi.config import Settings
 from biaodi.services.ledger.posting import open_platform_accounts
 
 POSTGRES_URL = os.environ.get("BIAODI_TEST_POSTGRES_URL")
+# The suite signs up and signs in hundreds of users from one address: rate limits are off in
+# tests (servers started as processes read this too) except where a test turns them on
+# (tests/api/meta/test_rate_limits.py).
+os.environ["BIAODI_RATE_LIMITS_ENABLED"] = "false"
 SKIP_POSTGRES = "PostgreSQL not tested: set BIAODI_TEST_POSTGRES_URL to a server URL to run it"
 TEST_KEY = Fernet.generate_key().decode()
 START = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # 10:00 in Beijing

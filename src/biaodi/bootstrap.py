@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
@@ -31,7 +31,7 @@ class Platform:
     clock: Clock
     cipher: PersonalDataCipher
     read_engine: Engine | None = None
-    rate_limiter: RateLimiter | None = None
+    rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}, enabled=False))
 
     def uow(self) -> UnitOfWork:
         """A read-write unit of work (on SQLite it takes the write lock when it begins)."""

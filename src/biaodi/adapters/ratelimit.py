@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
+from typing import Any
 
 from limits import RateLimitItem, parse, storage, strategies
 
@@ -15,6 +16,13 @@ from biaodi.domain.shared.errors import TooManyRequests
 #: What each limit covers, for the refusal's sentence.
 COVERS = {"login": "sign-in attempts", "signup": "registrations", "invest": "investments",
           "payment": "deposits and withdrawals"}
+
+
+def address_key(client: Any) -> str:
+    """The key of a caller's address (a request's `client`: uvicorn puts a trusted proxy's
+    X-Forwarded-For there)."""
+    host = getattr(client, "host", None)
+    return f"addr:{host or 'unknown'}"
 
 
 class RateLimiter:

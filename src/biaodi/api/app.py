@@ -33,6 +33,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.state.platform = platform or build_platform()
     errors.install(app)
     app.add_middleware(guards.RefuseNul)
+    app.add_middleware(guards.SecurityHeaders)
     app.add_middleware(guards.BodyLimit, limits={
         f"{API_PREFIX}/payments/callbacks": payments.MAX_CALLBACK_BYTES})
     for router in (accounts.router, accounts.operator_router, listings.router, investing.router,

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from biaodi.adapters.ratelimit import address_key
 from biaodi.bootstrap import Platform
 from biaodi.domain.accounts.roles import Role
 from biaodi.domain.shared.errors import Forbidden, Unauthorized
@@ -23,6 +24,10 @@ def get_platform(request: Request) -> Platform:
 
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]
+
+
+def address_of(request: Request) -> str:
+    return address_key(request.client)
 
 
 def get_current_user(

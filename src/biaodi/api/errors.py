@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from biaodi.domain.shared.errors import BiaodiError
+from biaodi.domain.shared.errors import BiaodiError, TooManyRequests
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, object]:
@@ -39,6 +39,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(BiaodiError)
     async def _business(_request: Request, exc: BiaodiError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse({"error": exc.as_dict()}, exc.status, headers)
 
     @app.exception_handler(RequestValidationError)

@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from biaodi.domain.shared.errors import BiaodiError, TooManyRequests
 from biaodi.web import charts, pages
 from biaodi.web.routes import accounts, auto_invest, borrower, investor, marketplace, operator
 
@@ -33,6 +34,21 @@ def install(app: FastAPI) -> None:
         return pages.render(request, "error.html", {
             "title_key": exc.title_key, "text_key": exc.text_key, "values": exc.values,
         }, exc.status)
+
+    json_business = app.exception_handlers.get(BiaodiError)
+
+    @app.exception_handler(TooManyRequests)
+    async def _too_many(request: Request, exc: TooManyRequests) -> Response:
+        """A page past a rate limit gets the 429 page (the API keeps its JSON); both say when
+        to try again in Retry-After."""
+        if request.url.path.startswith("/api/") and json_business is not None:
+            response = await json_business(request, exc)
+        else:
+            response = pages.render(request, "error.html", {
+                "title_key": "error.rate_limited.title", "text_key": "error.rate_limited.text",
+                "values": {"seconds": exc.retry_after}}, 429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     json_http = app.exception_handlers.get(StarletteHTTPException)
 

@@ -114,7 +114,7 @@ def test_invalid_tickets_name_amount(amount, remaining, message):
 def test_more_than_is_left_is_listing_full_as_when_the_race_is_lost():
     """One situation, one answer: asking for more than is left is 409 listing_full whether the
     shortfall is seen before the hot-row update or by it."""
-    with pytest.raises(Conflict, match="exceeds the 1000.00 yuan still open") as caught:
+    with pytest.raises(Conflict, match=r"exceeds the 1000\.00 yuan still open") as caught:
         RULES.check_ticket(Money.yuan("1050"), Money.yuan("1000"))
     assert (caught.value.code, caught.value.status, caught.value.field) == (
         "listing_full", 409, "amount")

@@ -6,14 +6,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
-from biaodi.api.deps import CurrentUser, Operator, PlatformDep
+from biaodi.api.deps import CurrentUser, Operator, PlatformDep, address_of
 from biaodi.api.idempotent import idempotent_response
-from biaodi.api.params import RequestBody, RowId
+from biaodi.api.params import RequestBody
+from biaodi.domain.shared.bounds import RowId
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts import bonus, users
 from biaodi.services.shared.idempotency import Answer, check_key
@@ -57,7 +58,9 @@ class WalletResponse(BaseModel):
 
 
 @router.post("/users", status_code=201, response_model=UserResponse)
-def register(body: RegisterRequest, platform: PlatformDep) -> UserResponse:
+def register(body: RegisterRequest, platform: PlatformDep, request: Request) -> UserResponse:
+    """Sign-ups are rate-limited per address (429 with Retry-After)."""
+    platform.rate_limiter.hit("signup", address_of(request))
     cmd = users.Register(**body.model_dump() | {"roles": tuple(body.roles)})
     view = in_transaction(platform.uow, lambda uow: users.register(uow, cmd, platform.cipher))
     return UserResponse(**view.__dict__)
@@ -65,8 +68,11 @@ def register(body: RegisterRequest, platform: PlatformDep) -> UserResponse:
 
 @router.post("/auth/token", response_model=TokenResponse)
 def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], platform: PlatformDep
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], platform: PlatformDep,
+    request: Request,
 ) -> TokenResponse:
+    """Sign-in attempts are rate-limited per address and per username (429, Retry-After)."""
+    platform.rate_limiter.hit("login", address_of(request), f"login:{form.username.lower()}")
     ttl = timedelta(minutes=platform.settings.token_ttl_minutes)
     access, expires = in_transaction(
         platform.uow, lambda uow: users.login(uow, form.username, form.password, ttl)

@@ -12,8 +12,9 @@ from pydantic import Field
 
 from biaodi.api.deps import CurrentUser, Operator, PlatformDep
 from biaodi.api.idempotent import idempotent_response
-from biaodi.api.params import Count, RequestBody, RowId
+from biaodi.api.params import RequestBody
 from biaodi.domain.investing.suitability import MAX_LISTING_RISK, NAMES_ZH, QUESTIONS, InvestorLevel
+from biaodi.domain.shared.bounds import Count, RowId
 from biaodi.domain.shared.errors import NotFound
 from biaodi.domain.shared.money import Money
 from biaodi.services.investing import auto_invest, funding, queries, suitability
@@ -52,8 +53,10 @@ class ExpireRequest(RequestBody):
 def invest(listing_id: RowId, body: InvestRequest, platform: PlatformDep, user: CurrentUser,
            idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
     """Invest in a published listing. `Idempotency-Key` is required; a replay returns the
-    first answer. 409 `listing_full` / `listing_closed` / `insufficient_balance`."""
+    first answer. 409 `listing_full` / `listing_closed` / `insufficient_balance`; 429 past the
+    per-investor rate limit."""
     key = check_key(idempotency_key)
+    platform.rate_limiter.hit("invest", f"user:{user.id}")
 
     def act(uow):  # type: ignore[no-untyped-def]
         amount = Money.parse(body.amount, field="amount",

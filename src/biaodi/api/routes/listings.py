@@ -11,9 +11,10 @@ from pydantic import Field
 
 from biaodi.api.deps import CurrentUser, Operator, OptionalUser, PlatformDep
 from biaodi.api.idempotent import idempotent_response
-from biaodi.api.params import Count, PageNo, PageSize, RequestBody, RowId
+from biaodi.api.params import RequestBody
 from biaodi.bootstrap import Platform
 from biaodi.domain.accounts.roles import STAFF_ROLES
+from biaodi.domain.shared.bounds import Count, PageNo, PageSize, RowId
 from biaodi.domain.shared.errors import Forbidden
 from biaodi.domain.shared.money import Money
 from biaodi.services.investing import auto_invest

@@ -17,10 +17,11 @@ from biaodi.adapters.gateway import protocol
 from biaodi.adapters.gateway.client import Gateway, gateway_from_settings
 from biaodi.api.deps import CurrentUser, Operator, PlatformDep, require_role
 from biaodi.api.idempotent import idempotent_response
-from biaodi.api.params import Limit, PageNo, PageSize, RequestBody, RowId
+from biaodi.api.params import RequestBody
 from biaodi.bootstrap import Platform
 from biaodi.domain.accounts.roles import Role
 from biaodi.domain.payments.orders import Channel, WithdrawalLimits
+from biaodi.domain.shared.bounds import Limit, PageNo, PageSize, RowId
 from biaodi.domain.shared.errors import Conflict, InvalidInput
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts.users import UserView
@@ -75,6 +76,7 @@ def _start(platform: Platform, gateway: Gateway, user: UserView, route: str, key
            start: Callable[[UnitOfWork, payments.StartPayment], payments.OrderView]
            ) -> JSONResponse:
     key = check_key(key)
+    platform.rate_limiter.hit("payment", f"user:{user.id}")
     amount = Money.parse(body.amount, field="amount",
                          ceiling_fen=platform.settings.money_ceiling_fen)
     cmd = payments.StartPayment(user_id=user.id, amount=amount, channel=body.channel,

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
 from biaodi.api.deps import CurrentUser, PlatformDep, require_role
-from biaodi.api.params import Count, PageNo, PageSize, RequestBody, RowId
+from biaodi.api.params import RequestBody
 from biaodi.bootstrap import Platform
 from biaodi.domain.accounts.roles import STAFF_ROLES, Role
+from biaodi.domain.shared.bounds import Count, PageNo, PageSize, RowId
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts.users import UserView
 from biaodi.services.risk import applications as risk_service

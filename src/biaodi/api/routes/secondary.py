@@ -11,8 +11,9 @@ from pydantic import Field
 
 from biaodi.api.deps import CurrentUser, PlatformDep
 from biaodi.api.idempotent import idempotent_response
-from biaodi.api.params import PageNo, PageSize, RequestBody, RowId
+from biaodi.api.params import RequestBody
 from biaodi.bootstrap import Platform
+from biaodi.domain.shared.bounds import PageNo, PageSize, RowId
 from biaodi.domain.shared.errors import InvalidInput
 from biaodi.domain.shared.money import Money
 from biaodi.services.secondary import purchases, queries, sales
@@ -94,8 +95,10 @@ def buy(sale_id: RowId, body: BuyRequest, platform: PlatformDep, user: CurrentUs
         idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
     """Buy all or part of an open sale at today's price. `Idempotency-Key` is required; a
     replay returns the first answer. 409 `sale_sold_out`, `sale_closed`, `own_sale`,
-    `price_above_limit`, `insufficient_balance`, `loan_overdue`, `repayment_day`."""
+    `price_above_limit`, `insufficient_balance`, `loan_overdue`, `repayment_day`; 429 past the
+    per-investor rate limit on investing."""
     key = check_key(idempotency_key)
+    platform.rate_limiter.hit("invest", f"user:{user.id}")
 
     def act(uow):  # type: ignore[no-untyped-def]
         cmd = purchases.Buy(sale_id, user.id, _money(body.principal, "principal", platform),

@@ -12,8 +12,9 @@ from pydantic import Field
 
 from biaodi.api.deps import CurrentUser, Operator, PlatformDep
 from biaodi.api.idempotent import idempotent_response
-from biaodi.api.params import Count, RequestBody, RowId
+from biaodi.api.params import RequestBody
 from biaodi.bootstrap import Platform
+from biaodi.domain.shared.bounds import Count, RowId
 from biaodi.domain.shared.money import Money
 from biaodi.services.servicing import collections, defaults, products, queries, repayments
 from biaodi.services.servicing.close_day import CloseDay, close_day

@@ -7,6 +7,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from biaodi.adapters.ratelimit import address_key
 from biaodi.domain.shared.errors import Conflict, InvalidInput, Unauthorized
 from biaodi.services.accounts import users
 from biaodi.services.shared.tx import in_transaction
@@ -40,6 +41,8 @@ def login_page(request: Request, next: str | None = None) -> Response:
 @router.post("/login")
 def login(request: Request, form: Form) -> Response:
     username = str(form.get("username", ""))
+    platform_of(request).rate_limiter.hit("login", address_key(request.client),
+                                          f"login:{username.lower()}")
     target = safe_next(str(form.get("next", "")))
     response = redirect(target)
     try:
@@ -70,6 +73,7 @@ def signup_page(request: Request) -> Response:
 
 @router.post("/signup")
 def signup(request: Request, form: Form) -> Response:
+    platform_of(request).rate_limiter.hit("signup", address_key(request.client))
     values = {name: str(form.get(name, "")).strip() for name in SIGNUP_FIELDS}
     password = str(form.get("password", ""))
     lang = i18n.language_of(request)

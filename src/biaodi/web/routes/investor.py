@@ -310,6 +310,7 @@ def invest_page(request: Request, listing_id: int, user: InvestorUser,
 @router.post("/listings/{listing_id}/invest")
 def invest(request: Request, listing_id: int, user: InvestorUser, form: Form) -> Response:
     platform = platform_of(request)
+    platform.rate_limiter.hit("invest", f"user:{user.id}")
     lang = i18n.language_of(request)
     amount_text = str(form.get("amount", "")).strip()[:40]
     key = str(form.get("idempotency_key", "")).strip()[:128] or uuid.uuid4().hex
@@ -428,6 +429,7 @@ def deposit_page(request: Request, user: InvestorUser) -> Response:
 
 @router.post("/me/deposit")
 def deposit(request: Request, user: InvestorUser, gateway: GatewayDep, form: Form) -> Response:
+    platform_of(request).rate_limiter.hit("payment", f"user:{user.id}")
     return _start_payment(request, user, gateway, "deposit", form)
 
 
@@ -438,6 +440,7 @@ def withdraw_page(request: Request, user: InvestorUser) -> Response:
 
 @router.post("/me/withdraw")
 def withdraw(request: Request, user: InvestorUser, gateway: GatewayDep, form: Form) -> Response:
+    platform_of(request).rate_limiter.hit("payment", f"user:{user.id}")
     return _start_payment(request, user, gateway, "withdraw", form)
 
 

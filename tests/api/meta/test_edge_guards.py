@@ -1,12 +1,15 @@
-"""Request bodies over their limit are cut off while they stream in, never read whole: the
-gateway's callback endpoint (64 KiB, anonymous) answers 413 after about its limit of a chunked
-upload, and a declared Content-Length over the limit is refused before a byte is read."""
+"""Edge guards. Request bodies over their limit are cut off while they stream in, never read
+whole: the gateway's callback endpoint (64 KiB, anonymous) answers 413 after about its limit of
+a chunked upload, and a declared Content-Length over the limit is refused before a byte is
+read. Every answer carries the security headers."""
 
 from __future__ import annotations
 
 import select
 import socket
 from urllib.parse import urlsplit
+
+from fastapi.testclient import TestClient
 
 from biaodi.api.app import create_app
 from biaodi.bootstrap import Platform
@@ -65,3 +68,17 @@ def test_a_declared_length_over_the_limit_is_refused_unread(platform: Platform) 
                 answer += data
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     assert b'"code":"body_too_large"' in answer and b'"field":"body"' in answer
+
+
+def test_every_answer_carries_the_security_headers(client: TestClient) -> None:
+    for path in ("/", "/api/v1/listings", "/docs"):
+        headers = client.get(path).headers
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"], path
+        assert "script-src 'self'" in headers["Content-Security-Policy"]
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert "Strict-Transport-Security" not in headers  # plain HTTP here
+    assert "'unsafe-inline'" not in client.get("/").headers["Content-Security-Policy"].split(
+        "script-src")[1].split(";")[0]
+    over_tls = TestClient(client.app, base_url="https://testserver")
+    assert "max-age" in over_tls.get("/healthz").headers["Strict-Transport-Security"]
