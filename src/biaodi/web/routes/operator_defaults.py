@@ -112,7 +112,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "disposal.surplus": ("退还借款人", "Surplus to the borrower"),
     "disposal.shortfall": ("不足部分（核销）", "Shortfall (written off)"),
     "disposal.reference": ("成交凭证编号", "Sale reference"),
-    "disposal.reference_hint": ("如拍卖成交确认书编号", "e.g. the auction confirmation number"),
+    "disposal.reference_hint": ("登记处置结果：所得按 费用→罚息→利息→本金 分配；成交凭证编号如拍卖成交确认书编号。",
+                                "Recording the sale pays costs → penalty → interest → principal "
+                                "from the proceeds; the sale reference is e.g. the auction "
+                                "confirmation number."),
     "disposal.record": ("登记处置结果", "Record the sale"),
     "recovery": ("登记线下回收款", "Record a recovery"),
     "recovery.hint": ("催收机构或法院执行回收的款项进入存管账户，按分配顺序支付给债权人。",
@@ -155,7 +158,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "g.days": ("代偿期限（天）", "Deadline (days)"),
     "g.listings": ("担保的标的", "Listings it backs"),
     "g.no_listings": ("暂无", "none"),
-    "g.counts": ("计入已用", "counts as used"),
+    "g.counts": ("计入已用", "Counts as used"),
     "g.terms": ("设置担保条件", "Set the terms"),
     "g.name": ("担保方名称", "Name"),
     "g.name_hint": ("首次设置时必填；留空则保留原名称", "Required the first time; left empty "
