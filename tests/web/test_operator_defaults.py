@@ -8,7 +8,7 @@ page, and who may read and act."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -35,7 +35,6 @@ from servicing_support import (
     balance,
     due_dates,
     funded_loan,
-    guarantor,
     investor_cash,
     loan_state,
     run_close,
@@ -86,10 +85,10 @@ def card(html: str, listing_id: int) -> str:
 
 @pytest.fixture
 def defaulted(platform: Platform, clock: FixedClock) -> dict[str, object]:
-    """A 信用标, a 抵押标 and a 担保标 of one month, never repaid, and the first close of
-    business only when they are past M3 (one day to close, not a hundred)."""
+    """A 信用标, a 抵押标, a 担保标 and a 流转标 of one month, never repaid, and the first close
+    of business only when they are past M3 (one day to close, not a hundred)."""
     loans = {kind: funded_loan(platform, kind, term=1)
-             for kind in ("credit", "collateral", "guarantee")}
+             for kind in ("credit", "collateral", "guarantee", "transfer")}
     m3 = due_dates(platform, loans["credit"].listing_id)[0] + timedelta(days=92)
     set_day(clock, m3)
     run_close(platform, m3)
@@ -112,6 +111,9 @@ def test_defaulted_loans_show_their_handling_and_take_a_sale_and_a_recovery(
     assert "抵押物进入处置" in disposal and "<code>disposal</code>" in disposal
     backed = card(html, guarantee.listing_id)
     assert 'data-event="compensation"' in backed and "担保方代偿全部剩余本金" in backed
+    bought = card(html, defaulted["transfer"].listing_id)  # its 10 % reserve falls short
+    assert 'data-event="buyback"' in bought and "原债权人按本金加利息回购" in bought
+    assert 'data-event="status_written_off"' in bought
     # the loan page offers what applies
     loan_page = client.get(f"/operator/loans/{collateral.listing_id}").text
     assert 'data-action="disposal"' in loan_page
@@ -144,7 +146,7 @@ def test_defaulted_loans_show_their_handling_and_take_a_sale_and_a_recovery(
     total = owed.penalty_fen + owed.due_interest_fen + owed.due_principal_fen
     recovery = {"op": "recovery", "listing_id": str(credit.listing_id), "reference": "法院执行款"}
     too_much = act(client, "/operator/defaults", recovery | {"amount": str(Money(total + 1))})
-    assert too_much.status_code == 409
+    assert too_much.status_code == 409 and "操作未执行 · 当前状态不允许" in too_much.text
     assert field_error(too_much.text, "amount") == "金额超过该贷款当前应收总额"
     no_ref = act(client, "/operator/defaults", recovery | {"amount": "800", "reference": ""})
     assert no_ref.status_code == 422 and field_error(no_ref.text, "reference") == "请填写凭证编号"
@@ -210,14 +212,14 @@ def test_a_new_guarantor_without_a_name_is_refused_by_the_service(platform: Plat
 
 
 class RefundingGateway(FakeGateway):
-    def __init__(self, at: object) -> None:
+    def __init__(self, at: datetime) -> None:
         super().__init__()
         self.at = at
         self.refunds: list[tuple[str, str, Money]] = []
 
     def refund(self, refund_no: str, original_txn_id: str, amount: Money) -> RefundDone:
         self.refunds.append((refund_no, original_txn_id, amount))
-        return RefundDone(refund_no, f"R{original_txn_id}", amount, self.at)  # type: ignore[arg-type]
+        return RefundDone(refund_no, f"R{original_txn_id}", amount, self.at)
 
 
 def test_a_suspended_deposit_is_refunded_from_the_exceptions_page(

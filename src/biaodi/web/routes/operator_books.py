@@ -1,8 +1,8 @@
 """The operator console's books: close of business (run for today, past runs and their
 steps), the overdue book by bucket with each loan's servicing (and its default handling) and
 the borrower's collections log, payment exceptions with every resolution the service offers
-(a refund through the gateway) and the latest reconciliation results, and the blacklist. Who reads and who acts is
-checked on the server for every page and every form."""
+(a refund through the gateway) and the latest reconciliation results, and the blacklist. Who
+reads and who acts is checked on the server for every page and every form."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from biaodi.domain.shared.errors import BiaodiError, InvalidInput, NotFound
+from biaodi.domain.shared.errors import BiaodiError, Conflict, InvalidInput, NotFound
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts.users import UserView
 from biaodi.services.listings import lifecycle
@@ -54,7 +54,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "stage.written_off": ("已核销", "written off"),
     "stage.bought_back": ("原债权人已回购", "bought back by the originator"),
     "rule_label": ("触发规则", "Rule"),
-    "rule.write_off": ("逾期达 M3+（90 天以上）：加速到期，剩余债权核销为出借人损失，此后的回收款仍归出借人。",
+    "rule.write_off": ("逾期达 M3+（90 天以上）：加速到期，剩余债权核销为出借人损失，"
+                       "此后的回收款仍归出借人。",
                        "M3+ (over 90 days past due): the loan is accelerated and the claims "
                        "are written off as the holders' loss; later recoveries still reach "
                        "them."),
@@ -105,14 +106,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "event.status_written_off": ("债权核销", "Claims written off"),
     "event.status_recovered": ("标的已回收", "Listing recovered"),
     "disposal": ("抵押物处置", "Collateral disposal"),
-    "disposal.pending": ("待登记处置结果（自 {day} 起）", "waiting for the sale (open since {day})"),
+    "disposal.pending": ("待登记处置结果（自 {day} 起）",
+                         "waiting for the sale (open since {day})"),
     "disposal.settled": ("已登记", "recorded"),
     "disposal.proceeds": ("处置所得", "Sale proceeds"),
     "disposal.costs": ("处置费用", "Costs of the sale"),
     "disposal.surplus": ("退还借款人", "Surplus to the borrower"),
     "disposal.shortfall": ("不足部分（核销）", "Shortfall (written off)"),
     "disposal.reference": ("成交凭证编号", "Sale reference"),
-    "disposal.reference_hint": ("登记处置结果：所得按 费用→罚息→利息→本金 分配；成交凭证编号如拍卖成交确认书编号。",
+    "disposal.reference_hint": ("登记处置结果：所得按 费用→罚息→利息→本金 分配；"
+                                "成交凭证编号如拍卖成交确认书编号。",
                                 "Recording the sale pays costs → penalty → interest → principal "
                                 "from the proceeds; the sale reference is e.g. the auction "
                                 "confirmation number."),
@@ -175,6 +178,9 @@ def _say(request: Request, exc: BiaodiError) -> dict[str, Any]:
     """A refusal for the page: our sentence for the code or the field, else the service's."""
     lang = i18n.language_of(request)
     error = refusal(request, exc)
+    if f"op.code.{exc.code}" not in i18n.MESSAGES:  # a title by the kind of refusal
+        kind = "conflict" if isinstance(exc, Conflict) else "invalid_input"
+        error["title"] = i18n.translate(lang, f"op.code.{kind}")
     field = exc.field or ""
     code_key, field_key = f"opd.code.{exc.code}", f"opd.error.{field}"
     if code_key in i18n.MESSAGES:
