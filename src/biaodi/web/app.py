@@ -12,7 +12,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from biaodi.domain.shared.errors import BiaodiError, TooManyRequests
 from biaodi.web import charts, pages
-from biaodi.web.routes import accounts, auto_invest, borrower, investor, marketplace, operator
+from biaodi.web.routes import (
+    accounts,
+    auto_invest,
+    borrower,
+    investor,
+    marketplace,
+    operator,
+    operator_defaults,
+)
 
 
 def install(app: FastAPI) -> None:
@@ -25,8 +33,9 @@ def install(app: FastAPI) -> None:
             "Cache-Control": "public, max-age=31536000, immutable"})
 
     app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
-    for router in (marketplace.router, accounts.router, operator.router, borrower.router,
-                   investor.router, auto_invest.router):
+    for router in (marketplace.router, accounts.router, operator.router,
+                   operator_defaults.router, borrower.router, investor.router,
+                   auto_invest.router):
         app.include_router(router, include_in_schema=False)
 
     @app.exception_handler(pages.PageError)

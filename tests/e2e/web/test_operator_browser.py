@@ -1,29 +1,35 @@
 """The operator console in a real browser, on the demo marketplace plus one application
 waiting for review: the demo operator signs in, approves and publishes it, runs close of
 business for today and sees the run, and opens the payment exceptions; with screenshots of
-the console's pages in both languages."""
+the console's pages in both languages (default handling and guarantors on loans taken past
+M3)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from biaodi.adapters.clock import FixedClock
 from biaodi.adapters.gateway.protocol import StatementLine, TxnType
 from biaodi.api.app import create_app
 from biaodi.bootstrap import Platform
 from biaodi.domain.shared.money import Money
+from biaodi.services.accounts import users
 from biaodi.services.demo import seed as demo
 from biaodi.services.listings import lifecycle as listings
 from biaodi.services.listings.lifecycle import CreateListing
 from biaodi.services.payments import reconciliation
 from biaodi.services.shared.tx import in_transaction
+from factories import identity
 from payment_support import free_port, serve
 from risk_support import application, apply, env, register_borrower
+from servicing_support import due_dates, funded_loan, run_close, set_day
 
 pytestmark = pytest.mark.browser
 TITLE = "门店扩张 · 待审核"
@@ -116,4 +122,45 @@ def test_screenshots_of_the_console(page: Any, console: tuple[str, int], screens
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
     page.goto(site + f"/operator/listings/{listing_id}")
     page.screenshot(path=str(screenshots / f"operator-review-phone-{lang}-{database}.png"),
+                    full_page=True)
+
+
+@pytest.fixture
+def defaults_console(platform: Platform, clock: FixedClock) -> Iterator[tuple[str, dict]]:
+    """A 信用标, a 抵押标 and a 担保标 closed past M3 (written off, in disposal, compensated),
+    and an operator, served on a free port: (base URL, the operator's sign-in)."""
+    loans = [funded_loan(platform, kind, term=1) for kind in ("credit", "collateral",
+                                                               "guarantee")]
+    past_m3 = due_dates(platform, loans[0].listing_id)[0] + timedelta(days=92)
+    set_day(clock, past_m3)
+    run_close(platform, past_m3)
+    person = identity()
+    in_transaction(platform.uow, lambda uow: users.create_staff(
+        uow, users.Register(**person, roles=("operator",)), platform.cipher))
+    with serve(create_app(platform), free_port()) as base:
+        yield base, person
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_screenshots_of_defaults_and_guarantors(page: Any, defaults_console: tuple[str, dict],
+                                                screenshots: Path, db_url: str,
+                                                lang: str) -> None:
+    site, person = defaults_console
+    database = "postgres" if db_url.startswith("postgres") else "sqlite"
+    page.context.add_cookies([{"name": "lang", "value": lang, "url": site}])
+    page.goto(site + "/login?next=/operator/defaults")
+    page.fill("#f-username", person["username"])
+    page.fill("#f-password", person["password"])
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**/operator/defaults")
+    assert page.locator("section.op-default").count() == 3
+    for name, path in (("operator-defaults", "/operator/defaults"),
+                       ("operator-guarantors", "/operator/guarantors")):
+        response = page.goto(site + path)
+        assert response.status == 200, path
+        assert page.locator("html").get_attribute("lang") == lang
+        page.screenshot(path=str(screenshots / f"{name}-{lang}-{database}.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.goto(site + "/operator/defaults")
+    page.screenshot(path=str(screenshots / f"operator-defaults-phone-{lang}-{database}.png"),
                     full_page=True)

@@ -19,7 +19,6 @@ from biaodi.adapters.db.tables import (
     ListingTransition,
     OfflineStepRow,
     PledgedAssetRow,
-    User,
 )
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.accounts.roles import Role
@@ -428,10 +427,12 @@ def set_guarantor_terms(uow: UnitOfWork, user_id: int, *, name: str, capacity: M
     if not 1 <= compensation_days <= 90:
         raise InvalidInput("compensation_days must be from 1 to 90", field="compensation_days")
     row = uow.s.get(GuarantorProfile, user_id)
+    display = name.strip() or (row.name if row is not None else "")
+    if not display:  # checked before the new row is added: a query would flush it unnamed
+        raise InvalidInput("a guarantor without terms on file needs a name", field="name")
     if row is None:
         row = GuarantorProfile(user_id=user_id)
         uow.s.add(row)
-    display = name.strip() or (uow.s.get(User, user_id).real_name)  # type: ignore[union-attr]
     row.name, row.capacity_fen = display, capacity.fen
     row.fee_rate_ppm = rate_to_ppm(fee_rate, field="fee_rate")
     row.compensation_days, row.updated_by, row.updated_at = (

@@ -12,7 +12,14 @@ from typing import Any
 
 from sqlalchemy import exists, func, select
 
-from biaodi.adapters.db.tables import Listing, ListingTransition, PledgedAssetRow
+from biaodi.adapters.db.tables import (
+    GuarantorProfile,
+    Listing,
+    ListingTransition,
+    PledgedAssetRow,
+    User,
+    UserRole,
+)
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.listings import policy_for
 from biaodi.domain.listings.fees import fee_schedule
@@ -27,7 +34,7 @@ from biaodi.services.listings.lifecycle import (
     load_security,
     terms_of,
 )
-from biaodi.services.listings.security import store_for
+from biaodi.services.listings.security import OUTSTANDING, store_for
 from biaodi.services.shared.rates import percent_text, ppm_to_rate, rate_to_ppm
 
 #: What investors may see; drafts and applications under review stay private.
@@ -316,3 +323,39 @@ def review(uow: UnitOfWork, listing_id: int, rules: ListingRules) -> dict[str, A
     return found | {"needs_risk_decision": needs_decision,
                     "risk_decision": dict(decision) if decision is not None else None,
                     "risk_problem": problem, "publish_gaps": gaps}
+
+
+def guarantor_book(uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Every user with the guarantor role: its terms on file (or none yet), the capacity it
+    uses — the amounts of the listings it guarantees that are outstanding, the figure the
+    capacity check at publishing counts — what is left, and the listings it backs."""
+    people = uow.s.execute(
+        select(User.id, User.username, User.real_name, GuarantorProfile)
+        .join(UserRole, (UserRole.user_id == User.id) & (UserRole.role == "guarantor"))
+        .outerjoin(GuarantorProfile, GuarantorProfile.user_id == User.id)
+        .order_by(User.id)).all()
+    backed: dict[int, list[dict[str, Any]]] = {}
+    for listing in uow.s.scalars(select(Listing).where(
+            Listing.guarantor_id.in_([p[0] for p in people])).order_by(Listing.id.desc())):
+        backed.setdefault(listing.guarantor_id or 0, []).append({
+            "id": listing.id, "title": listing.title, "status": listing.status,
+            "amount": Money(listing.amount_fen),
+            "counts": listing.status in OUTSTANDING})
+    book = []
+    for user_id, username, real_name, profile in people:
+        listings = backed.get(user_id, [])
+        used = sum(item["amount"].fen for item in listings if item["counts"])
+        capacity = profile.capacity_fen if profile is not None else 0
+        book.append({
+            "user_id": user_id, "username": username, "real_name": real_name,
+            "has_terms": profile is not None,
+            "name": profile.name if profile is not None else "",
+            "capacity": Money(capacity), "used": Money(used),
+            "remaining": Money(max(capacity - used, 0)),
+            "over": used > capacity,
+            "fee_rate": percent_text(profile.fee_rate_ppm) if profile is not None else "",
+            "compensation_days": profile.compensation_days if profile is not None else None,
+            "updated_at": profile.updated_at if profile is not None else None,
+            "listings": listings,
+        })
+    return book

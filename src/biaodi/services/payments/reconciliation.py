@@ -439,3 +439,28 @@ def _order_of_txn(uow: UnitOfWork, txn_id: str) -> PaymentOrder | None:
                                   GatewayTransaction.order_id == PaymentOrder.id)
         .where(GatewayTransaction.txn_id == txn_id).with_for_update(of=PaymentOrder)
     ).scalar_one_or_none()
+
+
+# --- the latest results, for the console ------------------------------------------------------
+def recent_results(uow: UnitOfWork, today: date, days: int = 10) -> dict[str, Any]:
+    """What reconciliation last found: per business date (newest first) the discrepancies
+    recorded, still open, resolved by an operator and cleared by a rerun; and custody against
+    what users are owed at the end of today, as the ledger has it now."""
+    rows = uow.s.execute(
+        select(PaymentException.business_date, PaymentException.status,
+               PaymentException.resolution, func.count())
+        .where(PaymentException.source == "reconciliation")
+        .group_by(PaymentException.business_date, PaymentException.status,
+                  PaymentException.resolution)).all()
+    by_day: dict[date, dict[str, Any]] = {}
+    for day, status, resolution, count in rows:
+        item = by_day.setdefault(day, {"business_date": day, "found": 0, "open": 0,
+                                       "resolved": 0, "cleared": 0})
+        item["found"] += int(count)
+        key = "open" if status == "open" else ("cleared" if resolution == "cleared"
+                                               else "resolved")
+        item[key] += int(count)
+    custody, owed = custody_position(uow, today)
+    return {"days": [by_day[d] for d in sorted(by_day, reverse=True)[:days]],
+            "custody": Money(custody), "owed": Money(owed), "difference": Money(custody - owed),
+            "balanced": custody == owed, "as_of": today}

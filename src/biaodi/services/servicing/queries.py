@@ -1,6 +1,6 @@
 """Read models: a loan's servicing state with its instalments, a holder's positions with their
-cash flows, loans by bucket, a close of business's progress, the LPR table, a borrower's
-contacts."""
+cash flows, loans by bucket, loans in default handling with what happened to each, a close of
+business's progress, the LPR table, a borrower's contacts."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from collections.abc import Collection
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from biaodi.adapters.db.servicing_tables import (
     BorrowerContact,
     CloseDayRun,
     CloseDayStep,
+    CollateralDisposal,
     CollectionContact,
     LoanServicing,
     LprRate,
@@ -21,7 +22,14 @@ from biaodi.adapters.db.servicing_tables import (
     RepaymentShare,
     ServicingPosition,
 )
-from biaodi.adapters.db.tables import Holding, HoldingInstalment, Listing, LoanInstalment
+from biaodi.adapters.db.tables import (
+    GuarantorProfile,
+    Holding,
+    HoldingInstalment,
+    Listing,
+    ListingTransition,
+    LoanInstalment,
+)
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.accounts.roles import STAFF_ROLES
 from biaodi.domain.shared.errors import Forbidden, NotFound
@@ -199,3 +207,128 @@ def contact_view(row: CollectionContact) -> dict[str, Any]:
             "contact_id": row.contact_id, "channel": row.channel, "target": row.target,
             "at": row.at.isoformat(), "outcome": row.outcome, "rule_id": row.rule_id,
             "note": row.note}
+
+
+# --- default handling ---------------------------------------------------------------------------
+#: Repayment sources that are a default path's events (the rest are the borrower's own money).
+DEFAULT_SOURCES = ("guarantor", "buyback", "disposal", "recovery")
+
+
+def default_book(uow: UnitOfWork, listing_id: int | None = None, limit: int = 200
+                 ) -> list[dict[str, Any]]:
+    """Loans a default path has touched (accelerated, compensated by the guarantor, bought
+    back, in or past collateral disposal, written off, recovered), open ones first: the
+    amounts now, the disposal, and the events in order — each with the rule that set it off
+    (`rule`: guarantor_deadline, guarantor_full, disposal, buyback_maturity, buyback_default,
+    write_off) — and which operator actions apply (`can_dispose`, `can_recover`)."""
+    touched = select(Repayment.listing_id).where(Repayment.source.in_(DEFAULT_SOURCES))
+    query = (select(LoanServicing, Listing, GuarantorProfile.compensation_days)
+             .join(Listing, Listing.id == LoanServicing.listing_id)
+             .outerjoin(GuarantorProfile, GuarantorProfile.user_id == Listing.guarantor_id)
+             .where(or_(LoanServicing.default_stage.is_not(None),
+                        LoanServicing.accelerated_on.is_not(None),
+                        LoanServicing.listing_id.in_(touched)))
+             .order_by((LoanServicing.status == "closed"), LoanServicing.listing_id.desc())
+             .limit(limit))
+    if listing_id is not None:
+        query = query.where(LoanServicing.listing_id == listing_id)
+    found = uow.s.execute(query).all()
+    ids = [loan.listing_id for loan, _, _ in found]
+    if not ids:
+        return []
+    disposals = {d.listing_id: d for d in uow.s.scalars(
+        select(CollateralDisposal).where(CollateralDisposal.listing_id.in_(ids)))}
+    payments: dict[int, list[Repayment]] = {}
+    for r in uow.s.scalars(select(Repayment).where(Repayment.listing_id.in_(ids))
+                           .order_by(Repayment.business_date, Repayment.id)):
+        payments.setdefault(r.listing_id, []).append(r)
+    written = dict(uow.s.execute(  # type: ignore[arg-type]
+        select(ServicingPosition.listing_id, func.sum(ServicingPosition.written_off_fen))
+        .where(ServicingPosition.listing_id.in_(ids))
+        .group_by(ServicingPosition.listing_id)).all())
+    moves: dict[int, list[ListingTransition]] = {}
+    for t in uow.s.scalars(select(ListingTransition).where(
+            ListingTransition.listing_id.in_(ids),
+            ListingTransition.to_status.in_(("defaulted", "written_off", "recovered")))
+            .order_by(ListingTransition.id)):
+        moves.setdefault(t.listing_id, []).append(t)
+    return [_default_view(loan, listing, days, disposals.get(loan.listing_id),
+                          payments.get(loan.listing_id, []),
+                          int(written.get(loan.listing_id) or 0), moves.get(loan.listing_id, []))
+            for loan, listing, days in found]
+
+
+def _default_view(loan: LoanServicing, listing: Listing, compensation_days: int | None,
+                  disposal: CollateralDisposal | None, paid: list[Repayment], written_off: int,
+                  moves: list[ListingTransition]) -> dict[str, Any]:
+    action = loan.default_action
+    bought_at_maturity = action == "originator_buyback" and loan.accelerated_on is None
+    path_rule = {"write_off": "write_off", "collateral_disposal": "disposal",
+                 "guarantor_compensation": "guarantor_full",
+                 "originator_buyback": ("buyback_maturity" if bought_at_maturity
+                                        else "buyback_default")}.get(action, action)
+    events: list[dict[str, Any]] = []
+    if loan.accelerated_on is not None:
+        events.append({"kind": "accelerated", "on": loan.accelerated_on, "amount": None,
+                       "rule": path_rule, "detail": ""})
+    if disposal is not None:
+        events.append({"kind": "disposal_opened", "on": disposal.opened_on, "amount": None,
+                       "rule": "disposal", "detail": ""})
+    default_since = loan.defaulted_on or loan.accelerated_on
+    for r in paid:
+        if r.source == "guarantor":
+            full = r.key.endswith(":full")
+            events.append({"kind": "compensation", "on": r.business_date,
+                           "amount": Money(r.amount_fen),
+                           "rule": "guarantor_full" if full else "guarantor_deadline",
+                           "detail": ""})
+        elif r.source == "buyback":
+            events.append({"kind": "buyback", "on": r.business_date,
+                           "amount": Money(r.amount_fen), "rule": path_rule, "detail": ""})
+        elif r.source == "disposal":
+            assert disposal is not None
+            events.append({"kind": "disposal_paid", "on": r.business_date,
+                           "amount": Money(r.amount_fen), "rule": "disposal",
+                           "detail": disposal.reference})
+        elif r.source == "recovery":
+            events.append({"kind": "recovery", "on": r.business_date,
+                           "amount": Money(r.amount_fen), "rule": None, "detail": ""})
+        elif default_since is not None and r.business_date >= default_since:
+            events.append({"kind": "borrower_paid", "on": r.business_date,
+                           "amount": Money(r.amount_fen), "rule": None, "detail": ""})
+    for t in moves:
+        events.append({"kind": f"status_{t.to_status}", "on": t.at.date(),
+                       "amount": Money(written_off) if t.to_status == "written_off" else None,
+                       "rule": path_rule if t.to_status != "recovered" else None,
+                       "detail": t.reason})
+    events.sort(key=lambda e: e["on"])
+    owed = loan.penalty_fen + loan.due_interest_fen + loan.due_principal_fen
+    recovered = sum(r.amount_fen for r in paid if r.source == "recovery")
+    return {
+        "listing_id": loan.listing_id, "title": listing.title, "kind": listing.kind,
+        "listing_status": listing.status, "servicing_status": loan.status,
+        "default_action": action, "default_stage": loan.default_stage, "rule": path_rule,
+        "compensation_days": compensation_days, "borrower_id": listing.applicant_id,
+        "guarantor_id": listing.guarantor_id, "days_past_due": loan.days_past_due,
+        "bucket": loan.bucket, "accelerated_on": loan.accelerated_on,
+        "defaulted_on": loan.defaulted_on, "amount": Money(listing.amount_fen),
+        "outstanding_principal": Money(loan.outstanding_principal_fen),
+        "principal_due": Money(loan.due_principal_fen),
+        "interest_due": Money(loan.due_interest_fen), "penalty": Money(loan.penalty_fen),
+        "owed": Money(owed), "written_off": Money(written_off),
+        "compensated": Money(sum(r.amount_fen for r in paid if r.source == "guarantor")),
+        "bought_back": Money(sum(r.amount_fen for r in paid if r.source == "buyback")),
+        "recovered": Money(recovered),
+        "disposal": None if disposal is None else {
+            "status": disposal.status, "opened_on": disposal.opened_on,
+            "proceeds": Money(disposal.proceeds_fen), "costs": Money(disposal.costs_fen),
+            "penalty": Money(disposal.penalty_fen), "interest": Money(disposal.interest_fen),
+            "principal": Money(disposal.principal_fen), "surplus": Money(disposal.surplus_fen),
+            "shortfall": Money(disposal.shortfall_fen), "reference": disposal.reference,
+            "recorded_at": disposal.recorded_at},
+        "events": events,
+        "can_dispose": disposal is not None and disposal.status == "pending",
+        "can_recover": owed > 0 and loan.status != "closed" and (
+            loan.default_stage is not None or loan.accelerated_on is not None)
+        and not (disposal is not None and disposal.status == "pending"),
+    }

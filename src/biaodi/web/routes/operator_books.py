@@ -1,7 +1,8 @@
 """The operator console's books: close of business (run for today, past runs and their
-steps), the overdue book by bucket with each loan's servicing and the borrower's collections
-log, payment exceptions with their resolution, and the blacklist. Who reads and who acts is
-checked on the server for every page and every form."""
+steps), the overdue book by bucket with each loan's servicing (and its default handling) and
+the borrower's collections log, payment exceptions with every resolution the service offers
+(a refund through the gateway) and the latest reconciliation results, and the blacklist. Who
+reads and who acts is checked on the server for every page and every form."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from biaodi.services.servicing.close_day import CloseDay, close_day
 from biaodi.services.shared.tx import in_transaction
 from biaodi.web import i18n
 from biaodi.web.pages import Form, PageError, platform_of, redirect, render, require_role
+from biaodi.web.routes.investor import GatewayDep
 
 router = APIRouter()
 
@@ -31,15 +33,22 @@ TABS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("review", "/operator", ("operator", "risk_officer", "auditor"), ("operator",)),
     ("close_day", "/operator/close-day", ("operator", "auditor"), ("operator",)),
     ("loans", "/operator/loans", ("operator", "risk_officer", "auditor"), ("operator",)),
+    ("defaults", "/operator/defaults", ("operator", "risk_officer", "auditor"), ("operator",)),
+    ("guarantors", "/operator/guarantors", ("operator", "risk_officer", "auditor"),
+     ("operator",)),
     ("exceptions", "/operator/payments/exceptions", ("operator", "auditor"), ("operator",)),
     ("blacklist", "/operator/risk/blacklist", ("operator", "risk_officer", "auditor"),
      ("operator", "risk_officer")),
 )
 READ = {tab: readers for tab, _, readers, _ in TABS}
+#: Tabs whose label lives under another module's prefix (default: op.tab.<tab>).
+TAB_LABELS = {"defaults": "opd.tab.defaults", "guarantors": "opd.tab.guarantors"}
 ACT = {tab: actors for tab, _, _, actors in TABS}
 BUCKETS = tuple(b.value for b in Bucket if b is not Bucket.CURRENT)
-#: Resolutions a page offers; a refund asks the payment gateway first (API or CLI only).
-PAGE_ACTIONS = frozenset({"credit_wallet", "settle", "apply", "reverse", "adjust", "sweep"})
+#: Resolutions the page offers: every one the service supports. A refund asks the payment
+#: gateway to pay the money back first, and needs the operator's confirmation.
+PAGE_ACTIONS = frozenset({"credit_wallet", "settle", "apply", "reverse", "adjust", "sweep",
+                          "refund"})
 BLACKLIST_KINDS = ("id_number", "mobile", "bank_card", "device")
 
 Closer = Annotated[UserView, Depends(require_role(*READ["close_day"]))]
@@ -113,9 +122,27 @@ i18n.register({
     "op.exc.action": ("处理方式", "Action"),
     "op.exc.reason": ("处理理由", "Reason"),
     "op.exc.resolution": ("处理结果", "Resolution"),
-    "op.exc.refund_note": ("退款须先由支付网关退回资金，请通过 API 或命令行处理。",
-                           "A refund asks the gateway to pay back first: use the API or CLI."),
+    "op.exc.refund_note": ("退款：支付网关先将款项原路退回付款人，再记账结案。",
+                           "A refund: the gateway pays the money back to the payer first, "
+                           "then the books close the exception."),
+    "op.exc.confirm": ("我已核实，确认执行所选处理（退款将把款项退回付款人，不可撤销）",
+                       "I have checked and confirm the chosen resolution (a refund pays the "
+                       "money back to the payer and cannot be undone)"),
+    "op.exc.confirm_needed": ("退款前请勾选确认", "Tick the confirmation before a refund"),
     "op.exc.done": ("异常 #{id} 已处理。", "Exception #{id} resolved."),
+    "op.exc.outcome": ("处理方式：{action}；理由：{reason}", "Resolved by: {action}; reason: "
+                       "{reason}"),
+    "op.exc.entry": ("记账凭证 #{id}", "ledger entry #{id}"),
+    "op.exc.recon": ("最近的对账结果", "Latest reconciliation results"),
+    "op.exc.recon_none": ("尚未运行过对账（biaodi reconcile --date …）。",
+                          "No reconciliation has run yet (biaodi reconcile --date …)."),
+    "op.exc.recon_found": ("发现差异", "Found"),
+    "op.exc.recon_cleared": ("复核后消除", "Cleared on a rerun"),
+    "op.exc.custody": ("存管账户（截至 {day}）", "Custody (end of {day})"),
+    "op.exc.owed": ("用户资金 + 网关挂账", "Wallets + gateway suspense"),
+    "op.exc.difference": ("差额", "Difference"),
+    "op.exc.balanced": ("存管与用户资金一致", "Custody matches what users are owed"),
+    "op.exc.unbalanced": ("存管与用户资金不一致", "Custody does not match what users are owed"),
     "op.exc.kind.callback_amount_mismatch": ("回调金额与订单不符", "Callback amount mismatch"),
     "op.exc.kind.missing_in_ledger": ("对账单有、账务无", "On the statement, not in the ledger"),
     "op.exc.kind.missing_at_gateway": ("账务有、对账单无", "In the ledger, not on the statement"),
@@ -182,7 +209,8 @@ def chrome(request: Request, user: UserView, current: str) -> dict[str, Any]:
     roles = set(user.roles)
     reader_role = next((r for r in ("risk_officer", "auditor", "operator") if r in roles), "")
     return {
-        "tabs": [(i18n.translate(lang, f"op.tab.{tab}"), path, tab == current)
+        "tabs": [(i18n.translate(lang, TAB_LABELS.get(tab, f"op.tab.{tab}")), path,
+                  tab == current)
                  for tab, path, readers, _ in TABS if roles.intersection(readers)],
         "can_act": may(user, current, act=True),
         "reader_role": i18n.translate(lang, f"role.{reader_role}") if reader_role else "",
@@ -256,9 +284,12 @@ def loan_page(request: Request, listing_id: int, user: LoanReader) -> Response:
     try:
         with platform.reader() as uow:
             loan = servicing_queries.loan_view(uow, listing_id, platform.clock.today())
+            handling = servicing_queries.default_book(uow, listing_id)
     except NotFound:
         raise _not_found() from None
-    return render(request, "operator/loan.html", {"loan": loan, **chrome(request, user, "loans")})
+    return render(request, "operator/loan.html", {
+        "loan": loan, "handling": handling[0] if handling else None,
+        **chrome(request, user, "loans")})
 
 
 @router.get("/collections/{borrower_id}")
@@ -276,13 +307,20 @@ def _exceptions_page(request: Request, user: UserView, status: str, *,
                      error: dict[str, Any] | None = None, form: dict[str, str] | None = None,
                      code: int = 200) -> Response:
     platform = platform_of(request)
+    done = request.query_params.get("done", "")
+    outcome = None
     with platform.reader() as uow:
         items = [e.as_dict() for e in reconciliation.list_exceptions(uow, status=status)]
+        if done.isdigit():
+            outcome = next((e.as_dict() for e in reconciliation.list_exceptions(
+                uow, status="resolved", limit=1000) if e.id == int(done)), None)
+        recon = reconciliation.recent_results(uow, platform.clock.today())
     for item in items:
         item["page_actions"] = [a for a in item["actions"] if a in PAGE_ACTIONS]
     return render(request, "operator/exceptions.html", {
         "items": items, "status": status, "error": error, "form": form or {},
-        "done": request.query_params.get("done"), **chrome(request, user, "exceptions")}, code)
+        "done": done if done.isdigit() else None, "outcome": outcome, "recon": recon,
+        **chrome(request, user, "exceptions")}, code)
 
 
 @router.get("/payments/exceptions")
@@ -291,25 +329,34 @@ def exceptions_page(request: Request, user: PaymentsReader, status: str = "open"
 
 
 @router.post("/payments/exceptions")
-def resolve_exception(request: Request, user: PaymentsReader, form: Form) -> Response:
+def resolve_exception(request: Request, user: PaymentsReader, form: Form,
+                      gateway: GatewayDep) -> Response:
+    """Resolve an open exception with a reason. A refund is checked, then the gateway pays
+    the money back to the payer, then the books close the exception (as the API does)."""
     require_act(request, user, "exceptions")
     platform = platform_of(request)
     values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
     action = values.get("action", "")
+    lang = i18n.language_of(request)
     try:
         exception_id = int(values.get("exception_id", ""))
     except ValueError:
         raise _not_found() from None
     try:
         if action not in PAGE_ACTIONS:
-            raise InvalidInput(i18n.translate(i18n.language_of(request), "op.exc.refund_note")
-                               if action == "refund" else
-                               i18n.translate(i18n.language_of(request), "op.error.action"),
-                               field="action")
+            raise InvalidInput(i18n.translate(lang, "op.error.action"), field="action")
         cmd = reconciliation.Resolve(exception_id, action, values.get("reason", ""))
+        refund = None
+        if action == "refund":
+            if values.get("confirm") != "yes":
+                raise InvalidInput(i18n.translate(lang, "op.exc.confirm_needed"),
+                                   field="confirm")
+            ask = in_transaction(platform.uow,
+                                 lambda uow: reconciliation.refund_request(uow, cmd))
+            refund = gateway.refund(ask.refund_no, ask.original_txn_id, ask.amount)
         merchant = platform.settings.gateway_merchant_id
         in_transaction(platform.uow, lambda uow: reconciliation.resolve(
-            uow, cmd, actor_id=user.id, merchant_id=merchant))
+            uow, cmd, actor_id=user.id, merchant_id=merchant, refund=refund))
     except NotFound:
         raise _not_found() from None
     except BiaodiError as exc:
