@@ -11,14 +11,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from biaodi.web import pages
-from biaodi.web.routes import accounts, borrower, investor, marketplace, operator
+from biaodi.web.routes import accounts, borrower, investor, marketplace, operator, secondary
 
 
 def install(app: FastAPI) -> None:
     """Add the pages to `app` (the JSON API stays under /api/v1)."""
     app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
     for router in (marketplace.router, accounts.router, operator.router, borrower.router,
-                   investor.router):
+                   investor.router, secondary.router):
         app.include_router(router, include_in_schema=False)
 
     @app.exception_handler(pages.PageError)
