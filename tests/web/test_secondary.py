@@ -20,7 +20,7 @@ from biaodi.bootstrap import Platform
 from biaodi.domain.shared.money import Money
 from biaodi.services.secondary import sales
 from biaodi.services.shared.tx import in_transaction
-from investing_support import investor
+from investing_support import deposit, investor, user
 from servicing_support import Loan, funded_loan, run_close, set_day
 from web_support import post_form, sign_in_as
 
@@ -117,6 +117,11 @@ def test_buying_confirms_the_price_then_moves_the_holding(
     sign_in(client, market, poor)
     assert "可用余额不足（可用 ¥100.00）" in client.get(
         f"/market/sales/{sale_id}/buy?principal=1000").text
+
+    unassessed = user(market, "investor")
+    deposit(market, unassessed, 5_000)
+    sign_in(client, market, unassessed)
+    assert "您尚未完成风险测评" in client.get(f"/market/sales/{sale_id}/buy?principal=1000").text
 
     buyer = investor(market, 5_000)
     sign_in(client, market, buyer)

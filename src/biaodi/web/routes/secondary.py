@@ -451,7 +451,7 @@ def sell(request: Request, holding_id: int, user: InvestorUser, form: Form) -> R
     except IdempotencyConflict:
         return _sell_page(request, user, holding_id, values)
     if answer.status_code >= 300:  # the preview says why, with the figures of the rule
-        return _sell_page(request, user, holding_id, values)
+        return _sell_page(request, user, holding_id, values, status=409)
     return redirect(f"/me/market?offered={answer.body['id']}")
 
 
