@@ -166,7 +166,8 @@ def test_selling_shows_the_fair_value_and_refuses_a_price_outside_the_guardrails
     loan = running_loan(market, clock)
     seller, holding = loan.investors[0], loan.holdings[0]
     sign_in(client, market, seller)
-    assert f'href="/me/holdings/{holding}/sell"' in client.get("/me").text
+    me = client.get("/me").text
+    assert f'href="/me/holdings/{holding}/sell"' in me and 'href="/me/market"' in me
     page = client.get(f"/me/holdings/{holding}/sell")
     assert page.status_code == 200
     fair = re.search(r'id="fair-value">¥([\d,.]+)<', page.text)

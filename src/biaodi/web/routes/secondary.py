@@ -111,6 +111,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                  "At least ¥{min}, leaving nothing or at least ¥{min}; ¥{left} left."),
     "buy.quote": ("计算", "Show the figures"),
     "buy.all": ("全部承接", "Buy all that is left"),
+    "buy.yours": ("本次承接", "This purchase"),
     "buy.pay": ("您支付", "You pay"),
     "buy.receive": ("您将收到的本金债权", "You receive principal of"),
     "buy.cash_flows": ("预期回款合计（本金 + 利息）", "Expected cash flows (principal + interest)"),
