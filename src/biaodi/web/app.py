@@ -20,6 +20,7 @@ from biaodi.web.routes import (
     marketplace,
     operator,
     operator_defaults,
+    secondary,
 )
 
 
@@ -35,7 +36,7 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
     for router in (marketplace.router, accounts.router, operator.router,
                    operator_defaults.router, borrower.router, investor.router,
-                   auto_invest.router):
+                   auto_invest.router, secondary.router):
         app.include_router(router, include_in_schema=False)
 
     @app.exception_handler(pages.PageError)

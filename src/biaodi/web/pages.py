@@ -37,6 +37,7 @@ env.filters["moment"] = i18n.moment
 #: The navigation: (label key, path, roles that see it; empty: everyone).
 NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("nav.marketplace", "/listings", ()),
+    ("market.nav", "/market", ()),
     ("nav.operator", "/operator", ("operator", "risk_officer", "auditor")),
     ("investor.nav", "/me", ("investor",)),
     ("nav.borrow", "/borrow", ("borrower", "originator")),

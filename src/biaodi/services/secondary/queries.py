@@ -11,18 +11,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 
 from biaodi.adapters.db.secondary_tables import SecondaryPurchase, SecondarySale
 from biaodi.adapters.db.servicing_tables import LoanServicing, ServicingPosition
-from biaodi.adapters.db.tables import Holding, Listing
+from biaodi.adapters.db.tables import Holding, Listing, LoanInstalment
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.shared.errors import BiaodiError, InvalidInput, NotFound
-from biaodi.domain.shared.money import Money
-from biaodi.services.secondary.pricing import PartQuote, check_tradable, ppm_of, quote_sale
+from biaodi.domain.shared.money import Money, round_half_up
+from biaodi.services.secondary.pricing import (
+    PPM,
+    PartQuote,
+    check_tradable,
+    period_start,
+    ppm_of,
+    quote_sale,
+)
 from biaodi.services.secondary.rules import SecondaryRules
+from biaodi.services.secondary.sales import min_ticket
 from biaodi.services.shared.rates import percent_text
 
 
@@ -179,3 +188,114 @@ def my_purchases(uow: UnitOfWork, buyer_id: int) -> dict[str, Any]:
                       "realised_gain": _money(gain)})
     return {"items": items[::-1], "totals": {
         "paid": _money(sum(p.price_fen for p in bought)), "realised_gain": _money(realised)}}
+
+
+# --- the market pages: the board and one sale ------------------------------------------------
+LIVE_INSTALMENTS = ("scheduled", "due", "overdue")
+
+
+def remaining_terms(uow: UnitOfWork, listing_ids: Sequence[int]) -> dict[int, tuple[int, date]]:
+    """Per loan: how many instalments are still to be paid and the last one's due date."""
+    if not listing_ids:
+        return {}
+    rows = uow.s.execute(
+        select(LoanInstalment.listing_id, func.count(), func.max(LoanInstalment.due_date))
+        .where(LoanInstalment.listing_id.in_(listing_ids),
+               LoanInstalment.status.in_(LIVE_INSTALMENTS))
+        .group_by(LoanInstalment.listing_id)).all()
+    return {int(listing_id): (int(n), last) for listing_id, n, last in rows}
+
+
+def listing_facts(listing: Listing) -> dict[str, Any]:
+    return {"listing_id": listing.id, "title": listing.title, "kind": listing.kind,
+            "grade": listing.grade, "risk_level": listing.risk_level,
+            "annual_rate": percent_text(listing.annual_rate_ppm), "term": listing.term,
+            "term_unit": listing.term_unit, "repayment_method": listing.repayment_method}
+
+
+def quote_figures(quote: PartQuote) -> dict[str, Any]:
+    """A quote in Money for the pages, with the premium (or discount) in yuan and percent."""
+    difference = quote.price - quote.fair_value
+    return {"principal": Money(quote.principal), "accrued": Money(quote.accrued_interest),
+            "fair_value": Money(quote.fair_value), "price": Money(quote.price),
+            "fee": Money(quote.fee), "proceeds": Money(quote.proceeds),
+            "difference": Money(difference), "difference_abs": Money(abs(difference)),
+            "difference_percent": percent_text(round_half_up(
+                Decimal(difference) * PPM / quote.fair_value)) if quote.fair_value else "0.00",
+            "yield": percent_text(ppm_of(quote.yield_rate)),
+            "expected_loss": percent_text(ppm_of(quote.expected_loss)),
+            "receives": Money(sum(s.principal + s.interest for s in quote.take)),
+            "shares": [{"seq": s.seq, "due_date": s.due_date, "principal": Money(s.principal),
+                        "interest": Money(s.interest), "total": Money(s.principal + s.interest)}
+                       for s in quote.take]}
+
+
+def _board_item(uow: UnitOfWork, sale: SecondarySale, listing: Listing, day: date,
+                rules: SecondaryRules, term: tuple[int, date] | None) -> dict[str, Any]:
+    item = {"id": sale.id, **listing_facts(listing), "status": sale.status,
+            "principal": Money(sale.principal_fen), "remaining": Money(sale.remaining_fen),
+            "premium": percent_text(sale.premium_ppm), "listed_on": sale.listed_on,
+            "instalments_left": term[0] if term else 0, "maturity": term[1] if term else None,
+            "today": None, "not_tradable": None}
+    if sale.status == "open" and sale.remaining_fen:
+        try:
+            item["today"] = quote_figures(day_quote(uow, sale, sale.remaining_fen, day, rules))
+        except BiaodiError as closed:
+            item["not_tradable"] = closed.code
+    return item
+
+
+def board(uow: UnitOfWork, day: date, rules: SecondaryRules, *, kind: str | None = None,
+          page: int = 1, page_size: int = 12) -> dict[str, Any]:
+    """The market board: open sales, newest first, each with the day's fair value, price,
+    premium or discount, the buyer's yield and the loan's remaining term; by listing type."""
+    where = [SecondarySale.status == "open", SecondarySale.remaining_fen > 0]
+    if kind is not None:
+        where.append(Listing.kind == kind)
+    base = select(SecondarySale, Listing).join(Listing, Listing.id == SecondarySale.listing_id)
+    total = uow.s.execute(select(func.count()).select_from(
+        base.where(*where).subquery())).scalar()
+    found = uow.s.execute(base.where(*where).order_by(SecondarySale.id.desc())
+                          .offset((page - 1) * page_size).limit(page_size)).all()
+    terms = remaining_terms(uow, sorted({listing.id for _, listing in found}))
+    return {"total": int(total or 0), "page": page, "page_size": page_size,
+            "items": [_board_item(uow, sale, listing, day, rules, terms.get(listing.id))
+                      for sale, listing in found]}
+
+
+def sale_page(uow: UnitOfWork, sale_id: int, day: date, rules: SecondaryRules) -> dict[str, Any]:
+    """One sale for its page: the listing, the loan's state and remaining instalments, the
+    day's quote of what remains (with the buyer's share of each instalment) and how its fair
+    value was reached (the period's interest accrued by days)."""
+    sale = uow.s.get(SecondarySale, sale_id)
+    if sale is None:
+        raise NotFound(f"no sale {sale_id}", field="sale_id")
+    listing = uow.s.get(Listing, sale.listing_id)
+    loan = uow.s.get(LoanServicing, sale.listing_id)
+    assert listing is not None
+    item = _board_item(uow, sale, listing, day, rules,
+                       remaining_terms(uow, [listing.id]).get(listing.id))
+    item |= {"seller_id": sale.seller_id, "cancel_reason": sale.cancel_reason,
+             "min_ticket": Money(min_ticket(listing, rules)), "loan": None,
+             "instalments": [], "why": None}
+    if loan is None:
+        return item
+    item["loan"] = {"status": loan.status, "bucket": loan.bucket,
+                    "days_past_due": loan.days_past_due, "next_due_date": loan.next_due_date,
+                    "outstanding": Money(loan.outstanding_principal_fen)}
+    item["instalments"] = [
+        {"seq": i.seq, "due_date": i.due_date, "principal": Money(i.principal_fen),
+         "interest": Money(i.interest_fen), "status": i.status}
+        for i in uow.s.scalars(select(LoanInstalment).where(
+            LoanInstalment.listing_id == listing.id,
+            LoanInstalment.status.in_(LIVE_INSTALMENTS)).order_by(LoanInstalment.seq))]
+    holding = uow.s.get(Holding, sale.holding_id)
+    if item["today"] and holding is not None and loan.period_start and loan.next_due_date:
+        start = period_start(loan, holding)
+        item["why"] = {"period_start": start, "next_due_date": loan.next_due_date,
+                       "elapsed": max(0, (day - start).days),
+                       "days": (loan.next_due_date - start).days,
+                       "next_interest": item["today"]["shares"][0]["interest"]
+                       if item["today"]["shares"] else Money(0)}
+    return item
+
