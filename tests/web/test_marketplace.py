@@ -98,5 +98,9 @@ def test_drafts_and_unknown_listings_are_404(client: TestClient, seeded: Platfor
         uow.commit()
     assert client.get("/listings/1").status_code == 404
     assert "页面不存在" in client.get("/listings/999").text
+    huge = client.get("/listings/99999999999999999999")  # too large for a database id
+    assert huge.status_code == 404 and "页面不存在" in huge.text
+    bad_page = client.get("/listings", params={"page": "99999999999999999999"})
+    assert bad_page.status_code == 400 and "请求有误" in bad_page.text
     assert client.get("/listings/1/progress.json").status_code == 404
     assert 1 not in listing_ids(client.get("/listings", params={"status": "all"}).text)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -59,6 +60,20 @@ def install(app: FastAPI) -> None:
                 "values": {"seconds": exc.retry_after}}, 429)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
+
+    json_invalid = app.exception_handlers.get(RequestValidationError)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        """A page address with an impossible id (or page number) is a 404 page, other bad
+        query values a 400 page; the API keeps its JSON."""
+        if request.url.path.startswith("/api/") and json_invalid is not None:
+            return await json_invalid(request, exc)
+        in_path = any(e.get("loc", ("",))[0] == "path" for e in exc.errors())
+        keys = ("error.not_found.title", "error.not_found.text") if in_path else (
+            "error.bad_request.title", "error.bad_request.text")
+        return pages.render(request, "error.html", {
+            "title_key": keys[0], "text_key": keys[1], "values": {}}, 404 if in_path else 400)
 
     json_http = app.exception_handlers.get(StarletteHTTPException)
 

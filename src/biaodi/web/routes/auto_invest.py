@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from biaodi.domain.shared.bounds import RowId
 from biaodi.domain.shared.errors import BiaodiError, InvalidInput, NotFound
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts.users import UserView
@@ -177,7 +178,7 @@ def _values_of(rule: dict[str, Any]) -> dict[str, Any]:
             "kinds": list(rule["kinds"]), "enabled": rule["active"]}
 
 
-def _form_page(request: Request, rule_id: int | None, values: dict[str, Any],
+def _form_page(request: Request, rule_id: RowId | None, values: dict[str, Any],
                errors: dict[str, str], status: int = 200) -> Response:
     return render(request, "investor/auto_invest_form.html", {
         "rule_id": rule_id, "values": values, "errors": errors, "kinds": KINDS,
@@ -244,7 +245,7 @@ SERVICE_FIELDS = {"amount_per_listing": "money", "total_cap": "money", "cash_res
                   "best_grade": "grade_order", "worst_grade": "grade", "kinds": "kinds"}
 
 
-def _save(request: Request, user: UserView, form: Any, rule_id: int | None) -> Response:
+def _save(request: Request, user: UserView, form: Any, rule_id: RowId | None) -> Response:
     lang = i18n.language_of(request)
     values, cmd, errors = _parse(request, form)
     if cmd is None:
@@ -274,7 +275,7 @@ def create_rule(request: Request, user: InvestorUser, form: Form) -> Response:
     return _save(request, user, form, None)
 
 
-def _own(request: Request, user: UserView, rule_id: int) -> dict[str, Any]:
+def _own(request: Request, user: UserView, rule_id: RowId) -> dict[str, Any]:
     try:
         with platform_of(request).reader() as uow:
             return queries.rule_view(auto_invest.own_rule(uow, user.id, rule_id))
@@ -283,16 +284,16 @@ def _own(request: Request, user: UserView, rule_id: int) -> dict[str, Any]:
 
 
 @router.get("/me/auto-invest/{rule_id}/edit")
-def edit_rule_page(request: Request, rule_id: int, user: InvestorUser) -> Response:
+def edit_rule_page(request: Request, rule_id: RowId, user: InvestorUser) -> Response:
     return _form_page(request, rule_id, _values_of(_own(request, user, rule_id)), {})
 
 
 @router.post("/me/auto-invest/{rule_id}/edit")
-def edit_rule(request: Request, rule_id: int, user: InvestorUser, form: Form) -> Response:
+def edit_rule(request: Request, rule_id: RowId, user: InvestorUser, form: Form) -> Response:
     return _save(request, user, form, rule_id)
 
 
-def _change(request: Request, user: UserView, rule_id: int, done: str) -> Response:
+def _change(request: Request, user: UserView, rule_id: RowId, done: str) -> Response:
     platform = platform_of(request)
 
     def act(uow):  # type: ignore[no-untyped-def]
@@ -309,15 +310,15 @@ def _change(request: Request, user: UserView, rule_id: int, done: str) -> Respon
 
 
 @router.post("/me/auto-invest/{rule_id}/pause")
-def pause_rule(request: Request, rule_id: int, user: InvestorUser, form: Form) -> Response:
+def pause_rule(request: Request, rule_id: RowId, user: InvestorUser, form: Form) -> Response:
     return _change(request, user, rule_id, "paused")
 
 
 @router.post("/me/auto-invest/{rule_id}/resume")
-def resume_rule(request: Request, rule_id: int, user: InvestorUser, form: Form) -> Response:
+def resume_rule(request: Request, rule_id: RowId, user: InvestorUser, form: Form) -> Response:
     return _change(request, user, rule_id, "resumed")
 
 
 @router.post("/me/auto-invest/{rule_id}/delete")
-def delete_rule(request: Request, rule_id: int, user: InvestorUser, form: Form) -> Response:
+def delete_rule(request: Request, rule_id: RowId, user: InvestorUser, form: Form) -> Response:
     return _change(request, user, rule_id, "deleted")

@@ -15,6 +15,7 @@ from starlette.datastructures import FormData
 
 from biaodi.domain.listings import policy_for
 from biaodi.domain.servicing.reamortise import LEVEL_METHODS, Reamortise
+from biaodi.domain.shared.bounds import RowId
 from biaodi.domain.shared.compliance import RULES as COMPLIANCE_RULES
 from biaodi.domain.shared.errors import (
     BiaodiError,
@@ -680,7 +681,7 @@ def apply(request: Request, user: Applicant, form: Form) -> Response:
 
 
 @router.get("/applications/{application_id}")
-def decision_page(request: Request, application_id: int, user: Applicant) -> Response:
+def decision_page(request: Request, application_id: RowId, user: Applicant) -> Response:
     platform = platform_of(request)
     try:
         with platform.reader() as uow:
@@ -816,7 +817,7 @@ def new_listing(request: Request, user: Borrower, form: Form) -> Response:
     return redirect(f"/borrow/listings/{listing.id}")
 
 
-def _my_listing(request: Request, user: UserView, listing_id: int) -> dict[str, Any]:
+def _my_listing(request: Request, user: UserView, listing_id: RowId) -> dict[str, Any]:
     platform = platform_of(request)
     try:
         with platform.reader() as uow:
@@ -873,7 +874,7 @@ def _o2o(request: Request, item: dict[str, Any]) -> list[dict[str, Any]] | None:
     return out
 
 
-def _listing_context(request: Request, user: UserView, listing_id: int,
+def _listing_context(request: Request, user: UserView, listing_id: RowId,
                      error: str | None = None) -> dict[str, Any]:
     item = _my_listing(request, user, listing_id)
     o2o = _o2o(request, item)
@@ -882,12 +883,12 @@ def _listing_context(request: Request, user: UserView, listing_id: int,
 
 
 @router.get("/listings/{listing_id}")
-def my_listing(request: Request, listing_id: int, user: Borrower) -> Response:
+def my_listing(request: Request, listing_id: RowId, user: Borrower) -> Response:
     return render(request, "borrower/listing.html", _listing_context(request, user, listing_id))
 
 
 @router.post("/listings/{listing_id}/submit")
-def submit_listing(request: Request, listing_id: int, user: Borrower, _form: Form) -> Response:
+def submit_listing(request: Request, listing_id: RowId, user: Borrower, _form: Form) -> Response:
     platform = platform_of(request)
     try:
         in_transaction(platform.uow, lambda uow: listings.submit(
@@ -901,7 +902,7 @@ def submit_listing(request: Request, listing_id: int, user: Borrower, _form: For
 
 
 # --- a loan and its repayments --------------------------------------------------------------
-def _loan_state(request: Request, user: UserView, listing_id: int
+def _loan_state(request: Request, user: UserView, listing_id: RowId
                 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The borrower's loan (servicing view) and its listing; 404 for anyone else's."""
     platform = platform_of(request)
@@ -960,7 +961,7 @@ def _schedule_facts(loan: dict[str, Any]) -> dict[str, Any]:
             "last_due": rows[-1]["due_date"] if rows else None}
 
 
-def _loan_page(request: Request, user: UserView, listing_id: int, *,
+def _loan_page(request: Request, user: UserView, listing_id: RowId, *,
                done: dict[str, Any] | None = None, error: str | None = None,
                prepay: dict[str, Any] | None = None, status: int = 200) -> Response:
     loan, item = _loan_state(request, user, listing_id)
@@ -982,7 +983,7 @@ def _loan_page(request: Request, user: UserView, listing_id: int, *,
 
 
 @router.get("/loans/{listing_id}")
-def loan_page(request: Request, listing_id: int, user: Borrower) -> Response:
+def loan_page(request: Request, listing_id: RowId, user: Borrower) -> Response:
     done = None
     if request.query_params.get("paid"):
         done = {k: request.query_params.get(k, "0")
@@ -990,7 +991,7 @@ def loan_page(request: Request, listing_id: int, user: Borrower) -> Response:
     return _loan_page(request, user, listing_id, done=done)
 
 
-def _repaid_link(listing_id: int, body: dict[str, Any]) -> str:
+def _repaid_link(listing_id: RowId, body: dict[str, Any]) -> str:
     from urllib.parse import urlencode
 
     query = urlencode({"paid": body["amount"], "principal": body["principal"],
@@ -1005,7 +1006,7 @@ def _repaid(made: repayments.Repaid) -> dict[str, str]:
             "fees": str(made.fees)}
 
 
-def _repay(request: Request, user: UserView, listing_id: int, form: FormData, *,
+def _repay(request: Request, user: UserView, listing_id: RowId, form: FormData, *,
            early: bool) -> Response:
     platform = platform_of(request)
     key = str(form.get("key", "")).strip()[:100]
@@ -1038,16 +1039,16 @@ def _repay(request: Request, user: UserView, listing_id: int, form: FormData, *,
 
 
 @router.post("/loans/{listing_id}/repay")
-def repay(request: Request, listing_id: int, user: Borrower, form: Form) -> Response:
+def repay(request: Request, listing_id: RowId, user: Borrower, form: Form) -> Response:
     return _repay(request, user, listing_id, form, early=False)
 
 
 @router.post("/loans/{listing_id}/repay-early")
-def repay_early(request: Request, listing_id: int, user: Borrower, form: Form) -> Response:
+def repay_early(request: Request, listing_id: RowId, user: Borrower, form: Form) -> Response:
     return _repay(request, user, listing_id, form, early=True)
 
 
-def _prepay_quote(request: Request, user: UserView, listing_id: int,
+def _prepay_quote(request: Request, user: UserView, listing_id: RowId,
                   cmd: repayments.RepayEarly) -> dict[str, Any]:
     """What a part prepayment would take and the schedule after it: the service runs it in
     a transaction that is never committed, so nothing is paid or changed."""
@@ -1059,7 +1060,7 @@ def _prepay_quote(request: Request, user: UserView, listing_id: int,
 
 
 @router.post("/loans/{listing_id}/prepay")
-def prepay(request: Request, listing_id: int, user: Borrower, form: Form) -> Response:
+def prepay(request: Request, listing_id: RowId, user: Borrower, form: Form) -> Response:
     """A part prepayment in two steps: `quote` shows what it takes, the early repayment
     charge (none) and the new schedule; `confirm` makes it (idempotent on the form's key)."""
     platform = platform_of(request)

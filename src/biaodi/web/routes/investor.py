@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from biaodi.adapters.gateway.client import Gateway, GatewayUnavailable, gateway_from_settings
 from biaodi.domain.investing.suitability import QUESTIONS
 from biaodi.domain.payments.orders import WithdrawalLimits
+from biaodi.domain.shared.bounds import RowId
 from biaodi.domain.shared.errors import BiaodiError, IdempotencyConflict, InvalidInput, NotFound
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts import users
@@ -276,7 +277,7 @@ def _parse_amount(text: str, request: Request) -> Money:
     return Money.parse(text.strip(), field="amount", ceiling_fen=ceiling)
 
 
-def _invest_page(request: Request, user: UserView, listing_id: int, amount_text: str,
+def _invest_page(request: Request, user: UserView, listing_id: RowId, amount_text: str,
                  error: str | None = None, status: int = 200) -> Response:
     platform = platform_of(request)
     lang = i18n.language_of(request)
@@ -302,13 +303,13 @@ def _invest_page(request: Request, user: UserView, listing_id: int, amount_text:
 
 
 @router.get("/listings/{listing_id}/invest")
-def invest_page(request: Request, listing_id: int, user: InvestorUser,
+def invest_page(request: Request, listing_id: RowId, user: InvestorUser,
                 amount: str = "") -> Response:
     return _invest_page(request, user, listing_id, amount[:40])
 
 
 @router.post("/listings/{listing_id}/invest")
-def invest(request: Request, listing_id: int, user: InvestorUser, form: Form) -> Response:
+def invest(request: Request, listing_id: RowId, user: InvestorUser, form: Form) -> Response:
     platform = platform_of(request)
     platform.rate_limiter.hit("invest", f"user:{user.id}")
     lang = i18n.language_of(request)
@@ -338,7 +339,7 @@ def invest(request: Request, listing_id: int, user: InvestorUser, form: Form) ->
                     f"{answer.body['status']}")
 
 
-def _say_error(request: Request, user: UserView, listing_id: int, amount: Money,
+def _say_error(request: Request, user: UserView, listing_id: RowId, amount: Money,
                body: dict[str, Any]) -> str:
     lang = i18n.language_of(request)
     error = body.get("error", {})

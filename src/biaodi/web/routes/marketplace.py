@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from biaodi.domain.shared.bounds import PageNo, RowId
 from biaodi.domain.shared.errors import InvalidInput, NotFound
 from biaodi.domain.shared.money import Money
 from biaodi.services.listings import queries as listing_queries
@@ -26,7 +27,7 @@ FILTER_FIELDS = ("kind", "collateral_class", "min_rate", "max_rate", "term_unit"
 SORTS = ("-published_at", "-rate", "rate", "term", "-remaining")
 
 
-def _filter(params: dict[str, str], page: int) -> tuple[listing_queries.ListingFilter,
+def _filter(params: dict[str, str], page: PageNo) -> tuple[listing_queries.ListingFilter,
                                                         dict[str, str]]:
     """The board's query string as a ListingFilter; bad values come back as errors by field
     (the filter then ignores them)."""
@@ -100,7 +101,7 @@ def protection(item: dict[str, Any], lang: str) -> dict[str, str]:
 
 @router.get("/")
 @router.get("/listings")
-def board(request: Request, page: int = 1) -> Response:
+def board(request: Request, page: PageNo = 1) -> Response:
     params = {k: request.query_params.get(k, "").strip()[:40] for k in FILTER_FIELDS}
     f, errors = _filter(params, page)
     platform = platform_of(request)
@@ -121,7 +122,7 @@ def board(request: Request, page: int = 1) -> Response:
     })
 
 
-def _detail(request: Request, listing_id: int) -> dict[str, Any] | None:
+def _detail(request: Request, listing_id: RowId) -> dict[str, Any] | None:
     platform = platform_of(request)
     user = current_user(request)
     try:
@@ -135,7 +136,7 @@ def _detail(request: Request, listing_id: int) -> dict[str, Any] | None:
 
 
 @router.get("/listings/{listing_id}")
-def listing_page(request: Request, listing_id: int) -> Response:
+def listing_page(request: Request, listing_id: RowId) -> Response:
     listing = _detail(request, listing_id)
     if listing is None:
         return render(request, "error.html", {"title_key": "error.not_found.title",
@@ -148,7 +149,7 @@ def listing_page(request: Request, listing_id: int) -> Response:
 
 
 @router.get("/listings/{listing_id}/progress.json")
-def progress(request: Request, listing_id: int) -> Response:
+def progress(request: Request, listing_id: RowId) -> Response:
     """What the funding bar shows, polled by the listing page every few seconds."""
     platform = platform_of(request)
     try:

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from biaodi.domain.shared.bounds import RowId
 from biaodi.domain.shared.errors import BiaodiError, InvalidInput, NotFound
 from biaodi.services.accounts.users import UserView
 from biaodi.services.investing import auto_invest
@@ -120,7 +121,7 @@ i18n.register(MESSAGES)
 router.include_router(operator_books.router)
 
 
-def _review(request: Request, listing_id: int) -> dict[str, Any]:
+def _review(request: Request, listing_id: RowId) -> dict[str, Any]:
     platform = platform_of(request)
     try:
         with platform.reader() as uow:
@@ -144,12 +145,12 @@ def console(request: Request, user: Reader) -> Response:
 
 
 @router.get("/listings/{listing_id}")
-def listing_page(request: Request, listing_id: int, user: Reader,
+def listing_page(request: Request, listing_id: RowId, user: Reader,
                  done: str | None = None) -> Response:
     return _listing_page(request, user, listing_id, done=done)
 
 
-def _listing_page(request: Request, user: UserView, listing_id: int, *,
+def _listing_page(request: Request, user: UserView, listing_id: RowId, *,
                   done: str | None = None, error: dict[str, Any] | None = None,
                   form: dict[str, str] | None = None, status: int = 200) -> Response:
     item = _review(request, listing_id)
@@ -162,7 +163,7 @@ def _listing_page(request: Request, user: UserView, listing_id: int, *,
 
 
 @router.post("/listings/{listing_id}")
-def act_on_listing(request: Request, listing_id: int, user: Reader, form: Form) -> Response:
+def act_on_listing(request: Request, listing_id: RowId, user: Reader, form: Form) -> Response:
     """Approve, reject, publish or record an O2O step: the form's `action` says which."""
     operator_books.require_operator(request, user)
     platform = platform_of(request)

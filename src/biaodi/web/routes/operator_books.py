@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from biaodi.domain.servicing.buckets import Bucket
+from biaodi.domain.shared.bounds import RowId
 from biaodi.domain.shared.errors import BiaodiError, InvalidInput, NotFound
 from biaodi.risk_modelling.rulepacks import load_pack
 from biaodi.services.accounts.users import UserView
@@ -279,7 +280,7 @@ def loans_page(request: Request, user: LoanReader, bucket: str | None = None) ->
 
 
 @router.get("/loans/{listing_id}")
-def loan_page(request: Request, listing_id: int, user: LoanReader) -> Response:
+def loan_page(request: Request, listing_id: RowId, user: LoanReader) -> Response:
     platform = platform_of(request)
     try:
         with platform.reader() as uow:
@@ -293,7 +294,7 @@ def loan_page(request: Request, listing_id: int, user: LoanReader) -> Response:
 
 
 @router.get("/collections/{borrower_id}")
-def collections_page(request: Request, borrower_id: int, user: LoanReader) -> Response:
+def collections_page(request: Request, borrower_id: RowId, user: LoanReader) -> Response:
     platform = platform_of(request)
     with platform.reader() as uow:
         log = [servicing_queries.contact_view(r)

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from biaodi.domain.shared.bounds import PageNo, RowId
 from biaodi.domain.shared.errors import (
     BiaodiError,
     Forbidden,
@@ -268,7 +269,7 @@ def _not_found() -> PageError:
 
 # --- the board ------------------------------------------------------------------------------
 @router.get("/market")
-def board(request: Request, kind: str = "", page: int = 1) -> Response:
+def board(request: Request, kind: str = "", page: PageNo = 1) -> Response:
     platform = platform_of(request)
     chosen = kind if kind in KINDS else None
     page = max(page, 1)
@@ -286,7 +287,7 @@ def board(request: Request, kind: str = "", page: int = 1) -> Response:
 
 
 # --- one sale, and buying it ----------------------------------------------------------------
-def _sale(request: Request, sale_id: int) -> dict[str, Any]:
+def _sale(request: Request, sale_id: RowId) -> dict[str, Any]:
     platform = platform_of(request)
     try:
         with platform.reader() as uow:
@@ -296,7 +297,7 @@ def _sale(request: Request, sale_id: int) -> dict[str, Any]:
 
 
 @router.get("/market/sales/{sale_id}")
-def sale_page(request: Request, sale_id: int) -> Response:
+def sale_page(request: Request, sale_id: RowId) -> Response:
     item = _sale(request, sale_id)
     why = item["not_tradable"]
     return render(request, "secondary/sale.html", {
@@ -310,7 +311,7 @@ def _buy_refusal(found: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def _buy_page(request: Request, user: UserView, sale_id: int, principal_text: str,
+def _buy_page(request: Request, user: UserView, sale_id: RowId, principal_text: str,
               error: str | None = None, status: int = 200,
               failed: dict[str, Any] | None = None) -> Response:
     """The confirmation: what buying `principal_text` (empty: all) pays and receives today, or
@@ -342,12 +343,12 @@ def _buy_page(request: Request, user: UserView, sale_id: int, principal_text: st
 
 
 @router.get("/market/sales/{sale_id}/buy")
-def buy_page(request: Request, sale_id: int, user: InvestorUser, principal: str = "") -> Response:
+def buy_page(request: Request, sale_id: RowId, user: InvestorUser, principal: str = "") -> Response:
     return _buy_page(request, user, sale_id, principal[:40])
 
 
 @router.post("/market/sales/{sale_id}/buy")
-def buy(request: Request, sale_id: int, user: InvestorUser, form: Form) -> Response:
+def buy(request: Request, sale_id: RowId, user: InvestorUser, form: Form) -> Response:
     platform = platform_of(request)
     principal_text = str(form.get("principal", "")).strip()[:40]
     key = str(form.get("idempotency_key", "")).strip()[:128] or uuid.uuid4().hex
@@ -381,7 +382,7 @@ def buy(request: Request, sale_id: int, user: InvestorUser, form: Form) -> Respo
 
 
 # --- selling a holding ----------------------------------------------------------------------
-def _sell_page(request: Request, user: UserView, holding_id: int, values: dict[str, str],
+def _sell_page(request: Request, user: UserView, holding_id: RowId, values: dict[str, str],
                error: dict[str, str] | None = None, status: int = 200) -> Response:
     platform = platform_of(request)
     errors = dict(error or {})
@@ -425,12 +426,12 @@ def _sell_values(source: Any) -> dict[str, str]:
 
 
 @router.get("/me/holdings/{holding_id}/sell")
-def sell_page(request: Request, holding_id: int, user: InvestorUser) -> Response:
+def sell_page(request: Request, holding_id: RowId, user: InvestorUser) -> Response:
     return _sell_page(request, user, holding_id, _sell_values(request.query_params))
 
 
 @router.post("/me/holdings/{holding_id}/sell")
-def sell(request: Request, holding_id: int, user: InvestorUser, form: Form) -> Response:
+def sell(request: Request, holding_id: RowId, user: InvestorUser, form: Form) -> Response:
     platform = platform_of(request)
     values = _sell_values(form)
     key = str(form.get("idempotency_key", "")).strip()[:128] or uuid.uuid4().hex
@@ -482,7 +483,7 @@ def my_market(request: Request, user: InvestorUser, offered: int | None = None,
 
 
 @router.post("/me/market/sales/{sale_id}/cancel")
-def cancel(request: Request, sale_id: int, user: InvestorUser, form: Form) -> Response:
+def cancel(request: Request, sale_id: RowId, user: InvestorUser, form: Form) -> Response:
     platform = platform_of(request)
     try:
         in_transaction(platform.uow, lambda uow: sales.cancel(uow, sale_id, user.id))
