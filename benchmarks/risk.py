@@ -128,7 +128,7 @@ def latency(requests: int) -> dict[str, Any]:
         engine = make_engine(url)
         migrate_database(engine)
         settings = Settings(database_url=url, secret_key=Fernet.generate_key().decode(),
-                            secret_key_file=Path(tmp) / "secret")
+                            secret_key_file=Path(tmp) / "secret", rate_limits_enabled=False)
         platform = build_platform(settings, engine=engine)
         with TestClient(create_app(platform)) as client:
             borrowers, user_ids = [], []
