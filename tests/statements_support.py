@@ -37,16 +37,20 @@ class Statements:
 
 
 @contextmanager
-def statement_counter(engine: Engine) -> Iterator[Statements]:
+def statement_counter(*engines: Engine | None) -> Iterator[Statements]:
+    """Count on each engine given (a platform's read-only engine too: `None`s are skipped)."""
     seen = Statements()
+    watched = [e for e in engines if e is not None]
 
     def count(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
               executemany: bool) -> None:
         rows = len(parameters) if executemany else 1
         seen.statements.extend([statement] * rows)
 
-    event.listen(engine, "before_cursor_execute", count)
+    for engine in watched:
+        event.listen(engine, "before_cursor_execute", count)
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        for engine in watched:
+            event.remove(engine, "before_cursor_execute", count)

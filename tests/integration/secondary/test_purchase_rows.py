@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from biaodi.adapters.clock import FixedClock
 from biaodi.adapters.db.tables import Holding
@@ -126,8 +126,8 @@ def test_a_partial_purchase_writes_the_same_rows_as_before(platform: Platform,
                                                             backend: str) -> None:
     got = partial_purchases(platform, clock)
     if os.environ.get("BIAODI_WRITE_GOLDEN") and backend == "sqlite":
-        GOLDEN.write_text("{\n" + ",\n".join(f" {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}"
-                                               for k, v in got.items()) + "\n}\n")
+        lines = (f" {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in got.items())
+        GOLDEN.write_text("{\n" + ",\n".join(lines) + "\n}\n")
     expected = json.loads(GOLDEN.read_text())
     for key in expected:
         assert got[key] == expected[key], key
