@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from biaodi.adapters.clock import FixedClock
@@ -132,3 +133,25 @@ def test_a_partial_purchase_writes_the_same_rows_as_before(platform: Platform,
     for key in expected:
         assert got[key] == expected[key], key
     assert got.keys() == expected.keys()
+
+
+def test_a_part_of_nothing_or_less_is_refused_and_takes_nothing(platform: Platform,
+                                                                 clock: FixedClock) -> None:
+    from biaodi.adapters.db.secondary_tables import SecondarySale
+    from biaodi.domain.shared.errors import InvalidInput
+
+    loan = funded_loan(platform, "credit", rate="0.09", term=12, tickets=(10_000, 10_000))
+    base = platform.secondary_rules
+    market = replace(base, sale=replace(base.sale, holding_period_days=0))
+    set_day(clock, START + timedelta(days=10))
+    sale = in_transaction(platform.uow, lambda uow: sales.offer(
+        uow, sales.Offer(loan.holdings[0], loan.investors[0], Decimal(0)), market))
+    buyer = investor(platform, 8_000)
+    for fen in (0, -100_000):
+        cmd = purchases.Buy(sale.id, buyer, Money(fen))
+        with pytest.raises(InvalidInput) as refused:
+            in_transaction(platform.uow, lambda uow, c=cmd: purchases.buy(uow, c, market))
+        assert refused.value.field == "principal"
+    with platform.uow() as uow:
+        left = uow.s.get(SecondarySale, sale.id)
+        assert left is not None and (left.remaining_fen, left.status) == (1_000_000, "open")

@@ -101,12 +101,12 @@ class Bought:
     sale_status: str
 
 
-#: The row comes back only if the part fits.
+#: The row comes back only if the part is positive and fits.
 _TAKE = text(
     "UPDATE secondary_sales SET remaining_fen = remaining_fen - :p, "
     "status = CASE WHEN remaining_fen = :p THEN 'sold' ELSE status END, "
     "closed_at = CASE WHEN remaining_fen = :p THEN :now ELSE closed_at END "
-    "WHERE id = :id AND status = 'open' AND remaining_fen >= :p "
+    "WHERE id = :id AND status = 'open' AND :p > 0 AND remaining_fen >= :p "
     "RETURNING remaining_fen, status, holding_id, listing_id, seller_id, premium_ppm, "
     "expected_loss_ppm"
 ).bindparams(bindparam("now", type_=DateTime(timezone=True)))
@@ -205,7 +205,8 @@ def buy(uow: UnitOfWork, cmd: Buy, rules: SecondaryRules) -> Bought:
     tune(uow)  # a servicing transaction: never interleaved with a close-of-business chunk
     today, now = uow.clock.today(), uow.clock.now()
     sql = Sql.of(uow)
-    part = cmd.principal.fen if cmd.principal else _all_that_remains(uow, cmd.sale_id)
+    part = (_all_that_remains(uow, cmd.sale_id) if cmd.principal is None
+            else cmd.principal.fen)
     took = uow.s.execute(_TAKE, {"p": part, "id": cmd.sale_id, "now": now}).one_or_none()
     if took is None:
         raise _refused(uow, cmd, part, rules)
@@ -286,7 +287,7 @@ def _all_that_remains(uow: UnitOfWork, sale_id: int) -> int:
     UPDATE finds less than this and the purchase is refused as sold out."""
     left = uow.s.execute(text("SELECT remaining_fen FROM secondary_sales WHERE id = :id"),
                          {"id": sale_id}).scalar()
-    return int(left or 0) or -1  # nothing (or no sale): an UPDATE that takes nothing
+    return int(left or 0)  # nothing (or no sale): the UPDATE takes nothing
 
 
 def _check_buyer(cmd: Buy, ctx: Any, principal: int, today: date,
