@@ -36,9 +36,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import DateTime, bindparam, text
+from sqlalchemy import DateTime, TextClause, bindparam, text
 from sqlalchemy.exc import IntegrityError
 
 from biaodi.adapters.db.servicing_tables import LoanServicing
@@ -162,7 +163,8 @@ class _Sale:
     expected_loss_ppm: int
 
 
-def _context_sql(sql: Sql) -> str:
+@lru_cache(maxsize=4)
+def _context_sql(sql: Sql) -> TextClause:
     """Everything after the hot row, in one statement; on PostgreSQL it locks the seller's
     position, holding and the loan (in that order: the order of the FROM clause)."""
     shares = sql.json_rows("seq, due_date, principal_fen, interest_fen",
@@ -170,7 +172,7 @@ def _context_sql(sql: Sql) -> str:
     accounts = sql.json_rows("code, id, balance", "accounts WHERE code IN (:a0, :a1, :a2, :a3,"
                              " :a4, :a5)")
     lock = " FOR UPDATE OF p, h, l" if sql.pg else ""
-    return f"""
+    return text(f"""
         SELECT h.investor_id, h.investment_id, h.outstanding_principal_fen AS outstanding,
                h.interest_start, h.status AS holding_status,
                p.tier, p.status AS position_status,
@@ -194,7 +196,7 @@ def _context_sql(sql: Sql) -> str:
         JOIN holdings h ON h.id = p.holding_id
         JOIN loan_servicing l ON l.listing_id = h.listing_id
         JOIN listings li ON li.id = h.listing_id
-        WHERE p.holding_id = :holding{lock}"""
+        WHERE p.holding_id = :holding{lock}""")
 
 
 def _day(value: Any) -> date | None:
@@ -220,7 +222,7 @@ def buy(uow: UnitOfWork, cmd: Buy, rules: SecondaryRules) -> Bought:
     seller_claim = holding_account(sale.holding_id)
     codes = [purse.code, seller_purse.code, seller_claim.code, "custody:cash", "platform:cash",
              "platform:fee_income"]
-    ctx = uow.s.execute(text(_context_sql(sql)), {
+    ctx = uow.s.execute(_context_sql(sql), {
         "buyer": cmd.buyer_id, "holding": sale.holding_id,
         **{f"a{n}": code for n, code in enumerate(codes)}}).one()
 

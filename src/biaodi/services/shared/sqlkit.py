@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Result, TextClause, bindparam, text
@@ -85,9 +86,15 @@ def run(uow: UnitOfWork, sql: str, **params: Any) -> int:
 
 
 def _bound(sql: str, types: dict[str, TypeEngine[Any]]) -> TextClause:
+    return _parsed(sql, tuple(types.items()))
+
+
+@lru_cache(maxsize=256)
+def _parsed(sql: str, types: tuple[tuple[str, TypeEngine[Any]], ...]) -> TextClause:
+    """A hot path sends the same few statements again and again: parse each once (a text
+    with a few hundred parameters costs SQLAlchemy ~1 ms to parse)."""
     statement = text(sql)
-    used = [bindparam(name, type_=t) for name, t in types.items()
-            if re.search(rf":{name}\b", sql)]
+    used = [bindparam(name, type_=t) for name, t in types if re.search(rf":{name}\b", sql)]
     return statement.bindparams(*used) if used else statement
 
 
