@@ -83,9 +83,15 @@ def period_start(loan: LoanServicing, holding: Holding) -> date:
     """The start of the interest period now running for this holding: the loan's, except in
     the first period of a holding whose interest started later (流转标 subscribers)."""
     assert loan.period_start is not None
-    if holding.investment_id is not None and holding.interest_start > loan.period_start:
-        return holding.interest_start
-    return loan.period_start
+    return holding_period_start(loan.period_start, holding.investment_id,
+                                holding.interest_start)
+
+
+def holding_period_start(loan_period_start: date, investment_id: int | None,
+                         interest_start: date) -> date:
+    if investment_id is not None and interest_start > loan_period_start:
+        return interest_start
+    return loan_period_start
 
 
 def expected_loss(uow: UnitOfWork, listing: Listing) -> Decimal:
@@ -106,9 +112,17 @@ def quote_part(uow: UnitOfWork, holding: Holding, loan: LoanServicing, principal
                premium: Decimal, day: date, rules: SaleRules, loss: Decimal) -> PartQuote:
     """The price of `principal` of `holding` on `day` at `premium` to fair value."""
     assert loan.next_seq is not None
-    shares = future_shares(uow, holding.id, loan.next_seq)
-    keep, take = split_shares(shares, holding.outstanding_principal_fen - principal, principal)
-    accrued = accrued_interest(take, period_start(loan, holding), day)
+    return price_shares(future_shares(uow, holding.id, loan.next_seq),
+                        holding.outstanding_principal_fen, principal, premium, day, rules, loss,
+                        period_start(loan, holding))
+
+
+def price_shares(shares: list[Share], outstanding: int, principal: int, premium: Decimal,
+                 day: date, rules: SaleRules, loss: Decimal, start: date) -> PartQuote:
+    """`quote_part` on shares already read: `principal` of a holding with `outstanding`
+    principal and these future `shares`, in an interest period that began on `start`."""
+    keep, take = split_shares(shares, outstanding - principal, principal)
+    accrued = accrued_interest(take, start, day)
     fair = principal + accrued
     price = asking_price(fair, premium, rules)
     return PartQuote(principal, accrued, fair, price, transfer_fee(price, rules),

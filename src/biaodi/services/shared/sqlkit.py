@@ -7,11 +7,15 @@ differences, and how a date parameter is bound.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Result, TextClause, bindparam, text
+from sqlalchemy.types import TypeEngine
 
 from biaodi.adapters.clock import Clock
 from biaodi.adapters.db.uow import UnitOfWork
@@ -45,6 +49,22 @@ class Sql:
             return f"({later} - {earlier})"
         return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
 
+    def next_id(self, table: str) -> str:
+        """An id for a row of `table` to be inserted later in this transaction, so that
+        statements written together can refer to it: the table's sequence on PostgreSQL; on
+        SQLite the next rowid, safe because a writing transaction holds the database's write
+        lock (BEGIN IMMEDIATE) until it commits."""
+        if self.pg:
+            return f"nextval(pg_get_serial_sequence('{table}', 'id'))"
+        return f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table})"
+
+    def json_rows(self, columns: str, source: str) -> str:
+        """A scalar subquery: the rows of `SELECT columns FROM source` as one JSON array of
+        arrays (unordered; decode with `decode_json`)."""
+        if self.pg:
+            return f"(SELECT json_agg(json_build_array({columns})) FROM {source})"
+        return f"(SELECT json_group_array(json_array({columns})) FROM {source})"
+
     def params(self, **values: Any) -> dict[str, Any]:
         """Bind values; dates go to SQLite as ISO text (the column storage format)."""
         if self.pg:
@@ -53,11 +73,70 @@ class Sql:
                 for k, v in values.items()}
 
 
+def decode_json(value: Any) -> Any:
+    """What `Sql.json_rows` returned: psycopg decodes JSON itself, SQLite gives text."""
+    return json.loads(value) if isinstance(value, str) else (value or [])
+
+
 def run(uow: UnitOfWork, sql: str, **params: Any) -> int:
     """Execute one statement (after flushing pending ORM changes); rows changed."""
     uow.s.flush()
     result = uow.s.execute(text(sql), Sql.of(uow).params(**params))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _bound(sql: str, types: dict[str, TypeEngine[Any]]) -> TextClause:
+    return _parsed(sql, tuple(types.items()))
+
+
+@lru_cache(maxsize=256)
+def _parsed(sql: str, types: tuple[tuple[str, TypeEngine[Any]], ...]) -> TextClause:
+    """A hot path sends the same few statements again and again: parse each once (a text
+    with a few hundred parameters costs SQLAlchemy ~1 ms to parse)."""
+    statement = text(sql)
+    used = [bindparam(name, type_=t) for name, t in types if re.search(rf":{name}\b", sql)]
+    return statement.bindparams(*used) if used else statement
+
+
+def write_together(uow: UnitOfWork, steps: list[tuple[str, str]], last: str,
+                   params: dict[str, Any], types: dict[str, TypeEngine[Any]] | None = None
+                   ) -> Result[Any]:
+    """Data-changing statements that belong together, sent as few times as the database
+    allows; the result of `last`.
+
+    On PostgreSQL one statement: each step (name, sql) a data-modifying CTE and `last` the
+    statement itself. A step may read an earlier step's RETURNING by its name; every step
+    sees the tables as they were before the statement (so none reads another's rows except
+    through RETURNING), each table is written by one step only, and foreign keys are checked
+    at the end. On SQLite, which has no writing CTEs, the steps run one after another and a
+    later step reads the table itself: write `{name}` where a step reads another's rows, and
+    it becomes the CTE's name or that step's table. `types` binds the named parameters with
+    a SQLAlchemy type (datetimes stored as the ORM stores them); dates go through
+    `Sql.params`."""
+    uow.s.flush()
+    pg = Sql.of(uow).pg
+    values = Sql.of(uow).params(**params)
+    kinds = types or {}
+    names = {name: name if pg else _written(sql) for name, sql in steps}
+
+    def resolved(sql: str) -> str:
+        for name, target in names.items():
+            sql = sql.replace(f"{{{name}}}", target)
+        return sql
+
+    if pg:
+        ctes = ",\n".join(f"{name} AS ({resolved(sql)})" for name, sql in steps)
+        return uow.s.execute(_bound(f"WITH {ctes}\n{resolved(last)}", kinds), values)
+    for _name, sql in steps:
+        uow.s.execute(_bound(resolved(sql), kinds), values).close()
+    return uow.s.execute(_bound(resolved(last), kinds), values)
+
+
+def _written(sql: str) -> str:
+    found = re.match(r"\s*(?:INSERT\s+INTO|UPDATE)\s+(\w+)", sql, re.IGNORECASE)
+    if found is None:
+        raise ValueError(f"not a writing step: {sql[:60]}")
+    return found.group(1)
 
 
 def rows(uow: UnitOfWork, sql: str, **params: Any) -> list[Any]:
@@ -78,11 +157,10 @@ def tune(uow: UnitOfWork, *, exclusive: bool = False) -> None:
     it), and index lookups priced as the cached or SSD reads they are (random_page_cost 1.1
     rather than the spinning-disk default 4, which makes PostgreSQL scan all the accounts to
     update a few thousand)."""
-    if Sql.of(uow).pg:
+    if Sql.of(uow).pg:  # one statement: set_config(…, true) is SET LOCAL
         lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-        uow.s.execute(text(f"SELECT {lock}({SERVICING_LOCK})"))
-        uow.s.execute(text("SET LOCAL jit = off"))
-        uow.s.execute(text("SET LOCAL random_page_cost = 1.1"))
+        uow.s.execute(text(f"SELECT {lock}({SERVICING_LOCK}), set_config('jit', 'off', true),"
+                           " set_config('random_page_cost', '1.1', true)"))
 
 
 class BusinessClock:
