@@ -89,7 +89,8 @@ def build(url: str, clock: FixedClock, workers: int) -> Platform:
               else make_engine(url))
     migrate_database(engine)
     settings = Settings(database_url=url, secret_key="vQy0lq1d0Ni0Xc0c5y6o1mXr1qE2JzGqT6a3d9v0f8Y=",
-                        secret_key_file=Path(tempfile.gettempdir()) / "biaodi-bench-secret")
+                        secret_key_file=Path(tempfile.gettempdir()) / "biaodi-bench-secret",
+                        rate_limits_enabled=False)
     return build_platform(settings, clock=clock, engine=engine)
 
 
