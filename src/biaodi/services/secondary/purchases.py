@@ -90,8 +90,6 @@ def _open_sale(uow: UnitOfWork, cmd: Buy) -> SecondarySale:
 
 def _check_buyer(uow: UnitOfWork, cmd: Buy, listing: Listing, principal: int,
                  rules: SecondaryRules) -> None:
-    if "investor" not in roles_of(uow, cmd.buyer_id):
-        raise Forbidden("buying holdings needs the investor role", code="role_required")
     if listing.applicant_id == cmd.buyer_id:
         raise Conflict("you cannot buy claims on your own loan", code="self_investment",
                        field="sale_id")
@@ -114,6 +112,9 @@ def _principal(cmd: Buy, sale: SecondarySale, smallest: int) -> int:
 def buy(uow: UnitOfWork, cmd: Buy, rules: SecondaryRules) -> Bought:
     tune(uow)  # a servicing transaction: never interleaved with a close-of-business chunk
     today = uow.clock.today()
+    # who may buy at all comes first: a caller without the role learns nothing of the sale
+    if "investor" not in roles_of(uow, cmd.buyer_id):
+        raise Forbidden("buying holdings needs the investor role", code="role_required")
     sale = _open_sale(uow, cmd)
     listing = uow.s.get(Listing, sale.listing_id)
     assert listing is not None
