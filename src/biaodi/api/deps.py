@@ -31,27 +31,31 @@ def address_of(request: Request) -> str:
 
 
 def get_current_user(
-    platform: PlatformDep, token: Annotated[str | None, Depends(oauth2)]
+    request: Request, platform: PlatformDep, token: Annotated[str | None, Depends(oauth2)]
 ) -> UserView:
     if not token:
         raise Unauthorized(
             "log in first: send Authorization: Bearer <token>", code="not_authenticated"
         )
     with platform.reader() as uow:
-        return users.user_for_token(uow, token)
+        user = users.user_for_token(uow, token)
+    request.state.user_id = user.id  # for the access log of a refusal (api/errors.AccessLog)
+    return user
 
 
 CurrentUser = Annotated[UserView, Depends(get_current_user)]
 
 
 def get_optional_user(
-    platform: PlatformDep, token: Annotated[str | None, Depends(oauth2)]
+    request: Request, platform: PlatformDep, token: Annotated[str | None, Depends(oauth2)]
 ) -> UserView | None:
     """The caller if a valid token came with the request; anonymous otherwise."""
     if not token:
         return None
     with platform.reader() as uow:
-        return users.user_for_token(uow, token)
+        user = users.user_for_token(uow, token)
+    request.state.user_id = user.id
+    return user
 
 
 OptionalUser = Annotated[UserView | None, Depends(get_optional_user)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,8 +11,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from biaodi.domain.shared.errors import BiaodiError, TooManyRequests
+
+#: Every refusal of the API for want of a sign-in (401) or of a right (403): method, path,
+#: user id (when signed in) and the error's code, never personal data (no names, numbers,
+#: tokens or bodies), for whoever watches for probing.
+access_log = logging.getLogger("biaodi.access")
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, object]:
@@ -34,7 +42,44 @@ def _explain(error: Mapping[str, Any]) -> tuple[str | None, str]:
     return field, f"{field}: {error.get('msg')}" if field else str(error.get("msg"))
 
 
+class AccessLog:
+    """Logs each 401/403 answer of the JSON API to `biaodi.access` (WARNING). It watches the
+    answers rather than the error handler, so that refusals stored and replayed under an
+    idempotency key (answered without raising) are logged too."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        status = 0
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body" and status in (401, 403):
+                user = scope.get("state", {}).get("user_id", "-")
+                access_log.warning("access refused: %s %s user=%s status=%s code=%s",
+                                   scope["method"], scope["path"], user, status,
+                                   _code_of(message.get("body", b"")))
+                status = 0  # once per answer
+            await send(message)
+
+        await self.app(scope, receive, watch)
+
+
+def _code_of(body: bytes) -> str:
+    try:
+        return str(json.loads(body)["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return "-"
+
+
 def install(app: FastAPI) -> None:
+    app.add_middleware(AccessLog)
 
     @app.exception_handler(BiaodiError)
     async def _business(_request: Request, exc: BiaodiError) -> JSONResponse:

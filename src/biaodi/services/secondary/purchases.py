@@ -66,6 +66,7 @@ from biaodi.domain.shared.errors import (
     NotFound,
 )
 from biaodi.domain.shared.money import Money
+from biaodi.services.accounts.users import roles_of
 from biaodi.services.investing.funding import holding_account
 from biaodi.services.ledger import posting as ledger
 from biaodi.services.secondary.pricing import (
@@ -212,6 +213,7 @@ def buy(uow: UnitOfWork, cmd: Buy, rules: SecondaryRules) -> Bought:
             else cmd.principal.fen)
     took = uow.s.execute(_TAKE, {"p": part, "id": cmd.sale_id, "now": now}).one_or_none()
     if took is None:
+        _require_investor(uow, cmd)  # a caller without the role learns nothing of the sale
         raise _refused(uow, cmd, part, rules)
     sale = _Sale(*took)
     remaining = sale.remaining + part  # before this purchase
@@ -226,6 +228,8 @@ def buy(uow: UnitOfWork, cmd: Buy, rules: SecondaryRules) -> Bought:
     ctx = uow.s.execute(_context_sql(sql), {
         "buyer": cmd.buyer_id, "holding": sale.holding_id,
         **{f"a{n}": code for n, code in enumerate(codes)}}).one()
+    if not ctx.investor_role:  # before any check that would tell of the sale
+        raise _not_an_investor()
 
     principal = _check_principal(replace(cmd, principal=Money(part)), remaining,
                                  _min_ticket(ctx.kind, rules))
@@ -293,10 +297,17 @@ def _all_that_remains(uow: UnitOfWork, sale_id: int) -> int:
     return int(left or 0)  # nothing (or no sale): the UPDATE takes nothing
 
 
+def _not_an_investor() -> Forbidden:
+    return Forbidden("buying holdings needs the investor role", code="role_required")
+
+
+def _require_investor(uow: UnitOfWork, cmd: Buy) -> None:
+    if "investor" not in roles_of(uow, cmd.buyer_id):
+        raise _not_an_investor()
+
+
 def _check_buyer(cmd: Buy, ctx: Any, principal: int, today: date,
                  rules: SecondaryRules) -> None:
-    if not ctx.investor_role:
-        raise Forbidden("buying holdings needs the investor role", code="role_required")
     if ctx.applicant_id == cmd.buyer_id:
         raise Conflict("you cannot buy claims on your own loan", code="self_investment",
                        field="sale_id")
