@@ -89,3 +89,11 @@ def test_nul_characters_in_a_body_are_refused(client: TestClient) -> None:
         "id_number": "110101199003070011", "mobile": "13800138000", "roles": ["investor"]})
     error = _refused(response, "username")
     assert "NUL" in str(error["message"])
+
+
+def test_guarantor_terms_without_a_name_for_a_new_guarantor_name_the_field(
+        client: TestClient, operator_headers: dict[str, str]) -> None:
+    guarantor_id, _ = register(client, "guarantor")
+    response = client.put(f"/api/v1/operator/guarantors/{guarantor_id}",
+                          json={"capacity": "100000", "fee_rate": "1"}, headers=operator_headers)
+    _refused(response, "name")
