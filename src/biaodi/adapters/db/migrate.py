@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +26,21 @@ def upgrade(engine: Engine, revision: str = "heads", attributes: dict[str, Any] 
             ) -> None:
     """Migrate the database behind `engine` to `revision` (all branch heads by default). The
     platform's own accounts are opened afterwards by the ledger service (see
-    `biaodi.bootstrap.migrate_database`). `attributes` reach the migrations (the cipher).
+    `biaodi.bootstrap.migrate_database`). `attributes` reach the migrations (the cipher)."""
+    _run(engine, command.upgrade, revision, attributes)
 
-    On SQLite a migration that rebuilds a table others refer to (batch mode) cannot drop it
-    while foreign keys are enforced, so they are switched off for the migration's connection
-    (the pragma only works outside a transaction) and checked with `foreign_key_check`
-    before the commit: a violation aborts the whole upgrade."""
+
+def downgrade(engine: Engine, revision: str, attributes: dict[str, Any] | None = None) -> None:
+    """Take the database behind `engine` back to `revision`."""
+    _run(engine, command.downgrade, revision, attributes)
+
+
+def _run(engine: Engine, step: Callable[[Config, str], None], revision: str,
+         attributes: dict[str, Any] | None) -> None:
+    """One transaction. On SQLite a migration that rebuilds a table others refer to (batch
+    mode) cannot drop it while foreign keys are enforced, so they are switched off for the
+    migration's connection (the pragma only works outside a transaction) and checked with
+    `foreign_key_check` before the commit: a violation aborts the whole migration."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as connection:
@@ -41,7 +51,7 @@ def upgrade(engine: Engine, revision: str = "heads", attributes: dict[str, Any] 
             with connection.begin():
                 config.attributes.update(attributes or {})
                 config.attributes["connection"] = connection
-                command.upgrade(config, revision)
+                step(config, revision)
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:
@@ -50,7 +60,6 @@ def upgrade(engine: Engine, revision: str = "heads", attributes: dict[str, Any] 
             if sqlite:
                 connection.connection.dbapi_connection.execute(  # type: ignore[union-attr]
                     "PRAGMA foreign_keys=ON")
-
 
 
 def schema_problem(engine: Engine) -> str | None:
