@@ -104,14 +104,13 @@ def generate(engine: Engine, book: Book) -> float:
         return (f"CASE {i} % 4 WHEN 0 THEN 'credit' WHEN 1 THEN 'collateral' "
                 "WHEN 2 THEN 'guarantee' ELSE 'transfer' END")
 
-    lpad = (lambda e, w: f"lpad(CAST({e} AS TEXT), {w}, '0')") if pg else \
-        (lambda e, w: f"printf('%0{w}d', {e})")
     amount = f"{TERM} * 100000"  # 12,000.00 yuan, 1,000.00 principal a month
     statements = [
-        f"""INSERT INTO users (id, username, real_name, mobile, id_number_enc, id_number_digest,
+        f"""INSERT INTO users (id, username, real_name, mobile_enc, mobile_digest, mobile_masked,
+               id_number_enc, id_number_digest,
                id_number_masked, birth_date, province_code, password_hash, status, created_at)
             WITH {rec}{series(d, 'g', str(book.u_guarantor + GUARANTORS))}
-            SELECT i, 'u' || i, '用户', '13' || {lpad('i', 9)}, 'x', 'digest' || i,
+            SELECT i, 'u' || i, '用户', 'x', 'mobile' || i, '130****0000', 'x', 'digest' || i,
                    '110101********0000', {"DATE '1990-01-01'" if pg else "'1990-01-01'"}, '11',
                    'x', 'active', {now} FROM g""",
         f"""INSERT INTO guarantor_profiles (user_id, name, capacity_fen, fee_rate_ppm,

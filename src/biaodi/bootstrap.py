@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 
 from biaodi.adapters.clock import Clock, clock_from_setting
-from biaodi.adapters.crypto import PersonalDataCipher, load_or_create_key
+from biaodi.adapters.crypto import PersonalDataCipher, load_or_create_key, parse_digest_key
 from biaodi.adapters.db.engine import is_sqlite, make_engine
 from biaodi.adapters.db.migrate import upgrade
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.adapters.ratelimit import RateLimiter
-from biaodi.config import Settings, get_settings
+from biaodi.config import Settings, get_settings, old_keys
 from biaodi.services.investing.rules import InvestingRules
 from biaodi.services.ledger.posting import open_platform_accounts
 from biaodi.services.listings.lifecycle import ListingRules
@@ -102,17 +102,24 @@ def build_platform(
     settings: Settings | None = None, *, clock: Clock | None = None, engine: Engine | None = None
 ) -> Platform:
     settings = settings or get_settings()
-    key = load_or_create_key(settings.secret_key, settings.secret_key_file)
     engine = engine or make_engine(settings.database_url)
     url = engine.url.render_as_string(hide_password=False)
     return Platform(
         settings=settings,
         engine=engine,
         clock=clock or clock_from_setting(settings.fixed_now),
-        cipher=PersonalDataCipher(key),
+        cipher=cipher_from(settings),
         read_engine=make_engine(url, read_only=True) if is_sqlite(url) else None,
         rate_limiter=rate_limiter_from(settings),
     )
+
+
+def cipher_from(settings: Settings) -> PersonalDataCipher:
+    """The personal-data cipher: the current key (configured, else the key file), the old keys
+    still readable, and the digest key (see docs/RELIABILITY.md, "Personal data")."""
+    key = load_or_create_key(settings.secret_key, settings.secret_key_file)
+    digest_key = parse_digest_key(settings.digest_key) if settings.digest_key else None
+    return PersonalDataCipher(key, old_keys(settings), digest_key)
 
 
 def rate_limiter_from(settings: Settings) -> RateLimiter:
@@ -122,10 +129,13 @@ def rate_limiter_from(settings: Settings) -> RateLimiter:
                        settings.rate_limit_storage, enabled=settings.rate_limits_enabled)
 
 
-def migrate_database(engine: Engine, revision: str = "heads") -> None:
+def migrate_database(engine: Engine, revision: str = "heads",
+                     cipher: PersonalDataCipher | None = None) -> None:
     """Migrate the schema to `revision`, then open the platform's own accounts (fee income,
-    custody cash, suspense …) that every ledger entry may need. Safe to run again."""
-    upgrade(engine, revision)
+    custody cash, suspense …) that every ledger entry may need. Safe to run again. `cipher`
+    encrypts personal data a migration takes out of clear text (`biaodi db upgrade` passes
+    the platform's; a database without users needs none)."""
+    upgrade(engine, revision, attributes={"cipher": cipher})
     with UnitOfWork(engine) as uow:
         open_platform_accounts(uow)
         uow.commit()

@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     #: with owner-only permissions.
     secret_key: str | None = None
     secret_key_file: Path = Field(default_factory=_default_secret_key_file)
+    #: Previous keys, comma-separated, newest first: values under them stay readable until
+    #: `biaodi keys rotate` has re-encrypted them under the current key (docs/RELIABILITY.md).
+    old_secret_keys: str = ""
+    #: Key of the digests that find ID numbers and mobiles without decrypting (64 hex digits).
+    #: Unset: derived from the oldest key configured (the last of `old_secret_keys`, else the
+    #: current key) — the digests of an install that never set one. It must never change.
+    digest_key: str | None = None
     #: Compliance profile: rule pack that governs listing types and limits.
     compliance_profile: str = "cn-2016"
     #: Largest single amount accepted from outside, in fen (default 100,000,000.00 yuan).
@@ -129,6 +136,11 @@ class Settings(BaseSettings):
     rate_limit_signup: str = "5/minute"
     rate_limit_invest: str = "300/minute"
     rate_limit_payment: str = "30/minute"
+
+
+def old_keys(settings: Settings) -> list[str]:
+    """The old keys of `settings.old_secret_keys`, newest first."""
+    return [k.strip() for k in settings.old_secret_keys.split(",") if k.strip()]
 
 
 @lru_cache

@@ -1,8 +1,10 @@
 """Personal data at rest and passwords.
 
-ID numbers are encrypted with Fernet (AES-128-CBC + HMAC-SHA256) under the platform key and
-looked up through a keyed digest (HMAC-SHA256), so that uniqueness and blacklist checks never
-decrypt. Passwords are hashed with Argon2id, a memory-hard function.
+ID numbers and mobiles are encrypted with Fernet (AES-128-CBC + HMAC-SHA256) under the platform
+key and looked up through a keyed digest (HMAC-SHA256), so that uniqueness, sign-in by mobile and
+blacklist checks never decrypt. Old keys stay readable after a rotation (MultiFernet) until
+`biaodi keys rotate` has re-encrypted every value; the digest key never rotates (see
+docs/RELIABILITY.md, "Personal data"). Passwords are hashed with Argon2id, a memory-hard function.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ import base64
 import hashlib
 import hmac
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 _hasher = PasswordHasher()
 
@@ -31,23 +34,70 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+def legacy_digest_key(key: str | bytes) -> bytes:
+    """The digest key Biaodi has always derived from an encryption key: installs that never
+    configured a digest key hold digests under this, computed from their first key."""
+    raw = key.encode() if isinstance(key, str) else key
+    return hashlib.sha256(b"biaodi-digest:" + raw).digest()
+
+
+def parse_digest_key(value: str) -> bytes:
+    """A configured digest key: 64 hexadecimal digits (32 bytes), as `biaodi keys new` prints."""
+    try:
+        raw = bytes.fromhex(value.strip())
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise ValueError("the digest key must be 64 hexadecimal digits (32 bytes)")
+    return raw
+
+
 class PersonalDataCipher:
-    def __init__(self, key: str | bytes):
-        raw = key.encode() if isinstance(key, str) else key
-        self._fernet = Fernet(raw)
-        self._digest_key = hashlib.sha256(b"biaodi-digest:" + raw).digest()
+    """Encrypts with the current key; decrypts with the current key or any old one (key
+    rotation). Digests use a key of their own that never changes with rotation: `digest_key`
+    when configured, else the legacy derivation from the oldest key configured (the last old
+    key, or the current key when there is none)."""
+
+    def __init__(self, key: str | bytes, old_keys: Sequence[str | bytes] = (),
+                 digest_key: bytes | None = None):
+        keys = [k.encode() if isinstance(k, str) else k for k in (key, *old_keys)]
+        self._current = Fernet(keys[0])
+        self._fernet = MultiFernet([Fernet(k) for k in keys])
+        self.old_key_count = len(keys) - 1
+        self._digest_key = digest_key or legacy_digest_key(keys[-1])
 
     def encrypt(self, value: str) -> str:
-        return self._fernet.encrypt(value.encode()).decode()
+        return self._current.encrypt(value.encode()).decode()
 
     def decrypt(self, token: str) -> str:
         try:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken:
-            raise ValueError("personal data cannot be decrypted with this key") from None
+            raise ValueError("personal data cannot be decrypted with the keys configured") from None
+
+    def is_current(self, token: str) -> bool:
+        """Whether `token` was encrypted under the current key (rotation leaves it alone)."""
+        try:
+            self._current.decrypt(token.encode())
+        except InvalidToken:
+            return False
+        return True
+
+    def rotate(self, token: str) -> str:
+        """`token` re-encrypted under the current key; unchanged when it already is."""
+        if self.is_current(token):
+            return token
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken:
+            raise ValueError("personal data cannot be decrypted with the keys configured") from None
 
     def digest(self, value: str) -> str:
         return hmac.new(self._digest_key, value.encode(), hashlib.sha256).hexdigest()
+
+    @property
+    def digest_key_hex(self) -> str:
+        return self._digest_key.hex()
 
 
 def load_or_create_key(explicit: str | None, key_file: Path) -> str:

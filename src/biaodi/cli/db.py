@@ -17,7 +17,7 @@ def upgrade(revision: str = typer.Argument("heads", help="Target revision.")) ->
     README) to the latest schema."""
     p = platform(migrated=False)
     url = p.engine.url.render_as_string(hide_password=True)
-    migrate_database(p.engine, revision)
+    migrate_database(p.engine, revision, p.cipher)
     with p.engine.connect() as conn:
         heads = ", ".join(sorted(MigrationContext.configure(conn).get_current_heads()))
     console.print(f"database at {url} is at revision {heads}", highlight=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from biaodi.cli import accounts as users
-from biaodi.cli import db, demo, ledger, payments, risk, servicing
+from biaodi.cli import db, demo, keys, ledger, payments, risk, servicing
 from biaodi.cli.listings import schedule
 from biaodi.cli.serve import serve
 
@@ -22,6 +22,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(demo.app, name="demo")
 app.command("schedule")(schedule)
 app.add_typer(risk.app, name="risk")
+app.add_typer(keys.app, name="keys")
 # The payment commands (gateway-sandbox, reconcile, …) are top-level: `biaodi reconcile`.
 app.registered_commands.extend(payments.app.registered_commands)
 # So are the servicing commands: `biaodi close-day`.

@@ -225,10 +225,10 @@ def test_collections_follow_the_rules_of_conduct(platform: Platform, clock: Fixe
     rules = servicing_rules(platform)
     friend = in_transaction(platform.uow, lambda uow: collections.add_contact(
         uow, loan.applicant, name="李四", mobile="13900001111", relation="friend",
-        authorised=True))
+        authorised=True, cipher=platform.cipher))
     stranger = in_transaction(platform.uow, lambda uow: collections.add_contact(
         uow, loan.applicant, name="王五", mobile="13900002222", relation="colleague",
-        authorised=False))
+        authorised=False, cipher=platform.cipher))
     dues = due_dates(platform, loan.listing_id)
     run_close(platform)
     walk(platform, clock, dues[0] + timedelta(days=2))  # reminder at D-3, notice at D+1

@@ -33,19 +33,22 @@ def make_engine(
 ) -> Engine:
     """An engine for `url`. With `read_only` on SQLite, transactions start deferred and the
     connection refuses writes, so readers never queue behind the write lock (WAL lets them
-    read while one writer writes)."""
+    read while one writer writes). SQL parameters (personal data among them) are never logged
+    nor put in error messages (`hide_parameters`), even with `echo` on."""
     url = normalise_url(url)
     if is_sqlite(url):
         engine = create_engine(
             url,
             echo=echo,
+            hide_parameters=True,
             poolclass=NullPool if ":memory:" not in url else None,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         )
         _configure_sqlite(engine, read_only=read_only)
         return engine
     return create_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True
+        url, echo=echo, hide_parameters=True, pool_size=pool_size, max_overflow=pool_size * 2,
+        pool_pre_ping=True,
     )
 
 

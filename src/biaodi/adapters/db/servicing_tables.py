@@ -361,7 +361,9 @@ class BorrowerContact(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     borrower_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"), index=True)
     name: Mapped[str] = mapped_column(String(64))
-    mobile: Mapped[str] = mapped_column(String(16))
+    #: The contact's mobile, encrypted like the users' (personal data of a third party).
+    mobile_enc: Mapped[str] = mapped_column(Text)
+    mobile_masked: Mapped[str] = mapped_column(String(16))
     relation: Mapped[str] = mapped_column(String(32))
     authorised: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

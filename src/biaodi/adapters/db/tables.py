@@ -43,7 +43,10 @@ class User(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     real_name: Mapped[str] = mapped_column(String(64))
-    mobile: Mapped[str] = mapped_column(String(16), unique=True)
+    #: The mobile, encrypted; its keyed digest finds it (sign-in by mobile, uniqueness).
+    mobile_enc: Mapped[str] = mapped_column(Text)
+    mobile_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    mobile_masked: Mapped[str] = mapped_column(String(16))
     id_number_enc: Mapped[str] = mapped_column(Text)
     #: HMAC of the ID number: finds duplicates and blacklist hits without decrypting.
     id_number_digest: Mapped[str] = mapped_column(String(64), unique=True)

@@ -75,8 +75,8 @@ def token(
     platform.rate_limiter.hit("login", address_of(request), f"login:{form.username.lower()}")
     ttl = timedelta(minutes=platform.settings.token_ttl_minutes)
     access, expires = in_transaction(
-        platform.uow, lambda uow: users.login(uow, form.username, form.password, ttl)
-    )
+        platform.uow,
+        lambda uow: users.login(uow, form.username, form.password, ttl, platform.cipher))
     return TokenResponse(access_token=access, expires_at=expires)
 
 

@@ -248,7 +248,7 @@ def add_contact(body: ContactPerson, platform: PlatformDep, user: CurrentUser) -
     """A borrower names a person collectors may contact (only if `authorised`)."""
     row = in_transaction(platform.uow, lambda uow: collections.add_contact(
         uow, user.id, name=body.name, mobile=body.mobile, relation=body.relation,
-        authorised=body.authorised))
+        authorised=body.authorised, cipher=platform.cipher))
     return {"id": row.id, "name": row.name, "relation": row.relation,
             "authorised": row.authorised}
 

@@ -95,11 +95,12 @@ def _create(
     mobile = parse_mobile(cmd.mobile)
     roles = _parse_roles(cmd.roles, allowed)
     digest = cipher.digest(resident.number)
+    mobile_digest = cipher.digest(mobile)
 
     s = uow.s
     for column, value, name in (
         (User.username, username, "username"),
-        (User.mobile, mobile, "mobile"),
+        (User.mobile_digest, mobile_digest, "mobile"),
         (User.id_number_digest, digest, "id_number"),
     ):
         if s.execute(select(User.id).where(column == value)).first():
@@ -108,7 +109,9 @@ def _create(
     user = User(
         username=username,
         real_name=real_name,
-        mobile=mobile,
+        mobile_enc=cipher.encrypt(mobile),
+        mobile_digest=mobile_digest,
+        mobile_masked=mask_mobile(mobile),
         id_number_enc=cipher.encrypt(resident.number),
         id_number_digest=digest,
         id_number_masked=resident.masked,
@@ -154,7 +157,7 @@ def _view(user: User, roles: list[str]) -> UserView:
         id=user.id,
         username=user.username,
         real_name=user.real_name,
-        mobile_masked=mask_mobile(user.mobile),
+        mobile_masked=user.mobile_masked,
         id_number_masked=user.id_number_masked,
         roles=sorted(roles),
         status=user.status,
@@ -172,12 +175,14 @@ def get_user(uow: UnitOfWork, user_id: int) -> UserView:
     return _view(user, roles_of(uow, user_id))
 
 
-def login(uow: UnitOfWork, username: str, password: str, ttl: timedelta) -> tuple[str, datetime]:
-    """Exchange a username (or mobile) and password for a bearer token."""
+def login(uow: UnitOfWork, username: str, password: str, ttl: timedelta,
+          cipher: PersonalDataCipher | None = None) -> tuple[str, datetime]:
+    """Exchange a username (or, given the cipher, a mobile) and password for a bearer token."""
     name = username.strip().lower()
-    user = uow.s.execute(
-        select(User).where((User.username == name) | (User.mobile == name))
-    ).scalar_one_or_none()
+    found = User.username == name
+    if cipher is not None:
+        found = found | (User.mobile_digest == cipher.digest(name))
+    user = uow.s.execute(select(User).where(found)).scalar_one_or_none()
     if user is None or not verify_password(user.password_hash, password):
         raise Unauthorized("wrong username or password", code="invalid_credentials")
     if user.status != "active":

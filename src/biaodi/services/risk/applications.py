@@ -305,9 +305,9 @@ def _gather(uow: UnitOfWork, cmd: Application, user: User, env: RiskEnv) -> _Evi
     listed = blacklist.application_hits(uow, id_d, mobile_d, card_d, device_d)
     verified, report = _bureau(env, FourElements(cmd.real_name.strip(), id_number, mobile, card))
     phone, card_shared, device = _shared(uow, id_d, mobile_d, card_d, device_d)
-    if mobile != user.mobile:  # another account registered with this phone?
+    if mobile_d != user.mobile_digest:  # another account registered with this phone?
         phone += int(uow.s.execute(select(func.count()).select_from(User).where(
-            User.mobile == mobile, User.id_number_digest != id_d)).scalar() or 0)
+            User.mobile_digest == mobile_d, User.id_number_digest != id_d)).scalar() or 0)
     return _Evidence(
         id_number=id_number, mobile=mobile, card=card, province=province, ident=ident,
         id_age=ident.age_on(today), digests=(id_d, mobile_d, card_d, device_d),

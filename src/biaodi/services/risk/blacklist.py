@@ -174,8 +174,7 @@ def identity_values(uow: UnitOfWork, user_id: int, cipher: PersonalDataCipher) -
     if user is None:
         raise NotFound(f"no user {user_id}", field="user_id")
     values = [Value(ListKind.ID_NUMBER, user.id_number_digest, user.id_number_masked),
-              Value(ListKind.MOBILE, cipher.digest(user.mobile),
-                    mask(ListKind.MOBILE, user.mobile))]
+              Value(ListKind.MOBILE, user.mobile_digest, user.mobile_masked)]
     seen = {(v.kind, v.digest) for v in values}
     for card, card_masked, device in uow.s.execute(select(
             RiskApplication.card_digest, RiskApplication.card_masked,

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 
 from biaodi.adapters.clock import CST
+from biaodi.adapters.crypto import PersonalDataCipher
 from biaodi.adapters.db.servicing_tables import (
     BorrowerContact,
     CollectionContact,
@@ -17,7 +18,7 @@ from biaodi.adapters.db.servicing_tables import (
 )
 from biaodi.adapters.db.tables import Listing
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.domain.accounts.identity import parse_mobile
+from biaodi.domain.accounts.identity import mask_mobile, parse_mobile
 from biaodi.domain.servicing.conduct import (
     NOTICE_DAYS_PAST_DUE,
     Channel,
@@ -146,7 +147,7 @@ def send_notices(uow: UnitOfWork, rules: ConductRules, limit: int = 1000) -> dic
 
 
 def add_contact(uow: UnitOfWork, borrower_id: int, *, name: str, mobile: str, relation: str,
-                authorised: bool) -> BorrowerContact:
+                authorised: bool, cipher: PersonalDataCipher) -> BorrowerContact:
     """A borrower names a contact; only `authorised` ones may ever be contacted."""
     if not {"borrower", "originator"} & set(roles_of(uow, borrower_id)):
         raise Forbidden("only borrowers name contacts", code="role_required")
@@ -155,7 +156,8 @@ def add_contact(uow: UnitOfWork, borrower_id: int, *, name: str, mobile: str, re
     mobile = parse_mobile(mobile)
     if not 1 <= len(relation.strip()) <= 32:
         raise InvalidInput("relation must have 1 to 32 characters", field="relation")
-    row = BorrowerContact(borrower_id=borrower_id, name=name.strip(), mobile=mobile,
+    row = BorrowerContact(borrower_id=borrower_id, name=name.strip(),
+                          mobile_enc=cipher.encrypt(mobile), mobile_masked=mask_mobile(mobile),
                           relation=relation.strip(), authorised=authorised,
                           created_at=uow.clock.now())
     uow.s.add(row)

@@ -24,8 +24,8 @@ def _start_session(request: Request, response: Response, username: str, password
     CSRF seed is renewed, so that tokens from before the sign-in no longer work."""
     platform = platform_of(request)
     ttl = timedelta(minutes=platform.settings.token_ttl_minutes)
-    token, _expires = in_transaction(platform.uow,
-                                     lambda uow: users.login(uow, username, password, ttl))
+    token, _expires = in_transaction(platform.uow, lambda uow: users.login(
+        uow, username, password, ttl, platform.cipher))
     max_age = int(ttl.total_seconds())
     pages.set_cookie(request, response, pages.SESSION_COOKIE, token, max_age)
     pages.set_cookie(request, response, pages.CSRF_COOKIE, pages.secrets.token_urlsafe(32))
