@@ -68,3 +68,5 @@ def test_an_unknown_message_names_the_field_on_a_chinese_page() -> None:
     assert refusals.say(EN, exc) == "principal is odd in a way no sentence covers"
     assert refusals.say(ZH, {"code": "conflict", "message": "who knows"}) == (
         "未能完成，请检查填写内容后重试。")
+    made_here = InvalidInput("请填写有效日期（YYYY-MM-DD）", field="done_on")  # a page's own words
+    assert refusals.say(ZH, made_here) == "请填写有效日期（YYYY-MM-DD）"

@@ -246,6 +246,7 @@ i18n.register({
 })
 
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
+_ENGLISH_WORD = re.compile(r"[a-z]{3,}")
 
 
 def _t(request: Request, key: str, **values: Any) -> str:
@@ -320,8 +321,8 @@ def say(request: Request, found: BiaodiError | dict[str, Any], *, own: str = "",
     if rule_id:
         return rule_sentence(request, rule_id)
     zh = i18n.language_of(request) == "zh-CN"
-    if zh and _CHINESE.search(message):  # the page's own sentence, already in Chinese
-        return message
+    if zh and _CHINESE.search(message) and not _ENGLISH_WORD.search(message):
+        return message  # the page's own sentence, already in Chinese
     if f"refusal.else.{code}" in i18n.MESSAGES:
         return _t(request, f"refusal.else.{code}")
     if not zh:
