@@ -339,141 +339,141 @@ i18n.register({
 #: borrower's pages meet: our sentence for the service's message, its figures taken from it —
 #: (message key, pattern), checked before the generic ones of `web/refusals`.
 REFUSAL_PATTERNS = refusals.patterns(*((f"{OWN}.{name}", pattern) for name, pattern in (
-        ("p.credit_available", r"amount (?P<amount>\S+) exceeds the borrower's available credit"
-         r" (?P<available>\S+) \(limit (?P<limit>\S+), used (?P<used>[^)\s]+)\)"),
-        ("p.credit_limit_missing", r"needs the borrower's credit limit"),
-        ("p.rate_band", r"annual_rate (?P<rate>\S+) % is outside grade (?P<grade>\S+)'s rate"
-         r" band (?P<low>[\d.]+)–(?P<high>[\d.]+) %"),
-        ("p.collateral_capacity", r"amount (?P<amount>\S+) exceeds (?P<capacity>\S+), the"
-         r" appraised value"),
-        ("p.cost_cap", r"(?P<cost>[\d.]+%)(?: a year)? exceeds (?P<cap>[\d.]+%),? the cap for a"
-         r" contract made on (?P<on>\d{4}-\d\d-\d\d)"),
-        ("p.platform_cap", r"(?P<who>a natural person|a legal person[\w ]*) may owe at most"
-         r" (?P<most>\S+) on this platform: outstanding (?P<outstanding>\S+), headroom"
-         r" (?P<headroom>\S+), this listing (?P<amount>\S+)"),
-        ("p.all_platforms_cap", r"(?P<who>a natural person|a legal person[\w ]*) may owe at most"
-         r" (?P<most>\S+) on all lending platforms together: outstanding (?P<outstanding>\S+)"
-         r" \((?P<here>\S+) here, (?P<elsewhere>\S+) elsewhere[^)]*\), headroom"
-         r" (?P<headroom>\S+), this listing (?P<amount>\S+)"),
-        ("p.no_assets", r"needs at least one pledged asset"),
-        ("p.appraisal_future", r"appraisal date (?P<day>\S+) is in the future"),
-        ("p.appraiser", r"appraiser (is required|must be named)"),
-        ("p.title", r"title must have 2 to 120 characters"),
-        ("p.term_whole", r"^term must be a whole number$"),
-        ("p.term_range", r"term must be a whole number of (?P<unit>month|day)s from 1 to"
-         r" (?P<longest>\d+)"),
-        ("p.method", r"allows repayment methods"),
-        ("p.day_term", r"a term in days is repaid as a bullet"),
-        ("p.kind", r"choose a listing type|unknown listing kind"),
-        ("p.guarantor", r"choose a guarantor|the guarantor must be named"),
-        ("p.claim_matured", r"the claim matured on (?P<day>\S+)"),
-        ("p.security_value", r"needs the security's appraised value"),
-        ("p.legal_person", r"a legal person applies with company_name and credit_code"),
-        ("p.province", r"must be a province-level division"),
-        ("p.card", r"must be 12 to 19 digits"),
-        ("p.real_name", r"real_name is required"),
-        ("p.over_due", r"amount exceeds the (?P<due>\S+) now due"),
-        ("p.prepay_bounds", r"a part prepayment must be above zero and below the outstanding"
-         r" principal (?P<balance>\S+)"),
-        ("p.prepay_bullet", r"repays principal at maturity: only lower_instalment applies"),
-        ("p.prepay_mode", r"reamortise must be shorter_term or lower_instalment"),
-        ("p.prepay_nothing", r"nothing is left to re-amortise"),
-    )))
+    ("p.credit_available", r"amount (?P<amount>\S+) exceeds the borrower's available credit"
+     r" (?P<available>\S+) \(limit (?P<limit>\S+), used (?P<used>[^)\s]+)\)"),
+    ("p.credit_limit_missing", r"needs the borrower's credit limit"),
+    ("p.rate_band", r"annual_rate (?P<rate>\S+) % is outside grade (?P<grade>\S+)'s rate"
+     r" band (?P<low>[\d.]+)–(?P<high>[\d.]+) %"),
+    ("p.collateral_capacity", r"amount (?P<amount>\S+) exceeds (?P<capacity>\S+), the"
+     r" appraised value"),
+    ("p.cost_cap", r"(?P<cost>[\d.]+%)(?: a year)? exceeds (?P<cap>[\d.]+%),? the cap for a"
+     r" contract made on (?P<on>\d{4}-\d\d-\d\d)"),
+    ("p.platform_cap", r"(?P<who>a natural person|a legal person[\w ]*) may owe at most"
+     r" (?P<most>\S+) on this platform: outstanding (?P<outstanding>\S+), headroom"
+     r" (?P<headroom>\S+), this listing (?P<amount>\S+)"),
+    ("p.all_platforms_cap", r"(?P<who>a natural person|a legal person[\w ]*) may owe at most"
+     r" (?P<most>\S+) on all lending platforms together: outstanding (?P<outstanding>\S+)"
+     r" \((?P<here>\S+) here, (?P<elsewhere>\S+) elsewhere[^)]*\), headroom"
+     r" (?P<headroom>\S+), this listing (?P<amount>\S+)"),
+    ("p.no_assets", r"needs at least one pledged asset"),
+    ("p.appraisal_future", r"appraisal date (?P<day>\S+) is in the future"),
+    ("p.appraiser", r"appraiser (is required|must be named)"),
+    ("p.title", r"title must have 2 to 120 characters"),
+    ("p.term_whole", r"^term must be a whole number$"),
+    ("p.term_range", r"term must be a whole number of (?P<unit>month|day)s from 1 to"
+     r" (?P<longest>\d+)"),
+    ("p.method", r"allows repayment methods"),
+    ("p.day_term", r"a term in days is repaid as a bullet"),
+    ("p.kind", r"choose a listing type|unknown listing kind"),
+    ("p.guarantor", r"choose a guarantor|the guarantor must be named"),
+    ("p.claim_matured", r"the claim matured on (?P<day>\S+)"),
+    ("p.security_value", r"needs the security's appraised value"),
+    ("p.legal_person", r"a legal person applies with company_name and credit_code"),
+    ("p.province", r"must be a province-level division"),
+    ("p.card", r"must be 12 to 19 digits"),
+    ("p.real_name", r"real_name is required"),
+    ("p.over_due", r"amount exceeds the (?P<due>\S+) now due"),
+    ("p.prepay_bounds", r"a part prepayment must be above zero and below the outstanding"
+     r" principal (?P<balance>\S+)"),
+    ("p.prepay_bullet", r"repays principal at maturity: only lower_instalment applies"),
+    ("p.prepay_mode", r"reamortise must be shorter_term or lower_instalment"),
+    ("p.prepay_nothing", r"nothing is left to re-amortise"),
+)))
 
 i18n.register({f"{OWN}.{key}": text for key, text in {
     "nothing_due": ("当前没有到期应还的款项；如需提前还款请使用“提前全部结清”",
-                            "Nothing is due now; to repay before the due date, pay off early"),
+                    "Nothing is due now; to repay before the due date, pay off early"),
     "loan_closed": ("该笔借款已结清", "This loan is already repaid"),
     "nothing_to_prepay": ("所有期数均已到期，请偿还当前应还", "Every instalment has fallen "
-                                  "due: repay what is due instead"),
+                          "due: repay what is due instead"),
     "not_borrower": ("只有借款人本人可以偿还这笔借款",
-                             "Only the borrower repays this loan"),
+                     "Only the borrower repays this loan"),
     "not_applicant": ("只有借款人本人可以提交该标的",
-                              "Only the borrower who drafted it may submit this listing"),
+                      "Only the borrower who drafted it may submit this listing"),
     "role_required": ("您的账户没有此操作所需的角色（借款人）",
-                              "Your account lacks the role this needs (borrower)"),
+                      "Your account lacks the role this needs (borrower)"),
     "listing_not_editable": ("该标的已不能再修改", "This listing can no longer change"),
     "illegal_transition": ("该标的当前的状态不允许这一步（例如已提交的标的不能再次提交）",
-                                   "The listing's status does not allow this step (a submitted "
-                                   "listing cannot be submitted again)"),
+                           "The listing's status does not allow this step (a submitted "
+                           "listing cannot be submitted again)"),
     "risk_decision_required": ("借款须先通过风控审批：请先申请授信",
-                                       "A listing needs an approved risk decision: apply for "
-                                       "credit first"),
+                               "A listing needs an approved risk decision: apply for "
+                               "credit first"),
     "risk_decision_stale": ("您的风控审批结果已过有效期，请重新申请授信",
-                                    "Your risk decision is too old: apply again"),
+                            "Your risk decision is too old: apply again"),
     "risk_not_approved": ("风控未通过（被拒绝或仍在人工审核中），暂不能发布借款",
-                                  "Risk control has not approved you (refused, or still with a "
-                                  "risk officer): no listing for now"),
+                          "Risk control has not approved you (refused, or still with a "
+                          "risk officer): no listing for now"),
     "not_publishable": ("发布条件尚未满足（如线下手续未办完）",
-                                "Conditions for publishing are not met yet (offline steps, "
-                                "for instance)"),
+                        "Conditions for publishing are not met yet (offline steps, "
+                        "for instance)"),
     "p.credit_available": ("借款金额 ¥{amount} 超过您的可用信用额度 ¥{available}"
-                                   "（授信额度 ¥{limit}，已用 ¥{used}）",
-                                   "The amount ¥{amount} exceeds your available credit "
-                                   "¥{available} (limit ¥{limit}, used ¥{used})"),
+                           "（授信额度 ¥{limit}，已用 ¥{used}）",
+                           "The amount ¥{amount} exceeds your available credit "
+                           "¥{available} (limit ¥{limit}, used ¥{used})"),
     "p.credit_limit_missing": ("信用标需要授信额度，您还没有：请先申请授信",
-                                       "A credit listing needs a credit limit and you have none: "
-                                       "apply for credit first"),
+                               "A credit listing needs a credit limit and you have none: "
+                               "apply for credit first"),
     "p.rate_band": ("年利率 {rate}% 不在您信用等级 {grade} 的可用利率区间 {low}–{high}% 内",
-                            "The annual rate {rate}% is outside the rate band {low}–{high}% "
-                            "of your grade {grade}"),
+                    "The annual rate {rate}% is outside the rate band {low}–{high}% "
+                    "of your grade {grade}"),
     "p.collateral_capacity": ("借款金额 ¥{amount} 超过抵押物可借额度 ¥{capacity}"
-                                      "（评估价值 × 各类抵押物的最高抵押率）",
-                                      "The amount ¥{amount} exceeds ¥{capacity}, the appraised "
-                                      "value times the loan-to-value cap of each asset"),
+                              "（评估价值 × 各类抵押物的最高抵押率）",
+                              "The amount ¥{amount} exceeds ¥{capacity}, the appraised "
+                              "value times the loan-to-value cap of each asset"),
     "p.cost_cap": ("综合年化成本 {cost} 超过 {on} 订立合同适用的上限 {cap}。",
-                           "The all-in annual cost {cost} exceeds {cap}, the cap for a "
-                           "contract made on {on}."),
+                   "The all-in annual cost {cost} exceeds {cap}, the cap for a "
+                   "contract made on {on}."),
     "p.platform_cap": ("借款余额上限：{who}在本平台的借款余额不得超过 ¥{most}；"
-                               "您现有 ¥{outstanding}，尚可借 ¥{headroom}，本标的 ¥{amount}。",
-                               "Borrowing cap: {who} may owe at most ¥{most} on this platform; "
-                               "you owe ¥{outstanding}, ¥{headroom} is left, this listing is "
-                               "¥{amount}."),
+                       "您现有 ¥{outstanding}，尚可借 ¥{headroom}，本标的 ¥{amount}。",
+                       "Borrowing cap: {who} may owe at most ¥{most} on this platform; "
+                       "you owe ¥{outstanding}, ¥{headroom} is left, this listing is "
+                       "¥{amount}."),
     "p.all_platforms_cap": ("借款余额上限：{who}在所有网贷平台的借款余额合计"
-                                    "不得超过 ¥{most}；您现有 ¥{outstanding}（本平台 ¥{here}，"
-                                    "其他平台 ¥{elsewhere}），尚可借 ¥{headroom}，"
-                                    "本标的 ¥{amount}。",
-                                    "Borrowing cap: {who} may owe at most ¥{most} on all lending "
-                                    "platforms together; you owe ¥{outstanding} (¥{here} here, "
-                                    "¥{elsewhere} elsewhere), ¥{headroom} is left, this listing "
-                                    "is ¥{amount}."),
+                            "不得超过 ¥{most}；您现有 ¥{outstanding}（本平台 ¥{here}，"
+                            "其他平台 ¥{elsewhere}），尚可借 ¥{headroom}，"
+                            "本标的 ¥{amount}。",
+                            "Borrowing cap: {who} may owe at most ¥{most} on all lending "
+                            "platforms together; you owe ¥{outstanding} (¥{here} here, "
+                            "¥{elsewhere} elsewhere), ¥{headroom} is left, this listing "
+                            "is ¥{amount}."),
     "p.no_assets": ("抵押标至少需要一项抵押物（请填写评估价值）",
-                            "A collateral listing needs at least one pledged asset (give its "
-                            "appraised value)"),
+                    "A collateral listing needs at least one pledged asset (give its "
+                    "appraised value)"),
     "p.appraisal_future": ("评估日期 {day} 不能晚于今天",
-                                   "The appraisal date {day} is in the future"),
+                           "The appraisal date {day} is in the future"),
     "p.appraiser": ("请填写评估机构", "Name the appraiser"),
     "p.title": ("标题须为 2 至 120 个字", "The title needs 2 to 120 characters"),
     "p.term_whole": ("期限须为整数", "The term is a whole number"),
     "p.term_range": ("期限须为 1 至 {longest} {unit}", "The term is 1 to {longest} {unit}"),
     "p.method": ("该标的类型不支持所选还款方式", "This listing type does not allow that "
-                         "repayment method"),
+                 "repayment method"),
     "p.day_term": ("按天计的期限只能到期一次还本付息",
-                           "A term in days is repaid in one payment at maturity"),
+                   "A term in days is repaid in one payment at maturity"),
     "p.kind": ("请选择标的类型", "Choose a listing type"),
     "p.guarantor": ("请选择担保方", "Choose a guarantor"),
     "p.claim_matured": ("原债权已于 {day} 到期，不能转让",
-                                "The claim matured on {day}: it cannot be sold"),
+                        "The claim matured on {day}: it cannot be sold"),
     "p.security_value": ("抵押标须填写抵押物评估价值",
-                                 "A collateral listing needs the security's appraised value"),
+                         "A collateral listing needs the security's appraised value"),
     "p.legal_person": ("企业借款须填写企业名称和统一社会信用代码",
-                               "A company applies with its name and unified credit code"),
+                       "A company applies with its name and unified credit code"),
     "p.province": ("请填写省级行政区，如 北京", "Give a province, e.g. 北京"),
     "p.card": ("银行卡号须为 12 至 19 位数字", "A bank card has 12 to 19 digits"),
     "p.real_name": ("请填写真实姓名", "Give your real name"),
     "p.over_due": ("还款金额超过当前应还 ¥{due}；如需多还，请使用提前还款",
-                           "That is more than the ¥{due} now due; to repay more, repay early"),
+                   "That is more than the ¥{due} now due; to repay more, repay early"),
     "p.prepay_bounds": ("提前还款本金须大于零且小于未到期本金 ¥{balance}；"
-                                "要全部还清请使用“提前全部结清”",
-                                "The principal to prepay must be above zero and below the "
-                                "¥{balance} not yet due; to repay it all, pay off the loan"),
+                        "要全部还清请使用“提前全部结清”",
+                        "The principal to prepay must be above zero and below the "
+                        "¥{balance} not yet due; to repay it all, pay off the loan"),
     "p.prepay_bullet": ("该还款方式到期一次还本，只能选择“减少每期还款额”",
-                                "This repayment method repays principal at maturity: only "
-                                "“lower instalments” applies"),
+                        "This repayment method repays principal at maturity: only "
+                        "“lower instalments” applies"),
     "p.prepay_mode": ("请选择“缩短还款期限”或“减少每期还款额”",
-                              "Choose a shorter term or lower instalments"),
+                      "Choose a shorter term or lower instalments"),
     "p.prepay_nothing": ("所有期数均已到期，请偿还当前应还",
-                                 "Every instalment has fallen due: repay what is due instead"),
+                         "Every instalment has fallen due: repay what is due instead"),
 }.items()})
 
 
