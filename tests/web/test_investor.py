@@ -146,6 +146,7 @@ def test_a_refusal_is_said_in_words_next_to_the_amount(client: TestClient,
     assert refused.status_code == 409 and "保守型" in refused.text
     bad = client.get("/listings/1/invest", params={"amount": "12.345"})
     assert bad.status_code == 422 and 'data-field="amount"' in bad.text
+    assert "请填写金额（元），最多两位小数" in bad.text  # the service's refusal, in Chinese
     client.cookies.set("lang", "en")
     english = client.get(f"/listings/{risky}/invest", params={"amount": "1000"}).text
     assert "above the highest a Conservative investor may take, R1" in english
@@ -155,6 +156,11 @@ def test_a_refusal_is_said_in_words_next_to_the_amount(client: TestClient,
     broke = client.get("/listings/1/invest", params={"amount": "60000"}).text
     assert "Not enough in your wallet (¥50,000.00 available)" in broke
     assert 'id="confirm"' not in broke
+    client.cookies.set("lang", "zh-CN")
+    over = post_form(client, "/listings/1/invest", {"amount": "60000", "idempotency_key": "over"},
+                     token_from="/listings/1/invest")
+    assert over.status_code == 409
+    assert re.search(r"金额超过本标的剩余可投的 ¥[\d,]+\.\d\d", over.text), over.text
 
 
 def test_a_deposit_goes_to_the_gateway_page_and_returns_to_me(
@@ -184,6 +190,7 @@ def test_a_deposit_goes_to_the_gateway_page_and_returns_to_me(
     bad = post_form(client, "/me/deposit", {"amount": "-1", "channel": "third_party"},
                     token_from="/me/deposit")
     assert bad.status_code == 422 and 'data-field="amount"' in bad.text
+    assert "金额须大于零" in bad.text  # the service's refusal, in Chinese
 
 
 def test_statements_download_as_csv_and_excel(client: TestClient, platform: Platform) -> None:

@@ -103,7 +103,7 @@ def test_an_operator_reviews_records_the_o2o_steps_approves_and_publishes(
     missing = act(client, path, {"action": "offline_step", "asset_id": "1",
                                  "step": "mortgage_registration",
                                  "done_on": platform.clock.today().isoformat()})
-    assert missing.status_code == 422 and "certificate number" in missing.text
+    assert missing.status_code == 422 and "请填写登记证明编号" in missing.text
     for step, reference in (("signed_contract", "HT-1"), ("notarisation", "GZ-2"),
                             ("mortgage_registration", "沪(2026)第01号")):
         done = act(client, path, {"action": "offline_step", "asset_id": "1", "step": step,

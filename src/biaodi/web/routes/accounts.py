@@ -11,7 +11,7 @@ from biaodi.adapters.ratelimit import address_key
 from biaodi.domain.shared.errors import Conflict, InvalidInput, Unauthorized
 from biaodi.services.accounts import users
 from biaodi.services.shared.tx import in_transaction
-from biaodi.web import i18n, pages
+from biaodi.web import i18n, pages, refusals
 from biaodi.web.pages import Form, platform_of, redirect, render, safe_next
 
 router = APIRouter()
@@ -97,7 +97,7 @@ def signup(request: Request, form: Form) -> Response:
             else:
                 key = f"signup.error.{exc.field}"
                 errors[field] = (i18n.translate(lang, key) if key in i18n.MESSAGES
-                                 else exc.message)
+                                 else refusals.say(request, exc))
     if errors:
         return render(request, "signup.html", {"values": values, "errors": errors}, 422)
     response = redirect("/")

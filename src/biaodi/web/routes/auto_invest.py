@@ -18,7 +18,7 @@ from biaodi.domain.shared.money import Money
 from biaodi.services.accounts.users import UserView
 from biaodi.services.investing import auto_invest, queries
 from biaodi.services.shared.tx import in_transaction
-from biaodi.web import i18n
+from biaodi.web import i18n, refusals
 from biaodi.web.pages import Form, PageError, platform_of, redirect, render, require_role
 
 router = APIRouter()
@@ -259,7 +259,8 @@ def _save(request: Request, user: UserView, form: Any, rule_id: RowId | None) ->
     except BiaodiError as refusal:  # the service's own checks, in the page's words
         field = refusal.field if refusal.field in SERVICE_FIELDS else "amount_per_listing"
         key = SERVICE_FIELDS.get(refusal.field or "")
-        said = i18n.translate(lang, f"auto.error.{key}") if key else refusal.message
+        said = (i18n.translate(lang, f"auto.error.{key}") if key
+                else refusals.say(request, refusal))
         return _form_page(request, rule_id, values, {field: said}, 422)
     return redirect(f"/me/auto-invest?done=saved&rule={saved}")
 

@@ -4,7 +4,6 @@ listing of theirs with its submission for review, and a loan with its repayments
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import date
 from typing import Annotated, Any
@@ -16,7 +15,6 @@ from starlette.datastructures import FormData
 from biaodi.domain.listings import policy_for
 from biaodi.domain.servicing.reamortise import LEVEL_METHODS, Reamortise
 from biaodi.domain.shared.bounds import RowId
-from biaodi.domain.shared.compliance import RULES as COMPLIANCE_RULES
 from biaodi.domain.shared.errors import (
     BiaodiError,
     Forbidden,
@@ -37,12 +35,14 @@ from biaodi.services.servicing.onboarding import ensure_onboarded
 from biaodi.services.shared.idempotency import Answer, run_idempotent
 from biaodi.services.shared.rates import parse_percent
 from biaodi.services.shared.tx import in_transaction
-from biaodi.web import i18n
+from biaodi.web import i18n, refusals
 from biaodi.web.pages import Form, PageError, platform_of, redirect, render, require_role
 
 router = APIRouter(prefix="/borrow")
 Borrower = Annotated[UserView, Depends(require_role("borrower", "originator"))]
 Applicant = Annotated[UserView, Depends(require_role("borrower"))]
+#: The prefix of the borrower's own refusal sentences (by code and by message).
+OWN = "borrow.refusal"
 
 LOAN_STATUSES = ("repaying", "overdue", "settled", "defaulted", "recovered", "written_off")
 KINDS = ("credit", "collateral", "guarantee", "transfer", "instant")
@@ -329,194 +329,152 @@ i18n.register({
                            "Asset {n}: the appraisal is {age} days old, more than the {most} "
                            "days allowed; have it appraised again"),
     "o2o.need.none": ("线下手续已全部完成。", "Every offline step is done."),
-    "refusal.insufficient_balance": ("账户余额不足", "Your balance is too low"),
-    "refusal.nothing_due": ("当前没有到期应还的款项；如需提前还款请使用“提前全部结清”",
-                            "Nothing is due now; to repay before the due date, pay off early"),
-    "refusal.loan_closed": ("该笔借款已结清", "This loan is already repaid"),
-    "refusal.nothing_to_prepay": ("所有期数均已到期，请偿还当前应还", "Every instalment has fallen "
-                                  "due: repay what is due instead"),
     "inst.scheduled": ("未到期", "not yet due"), "inst.due": ("待还", "due"),
     "inst.paid": ("已还", "paid"), "inst.overdue": ("逾期", "overdue"),
     "inst.cancelled": ("已取消", "cancelled"), "inst.written_off": ("已核销", "written off"),
 })
 
 
-#: Refusals whose code covers many cases (bad input, a compliance rule): our sentence for the
-#: service's message, its figures taken from it — (message key, pattern); first match wins.
-REFUSAL_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, re.compile(pattern)) for name, pattern in (
-        ("p.credit_available", r"amount (?P<amount>\S+) exceeds the borrower's available credit"
-         r" (?P<available>\S+) \(limit (?P<limit>\S+), used (?P<used>[^)\s]+)\)"),
-        ("p.credit_limit_missing", r"needs the borrower's credit limit"),
-        ("p.rate_band", r"annual_rate (?P<rate>\S+) % is outside grade (?P<grade>\S+)'s rate"
-         r" band (?P<low>[\d.]+)–(?P<high>[\d.]+) %"),
-        ("p.collateral_capacity", r"amount (?P<amount>\S+) exceeds (?P<capacity>\S+), the"
-         r" appraised value"),
-        ("p.cost_cap", r"(?P<cost>[\d.]+%)(?: a year)? exceeds (?P<cap>[\d.]+%),? the cap for a"
-         r" contract made on (?P<on>\d{4}-\d\d-\d\d)"),
-        ("p.platform_cap", r"(?P<who>a natural person|a legal person[\w ]*) may owe at most"
-         r" (?P<most>\S+) on this platform: outstanding (?P<outstanding>\S+), headroom"
-         r" (?P<headroom>\S+), this listing (?P<amount>\S+)"),
-        ("p.all_platforms_cap", r"(?P<who>a natural person|a legal person[\w ]*) may owe at most"
-         r" (?P<most>\S+) on all lending platforms together: outstanding (?P<outstanding>\S+)"
-         r" \((?P<here>\S+) here, (?P<elsewhere>\S+) elsewhere[^)]*\), headroom"
-         r" (?P<headroom>\S+), this listing (?P<amount>\S+)"),
-        ("p.no_assets", r"needs at least one pledged asset"),
-        ("p.appraisal_future", r"appraisal date (?P<day>\S+) is in the future"),
-        ("p.appraiser", r"appraiser (is required|must be named)"),
-        ("p.date", r"must be a date YYYY-MM-DD"),
-        ("p.title", r"title must have 2 to 120 characters"),
-        ("p.term_whole", r"^term must be a whole number$"),
-        ("p.term_range", r"term must be a whole number of (?P<unit>month|day)s from 1 to"
-         r" (?P<longest>\d+)"),
-        ("p.method", r"allows repayment methods"),
-        ("p.day_term", r"a term in days is repaid as a bullet"),
-        ("p.kind", r"choose a listing type|unknown listing kind"),
-        ("p.guarantor", r"choose a guarantor|the guarantor must be named"),
-        ("p.claim_matured", r"the claim matured on (?P<day>\S+)"),
-        ("p.ceiling", r"must not exceed (?P<ceiling>\S+) yuan"),
-        ("p.money_format", r"must be an amount in yuan|must be a decimal string such as \"100|"
-         r"must be a finite amount"),
-        ("p.money_positive", r"must be (positive|greater than zero)|must be a positive amount"),
-        ("p.percent", r"must be a percentage|must be a decimal string such as \"12"),
-        ("p.percent_range", r"must be above 0 % and below 100 %"),
-        ("p.whole_range", r"must be a whole number from (?P<low>-?\d+) to (?P<high>\d+)"),
-        ("p.whole", r"must be a whole number"),
-        ("p.one_of", r"must be one of"),
-        ("p.negative", r"cannot be negative"),
-        ("p.security_value", r"needs the security's appraised value"),
-        ("p.legal_person", r"a legal person applies with company_name and credit_code"),
-        ("p.province", r"must be a province-level division"),
-        ("p.card", r"must be 12 to 19 digits"),
-        ("p.real_name", r"real_name is required"),
-        ("p.over_due", r"amount exceeds the (?P<due>\S+) now due"),
-        ("p.prepay_bounds", r"a part prepayment must be above zero and below the outstanding"
-         r" principal (?P<balance>\S+)"),
-        ("p.prepay_bullet", r"repays principal at maturity: only lower_instalment applies"),
-        ("p.prepay_mode", r"reamortise must be shorter_term or lower_instalment"),
-        ("p.prepay_nothing", r"nothing is left to re-amortise"),
-    ))
-MONEY_GROUPS = frozenset({"amount", "available", "limit", "used", "capacity", "outstanding",
-                          "headroom", "here", "elsewhere", "ceiling", "due", "balance",
-                          "most"})
+#: Refusals whose code covers many cases (bad input, a compliance rule) that only the
+#: borrower's pages meet: our sentence for the service's message, its figures taken from it —
+#: (message key, pattern), checked before the generic ones of `web/refusals`.
+REFUSAL_PATTERNS = refusals.patterns(*((f"{OWN}.{name}", pattern) for name, pattern in (
+    ("p.credit_available", r"amount (?P<amount>\S+) exceeds the borrower's available credit"
+     r" (?P<available>\S+) \(limit (?P<limit>\S+), used (?P<used>[^)\s]+)\)"),
+    ("p.credit_limit_missing", r"needs the borrower's credit limit"),
+    ("p.rate_band", r"annual_rate (?P<rate>\S+) % is outside grade (?P<grade>\S+)'s rate"
+     r" band (?P<low>[\d.]+)–(?P<high>[\d.]+) %"),
+    ("p.collateral_capacity", r"amount (?P<amount>\S+) exceeds (?P<capacity>\S+), the"
+     r" appraised value"),
+    ("p.cost_cap", r"(?P<cost>[\d.]+%)(?: a year)? exceeds (?P<cap>[\d.]+%),? the cap for a"
+     r" contract made on (?P<on>\d{4}-\d\d-\d\d)"),
+    ("p.platform_cap", r"(?P<who>a natural person|a legal person[\w ]*) may owe at most"
+     r" (?P<most>\S+) on this platform: outstanding (?P<outstanding>\S+), headroom"
+     r" (?P<headroom>\S+), this listing (?P<amount>\S+)"),
+    ("p.all_platforms_cap", r"(?P<who>a natural person|a legal person[\w ]*) may owe at most"
+     r" (?P<most>\S+) on all lending platforms together: outstanding (?P<outstanding>\S+)"
+     r" \((?P<here>\S+) here, (?P<elsewhere>\S+) elsewhere[^)]*\), headroom"
+     r" (?P<headroom>\S+), this listing (?P<amount>\S+)"),
+    ("p.no_assets", r"needs at least one pledged asset"),
+    ("p.appraisal_future", r"appraisal date (?P<day>\S+) is in the future"),
+    ("p.appraiser", r"appraiser (is required|must be named)"),
+    ("p.title", r"title must have 2 to 120 characters"),
+    ("p.term_whole", r"^term must be a whole number$"),
+    ("p.term_range", r"term must be a whole number of (?P<unit>month|day)s from 1 to"
+     r" (?P<longest>\d+)"),
+    ("p.method", r"allows repayment methods"),
+    ("p.day_term", r"a term in days is repaid as a bullet"),
+    ("p.kind", r"choose a listing type|unknown listing kind"),
+    ("p.guarantor", r"choose a guarantor|the guarantor must be named"),
+    ("p.claim_matured", r"the claim matured on (?P<day>\S+)"),
+    ("p.security_value", r"needs the security's appraised value"),
+    ("p.legal_person", r"a legal person applies with company_name and credit_code"),
+    ("p.province", r"must be a province-level division"),
+    ("p.card", r"must be 12 to 19 digits"),
+    ("p.real_name", r"real_name is required"),
+    ("p.over_due", r"amount exceeds the (?P<due>\S+) now due"),
+    ("p.prepay_bounds", r"a part prepayment must be above zero and below the outstanding"
+     r" principal (?P<balance>\S+)"),
+    ("p.prepay_bullet", r"repays principal at maturity: only lower_instalment applies"),
+    ("p.prepay_mode", r"reamortise must be shorter_term or lower_instalment"),
+    ("p.prepay_nothing", r"nothing is left to re-amortise"),
+)))
 
-i18n.register({
-    "refusal.rule": ("依据合规规则 {rule}（{source}）：{summary}。",
-                     "Rule {rule} ({source}): {summary}."),
-    "refusal.rule_unknown": ("依据规则 {rule}。", "Rule {rule}."),
-    "refusal.field": ("“{label}”填写不符合要求，请检查后重试。",
-                      "Check “{label}” and try again."),
-    "refusal.unknown": ("未能完成，请检查填写内容后重试。",
-                        "Not done: check the form and try again."),
-    "refusal.who.natural": ("自然人", "a natural person"),
-    "refusal.who.legal": ("法人或其他组织", "a legal person or other organisation"),
-    "refusal.not_borrower": ("只有借款人本人可以偿还这笔借款",
-                             "Only the borrower repays this loan"),
-    "refusal.not_applicant": ("只有借款人本人可以提交该标的",
-                              "Only the borrower who drafted it may submit this listing"),
-    "refusal.role_required": ("您的账户没有此操作所需的角色（借款人）",
-                              "Your account lacks the role this needs (borrower)"),
-    "refusal.listing_not_editable": ("该标的已不能再修改", "This listing can no longer change"),
-    "refusal.illegal_transition": ("该标的当前的状态不允许这一步（例如已提交的标的不能再次提交）",
-                                   "The listing's status does not allow this step (a submitted "
-                                   "listing cannot be submitted again)"),
-    "refusal.risk_decision_required": ("借款须先通过风控审批：请先申请授信",
-                                       "A listing needs an approved risk decision: apply for "
-                                       "credit first"),
-    "refusal.risk_decision_stale": ("您的风控审批结果已过有效期，请重新申请授信",
-                                    "Your risk decision is too old: apply again"),
-    "refusal.risk_not_approved": ("风控未通过（被拒绝或仍在人工审核中），暂不能发布借款",
-                                  "Risk control has not approved you (refused, or still with a "
-                                  "risk officer): no listing for now"),
-    "refusal.not_publishable": ("发布条件尚未满足（如线下手续未办完）",
-                                "Conditions for publishing are not met yet (offline steps, "
-                                "for instance)"),
-    "refusal.blacklisted": ("根据平台黑名单规则，暂不能受理您的申请",
-                            "Under the platform's blacklist rule the application cannot be "
-                            "taken"),
-    "refusal.idempotency_key_reused": ("该表单已用于另一笔不同金额的操作，请刷新页面后重试",
-                                       "This form was already used for a different amount: "
-                                       "reload the page and try again"),
-    "refusal.p.credit_available": ("借款金额 ¥{amount} 超过您的可用信用额度 ¥{available}"
-                                   "（授信额度 ¥{limit}，已用 ¥{used}）",
-                                   "The amount ¥{amount} exceeds your available credit "
-                                   "¥{available} (limit ¥{limit}, used ¥{used})"),
-    "refusal.p.credit_limit_missing": ("信用标需要授信额度，您还没有：请先申请授信",
-                                       "A credit listing needs a credit limit and you have none: "
-                                       "apply for credit first"),
-    "refusal.p.rate_band": ("年利率 {rate}% 不在您信用等级 {grade} 的可用利率区间 {low}–{high}% 内",
-                            "The annual rate {rate}% is outside the rate band {low}–{high}% "
-                            "of your grade {grade}"),
-    "refusal.p.collateral_capacity": ("借款金额 ¥{amount} 超过抵押物可借额度 ¥{capacity}"
-                                      "（评估价值 × 各类抵押物的最高抵押率）",
-                                      "The amount ¥{amount} exceeds ¥{capacity}, the appraised "
-                                      "value times the loan-to-value cap of each asset"),
-    "refusal.p.cost_cap": ("综合年化成本 {cost} 超过 {on} 订立合同适用的上限 {cap}。",
-                           "The all-in annual cost {cost} exceeds {cap}, the cap for a "
-                           "contract made on {on}."),
-    "refusal.p.platform_cap": ("借款余额上限：{who}在本平台的借款余额不得超过 ¥{most}；"
-                               "您现有 ¥{outstanding}，尚可借 ¥{headroom}，本标的 ¥{amount}。",
-                               "Borrowing cap: {who} may owe at most ¥{most} on this platform; "
-                               "you owe ¥{outstanding}, ¥{headroom} is left, this listing is "
-                               "¥{amount}."),
-    "refusal.p.all_platforms_cap": ("借款余额上限：{who}在所有网贷平台的借款余额合计"
-                                    "不得超过 ¥{most}；您现有 ¥{outstanding}（本平台 ¥{here}，"
-                                    "其他平台 ¥{elsewhere}），尚可借 ¥{headroom}，"
-                                    "本标的 ¥{amount}。",
-                                    "Borrowing cap: {who} may owe at most ¥{most} on all lending "
-                                    "platforms together; you owe ¥{outstanding} (¥{here} here, "
-                                    "¥{elsewhere} elsewhere), ¥{headroom} is left, this listing "
-                                    "is ¥{amount}."),
-    "refusal.p.no_assets": ("抵押标至少需要一项抵押物（请填写评估价值）",
-                            "A collateral listing needs at least one pledged asset (give its "
-                            "appraised value)"),
-    "refusal.p.appraisal_future": ("评估日期 {day} 不能晚于今天",
-                                   "The appraisal date {day} is in the future"),
-    "refusal.p.appraiser": ("请填写评估机构", "Name the appraiser"),
-    "refusal.p.date": ("请填写有效日期（YYYY-MM-DD）", "Give a date as YYYY-MM-DD"),
-    "refusal.p.title": ("标题须为 2 至 120 个字", "The title needs 2 to 120 characters"),
-    "refusal.p.term_whole": ("期限须为整数", "The term is a whole number"),
-    "refusal.p.term_range": ("期限须为 1 至 {longest} {unit}", "The term is 1 to {longest} {unit}"),
-    "refusal.p.method": ("该标的类型不支持所选还款方式", "This listing type does not allow that "
-                         "repayment method"),
-    "refusal.p.day_term": ("按天计的期限只能到期一次还本付息",
-                           "A term in days is repaid in one payment at maturity"),
-    "refusal.p.kind": ("请选择标的类型", "Choose a listing type"),
-    "refusal.p.guarantor": ("请选择担保方", "Choose a guarantor"),
-    "refusal.p.claim_matured": ("原债权已于 {day} 到期，不能转让",
-                                "The claim matured on {day}: it cannot be sold"),
-    "refusal.p.ceiling": ("金额不能超过 ¥{ceiling}", "The amount may not exceed ¥{ceiling}"),
-    "refusal.p.money_format": ("请填写金额（元），最多两位小数，如 1000 或 1000.50",
-                               "Give an amount in yuan with at most two decimals, e.g. 1000.50"),
-    "refusal.p.money_positive": ("金额须大于零", "The amount must be above zero"),
-    "refusal.p.percent": ("请填写百分比数字，如 7 或 7.25", "Give a percentage, e.g. 7 or 7.25"),
-    "refusal.p.percent_range": ("利率须大于 0% 且小于 100%", "A rate is above 0 % and below 100 %"),
-    "refusal.p.whole_range": ("须为 {low} 至 {high} 之间的整数",
-                              "A whole number from {low} to {high}"),
-    "refusal.p.whole": ("须为整数", "A whole number"),
-    "refusal.p.one_of": ("请从列表中选择", "Choose one of the list"),
-    "refusal.p.negative": ("不能为负数", "It cannot be negative"),
-    "refusal.p.security_value": ("抵押标须填写抵押物评估价值",
-                                 "A collateral listing needs the security's appraised value"),
-    "refusal.p.legal_person": ("企业借款须填写企业名称和统一社会信用代码",
-                               "A company applies with its name and unified credit code"),
-    "refusal.p.province": ("请填写省级行政区，如 北京", "Give a province, e.g. 北京"),
-    "refusal.p.card": ("银行卡号须为 12 至 19 位数字", "A bank card has 12 to 19 digits"),
-    "refusal.p.real_name": ("请填写真实姓名", "Give your real name"),
-    "refusal.p.over_due": ("还款金额超过当前应还 ¥{due}；如需多还，请使用提前还款",
-                           "That is more than the ¥{due} now due; to repay more, repay early"),
-    "refusal.p.prepay_bounds": ("提前还款本金须大于零且小于未到期本金 ¥{balance}；"
-                                "要全部还清请使用“提前全部结清”",
-                                "The principal to prepay must be above zero and below the "
-                                "¥{balance} not yet due; to repay it all, pay off the loan"),
-    "refusal.p.prepay_bullet": ("该还款方式到期一次还本，只能选择“减少每期还款额”",
-                                "This repayment method repays principal at maturity: only "
-                                "“lower instalments” applies"),
-    "refusal.p.prepay_mode": ("请选择“缩短还款期限”或“减少每期还款额”",
-                              "Choose a shorter term or lower instalments"),
-    "refusal.p.prepay_nothing": ("所有期数均已到期，请偿还当前应还",
-                                 "Every instalment has fallen due: repay what is due instead"),
-})
+i18n.register({f"{OWN}.{key}": text for key, text in {
+    "nothing_due": ("当前没有到期应还的款项；如需提前还款请使用“提前全部结清”",
+                    "Nothing is due now; to repay before the due date, pay off early"),
+    "loan_closed": ("该笔借款已结清", "This loan is already repaid"),
+    "nothing_to_prepay": ("所有期数均已到期，请偿还当前应还", "Every instalment has fallen "
+                          "due: repay what is due instead"),
+    "not_borrower": ("只有借款人本人可以偿还这笔借款",
+                     "Only the borrower repays this loan"),
+    "not_applicant": ("只有借款人本人可以提交该标的",
+                      "Only the borrower who drafted it may submit this listing"),
+    "role_required": ("您的账户没有此操作所需的角色（借款人）",
+                      "Your account lacks the role this needs (borrower)"),
+    "listing_not_editable": ("该标的已不能再修改", "This listing can no longer change"),
+    "illegal_transition": ("该标的当前的状态不允许这一步（例如已提交的标的不能再次提交）",
+                           "The listing's status does not allow this step (a submitted "
+                           "listing cannot be submitted again)"),
+    "risk_decision_required": ("借款须先通过风控审批：请先申请授信",
+                               "A listing needs an approved risk decision: apply for "
+                               "credit first"),
+    "risk_decision_stale": ("您的风控审批结果已过有效期，请重新申请授信",
+                            "Your risk decision is too old: apply again"),
+    "risk_not_approved": ("风控未通过（被拒绝或仍在人工审核中），暂不能发布借款",
+                          "Risk control has not approved you (refused, or still with a "
+                          "risk officer): no listing for now"),
+    "not_publishable": ("发布条件尚未满足（如线下手续未办完）",
+                        "Conditions for publishing are not met yet (offline steps, "
+                        "for instance)"),
+    "p.credit_available": ("借款金额 ¥{amount} 超过您的可用信用额度 ¥{available}"
+                           "（授信额度 ¥{limit}，已用 ¥{used}）",
+                           "The amount ¥{amount} exceeds your available credit "
+                           "¥{available} (limit ¥{limit}, used ¥{used})"),
+    "p.credit_limit_missing": ("信用标需要授信额度，您还没有：请先申请授信",
+                               "A credit listing needs a credit limit and you have none: "
+                               "apply for credit first"),
+    "p.rate_band": ("年利率 {rate}% 不在您信用等级 {grade} 的可用利率区间 {low}–{high}% 内",
+                    "The annual rate {rate}% is outside the rate band {low}–{high}% "
+                    "of your grade {grade}"),
+    "p.collateral_capacity": ("借款金额 ¥{amount} 超过抵押物可借额度 ¥{capacity}"
+                              "（评估价值 × 各类抵押物的最高抵押率）",
+                              "The amount ¥{amount} exceeds ¥{capacity}, the appraised "
+                              "value times the loan-to-value cap of each asset"),
+    "p.cost_cap": ("综合年化成本 {cost} 超过 {on} 订立合同适用的上限 {cap}。",
+                   "The all-in annual cost {cost} exceeds {cap}, the cap for a "
+                   "contract made on {on}."),
+    "p.platform_cap": ("借款余额上限：{who}在本平台的借款余额不得超过 ¥{most}；"
+                       "您现有 ¥{outstanding}，尚可借 ¥{headroom}，本标的 ¥{amount}。",
+                       "Borrowing cap: {who} may owe at most ¥{most} on this platform; "
+                       "you owe ¥{outstanding}, ¥{headroom} is left, this listing is "
+                       "¥{amount}."),
+    "p.all_platforms_cap": ("借款余额上限：{who}在所有网贷平台的借款余额合计"
+                            "不得超过 ¥{most}；您现有 ¥{outstanding}（本平台 ¥{here}，"
+                            "其他平台 ¥{elsewhere}），尚可借 ¥{headroom}，"
+                            "本标的 ¥{amount}。",
+                            "Borrowing cap: {who} may owe at most ¥{most} on all lending "
+                            "platforms together; you owe ¥{outstanding} (¥{here} here, "
+                            "¥{elsewhere} elsewhere), ¥{headroom} is left, this listing "
+                            "is ¥{amount}."),
+    "p.no_assets": ("抵押标至少需要一项抵押物（请填写评估价值）",
+                    "A collateral listing needs at least one pledged asset (give its "
+                    "appraised value)"),
+    "p.appraisal_future": ("评估日期 {day} 不能晚于今天",
+                           "The appraisal date {day} is in the future"),
+    "p.appraiser": ("请填写评估机构", "Name the appraiser"),
+    "p.title": ("标题须为 2 至 120 个字", "The title needs 2 to 120 characters"),
+    "p.term_whole": ("期限须为整数", "The term is a whole number"),
+    "p.term_range": ("期限须为 1 至 {longest} {unit}", "The term is 1 to {longest} {unit}"),
+    "p.method": ("该标的类型不支持所选还款方式", "This listing type does not allow that "
+                 "repayment method"),
+    "p.day_term": ("按天计的期限只能到期一次还本付息",
+                   "A term in days is repaid in one payment at maturity"),
+    "p.kind": ("请选择标的类型", "Choose a listing type"),
+    "p.guarantor": ("请选择担保方", "Choose a guarantor"),
+    "p.claim_matured": ("原债权已于 {day} 到期，不能转让",
+                        "The claim matured on {day}: it cannot be sold"),
+    "p.security_value": ("抵押标须填写抵押物评估价值",
+                         "A collateral listing needs the security's appraised value"),
+    "p.legal_person": ("企业借款须填写企业名称和统一社会信用代码",
+                       "A company applies with its name and unified credit code"),
+    "p.province": ("请填写省级行政区，如 北京", "Give a province, e.g. 北京"),
+    "p.card": ("银行卡号须为 12 至 19 位数字", "A bank card has 12 to 19 digits"),
+    "p.real_name": ("请填写真实姓名", "Give your real name"),
+    "p.over_due": ("还款金额超过当前应还 ¥{due}；如需多还，请使用提前还款",
+                   "That is more than the ¥{due} now due; to repay more, repay early"),
+    "p.prepay_bounds": ("提前还款本金须大于零且小于未到期本金 ¥{balance}；"
+                        "要全部还清请使用“提前全部结清”",
+                        "The principal to prepay must be above zero and below the "
+                        "¥{balance} not yet due; to repay it all, pay off the loan"),
+    "p.prepay_bullet": ("该还款方式到期一次还本，只能选择“减少每期还款额”",
+                        "This repayment method repays principal at maturity: only "
+                        "“lower instalments” applies"),
+    "p.prepay_mode": ("请选择“缩短还款期限”或“减少每期还款额”",
+                      "Choose a shorter term or lower instalments"),
+    "p.prepay_nothing": ("所有期数均已到期，请偿还当前应还",
+                         "Every instalment has fallen due: repay what is due instead"),
+}.items()})
 
 
 def _t(request: Request, key: str, **values: Any) -> str:
@@ -533,63 +491,12 @@ def _risk_env(request: Request) -> risk.RiskEnv:
     return env
 
 
-def _yuan(text: str) -> str:
-    """An amount found in a service message, shown as the pages show money."""
-    cleaned = text.replace(",", "").rstrip(".")
-    return i18n.money(cleaned) if re.fullmatch(r"-?\d+(\.\d+)?", cleaned) else text
-
-
-def _group(request: Request, name: str, value: str) -> str:
-    if name in MONEY_GROUPS:
-        return _yuan(value)
-    if name == "who":
-        return _t(request, "refusal.who.legal" if "legal" in value else "refusal.who.natural")
-    if name == "unit":
-        return _t(request, f"new.unit.{value}")
-    return value
-
-
-def _rule_sentence(request: Request, rule_id: str) -> str:
-    rule = COMPLIANCE_RULES.get(rule_id)
-    if rule is None:
-        return _t(request, "refusal.rule_unknown", rule=rule_id)
-    zh = i18n.language_of(request) == "zh-CN"
-    return _t(request, "refusal.rule", rule=rule_id, source=rule.source,
-              summary=rule.summary_zh if zh else rule.summary_en)
-
-
-def _field_label(request: Request, field: str) -> str | None:
-    name = re.sub(r"^assets[.\[]\d+[\].]\.?", "", field or "")
-    for key in (f"apply.{name}", f"new.{name}", f"new.{name.replace('.', '_')}",
-                f"prepay.{name}"):
-        if key in i18n.MESSAGES:
-            return _t(request, key)
-    return None
-
-
 def _refusal_text(request: Request, exc: BiaodiError | dict[str, Any]) -> str:
-    """A refusal in the page's language: our sentence for the code, or for the service's
-    message when one code covers many refusals (compliance rules and bad input, with the
-    figures taken from the message), naming the rule it rests on."""
+    """A refusal in the page's language (see `web/refusals`): the borrower's own sentences
+    first, then the generic ones, labels from the application, listing and prepayment forms."""
     found = exc if isinstance(exc, dict) else listing_preview.refusal(exc)
-    code, message = str(found.get("code", "")), str(found.get("message", ""))
-    rule_id, field = found.get("rule_id"), str(found.get("field") or "")
-    key = f"refusal.{code}"
-    if key in i18n.MESSAGES:
-        return _t(request, key)
-    for name, pattern in REFUSAL_PATTERNS:
-        match = pattern.search(message)
-        if match:
-            values = {k: _group(request, k, v) for k, v in match.groupdict().items()}
-            text = _t(request, f"refusal.{name}", **values)
-            return f"{text} {_rule_sentence(request, rule_id)}" if rule_id else text
-    if rule_id:
-        return _rule_sentence(request, rule_id)
-    label = _field_label(request, field)
-    if i18n.language_of(request) != "zh-CN":
-        return message or _t(request, "refusal.unknown")
-    return (_t(request, "refusal.field", label=label) if label
-            else _t(request, "refusal.unknown"))
+    return refusals.say(request, found, own=OWN, own_patterns=REFUSAL_PATTERNS,
+                        labels=("apply", "new", "prepay"))
 
 
 # --- the dashboard ------------------------------------------------------------------------
@@ -1077,7 +984,7 @@ def prepay(request: Request, listing_id: RowId, user: Borrower, form: Form) -> R
     if not key:
         return refused("_form", _t(request, "error.csrf.text"), 422)
     if values["reamortise"] not in {m.value for m in Reamortise}:
-        return refused("reamortise", _t(request, "refusal.p.prepay_mode"), 422)
+        return refused("reamortise", _t(request, f"{OWN}.p.prepay_mode"), 422)
     try:
         principal = Money.parse(values["principal"], field="principal", allow_zero=False,
                                 ceiling_fen=platform.settings.money_ceiling_fen)

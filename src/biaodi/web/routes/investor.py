@@ -29,7 +29,7 @@ from biaodi.services.payments import orders as payments
 from biaodi.services.servicing import portfolio
 from biaodi.services.shared.idempotency import Answer, run_idempotent
 from biaodi.services.shared.tx import in_transaction
-from biaodi.web import charts, i18n
+from biaodi.web import charts, i18n, refusals
 from biaodi.web.pages import Form, PageError, platform_of, redirect, render, require_role
 
 router = APIRouter()
@@ -140,12 +140,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invest.error.insufficient_balance": ("可用余额不足（可用 ¥{available}），请先充值。",
                                           "Not enough in your wallet (¥{available} available): "
                                           "deposit first."),
-    "invest.error.listing_full": ("本标的已满标或剩余可投金额不足。",
-                                  "This listing is fully funded or has less than this left."),
     "invest.error.listing_closed": ("本标的已不在募集期。", "This listing is no longer open."),
     "invest.error.self_investment": ("不能出借给自己的借款（禁止自融）。",
                                      "You cannot invest in your own listing (self-financing)."),
-    "invest.error.amount": ("金额不符合规则：{detail}", "The amount breaks a rule: {detail}"),
     "pay.deposit.title": ("充值", "Deposit"),
     "pay.withdraw.title": ("提现", "Withdraw"),
     "pay.deposit.intro": ("提交后将跳转到支付网关页面完成支付；支付结果以网关回调为准。",
@@ -286,7 +283,7 @@ def _invest_page(request: Request, user: UserView, listing_id: RowId, amount_tex
         try:
             amount = _parse_amount(amount_text, request)
         except InvalidInput as exc:
-            error = i18n.translate(lang, "investor.invest.error.amount", detail=exc.message)
+            error = refusals.say(request, exc)
             status = 422
     try:
         with platform.reader() as uow:
@@ -312,14 +309,13 @@ def invest_page(request: Request, listing_id: RowId, user: InvestorUser,
 def invest(request: Request, listing_id: RowId, user: InvestorUser, form: Form) -> Response:
     platform = platform_of(request)
     platform.rate_limiter.hit("invest", f"user:{user.id}")
-    lang = i18n.language_of(request)
     amount_text = str(form.get("amount", "")).strip()[:40]
     key = str(form.get("idempotency_key", "")).strip()[:128] or uuid.uuid4().hex
     try:
         amount = _parse_amount(amount_text, request)
     except InvalidInput as exc:
-        said = i18n.translate(lang, "investor.invest.error.amount", detail=exc.message)
-        return _invest_page(request, user, listing_id, amount_text, said, 422)
+        return _invest_page(request, user, listing_id, amount_text, refusals.say(request, exc),
+                            422)
 
     def act(uow):  # type: ignore[no-untyped-def]
         made = investing.invest(uow, investing.Invest(listing_id, user.id, amount),
@@ -352,9 +348,7 @@ def _say_error(request: Request, user: UserView, listing_id: RowId, amount: Mone
     if code == "insufficient_balance":
         return i18n.translate(lang, "investor.invest.error.insufficient_balance",
                               available=i18n.money(found["available"]))
-    if f"investor.invest.error.{code}" in i18n.MESSAGES:
-        return i18n.translate(lang, f"investor.invest.error.{code}")
-    return i18n.translate(lang, "investor.invest.error.amount", detail=error.get("message", code))
+    return refusals.say(request, error, own="investor.invest.error")
 
 
 # --- deposits and withdrawals -------------------------------------------------------------
@@ -388,7 +382,8 @@ def _start_payment(request: Request, user: UserView, gateway: Gateway, kind: str
     try:
         amount = _parse_amount(values["amount"], request)
     except InvalidInput as exc:
-        return _payment_page(request, user, kind, values, {"amount": exc.message}, 422)
+        return _payment_page(request, user, kind, values, {"amount": refusals.say(request, exc)},
+                             422)
     cmd = payments.StartPayment(user_id=user.id, amount=amount, channel=values["channel"],
                                 role="investor")
     limits = _limits(request)
@@ -403,7 +398,7 @@ def _start_payment(request: Request, user: UserView, gateway: Gateway, kind: str
     if answer.status_code >= 300:
         error = answer.body.get("error", {})
         field = error.get("field") if error.get("field") in ("amount", "channel") else "amount"
-        message = error.get("message", "")
+        message = refusals.say(request, error)
         if error.get("code") == "insufficient_balance":
             with platform.reader() as uow:
                 have = users.wallet_of(uow, user.id).get("investor", {}).get("available")

@@ -19,7 +19,7 @@ from biaodi.services.investing import auto_invest
 from biaodi.services.listings import lifecycle
 from biaodi.services.listings import queries as listing_queries
 from biaodi.services.shared.tx import in_transaction
-from biaodi.web import i18n
+from biaodi.web import i18n, refusals
 from biaodi.web.pages import Form, PageError, platform_of, redirect, render, require_role
 from biaodi.web.routes import operator_books
 
@@ -154,6 +154,8 @@ def _listing_page(request: Request, user: UserView, listing_id: RowId, *,
                   done: str | None = None, error: dict[str, Any] | None = None,
                   form: dict[str, str] | None = None, status: int = 200) -> Response:
     item = _review(request, listing_id)
+    if item.get("risk_problem"):
+        item["risk_problem"]["message"] = refusals.say(request, item["risk_problem"])
     done_key = f"op.done.{done}" if done else None
     return render(request, "operator/listing.html", {
         "item": item, "error": error, "form": form or {},

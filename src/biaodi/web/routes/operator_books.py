@@ -23,7 +23,7 @@ from biaodi.services.servicing import collections
 from biaodi.services.servicing import queries as servicing_queries
 from biaodi.services.servicing.close_day import CloseDay, close_day
 from biaodi.services.shared.tx import in_transaction
-from biaodi.web import i18n
+from biaodi.web import i18n, refusals
 from biaodi.web.pages import Form, PageError, platform_of, redirect, render, require_role
 from biaodi.web.routes.investor import GatewayDep
 
@@ -219,15 +219,16 @@ def chrome(request: Request, user: UserView, current: str) -> dict[str, Any]:
 
 
 def refusal(request: Request, exc: BiaodiError) -> dict[str, Any]:
-    """A refusal in words: a title by error code, the service's message (which names the
-    rule and its source for a compliance violation) and the rule's id."""
+    """A refusal in words: a title by error code, the refusal in the page's language (see
+    `web/refusals`; the page keeps the service's code as data) and the rule's id."""
     lang = i18n.language_of(request)
     code = getattr(exc, "code", "error")
     key = f"op.code.{code}"
     title = (i18n.translate(lang, key) if key in i18n.MESSAGES
              else i18n.translate(lang, "op.refused"))
     rule = getattr(exc, "rule_id", None)
-    return {"title": title, "message": exc.message, "code": code, "field": exc.field,
+    return {"title": title, "message": refusals.say(request, exc), "code": code,
+            "field": exc.field,
             "rule": i18n.translate(lang, "op.rule", rule=rule) if rule else None}
 
 

@@ -25,7 +25,7 @@ from biaodi.services.secondary import preview, purchases, queries, sales
 from biaodi.services.shared.idempotency import Answer, run_idempotent
 from biaodi.services.shared.rates import parse_signed_percent
 from biaodi.services.shared.tx import in_transaction
-from biaodi.web import i18n
+from biaodi.web import i18n, refusals
 from biaodi.web.pages import (
     Form,
     PageError,
@@ -222,7 +222,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "refusal.not_seller": ("只有卖方可以撤销该转让。", "Only the seller may cancel this sale."),
     "refusal.premium": ("溢价率格式有误：填写数字，最多四位小数，例如 -1.5。",
                         "Write the premium as a number with at most four decimals, e.g. -1.5."),
-    "refusal.amount": ("金额格式有误：{detail}", "The amount is not valid: {detail}"),
 }
 i18n.register({f"market.{key}": text for key, text in MESSAGES.items()})
 
@@ -233,7 +232,8 @@ def _t(request: Request, key: str, **values: Any) -> str:
 
 def say(request: Request, found: dict[str, Any]) -> str:
     """A refusal (from `services/secondary/preview.refusal`) in the page's language: our own
-    sentence for the codes we know, the investor pages' for suitability, else the service's."""
+    sentence for the codes we know, the investor pages' for suitability, else the shared
+    refusals' (web/refusals)."""
     lang = i18n.language_of(request)
     if found.get("suitability"):
         view = found["suitability"]
@@ -255,7 +255,7 @@ def say(request: Request, found: dict[str, Any]) -> str:
             return i18n.translate(lang, key, **values)
         except (KeyError, IndexError):
             pass
-    return str(found.get("message", code))
+    return refusals.say(request, found)
 
 
 def _money(text: str, field: str, request: Request) -> Money:
@@ -324,7 +324,7 @@ def _buy_page(request: Request, user: UserView, sale_id: RowId, principal_text: 
         try:
             part = _money(principal_text, "principal", request) if principal_text else None
         except InvalidInput as exc:
-            error, status = _t(request, "market.refusal.amount", detail=exc.message), 422
+            error, status = refusals.say(request, exc), 422
         else:
             with platform.uow() as uow:  # never committed: the preview keeps nothing
                 confirm = preview.buy_preview(uow, sale_id, user.id, platform.secondary_rules,
@@ -357,8 +357,8 @@ def buy(request: Request, sale_id: RowId, user: InvestorUser, form: Form) -> Res
         limit = _money(str(form.get("max_price", "")), "max_price", request) \
             if form.get("max_price") else None
     except InvalidInput as exc:
-        return _buy_page(request, user, sale_id, principal_text,
-                         _t(request, "market.refusal.amount", detail=exc.message), 422)
+        return _buy_page(request, user, sale_id, principal_text, refusals.say(request, exc),
+                         422)
 
     def act(uow):  # type: ignore[no-untyped-def]
         made = purchases.buy(uow, purchases.Buy(sale_id, user.id, part, limit),
@@ -397,7 +397,7 @@ def _sell_page(request: Request, user: UserView, holding_id: RowId, values: dict
             principal = _money(values["principal"], "principal", request) \
                 if values.get("principal") else None
         except InvalidInput as exc:
-            errors["principal"] = _t(request, "market.refusal.amount", detail=exc.message)
+            errors["principal"] = refusals.say(request, exc)
             status = 422
     try:
         with platform.uow() as uow:  # never committed: the preview keeps nothing
