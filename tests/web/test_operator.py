@@ -4,10 +4,12 @@ the collections log, payment exceptions, the blacklist; and the role checks of e
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from fastapi.testclient import TestClient
 
 from biaodi.adapters.clock import FixedClock
@@ -177,6 +179,19 @@ def test_each_area_checks_the_role_on_the_server(client: TestClient,
     assert client.get("/operator/close-day").status_code == 403
     assert client.get("/operator/payments/exceptions").status_code == 403
     assert client.get("/operator/risk/blacklist").status_code == 200
+
+
+def test_a_refused_page_is_logged_like_the_apis_refusals(
+        client: TestClient, platform: Platform, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="biaodi.access")
+    assert client.get("/operator", follow_redirects=False).status_code == 303  # not logged
+    borrower_id = sign_in(client, platform, "borrower")
+    caplog.clear()
+    assert client.get("/operator").status_code == 403
+    logged = [r for r in caplog.records if r.name == "biaodi.access"]
+    assert [(r.levelno, r.getMessage()) for r in logged] == [(
+        logging.WARNING,
+        f"access refused: GET /operator user={borrower_id} status=403 code=forbidden")]
 
 
 def test_close_of_business_runs_for_today_and_lists_the_runs_with_their_steps(

@@ -3,6 +3,7 @@ routes, and the error pages (403, 404, sign-in redirect) in the visitor's langua
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -24,6 +25,18 @@ from biaodi.web.routes import (
     secondary,
 )
 
+access_log = logging.getLogger("biaodi.access")  # the same log as the API's refusals
+
+
+def _log_refusal(request: Request, exc: pages.PageError) -> None:
+    """A 403 page is logged like a 403 of the API (api/errors.AccessLog): method, path, the
+    user's id or '-', status and a code named after the page's title (forbidden, csrf). No
+    personal data. A sign-in redirect of an anonymous visitor is not logged."""
+    user = pages.current_user(request)
+    code = exc.title_key.removeprefix("error.").removesuffix(".title")
+    access_log.warning("access refused: %s %s user=%s status=%s code=%s", request.method,
+                       request.url.path, user.id if user else "-", exc.status, code)
+
 
 def install(app: FastAPI) -> None:
     """Add the pages to `app` (the JSON API stays under /api/v1)."""
@@ -42,6 +55,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(pages.PageError)
     async def _page_error(request: Request, exc: pages.PageError) -> Response:
+        if exc.status == 403:
+            _log_refusal(request, exc)
         return pages.render(request, "error.html", {
             "title_key": exc.title_key, "text_key": exc.text_key, "values": exc.values,
         }, exc.status)

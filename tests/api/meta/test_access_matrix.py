@@ -396,7 +396,7 @@ def test_every_route_answers_every_caller_as_its_row_says(
     client = world.client
     spec = client.app.openapi()  # type: ignore[attr-defined]
     problems: list[str] = []
-    expected_log: list[str] = []  # one line per 401/403 of the API
+    expected_log: list[str] = []  # one line per 401/403 of the API and 403 page
     caplog.set_level(logging.WARNING, logger="biaodi.access")
     for (method, template), allowed in API.items():
         url = template.format(**world.path_values(template))
@@ -434,6 +434,9 @@ def test_every_route_answers_every_caller_as_its_row_says(
             status = client.get(url).status_code
             ok = (allowed_answer(status) if caller in allowed
                   else refused_answer(caller, status, page=True))
+            if status == 403:  # the 403 page is logged too (a sign-in redirect is not)
+                expected_log.append(f"access refused: GET {url.split('?')[0]} "
+                                    f"user={world.ids[caller]} status=403 code=forbidden")
             if not ok:
                 problems.append(f"page {url} as {caller}: {status}, "
                                 f"{'allowed' if caller in allowed else 'refused'} expected")
