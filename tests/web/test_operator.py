@@ -100,7 +100,9 @@ def test_an_operator_reviews_records_the_o2o_steps_approves_and_publishes(
     assert "申请人的风控结论" in html and "借款人综合年化成本" in html and "服务费年费率" in html
     assert re.search(r"信用等级</dt><dd>[A-E]</dd>", html)  # the applicant's grade
     assert "同信估价" in html and html.count('class="pending"') == 3
-    assert "发布前尚缺" in html  # the three steps are still missing
+    assert "发布前尚缺" in html  # the three steps are still missing, in the page's language
+    assert "抵押物 1：尚未登记借款合同签订" in html and "抵押物 1：尚未登记公证" in html
+    assert "抵押物 1：尚未登记抵押登记" in html and "not recorded" not in html
     path = f"/operator/listings/{listing_id}"
     missing = act(client, path, {"action": "offline_step", "asset_id": "1",
                                  "step": "mortgage_registration",

@@ -88,7 +88,7 @@ PATTERNS = patterns(
 MONEY_GROUPS = frozenset({"amount", "available", "limit", "used", "capacity", "outstanding",
                           "headroom", "here", "elsewhere", "ceiling", "due", "balance",
                           "most", "remaining", "least", "step", "cap", "have", "once",
-                          "total", "per_day", "left"})
+                          "total", "per_day", "left", "short", "needed"})
 
 i18n.register({
     # by code: one refusal, one sentence

@@ -25,6 +25,29 @@ from biaodi.web.routes import operator_books
 
 router = APIRouter(prefix="/operator")
 
+#: What a listing still lacks before publishing (services/listings/queries.review), by the
+#: domain's message (domain/listings/collateral, guarantee, transfer).
+GAP_PATTERNS = refusals.patterns(
+    ("op.gap.appraisal_age", r"asset (?P<n>\d+) \(\w+\): appraisal is (?P<age>\d+) days old,"
+     r" at most (?P<oldest>\d+) allowed"),
+    ("op.gap.signed_contract", r"asset (?P<n>\d+) \(\w+\): signed contract not recorded"),
+    ("op.gap.notarisation", r"asset (?P<n>\d+) \(\w+\): notarisation not recorded"),
+    ("op.gap.mortgage_registration", r"asset (?P<n>\d+) \(\w+\): mortgage registration not"
+     r" recorded"),
+    ("op.gap.mortgage_certificate", r"asset (?P<n>\d+) \(\w+\): mortgage certificate number"
+     r" missing"),
+    ("op.gap.vehicle", r"asset (?P<n>\d+) \(\w+\): vehicle registration \(plate and"
+     r" certificate number\) not recorded"),
+    ("op.gap.plate", r"asset (?P<n>\d+) \(\w+\): plate number missing"),
+    ("op.gap.vehicle_certificate", r"asset (?P<n>\d+) \(\w+\): registration certificate"
+     r" number missing"),
+    ("op.gap.guarantor_capacity", r"guarantor capacity (?P<capacity>\S+) of .* is exceeded:"
+     r" outstanding (?P<outstanding>\S+) \+ amount (?P<amount>\S+) = \S+, short by"
+     r" (?P<short>\S+)$"),
+    ("op.gap.reserve", r"buy-back reserve (?P<balance>\S+) is short by (?P<short>\S+) of the"
+     r" (?P<needed>\S+) required \((?P<ratio>[^)]+) of the amount\)"),
+)
+
 #: Staff who may read the console; only operators act.
 READERS = ("operator", "risk_officer", "auditor")
 Reader = Annotated[UserView, Depends(require_role(*READERS))]
@@ -72,6 +95,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "op.headroom": ("剩余额度", "Capacity left"),
     "op.claim": ("转让债权", "Claim sold"),
     "op.gaps": ("发布前尚缺：", "Still missing before publishing:"),
+    "op.gap.appraisal_age": ("抵押物 {n}：评估报告已出具 {age} 天，最长 {oldest} 天",
+                             "Asset {n}: the appraisal is {age} days old, at most {oldest}"),
+    "op.gap.signed_contract": ("抵押物 {n}：尚未登记借款合同签订", "Asset {n}: the signed "
+                               "contract is not recorded"),
+    "op.gap.notarisation": ("抵押物 {n}：尚未登记公证", "Asset {n}: the notarisation is not "
+                            "recorded"),
+    "op.gap.mortgage_registration": ("抵押物 {n}：尚未登记抵押登记", "Asset {n}: the mortgage "
+                                     "registration is not recorded"),
+    "op.gap.mortgage_certificate": ("抵押物 {n}：抵押登记缺少登记证明编号", "Asset {n}: the "
+                                    "mortgage certificate number is missing"),
+    "op.gap.vehicle": ("抵押物 {n}：尚未登记机动车抵押（车牌号和登记证书编号）", "Asset {n}: "
+                       "the vehicle registration (plate and certificate number) is not "
+                       "recorded"),
+    "op.gap.plate": ("抵押物 {n}：缺少车牌号", "Asset {n}: the plate number is missing"),
+    "op.gap.vehicle_certificate": ("抵押物 {n}：缺少机动车登记证书编号", "Asset {n}: the "
+                                   "registration certificate number is missing"),
+    "op.gap.guarantor_capacity": ("担保方担保额度 ¥{capacity} 不足：已担保 ¥{outstanding}，"
+                                  "加上本笔 ¥{amount}，尚差 ¥{short}",
+                                  "The guarantor's capacity of ¥{capacity} is exceeded: "
+                                  "¥{outstanding} guaranteed plus ¥{amount}, short by "
+                                  "¥{short}"),
+    "op.gap.reserve": ("回购准备金 ¥{balance} 不足，应有 ¥{needed}（借款金额的 {ratio}），"
+                       "尚差 ¥{short}",
+                       "The buy-back reserve of ¥{balance} is short by ¥{short} of the "
+                       "¥{needed} required ({ratio} of the amount)"),
     "op.o2o": ("线下办理（O2O）", "Offline steps (O2O)"),
     "op.step.signed_contract": ("签订借款合同", "Signed contract"),
     "op.step.notarisation": ("公证", "Notarisation"),
@@ -156,6 +204,8 @@ def _listing_page(request: Request, user: UserView, listing_id: RowId, *,
     item = _review(request, listing_id)
     if item.get("risk_problem"):
         item["risk_problem"]["message"] = refusals.say(request, item["risk_problem"])
+    for gap in item.get("publish_gaps", ()):
+        gap["message"] = refusals.say(request, gap, own_patterns=GAP_PATTERNS)
     done_key = f"op.done.{done}" if done else None
     return render(request, "operator/listing.html", {
         "item": item, "error": error, "form": form or {},
