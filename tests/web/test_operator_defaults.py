@@ -160,6 +160,8 @@ def test_defaulted_loans_show_their_handling_and_take_a_sale_and_a_recovery(
     assert "回收款已登记并分配" in page
     assert 'data-event="recovery"' in card(page, credit.listing_id)
     assert "¥800.00" in card(page, credit.listing_id)
+    assert re.search(r'data-event="recovery">.*?<td>法院执行款</td></tr>',
+                     card(page, credit.listing_id), re.S)  # its reference is kept
     balanced(platform)
 
 

@@ -235,6 +235,8 @@ class Repayment(Base):
     entry_id: Mapped[int | None] = mapped_column(
         Id, ForeignKey("journal_entries.id"), nullable=True
     )
+    #: A recovery's reference (the agency's or the court's document), as the operator gave it.
+    reference: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

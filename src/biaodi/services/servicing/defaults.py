@@ -482,10 +482,12 @@ def record_recovery(uow: UnitOfWork, cmd: RecordRecovery) -> int:
                        field="amount")
     custody = loans.codes_to_ids(uow, ["custody:cash"])["custody:cash"]
     day = uow.clock.today()
+    key = f"recovery:{cmd.listing_id}:{cmd.key}"
     collect(uow, day, cmd.listing_id, cmd.listing_id, Collection(
-        source="recovery", kind="recovery", key=f"recovery:{cmd.listing_id}:{cmd.key}",
-        batch=uuid.uuid4().hex, payer_account_id=custody, cap=cmd.amount.fen,
-        limit_to_balance=False))
+        source="recovery", kind="recovery", key=key, batch=uuid.uuid4().hex,
+        payer_account_id=custody, cap=cmd.amount.fen, limit_to_balance=False))
+    uow.s.execute(update(Repayment).where(Repayment.key == key, Repayment.reference.is_(None))
+                  .values(reference=cmd.reference.strip() or None))
     refresh(uow, day, cmd.listing_id, cmd.listing_id)
     settle(uow, day, cmd.listing_id, cmd.listing_id)
     return cmd.amount.fen

@@ -292,7 +292,8 @@ def _default_view(loan: LoanServicing, listing: Listing, compensation_days: int 
                            "detail": disposal.reference})
         elif r.source == "recovery":
             events.append({"kind": "recovery", "on": r.business_date,
-                           "amount": Money(r.amount_fen), "rule": None, "detail": ""})
+                           "amount": Money(r.amount_fen), "rule": None,
+                           "detail": r.reference or ""})
         elif default_since is not None and r.business_date >= default_since:
             events.append({"kind": "borrower_paid", "on": r.business_date,
                            "amount": Money(r.amount_fen), "rule": None, "detail": ""})
