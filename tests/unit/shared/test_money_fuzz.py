@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from fuzz_support import anything, huge_ints, odd_decimals, outcome, texts
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from biaodi.domain.shared.money import DEFAULT_CEILING_FEN, Money
+from fuzz_support import anything, huge_ints, odd_decimals, outcome, texts
 
 FUZZ = settings(max_examples=150, deadline=None)
 values = st.one_of(anything, texts, huge_ints, odd_decimals)
