@@ -9,6 +9,7 @@ measures' ordering of risk levels.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import IntEnum
@@ -74,6 +75,8 @@ DEFAULT_LIMITS = {
 
 def score_answers(answers: dict[str, int]) -> int:
     """Total of the chosen options; every question must be answered with a valid option."""
+    if not isinstance(answers, Mapping):
+        raise InvalidInput("answers must map each question to an option", field="answers")
     total = 0
     for key, _, options in QUESTIONS:
         if key not in answers:

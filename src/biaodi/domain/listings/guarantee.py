@@ -54,7 +54,7 @@ class GuaranteePolicy(BasePolicy):
     def _validate(
         self, terms: ListingTerms, security: GuaranteeSecurity, ctx: ListingContext
     ) -> None:
-        if not security.guarantor_name.strip():
+        if not isinstance(security.guarantor_name, str) or not security.guarantor_name.strip():
             raise InvalidInput("the guarantor must be named", field="guarantor_name")
         if security.capacity.fen <= 0:
             raise InvalidInput("guarantor capacity must be positive", field="guarantor_capacity")

@@ -298,7 +298,7 @@ class BasePolicy:
             raise InvalidInput(
                 "annual_rate must be a Decimal fraction between 0 and 1", field="annual_rate"
             )
-        if terms.term_unit not in TERM_UNITS:
+        if not isinstance(terms.term_unit, str) or terms.term_unit not in TERM_UNITS:
             raise InvalidInput("term_unit must be 'month' or 'day'", field="term_unit")
         longest = config.max_term_months if terms.term_unit == "month" else config.max_term_days
         term = terms.term
@@ -307,7 +307,8 @@ class BasePolicy:
                 f"term must be a whole number of {terms.term_unit}s from 1 to {longest}",
                 field="term",
             )
-        if terms.repayment_method not in self.repayment_methods:
+        if not isinstance(terms.repayment_method, str) or \
+                terms.repayment_method not in self.repayment_methods:
             allowed = ", ".join(sorted(self.repayment_methods))
             raise InvalidInput(
                 f"a {self.kind} listing allows repayment methods {allowed},"

@@ -179,6 +179,8 @@ def _annuity(fen: int, annual_rate: Decimal, months: int) -> Decimal:
             return Decimal(fen) / months
         rate = annual_rate / 12
         growth = (1 + rate) ** months
+        if growth == 1:  # a rate too small to move 80 digits (1E-999999): as good as zero
+            return Decimal(fen) / months
         return Decimal(fen) * rate * growth / (growth - 1)
 
 

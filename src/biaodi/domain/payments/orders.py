@@ -106,6 +106,8 @@ def wallet_role(roles: list[str], requested: str | None) -> str:
     role that has a wallet."""
     with_wallet = [r for r in roles if r in ROLE_WALLETS]
     if requested is not None:
+        if not isinstance(requested, str):
+            raise InvalidInput("role must be a role name, e.g. investor", field="role")
         if requested not in ROLE_WALLETS:
             raise InvalidInput(f"role {requested!r} has no wallet", field="role")
         if requested not in with_wallet:
@@ -269,11 +271,11 @@ RESOLUTIONS = MappingProxyType({
 
 def check_resolution(kind: str, action: str, reason: str) -> str:
     allowed = RESOLUTIONS[ExceptionKind(kind)]
-    if action not in allowed:
+    if not isinstance(action, str) or action not in allowed:
         raise InvalidInput(
             f"a {kind} exception is resolved by {' or '.join(sorted(allowed))}", field="action"
         )
-    reason = reason.strip()
+    reason = reason.strip() if isinstance(reason, str) else ""
     if len(reason) < 4:
         raise InvalidInput("say why: a reason of at least 4 characters is required",
                            field="reason")

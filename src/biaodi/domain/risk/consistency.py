@@ -60,6 +60,8 @@ def id_facts(number: str, today: date) -> IdFacts:
 
 def province_code(declared: str, *, field: str = "province") -> str:
     """A declared province as its two-digit GB/T 2260 code: "11", "北京" or "北京市"."""
+    if not isinstance(declared, str):
+        raise InvalidInput(f"{field} must be text, e.g. 北京 or its code 11", field=field)
     text = declared.strip()
     if text in PROVINCES:
         return text
@@ -81,6 +83,8 @@ def age_at_maturity(birth: date, start: date, term_months: int) -> int:
 
 
 def normalise_card(raw: str, *, field: str = "bank_card") -> str:
+    if not isinstance(raw, str):
+        raise InvalidInput(f"{field} must be a string of 12 to 19 digits", field=field)
     digits = raw.replace(" ", "").replace("-", "")
     if not _CARD_RE.match(digits):
         raise InvalidInput(f"{field} must be 12 to 19 digits", field=field)

@@ -97,12 +97,14 @@ def display(kind: FactKind, value: Any) -> str:
         return "—"
     if kind is FactKind.MONEY and isinstance(value, Money):
         return value.formatted()
+    if isinstance(value, Decimal) and (not value.is_finite() or value.adjusted() > 12):
+        return str(value)  # NaN, Infinity or absurdly large: shown as is, never a crash
     if kind is FactKind.RATIO and isinstance(value, Decimal):
         return f"{(value * 100).quantize(Decimal('0.1')).normalize():f}%"
     if kind is FactKind.RATE and isinstance(value, Decimal):
         return f"{value * 100:.2f}%"
-    if kind is FactKind.LIST:
-        return ", ".join(str(v) for v in value) if not isinstance(value, str) else value
+    if kind is FactKind.LIST and isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(str(v) for v in value)
     if kind is FactKind.BOOL:
         return "yes" if value else "no"
     return str(value)

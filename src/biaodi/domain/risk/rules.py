@@ -235,6 +235,24 @@ def _bad(message: str, where: str) -> InvalidInput:
     return InvalidInput(f"rule pack: {message}", field=where)
 
 
+def _table(raw: Any, where: str) -> Mapping[str, Any]:
+    """A TOML table (absent: empty); any other value is refused naming `where`."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise _bad(f"{where} must be a table", where)
+    return raw
+
+
+def _tables(raw: Any, where: str) -> list[Mapping[str, Any]]:
+    """An array of TOML tables (absent: empty); any other value is refused naming `where`."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(item, Mapping) for item in raw):
+        raise _bad(f"{where} must be an array of tables", where)
+    return raw
+
+
 def _parse_limit(name: str, raw: Any) -> Any:
     if isinstance(raw, bool):
         return raw
@@ -271,7 +289,11 @@ def _typed(kind: FactKind, raw: Any, where: str) -> Any:
 def _check_message(text: str, where: str) -> str:
     if not text.strip():
         raise _bad("every rule needs message_zh and message_en", where)
-    for _, name, _, _ in string.Formatter().parse(text):
+    try:
+        fields = list(string.Formatter().parse(text))
+    except ValueError as exc:  # "{", "{!0}" and the like
+        raise _bad(f"message is not a valid template ({exc})", where) from None
+    for _, name, _, _ in fields:
         if name is not None and name not in FACTS and name not in ("actual", "threshold"):
             raise _bad(f"message names an unknown fact {{{name}}}", where)
     return text
@@ -283,6 +305,9 @@ def _parse_rule(raw: Mapping[str, Any], limits: Mapping[str, Any], index: int) -
     if not rule_id:
         raise _bad("every rule needs an id", where)
     where = f"rules.{rule_id}"
+    for key in ("fact", "op", "severity", "limit", "than_fact"):
+        if raw.get(key) is not None and not isinstance(raw.get(key), str):
+            raise _bad(f"{key} must be text", where)
     fact = raw.get("fact")
     if fact not in FACTS:
         raise _bad(f"unknown fact {fact!r}", where)
@@ -307,7 +332,7 @@ def _parse_rule(raw: Mapping[str, Any], limits: Mapping[str, Any], index: int) -
     than_fact = raw.get("than_fact")
     if than_fact is not None and than_fact not in FACTS:
         raise _bad(f"unknown fact {than_fact!r}", where)
-    when = raw.get("when", {})
+    when = _table(raw.get("when"), where)
     for name in when:
         if name not in FACTS:
             raise _bad(f"`when` names an unknown fact {name!r}", where)
@@ -341,13 +366,13 @@ def _parse_cost_caps(raw: Any) -> tuple[CostCap, ...]:
     left out on the line in force), and rate (percent a year, with void_rate where a court
     voids the excess) or lpr_multiple."""
     caps = []
-    for index, entry in enumerate(raw or []):
+    for index, entry in enumerate(_tables(raw, "cost_caps")):
         where = f"cost_caps[{index}]"
         unknown = sorted(set(entry) - _COST_CAP_KEYS)
         if unknown:
             raise _bad(f"unknown cost-cap key(s) {', '.join(unknown)}", where)
         rule_id = entry.get("rule")
-        if rule_id not in COMPLIANCE_RULES:
+        if not isinstance(rule_id, str) or rule_id not in COMPLIANCE_RULES:
             raise _bad(f"unknown compliance rule {rule_id!r}", where)
         start, end = entry.get("from"), entry.get("until")
         if not all(isinstance(d, date) and not isinstance(d, datetime)
@@ -377,27 +402,41 @@ def parse_pack(raw: Mapping[str, Any]) -> RulePack:
     if not name or not version:
         raise _bad("a pack needs a name and a version", "name")
     limits = MappingProxyType(
-        {k: _parse_limit(k, v) for k, v in dict(raw.get("limits", {})).items()})
-    terms = dict(raw.get("blacklist", {}))
+        {k: _parse_limit(k, v) for k, v in _table(raw.get("limits"), "limits").items()})
+    terms = _table(raw.get("blacklist"), "blacklist")
     try:
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in terms.values()):
+            raise TypeError("whole numbers of days")
         blacklist = BlacklistTerms(**{k: int(v) for k, v in terms.items()})
     except TypeError as exc:
         raise _bad(f"[blacklist] needs default_m3_days, fraud_days, linked_days and"
                    f" manual_days ({exc})", "blacklist") from None
-    rules = tuple(_parse_rule(r, limits, i) for i, r in enumerate(raw.get("rules", [])))
+    rules = tuple(_parse_rule(r, limits, i)
+                  for i, r in enumerate(_tables(raw.get("rules"), "rules")))
     seen: set[str] = set()
     for rule in rules:
         if rule.rule_id in seen:
             raise _bad(f"rule id {rule.rule_id} appears twice", f"rules.{rule.rule_id}")
         seen.add(rule.rule_id)
+    sources = raw.get("sources", [])
+    if not isinstance(sources, list):
+        raise _bad("sources must be an array", "sources")
     return RulePack(
         name=name, version=version, description=str(raw.get("description", "")),
-        sources=tuple(str(s) for s in raw.get("sources", [])), limits=limits,
-        grades=MappingProxyType(dict(parse_policies(raw.get("grades", {})))),
+        sources=tuple(str(s) for s in sources), limits=limits,
+        grades=MappingProxyType(dict(parse_policies(_grade_tables(raw.get("grades"))))),
         blacklist=blacklist, rules=rules, cost_caps=_parse_cost_caps(raw.get("cost_caps")),
         service_fees=MappingProxyType({str(kind): _parse_fee_bands(str(kind), bands)
-                                       for kind, bands in raw.get("service_fees", {}).items()}),
+                                       for kind, bands in
+                                       _table(raw.get("service_fees"), "service_fees").items()}),
     )
+
+
+def _grade_tables(raw: Any) -> Mapping[str, Any]:
+    grades = _table(raw, "grades")
+    for name, table in grades.items():
+        _table(table, f"grades.{name}")
+    return grades
 
 
 def _parse_fee_bands(kind: str, raw: Any) -> tuple[FeeBand, ...]:

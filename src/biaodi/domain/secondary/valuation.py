@@ -10,7 +10,7 @@ accrues after belongs to the buyer (who receives the whole next payment).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, localcontext
 
 from biaodi.domain.investing.holdings import split_interest, split_principal
@@ -36,10 +36,16 @@ class SaleRules:
     transfer_fee_rate: Decimal = Decimal("0.005")  # 0.5 % of the price, paid by the seller
 
 
+def _check_day(on: date) -> None:
+    if isinstance(on, datetime) or not isinstance(on, date):
+        raise InvalidInput("the valuation day must be a calendar date", field="on")
+
+
 def accrued_interest(shares: list[Share], period_start: date, on: date) -> int:
     """Interest of the current period accrued by `on`: the next share's interest × elapsed
     days / days in the period, rounded half-up. `period_start` is the previous due date (or
     the day interest started)."""
+    _check_day(on)
     upcoming = [s for s in shares if s.due_date > on]
     if not upcoming:
         return 0
@@ -81,11 +87,16 @@ def yield_to_maturity(price: int, on: date, shares: list[Share],
     Decimal, kept inside a bisection bracket [-99 %, 1000 %]; returns a fraction (0.1 = 10 % a
     year) to six decimals. A purchase computes it while it holds the sale's row, so it must be
     quick: a few iterations of one logarithm and one exponential per cash flow."""
+    _check_day(on)
     flows = [(Decimal((s.due_date - on).days) / 365, Decimal(s.principal + s.interest))
              for s in shares if s.due_date > on and (s.principal or s.interest)]
     if price <= 0 or not flows:
         raise InvalidInput("a yield needs a positive price and future cash flows",
                            field="price")
+    if not isinstance(expected_loss_rate, Decimal) or not expected_loss_rate.is_finite() \
+            or not 0 <= expected_loss_rate <= 1:
+        raise InvalidInput("the expected loss rate must be a decimal fraction from 0 to 1",
+                           field="expected_loss_rate")
     survive = 1 - expected_loss_rate
     low, high = Decimal("-0.99"), Decimal("10")
     if survive <= 0:

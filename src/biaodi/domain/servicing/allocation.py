@@ -37,6 +37,9 @@ class AllocationOrder:
     def parse(cls, text: str | Sequence[str], *, field: str = "allocation_order"
               ) -> AllocationOrder:
         """"penalty,interest,principal" (or a list) → an order; every component exactly once."""
+        if not isinstance(text, str | list | tuple):
+            raise InvalidInput(f"{field} must list penalty, interest and principal",
+                               field=field)
         names = [p.strip() for p in text.split(",")] if isinstance(text, str) else list(text)
         try:
             parts = tuple(Component(n) for n in names)

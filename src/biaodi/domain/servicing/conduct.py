@@ -44,6 +44,8 @@ class ConductRules:
     def parse_window(cls, text: str) -> tuple[time, time]:
         """"08:00-21:00" → (08:00, 21:00)."""
         try:
+            if not isinstance(text, str):
+                raise ValueError(text)
             start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
         except ValueError:
             raise InvalidInput("contact window must look like 08:00-21:00",

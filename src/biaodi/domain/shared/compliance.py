@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from types import MappingProxyType
@@ -161,6 +161,8 @@ def check_cost_caps(caps: tuple[CostCap, ...]) -> None:
 def cost_cap_in(caps: tuple[CostCap, ...], day: date) -> CostCap | None:
     """The line of a dated table for a contract made on `day`; a day before the first line
     takes the first line; None when the table is empty or ended before `day`."""
+    if isinstance(day, datetime) or not isinstance(day, date):
+        raise InvalidInput("the contract date must be a calendar date", field="contract_date")
     for cap in caps:
         if cap.covers(day):
             return cap
@@ -282,6 +284,9 @@ PROFILES = MappingProxyType({p.name: p for p in (CN_2016, PERMISSIVE)})
 
 def profile_named(name: str) -> ComplianceProfile:
     """The profile called `name` (e.g. from settings); unknown names are refused."""
+    if not isinstance(name, str):
+        raise InvalidInput("compliance profile must be named by a string",
+                           field="compliance_profile")
     try:
         return PROFILES[name]
     except KeyError:

@@ -62,11 +62,16 @@ class Money:
                 field=field,
             )
         if isinstance(value, int):
-            text = str(value)
+            # The pattern allows 16 digits of yuan; a longer int is refused before str(),
+            # which raises ValueError past 4,300 digits.
+            text = str(value) if abs(value) < 10**17 else "too many digits"
         elif isinstance(value, Decimal):
             if not value.is_finite():
                 raise InvalidInput(f"{field} must be a finite amount", field=field)
-            text = format(value, "f")
+            exponent = value.as_tuple().exponent
+            # Written out in full, 1E+999999999 would take a gigabyte: refuse it first.
+            too_long = value.adjusted() > 16 or (isinstance(exponent, int) and exponent < -2)
+            text = "too many digits" if too_long else format(value, "f")
         elif isinstance(value, str):
             text = value.strip()
         else:

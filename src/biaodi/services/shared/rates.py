@@ -21,6 +21,10 @@ def parse_percent(value: object, *, field: str = "annual_rate") -> Decimal:
     """"12" or "7.5" (percent a year, up to four decimals) → Decimal("0.12") / ("0.075")."""
     if isinstance(value, bool | float):
         raise InvalidInput(f"{field} must be a decimal string such as \"12.5\"", field=field)
+    # An int longer than the pattern's three digits is refused before str(), which raises
+    # ValueError past 4,300 digits.
+    if isinstance(value, int) and abs(value) >= 1000:
+        value = ""
     text = str(value).strip() if isinstance(value, str | int) else ""
     if not _PERCENT_RE.match(text):
         raise InvalidInput(
@@ -47,6 +51,10 @@ def parse_signed_percent(value: object, *, field: str) -> Decimal:
 
 
 def rate_to_ppm(rate: Decimal, *, field: str = "annual_rate") -> int:
+    if not isinstance(rate, Decimal) or not rate.is_finite():
+        raise InvalidInput(f"{field} must be a finite decimal rate", field=field)
+    if rate.adjusted() > 3:  # 1E+999999999 × 10⁶ overflows Decimal: no rate is that large
+        raise InvalidInput(f"{field} is out of range", field=field)
     scaled = rate * PPM
     if scaled != scaled.to_integral_value():
         raise InvalidInput(f"{field} has more precision than 0.0001 %", field=field)
