@@ -148,6 +148,11 @@ async def checked_form(request: Request) -> FormData:
 Form = Annotated[FormData, Depends(checked_form)]
 
 
+def form_values(form: FormData) -> dict[str, str]:
+    """A posted form's fields as trimmed text, without the CSRF token (to show them again)."""
+    return {k: str(v).strip() for k, v in form.items() if k != CSRF_FIELD}
+
+
 def signed_in(request: Request) -> UserView:
     user = current_user(request)
     if user is None:

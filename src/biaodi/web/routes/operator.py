@@ -20,7 +20,15 @@ from biaodi.services.listings import lifecycle
 from biaodi.services.listings import queries as listing_queries
 from biaodi.services.shared.tx import in_transaction
 from biaodi.web import i18n, refusals
-from biaodi.web.pages import Form, PageError, platform_of, redirect, render, require_role
+from biaodi.web.pages import (
+    Form,
+    PageError,
+    form_values,
+    platform_of,
+    redirect,
+    render,
+    require_role,
+)
 from biaodi.web.routes import operator_books
 
 router = APIRouter(prefix="/operator")
@@ -219,7 +227,7 @@ def act_on_listing(request: Request, listing_id: RowId, user: Reader, form: Form
     """Approve, reject, publish or record an O2O step: the form's `action` says which."""
     operator_books.require_operator(request, user)
     platform = platform_of(request)
-    values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+    values = form_values(form)
     action = values.get("action", "")
     reason = values.get("reason", "")
     try:

@@ -24,7 +24,15 @@ from biaodi.services.servicing import queries as servicing_queries
 from biaodi.services.servicing.close_day import CloseDay, close_day
 from biaodi.services.shared.tx import in_transaction
 from biaodi.web import i18n, refusals
-from biaodi.web.pages import Form, PageError, platform_of, redirect, render, require_role
+from biaodi.web.pages import (
+    Form,
+    PageError,
+    form_values,
+    platform_of,
+    redirect,
+    render,
+    require_role,
+)
 from biaodi.web.routes.investor import GatewayDep
 
 router = APIRouter()
@@ -337,7 +345,7 @@ def resolve_exception(request: Request, user: PaymentsReader, form: Form,
     the money back to the payer, then the books close the exception (as the API does)."""
     require_act(request, user, "exceptions")
     platform = platform_of(request)
-    values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+    values = form_values(form)
     action = values.get("action", "")
     lang = i18n.language_of(request)
     try:
@@ -392,7 +400,7 @@ def change_blacklist(request: Request, user: BlacklistReader, form: Form) -> Res
     """Add a value (with a note) or remove an entry (with a reason): `op` says which."""
     require_act(request, user, "blacklist")
     platform = platform_of(request)
-    values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+    values = form_values(form)
     op = values.get("op", "")
     try:
         if op == "add":

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from biaodi.domain.shared.errors import BiaodiError, Conflict, InvalidInput, NotFound
+from biaodi.domain.shared.errors import BiaodiError, Conflict, InvalidInput
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts.users import UserView
 from biaodi.services.listings import lifecycle
@@ -23,7 +23,7 @@ from biaodi.services.servicing import queries as servicing_queries
 from biaodi.services.shared.rates import parse_percent
 from biaodi.services.shared.tx import in_transaction
 from biaodi.web import i18n
-from biaodi.web.pages import Form, platform_of, redirect, render, require_role
+from biaodi.web.pages import Form, form_values, platform_of, redirect, render, require_role
 from biaodi.web.routes.operator_books import READ, chrome, refusal, require_act
 
 router = APIRouter(prefix="/operator")
@@ -220,7 +220,7 @@ def record_on_default(request: Request, user: DefaultsReader, form: Form) -> Res
     """Record a collateral sale (`op=disposal`) or a recovery (`op=recovery`) on a loan."""
     require_act(request, user, "defaults")
     platform = platform_of(request)
-    values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+    values = form_values(form)
     op = values.get("op", "")
     listing_id = int(values["listing_id"]) if values.get("listing_id", "").isdigit() else 0
     ceiling = platform.settings.money_ceiling_fen
@@ -245,9 +245,6 @@ def record_on_default(request: Request, user: DefaultsReader, form: Form) -> Res
             in_transaction(platform.uow, lambda uow: defaults.record_recovery(uow, recovery))
         else:
             raise _bad(request, "op.error.action", "op")
-    except NotFound as exc:
-        return _defaults_page(request, user, error=_say(request, exc) | {
-            "op": op, "listing_id": listing_id}, form=values, status=404)
     except BiaodiError as exc:
         return _defaults_page(request, user, error=_say(request, exc) | {
             "op": op, "listing_id": listing_id}, form=values, status=exc.status)
@@ -277,7 +274,7 @@ def set_guarantor_terms(request: Request, user: GuarantorsReader, form: Form) ->
     """A guarantor's name, capacity, yearly fee and compensation deadline."""
     require_act(request, user, "guarantors")
     platform = platform_of(request)
-    values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+    values = form_values(form)
     user_id = int(values["user_id"]) if values.get("user_id", "").isdigit() else 0
     try:
         capacity = Money.parse(values.get("capacity", ""), field="capacity", allow_zero=True,
@@ -290,7 +287,6 @@ def set_guarantor_terms(request: Request, user: GuarantorsReader, form: Form) ->
             uow, user_id, name=values.get("name", ""), capacity=capacity, fee_rate=fee_rate,
             compensation_days=int(days_text), actor_id=user.id))
     except BiaodiError as exc:
-        status = 404 if isinstance(exc, NotFound) else exc.status
         return _guarantors_page(request, user, error=_say(request, exc) | {"user_id": user_id},
-                                form=values, status=status)
+                                form=values, status=exc.status)
     return redirect(f"/operator/guarantors?done={user_id}#guarantor-{user_id}")
