@@ -6,18 +6,25 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from biaodi.api.deps import CurrentUser, Operator, PlatformDep
+from biaodi.api.deps import (
+    CurrentUser,
+    Operator,
+    PlatformDep,
+    claimed_caller,
+    get_current_user,
+    oauth2,
+)
 from biaodi.api.idempotent import idempotent_response
 from biaodi.api.params import RequestBody
 from biaodi.domain.investing.suitability import MAX_LISTING_RISK, NAMES_ZH, QUESTIONS, InvestorLevel
 from biaodi.domain.shared.bounds import Count, RowId
 from biaodi.domain.shared.errors import NotFound
 from biaodi.domain.shared.money import Money
-from biaodi.services.investing import auto_invest, funding, queries, suitability
+from biaodi.services.investing import auto_invest, funding, one_trip, queries, suitability
 from biaodi.services.investing import invest as investing
 from biaodi.services.shared.idempotency import Answer, check_key
 from biaodi.services.shared.rates import parse_percent
@@ -50,12 +57,25 @@ class ExpireRequest(RequestBody):
 
 
 @router.post("/listings/{listing_id}/investments", status_code=201)
-def invest(listing_id: RowId, body: InvestRequest, platform: PlatformDep, user: CurrentUser,
+def invest(listing_id: RowId, body: InvestRequest, request: Request, platform: PlatformDep,
+           token: Annotated[str | None, Depends(oauth2)],
            idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
     """Invest in a published listing. `Idempotency-Key` is required; a replay returns the
     first answer. 409 `listing_full` / `listing_closed` / `insufficient_balance`; 429 past the
-    per-investor rate limit."""
+    per-investor rate limit. On PostgreSQL the whole investment, the token check included, is
+    one statement (services/investing/one_trip.py)."""
     key = check_key(idempotency_key)
+    if token and one_trip.available(platform.uow):
+        platform.rate_limiter.hit("invest", claimed_caller(request, platform, token))
+        amount = Money.parse(body.amount, field="amount",
+                             ceiling_fen=platform.settings.money_ceiling_fen)
+        answer = one_trip.invest(platform.uow, token=token, listing_id=listing_id,
+                                 amount=amount, key=key, payload=body.model_dump(),
+                                 rules=platform.investing_rules)
+        if answer is not None:
+            headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+            return JSONResponse(answer.body, answer.status_code, headers)
+    user = get_current_user(request, platform, token)
     platform.rate_limiter.hit("invest", f"user:{user.id}")
 
     def act(uow):  # type: ignore[no-untyped-def]
@@ -68,8 +88,8 @@ def invest(listing_id: RowId, body: InvestRequest, platform: PlatformDep, user: 
                             "listing_remaining": str(made.remaining),
                             "listing_status": made.listing_status})
 
-    return idempotent_response(platform, scope=f"user:{user.id}:POST /listings/{listing_id}"
-                               "/investments", key=key, payload=body.model_dump(), fn=act)
+    return idempotent_response(platform, scope=f"user:{user.id}:{one_trip.route(listing_id)}",
+                               key=key, payload=body.model_dump(), fn=act)
 
 
 @router.get("/me/investments")

@@ -187,7 +187,7 @@ def login(uow: UnitOfWork, username: str, password: str, ttl: timedelta,
         raise Unauthorized("wrong username or password", code="invalid_credentials")
     if user.status != "active":
         raise Unauthorized("this account is disabled", code="account_disabled")
-    token, digest = new_token()
+    token, digest = new_token(user.id, cipher)
     now = uow.clock.now()
     expires = now + ttl
     uow.s.add(

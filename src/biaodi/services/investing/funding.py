@@ -243,7 +243,9 @@ def close_funding_window(uow: UnitOfWork, listing_id: int, rules: InvestingRules
     listing = listings.get_listing(uow, listing_id, for_update=True)
     if listing.status != "published":
         return listing.status
-    if listing.funding_deadline is not None and uow.clock.today() < listing.funding_deadline:
+    sold_out = listing.remaining_fen == 0  # the last ticket's completion never ran
+    if (not sold_out and listing.funding_deadline is not None
+            and uow.clock.today() < listing.funding_deadline):
         return listing.status  # the window is still open
     policy = policy_for(listing.kind)
     raised = Money(listing.amount_fen - listing.remaining_fen)
@@ -275,7 +277,10 @@ def refund(uow: UnitOfWork, listing: Listing) -> None:
 
 
 def due_for_closing(uow: UnitOfWork, today: date) -> list[int]:
-    """Published listings whose funding window has ended (the deadline day itself is closed)."""
+    """Published listings whose funding window has ended (the deadline day itself is closed),
+    and those sold out whose completion never ran (the process stopped between the last
+    ticket and its disbursement: `one_trip`)."""
     return list(uow.s.scalars(select(Listing.id).where(
-        Listing.status == "published", Listing.funding_deadline <= today
+        Listing.status == "published",
+        (Listing.funding_deadline <= today) | (Listing.remaining_fen == 0),
     ).order_by(Listing.id)))

@@ -103,16 +103,24 @@ def run_idempotent(
     except BiaodiError as refusal:
         if refusal.status >= 500 or isinstance(refusal, IdempotencyConflict):
             raise
-        answer = Answer(refusal.status, {"error": refusal.as_dict()})
+        return remember_refusal(uow_factory, scope=scope, key=key, digest=digest,
+                                refusal=refusal)
 
-        def store_refusal(uow: UnitOfWork) -> Answer:
-            previous = _lookup(uow, scope, key, digest)
-            if previous is not None:
-                return previous
-            _store(uow, scope, key, digest, answer)
-            return answer
 
-        try:
-            return in_transaction(uow_factory, store_refusal, retry_on_integrity=True)
-        except IntegrityError:  # pragma: no cover - only after repeated races
-            return answer
+def remember_refusal(uow_factory: Callable[[], UnitOfWork], *, scope: str, key: str,
+                     digest: str, refusal: BiaodiError) -> Answer:
+    """Store a business refusal (4xx) as the answer to (scope, key), in its own transaction,
+    so that a retry sees the answer the first try got — or the answer stored first."""
+    answer = Answer(refusal.status, {"error": refusal.as_dict()})
+
+    def store_refusal(uow: UnitOfWork) -> Answer:
+        previous = _lookup(uow, scope, key, digest)
+        if previous is not None:
+            return previous
+        _store(uow, scope, key, digest, answer)
+        return answer
+
+    try:
+        return in_transaction(uow_factory, store_refusal, retry_on_integrity=True)
+    except IntegrityError:  # pragma: no cover - only after repeated races
+        return answer

@@ -1,0 +1,155 @@
+"""An investment through the API in one round trip (PostgreSQL).
+
+`invest.invest` runs its steps as a few statements in the caller's transaction; here the same
+steps run inside the database as one statement, `SELECT biaodi_invest(…)` (the function that
+migration 0013 installs), in autocommit: the bearer token is checked there (revoked, expired,
+account disabled), the idempotency record is looked up and written there, and a refusal comes
+back with the facts it was decided on — so the error a user sees is built by the same domain
+checks as on the step-by-step path (`invest.refusal`).
+
+What Python adds around the statement: the listing's fixed terms (read once per process, then
+cached), the refusal stored as the key's answer (its own short transaction, failure path only)
+and, when this ticket took the last amount, the funding completed in a transaction of its own
+(`funding.complete_funding`) — out of the racing statement, so that the hot row is held for
+one ticket only. If that second transaction never runs (the process dies), the listing stays
+published with nothing left and close of business completes it (`funding.due_for_closing`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import BigInteger, Date, DateTime, Engine, Integer, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError
+
+from biaodi.adapters.crypto import token_digest
+from biaodi.adapters.db.uow import UnitOfWork
+from biaodi.domain.investing.suitability import InvestorLevel
+from biaodi.domain.shared.errors import IdempotencyConflict, NotFound, Unauthorized
+from biaodi.domain.shared.money import Money
+from biaodi.services.investing.funding import complete_funding
+from biaodi.services.investing.invest import Terms, allowed_levels, refusal, terms_of
+from biaodi.services.investing.rules import InvestingRules
+from biaodi.services.listings.lifecycle import get_listing
+from biaodi.services.shared.idempotency import Answer, remember_refusal, request_hash
+from biaodi.services.shared.tx import in_transaction
+
+_CALL = text(
+    "SELECT biaodi_invest(:token, :user, :listing, :amount, :key, :digest, :route, :source, "
+    ":today, :now, :min_ticket, :step, :cap, :levels, :per_investment, :total)"
+).bindparams(
+    bindparam("today", type_=Date), bindparam("now", type_=DateTime(timezone=True)),
+    bindparam("levels", type_=ARRAY(Integer)),
+    bindparam("per_investment", type_=ARRAY(BigInteger)),
+    bindparam("total", type_=ARRAY(BigInteger)),
+)
+
+_SAVE_ANSWER = text(
+    "UPDATE idempotency_records SET response = CAST(:response AS json) "
+    "WHERE scope = :scope AND key = :key")
+
+_UNAUTHORIZED = {
+    "invalid_token": "invalid or revoked token",
+    "token_expired": "token expired: log in again",
+    "account_disabled": "this account is disabled",
+}
+_RETRY_SQLSTATES = {"23505", "40001", "40P01"}  # a same-key race, serialization, deadlock
+
+
+def available(uow_factory: Callable[[], UnitOfWork]) -> bool:
+    return uow_factory().engine.dialect.name == "postgresql"
+
+
+def route(listing_id: int) -> str:
+    """The idempotency scope's route part; the scope is `user:<id>:<route>`."""
+    return f"POST /listings/{listing_id}/investments"
+
+
+def invest(uow_factory: Callable[[], UnitOfWork], *, token: str, listing_id: int,
+           amount: Money, key: str, payload: Any, rules: InvestingRules,
+           source: str = "manual") -> Answer | None:
+    """Invest for the holder of the token; the answer (201, a replay, or a stored refusal).
+    None: this listing's type settles each subscription at once (流转标) — use the
+    step-by-step path. Raises Unauthorized for a bad token, IdempotencyConflict for a key
+    reused with another request."""
+    terms = _terms(uow_factory, listing_id, rules)
+    if terms is None:
+        raise NotFound(f"no listing {listing_id}", field="listing_id")
+    if terms.settles_on_subscription:
+        return None
+    probe = uow_factory()  # not entered: its engine and clock
+    clock = probe.clock
+    digest = request_hash(payload)
+    limits = rules.level_limits
+    params = {
+        "token": token_digest(token), "user": None, "listing": listing_id, "amount": amount.fen,
+        "key": key, "digest": digest, "route": route(listing_id), "source": source,
+        "today": clock.today(), "now": clock.now(), "min_ticket": terms.min_ticket_fen,
+        "step": terms.step_fen, "cap": terms.cap_fen, "levels": allowed_levels(terms.risk),
+        "per_investment": [_fen(limits[level].per_investment) for level in InvestorLevel],
+        "total": [_fen(limits[level].total_outstanding) for level in InvestorLevel],
+    }
+    result = _call(probe.engine, params)
+    user_id = result.get("user_id")
+    scope = f"user:{user_id}:{route(listing_id)}"
+    if result.get("replayed"):
+        return Answer(int(result["status_code"]), result["body"], replayed=True)
+    code = result.get("refused")
+    if code in _UNAUTHORIZED:
+        raise Unauthorized(_UNAUTHORIZED[code], code=code)
+    if code == "idempotency_conflict":
+        raise IdempotencyConflict("this Idempotency-Key was already used with a different "
+                                  "request", field="Idempotency-Key")
+    if code is not None:
+        error = refusal(code, result, terms, amount, clock.today(), rules)
+        return remember_refusal(uow_factory, scope=scope, key=key, digest=digest,
+                                refusal=error)
+    body = dict(result["body"])
+    if int(result["remaining"]) == 0:
+        body["listing_status"] = in_transaction(
+            uow_factory, lambda uow: _complete(uow, listing_id, rules, scope, key, body))
+    return Answer(int(result["status_code"]), body)
+
+
+def _terms(uow_factory: Callable[[], UnitOfWork], listing_id: int,
+           rules: InvestingRules) -> Terms | None:
+    with uow_factory() as uow:  # a read on the first investment in a listing only
+        return terms_of(uow, listing_id, rules)
+
+
+def _call(engine: Engine, params: dict[str, Any]) -> dict[str, Any]:
+    engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    for attempt in range(5):
+        try:
+            with engine.connect() as conn:
+                return dict(conn.execute(_CALL, params).scalar_one())
+        except DBAPIError as exc:
+            state = getattr(exc.orig, "sqlstate", None)
+            diag = getattr(exc.orig, "diag", None)
+            message = str(getattr(diag, "message_primary", "") or "")
+            if state == "P0001" and message.startswith("biaodi "):
+                facts = json.loads(getattr(diag, "message_detail", None) or "{}")
+                return {"refused": message.removeprefix("biaodi ")} | facts
+            if state not in _RETRY_SQLSTATES or attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _complete(uow: UnitOfWork, listing_id: int, rules: InvestingRules, scope: str, key: str,
+              body: dict[str, Any]) -> str:
+    """The last ticket was taken: complete the funding (if nobody has yet) and keep the
+    listing's status in the key's stored answer, as the step-by-step path answers."""
+    listing = get_listing(uow, listing_id, for_update=True)
+    if listing.status == "published" and listing.remaining_fen == 0:
+        complete_funding(uow, listing, rules)
+    uow.s.execute(_SAVE_ANSWER, {"response": json.dumps(body | {"listing_status":
+                                                                listing.status}),
+                                 "scope": scope, "key": key})
+    return listing.status
+
+
+def _fen(amount: Money | None) -> int | None:
+    return None if amount is None else amount.fen
