@@ -102,7 +102,7 @@ def build_platform(
     settings: Settings | None = None, *, clock: Clock | None = None, engine: Engine | None = None
 ) -> Platform:
     settings = settings or get_settings()
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url, pool_size=settings.pool_size)
     url = engine.url.render_as_string(hide_password=False)
     return Platform(
         settings=settings,

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     #: Unset: derived from the oldest key configured (the last of `old_secret_keys`, else the
     #: current key) — the digests of an install that never set one. It must never change.
     digest_key: str | None = None
+    #: PostgreSQL connections each server process keeps (a fixed pool: with `serve --workers
+    #: N` the server holds N × this many; PostgreSQL's max_connections must allow it).
+    pool_size: int = Field(default=20, gt=0, le=200)
     #: Compliance profile: rule pack that governs listing types and limits.
     compliance_profile: str = "cn-2016"
     #: Largest single amount accepted from outside, in fen (default 100,000,000.00 yuan).

@@ -35,7 +35,12 @@ def serve(
     gateway_port: int | None = typer.Option(
         None, help=f"Port of the sandbox gateway (default: --port + {GATEWAY_PORT_OFFSET})."),
     reload: bool = typer.Option(False, help="Reload on code changes (development)."),
-    workers: int = typer.Option(1, min=1, help="Worker processes (PostgreSQL only)."),
+    workers: int = typer.Option(
+        1, min=1, help="Worker processes (PostgreSQL only; docs/BENCHMARKS.md has the measured "
+                       "best for a 2-core machine)."),
+    access_log: bool = typer.Option(
+        True, "--access-log/--no-access-log",
+        help="Log every request (off for benchmarks: it costs a share of each request)."),
 ) -> None:
     """Start the platform's web server (web pages, API under /api/v1, its reference at /docs,
     OpenAPI at /openapi.json) and the sandbox payment gateway next to it; Ctrl-C stops both."""
@@ -67,7 +72,8 @@ def serve(
             logins = ", ".join(f"{who} {name}" for who, name in demo.DEMO_LOGINS.items())
             console.print(f"demo logins (password {demo.PASSWORD}): {logins}", highlight=False)
         uvicorn.run("biaodi.api.asgi:app", host=host, port=port, reload=reload,
-                    workers=workers, log_level="warning" if workers > 1 else "info")
+                    workers=workers, log_level="warning" if workers > 1 else "info",
+                    access_log=access_log)
 
 
 @contextmanager
