@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import DateTime, select, text
 from sqlalchemy.exc import IntegrityError
 
 from biaodi.adapters.crypto import (
@@ -198,19 +198,31 @@ def login(uow: UnitOfWork, username: str, password: str, ttl: timedelta,
     return token, expires
 
 
+_TOKEN_USER = text(
+    "SELECT t.revoked, t.expires_at, u.id, u.username, u.real_name, u.mobile_masked, "
+    "u.id_number_masked, u.status, r.role FROM auth_tokens t JOIN users u ON u.id = t.user_id "
+    "LEFT JOIN user_roles r ON r.user_id = u.id WHERE t.token_hash = :digest"
+).columns(expires_at=DateTime(timezone=True))
+
+
 def user_for_token(uow: UnitOfWork, token: str) -> UserView:
-    row = uow.s.get(AuthToken, token_digest(token))
-    if row is None or row.revoked:
+    """The caller behind a bearer token, with their roles: one statement (the token, the user
+    and their roles joined), refused if the token is unknown, revoked or expired or the account
+    disabled."""
+    rows = uow.s.execute(_TOKEN_USER, {"digest": token_digest(token)}).all()
+    if not rows or rows[0].revoked:
         raise Unauthorized("invalid or revoked token", code="invalid_token")
+    row = rows[0]
     expires = row.expires_at
     if expires.tzinfo is None:  # SQLite returns naive datetimes; they were stored as UTC
         expires = expires.replace(tzinfo=UTC)
     if expires <= uow.clock.now():
         raise Unauthorized("token expired: log in again", code="token_expired")
-    user = get_user(uow, row.user_id)
-    if user.status != "active":
+    if row.status != "active":
         raise Unauthorized("this account is disabled", code="account_disabled")
-    return user
+    return UserView(id=row.id, username=row.username, real_name=row.real_name,
+                    mobile_masked=row.mobile_masked, id_number_masked=row.id_number_masked,
+                    roles=sorted(r.role for r in rows if r.role is not None), status=row.status)
 
 
 def logout(uow: UnitOfWork, token: str) -> None:
