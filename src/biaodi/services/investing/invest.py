@@ -121,10 +121,15 @@ def investor_cap(listing: Any, rules: InvestingRules) -> Money:
     return Money(max(steps, funding.min_ticket.fen))
 
 
+def cached_terms(engine: Engine, listing_id: int) -> Terms | None:
+    cache = _terms_cache.get(engine)
+    return cache.get(listing_id) if cache is not None else None
+
+
 def terms_of(uow: UnitOfWork, listing_id: int, rules: InvestingRules) -> Terms | None:
     """The listing's fixed terms; cached once it is published. None: no such listing."""
     engine = uow.s.get_bind().engine
-    cached = _terms_cache.setdefault(engine, {}).get(listing_id)
+    cached = cached_terms(engine, listing_id)
     if cached is not None:
         return cached
     row = uow.s.execute(_TERMS, {"id": listing_id}).first()
@@ -136,7 +141,7 @@ def terms_of(uow: UnitOfWork, listing_id: int, rules: InvestingRules) -> Terms |
                   funding.min_ticket.fen, funding.step.fen, investor_cap(row, rules).fen,
                   funding.settles_on_subscription)
     if row.status == "published":
-        _terms_cache[engine][listing_id] = terms
+        _terms_cache.setdefault(engine, {})[listing_id] = terms
     return terms
 
 

@@ -18,6 +18,7 @@ published with nothing left and close of business completes it (`funding.due_for
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -31,7 +32,13 @@ from biaodi.domain.investing.suitability import InvestorLevel
 from biaodi.domain.shared.errors import IdempotencyConflict, NotFound, Unauthorized
 from biaodi.domain.shared.money import Money
 from biaodi.services.investing.funding import complete_funding
-from biaodi.services.investing.invest import Terms, allowed_levels, refusal, terms_of
+from biaodi.services.investing.invest import (
+    Terms,
+    allowed_levels,
+    cached_terms,
+    refusal,
+    terms_of,
+)
 from biaodi.services.investing.rules import InvestingRules
 from biaodi.services.listings.lifecycle import get_listing
 from biaodi.services.shared.idempotency import Answer, remember_refusal, request_hash
@@ -75,13 +82,13 @@ def invest(uow_factory: Callable[[], UnitOfWork], *, token: str, listing_id: int
     None: this listing's type settles each subscription at once (流转标) — use the
     step-by-step path. Raises Unauthorized for a bad token, IdempotencyConflict for a key
     reused with another request."""
-    terms = _terms(uow_factory, listing_id, rules)
+    probe = uow_factory()  # not entered: its engine and clock
+    clock = probe.clock
+    terms = _terms(uow_factory, probe.engine, listing_id, rules)
     if terms is None:
         raise NotFound(f"no listing {listing_id}", field="listing_id")
     if terms.settles_on_subscription:
         return None
-    probe = uow_factory()  # not entered: its engine and clock
-    clock = probe.clock
     digest = request_hash(payload)
     limits = rules.level_limits
     params = {
@@ -114,14 +121,22 @@ def invest(uow_factory: Callable[[], UnitOfWork], *, token: str, listing_id: int
     return Answer(int(result["status_code"]), body)
 
 
-def _terms(uow_factory: Callable[[], UnitOfWork], listing_id: int,
+def _terms(uow_factory: Callable[[], UnitOfWork], engine: Engine, listing_id: int,
            rules: InvestingRules) -> Terms | None:
+    cached = cached_terms(engine, listing_id)
+    if cached is not None:
+        return cached
     with uow_factory() as uow:  # a read on the first investment in a listing only
         return terms_of(uow, listing_id, rules)
 
 
+_autocommit: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
 def _call(engine: Engine, params: dict[str, Any]) -> dict[str, Any]:
-    engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    if engine not in _autocommit:
+        _autocommit[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    engine = _autocommit[engine]
     for attempt in range(5):
         try:
             with engine.connect() as conn:
