@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -229,11 +230,15 @@ class Bench:
         threads = [threading.Thread(target=one, args=(i,)) for i in range(len(heads))]
         for t in threads:
             t.start()
+        profiler = self.profile()
         start.wait()
         t0 = time.perf_counter()
         for t in threads:
             t.join()
         wall = time.perf_counter() - t0
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)  # py-spy writes what it sampled and exits
+            profiler.wait(60)
         for client in clients:
             client.close()
         total = len(latencies)
@@ -245,6 +250,18 @@ class Bench:
             "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
             "status": codes,
         }
+
+    def profile(self) -> subprocess.Popen[bytes] | None:
+        """With BIAODI_BENCH_PROFILE=<file>, sample the server (and its workers) with py-spy
+        during the first rush: raw folded stacks in <file> (`py-spy record --format raw`)."""
+        target = os.environ.get("BIAODI_BENCH_PROFILE")
+        if not target or self.proc is None or getattr(self, "_profiled", False):
+            return None
+        self._profiled = True
+        return subprocess.Popen(
+            [BIN / "py-spy", "record", "--pid", str(self.proc.pid), "--subprocesses",
+             "--nonblocking", "--format", "raw", "--rate", "200", "-o", target],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def bare_hot_row(self, connections: int, per_connection: int) -> dict[str, object]:
         """The physical reference: per request the hot row's conditional UPDATE … RETURNING and

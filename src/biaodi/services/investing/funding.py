@@ -13,8 +13,9 @@ last amount or that closes the funding window — for a type whose subscriptions
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Date, DateTime, bindparam, func, insert, select, text, update
 
 from biaodi.adapters.db.tables import (
     Holding,
@@ -32,6 +33,7 @@ from biaodi.domain.listings.schedule import build_schedule
 from biaodi.domain.shared.errors import BiaodiError, InsufficientBalance
 from biaodi.domain.shared.money import Money
 from biaodi.services.investing.rules import InvestingRules
+from biaodi.services.ledger import bulk as ledger_bulk
 from biaodi.services.ledger import posting as ledger
 from biaodi.services.listings import borrowing
 from biaodi.services.listings import lifecycle as listings
@@ -79,27 +81,18 @@ def complete_funding(uow: UnitOfWork, listing: Listing, rules: InvestingRules) -
     listings.advance(uow, listing.id, "funded", actor_id=None,
                      reason=f"raised {Money(funded)} of {Money(listing.amount_fen)}")
     listing.funded_fen, listing.funded_at, listing.remaining_fen = funded, uow.clock.now(), 0
-
-    investments = uow.s.scalars(select(Investment).where(
-        Investment.listing_id == listing.id, Investment.status == "frozen"
-    ).order_by(Investment.id)).all()
-    schedule = build_schedule(Money(funded), listings.terms_of(listing).annual_rate,
-                              listing.term, listing.term_unit, listing.repayment_method, today)
-    due_dates = [row.due_date for row in schedule]
-
-    holdings = []
-    for investment in investments:
-        holding = Holding(listing_id=listing.id, investor_id=investment.investor_id,
-                          investment_id=investment.id, principal_fen=investment.amount_fen,
-                          outstanding_principal_fen=investment.amount_fen,
-                          interest_start=today,
-                          status="active", created_at=uow.clock.now())
-        uow.s.add(holding)
-        holdings.append(holding)
     uow.s.flush()
+
+    # Every frozen investment becomes a holding, in investment order, in one statement.
+    holdings = sorted(uow.s.execute(_HOLDINGS, {"listing": listing.id, "today": today,
+                                                "now": uow.clock.now()}).all(),
+                      key=lambda h: h.investment_id)
     uow.s.execute(update(Investment).where(Investment.listing_id == listing.id,
                                            Investment.status == "frozen")
                   .values(status="settled"))
+    schedule = build_schedule(Money(funded), listings.terms_of(listing).annual_rate,
+                              listing.term, listing.term_unit, listing.repayment_method, today)
+    due_dates = [row.due_date for row in schedule]
 
     weights = [h.principal_fen for h in holdings]
     principal = split_principal([r.principal.fen for r in schedule], weights)
@@ -110,21 +103,78 @@ def complete_funding(uow: UnitOfWork, listing: Listing, rules: InvestingRules) -
     fees = fee_schedule(schedule, Money(funded), ppm_to_rate(listing.service_fee_ppm),
                         ppm_to_rate(listing.guarantee_fee_ppm), listing.term, listing.term_unit,
                         listing.repayment_method)
-    uow.s.execute(insert(LoanInstalment), [
+    # Core inserts (the driver's executemany), not the ORM's bulk path: a listing of a few
+    # hundred tickets has thousands of instalment shares.
+    connection = uow.s.connection()
+    connection.execute(LoanInstalment.__table__.insert(), [
         {"listing_id": listing.id, "seq": k + 1, "due_date": due_dates[k],
          "principal_fen": p, "interest_fen": i, "service_fee_fen": fees[k].service.fen,
          "guarantee_fee_fen": fees[k].guarantee.fen, "status": "scheduled"}
         for k, (p, i) in enumerate(loan_rows)])
-    uow.s.execute(insert(HoldingInstalment), [
+    connection.execute(HoldingInstalment.__table__.insert(), [
         {"holding_id": h.id, "seq": k + 1, "due_date": due_dates[k], "principal_fen": p,
          "interest_fen": i, "status": "scheduled"}
         for h, rows in zip(holdings, shares, strict=True) for k, (p, i) in enumerate(rows)])
 
-    _disburse(uow, listing, investments, holdings, funded)
+    _disburse_all(uow, listing, funded)
     listings.advance(uow, listing.id, "repaying", actor_id=None,
                      reason=f"disbursed {Money(funded)} to the applicant")
     if policy.settles_on_funding:
         _settle_at_once(uow, listing, holdings, loan_rows)
+
+
+_HOLDINGS = text(
+    "INSERT INTO holdings (listing_id, investor_id, investment_id, principal_fen, "
+    "outstanding_principal_fen, interest_start, status, created_at) "
+    "SELECT listing_id, investor_id, id, amount_fen, amount_fen, :today, 'active', :now "
+    "FROM investments WHERE listing_id = :listing AND status = 'frozen' ORDER BY id "
+    "RETURNING id, investment_id, investor_id, principal_fen"
+).bindparams(bindparam("today", type_=Date), bindparam("now", type_=DateTime(timezone=True)))
+
+_OPEN_CLAIMS = text(
+    "INSERT INTO accounts (code, type, owner_kind, owner_id, purpose, non_negative, balance, "
+    "created_at) SELECT 'holding:' || id || ':' || 'principal', :type, :owner_kind, id, 'principal', "
+    ":non_negative, 0, :now FROM holdings WHERE listing_id = :listing AND true "
+    "ON CONFLICT (code) DO NOTHING"
+).bindparams(bindparam("now", type_=DateTime(timezone=True)))
+
+_DISBURSEMENT = text(
+    "INSERT INTO journal_entries (kind, memo, idempotency_key, request_hash, actor_id, "
+    "business_date, created_at) VALUES ('disbursement', :memo, :key, NULL, NULL, :today, :now) "
+    "RETURNING id"
+).bindparams(bindparam("today", type_=Date), bindparam("now", type_=DateTime(timezone=True)))
+
+
+def _disburse_all(uow: UnitOfWork, listing: Listing, funded: int) -> None:
+    """The `disbursement` entry of a funded listing, set-based whatever its number of
+    holdings: each investor's frozen money (debit `investor:N:frozen`), the applicant paid the
+    full amount (credit), each holding's claim (debit `holding:H:principal`) against the
+    loan's principal (credit `loan:L:principal_payable`) — the legs chosen by one SELECT and
+    posted by `ledger.bulk.post_legs` (balances moved by one aggregated UPDATE)."""
+    holding = holding_account(0)
+    ledger.open_accounts(uow, [loan_account(listing.id)])
+    uow.s.execute(_OPEN_CLAIMS, {"type": holding.type.value, "owner_kind": holding.owner_kind.value,
+                                 "non_negative": holding.non_negative, "now": uow.clock.now(),
+                                 "listing": listing.id})
+    entry = uow.s.execute(_DISBURSEMENT, {
+        "memo": f"listing {listing.id} funded", "key": f"disbursement:{listing.id}",
+        "today": uow.clock.today(), "now": uow.clock.now()}).scalar_one()
+    ledger_bulk.post_legs(
+        uow,
+        """SELECT :entry AS entry_id, a.id AS account_id, h.principal_fen AS amount, 1 AS leg
+           FROM holdings h JOIN accounts a ON a.code = 'investor:' || h.investor_id || ':' || 'frozen'
+           WHERE h.listing_id = :listing
+           UNION ALL
+           SELECT :entry, a.id, -:funded, 2 FROM accounts a WHERE a.code = :applicant
+           UNION ALL
+           SELECT :entry, a.id, h.principal_fen, 3
+           FROM holdings h JOIN accounts a ON a.code = 'holding:' || h.id || ':' || 'principal'
+           WHERE h.listing_id = :listing
+           UNION ALL
+           SELECT :entry, a.id, -:funded, 4 FROM accounts a WHERE a.code = :loan""",
+        "SELECT :entry AS entry_id",
+        entry=entry, listing=listing.id, funded=funded, applicant=applicant_wallet(listing),
+        loan=loan_account(listing.id).code)
 
 
 def settle_subscription(uow: UnitOfWork, listing: Listing, investment: Investment,
@@ -203,7 +253,7 @@ def _disburse(uow: UnitOfWork, listing: Listing, investments: list[Investment],
     ledger.post(uow, draft, idempotency_key=key or f"disbursement:{listing.id}")
 
 
-def _settle_at_once(uow: UnitOfWork, listing: Listing, holdings: list[Holding],
+def _settle_at_once(uow: UnitOfWork, listing: Listing, holdings: list[Any],
                     loan_rows: list[tuple[int, int]]) -> None:
     """秒标: the applicant repays principal and interest right after funding, if its wallet
     can; otherwise the loan stays repaying and servicing treats the instalment as due."""
@@ -227,8 +277,8 @@ def _settle_at_once(uow: UnitOfWork, listing: Listing, holdings: list[Holding],
         savepoint.rollback()
         return
     savepoint.commit()
-    for holding in holdings:
-        holding.outstanding_principal_fen, holding.status = 0, "settled"
+    uow.s.execute(update(Holding).where(Holding.listing_id == listing.id)
+                  .values(outstanding_principal_fen=0, status="settled"))
     uow.s.execute(update(LoanInstalment).where(LoanInstalment.listing_id == listing.id)
                   .values(status="paid"))
     uow.s.execute(update(HoldingInstalment).where(
