@@ -16,6 +16,7 @@ from datetime import date
 
 from sqlalchemy import func, insert, select, update
 
+from biaodi.adapters import faults
 from biaodi.adapters.db.tables import (
     Holding,
     HoldingInstalment,
@@ -97,6 +98,7 @@ def complete_funding(uow: UnitOfWork, listing: Listing, rules: InvestingRules) -
         uow.s.add(holding)
         holdings.append(holding)
     uow.s.flush()
+    faults.point("funding.holdings")
     uow.s.execute(update(Investment).where(Investment.listing_id == listing.id,
                                            Investment.status == "frozen")
                   .values(status="settled"))
@@ -121,6 +123,7 @@ def complete_funding(uow: UnitOfWork, listing: Listing, rules: InvestingRules) -
         for h, rows in zip(holdings, shares, strict=True) for k, (p, i) in enumerate(rows)])
 
     _disburse(uow, listing, investments, holdings, funded)
+    faults.point("funding.disbursed")
     listings.advance(uow, listing.id, "repaying", actor_id=None,
                      reason=f"disbursed {Money(funded)} to the applicant")
     if policy.settles_on_funding:
