@@ -1,0 +1,289 @@
+"""The crash-safety harness (tests/fault/): the real batch commands and the real server run as
+their own processes and are killed with SIGKILL, at named kill points (`biaodi.adapters.faults`,
+armed through BIAODI_FAULT_POINT) or after a random delay, then run again.
+
+A process is started from a fork server that has imported Biaodi once, so a start costs a fork
+and a connection (tens of milliseconds), not the two seconds of imports `biaodi` pays at every
+exec: the harness can afford dozens of kills. The fork server never opens a database
+connection, so every child starts with none; a child is a whole process — its own pid, its own
+connections, killed by the kernel like any other.
+
+Every choice (which point, which hit, which delay, which order) comes from one random
+generator seeded by BIAODI_FAULT_SEED (random when unset, printed at the start and in every
+failure): `BIAODI_FAULT_SEED=<seed> pytest tests/fault` replays a failing run. BIAODI_FAULT_KILLS
+is the number of kills the suite aims at (CI default `CI_KILLS`; nightly: 500 or more)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import shutil
+import signal
+import socket
+import sqlite3
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+#: Kills a CI run aims at, summed over the scenarios (at least 50; the suite prints the count).
+CI_KILLS = 64
+#: How the kills are shared out: scenario → share of BIAODI_FAULT_KILLS.
+SHARES = {"close_day": 0.45, "rush": 0.2, "callbacks": 0.15, "secondary": 0.1,
+          "reconcile": 0.1}
+
+_SEED: int | None = None
+
+
+def seed() -> int:
+    global _SEED
+    if _SEED is None:
+        given = os.environ.get("BIAODI_FAULT_SEED")
+        _SEED = int(given) if given else random.SystemRandom().randrange(1, 2**31)
+    return _SEED
+
+
+def budget(scenario: str, *, postgres: bool = False) -> int:
+    """Kills for one scenario on one database (PostgreSQL, slower to start, gets half)."""
+    total = int(os.environ.get("BIAODI_FAULT_KILLS", CI_KILLS))
+    share = max(1, round(total * SHARES[scenario]))
+    return max(1, share // 2) if postgres else share
+
+
+def rng(scenario: str, backend: str) -> random.Random:
+    """One generator per scenario and database, so a scenario replays alone as well."""
+    return random.Random(f"{seed()}:{scenario}:{backend}")
+
+
+def replay(scenario: str) -> str:
+    """The line every failure carries: how to run exactly this again."""
+    return (f"[fault seed {seed()}: replay with BIAODI_FAULT_SEED={seed()} "
+            f"BIAODI_FAULT_KILLS={os.environ.get('BIAODI_FAULT_KILLS', CI_KILLS)} "
+            f"pytest tests/fault -k {scenario}]")
+
+
+# --- children (run in processes forked from the fork server) -------------------------------
+def _redirect(env: dict[str, str], log: str) -> None:
+    out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.environ.clear()
+    os.environ.update(env)
+
+
+def _cli_child(argv: list[str], env: dict[str, str], log: str) -> None:
+    _redirect(env, log)
+    from biaodi.cli.main import app
+
+    code = 0
+    try:
+        app(argv, prog_name="biaodi", standalone_mode=True)
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else 1
+    except BaseException:  # a traceback in the log and exit 1, as `biaodi` would
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _server_child(port: int, env: dict[str, str], log: str) -> None:
+    _redirect(env, log)
+    import uvicorn
+
+    from biaodi.api.app import create_app
+
+    uvicorn.run(create_app(), host="127.0.0.1", port=port, log_level="warning",
+                access_log=False, ws="none", lifespan="off")
+    os._exit(0)
+
+
+_context: Any = None
+
+
+def _processes() -> Any:
+    global _context
+    if _context is None:
+        _context = multiprocessing.get_context("forkserver")
+        _context.set_forkserver_preload(["fault_support", "biaodi.cli.main", "biaodi.api.app",
+                                         "uvicorn"])
+    return _context
+
+
+# --- the harness's side -----------------------------------------------------------------------
+@dataclass
+class Outcome:
+    code: int
+    log: str
+
+    @property
+    def killed(self) -> bool:
+        return self.code == -signal.SIGKILL
+
+
+@dataclass
+class Crashes:
+    """What one scenario did: kills by point, for the report and the assertions."""
+
+    scenario: str
+    kills: list[str] = field(default_factory=list)
+
+    def add(self, what: str) -> None:
+        self.kills.append(what)
+
+    def report(self) -> str:
+        return f"{self.scenario}: {len(self.kills)} kill(s) {replay(self.scenario)}"
+
+
+def child_env(url: str, key: str, now: str, fault: str = "", **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BIAODI_")}
+    return env | {"BIAODI_DATABASE_URL": url, "BIAODI_SECRET_KEY": key, "BIAODI_FIXED_NOW": now,
+                  "BIAODI_FAULT_POINT": fault, "BIAODI_RATE_LIMITS_ENABLED": "false"} | extra
+
+
+@contextmanager
+def _no_main() -> Iterator[None]:
+    """Start a child without re-running this process's main module in it (multiprocessing
+    would import pytest's entry point in every child: a second per kill for nothing)."""
+    import types
+
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
+def _start(target: Callable[..., None], *args: Any) -> Any:
+    proc = _processes().Process(target=target, args=args, daemon=False)
+    with _no_main():
+        proc.start()
+    return proc
+
+
+def run_cli(argv: list[str], env: dict[str, str], log: Path, timeout: float = 120) -> Outcome:
+    """Run `biaodi <argv>` in its own process to the end (or to its kill)."""
+    start = log.stat().st_size if log.exists() else 0
+    proc = _start(_cli_child, argv, env, str(log))
+    proc.join(timeout)
+    if proc.exitcode is None:
+        proc.kill()
+        proc.join()
+        raise AssertionError(f"biaodi {' '.join(argv)} hung for {timeout} s")
+    with log.open(errors="replace") as f:
+        f.seek(start)
+        return Outcome(int(proc.exitcode), f.read())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """The platform's web server as its own process, restartable on the same port."""
+
+    def __init__(self, env: dict[str, str], log: Path):
+        self.env, self.log, self.port = env, log, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: Any = None
+        self.starts = 0
+
+    def start(self, fault: str = "") -> None:
+        env = self.env | {"BIAODI_FAULT_POINT": fault}
+        self.proc = _start(_server_child, self.port, env, str(self.log))
+        self.starts += 1
+        deadline = time.monotonic() + 60
+        while True:
+            if not self.proc.is_alive():
+                raise AssertionError(f"the server exited with {self.proc.exitcode} on start:\n"
+                                     f"{self.log.read_text(errors='replace')[-3000:]}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=0.5).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the server did not start within 60 s"
+            time.sleep(0.02)
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.is_alive()
+
+    def exitcode(self) -> int | None:
+        return None if self.proc is None else self.proc.exitcode
+
+    def kill(self) -> None:
+        if self.alive:
+            os.kill(self.proc.pid, signal.SIGKILL)
+        if self.proc is not None:
+            self.proc.join(30)
+
+    def wait_dead(self, timeout: float = 30) -> None:
+        self.proc.join(timeout)
+
+    def stop(self) -> None:
+        if self.alive:
+            self.proc.terminate()
+            self.proc.join(10)
+        self.kill()
+
+
+def retrying(call: Callable[[], httpx.Response], *, deadline_s: float = 90) -> httpx.Response:
+    """A client that keeps its idempotency key: retry while the server is down or failed
+    (connection refused or cut, 5xx) until it answers for real."""
+    deadline = time.monotonic() + deadline_s
+    pause = 0.02
+    while True:
+        try:
+            response = call()
+            if response.status_code < 500:
+                return response
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "no answer within the deadline"
+        time.sleep(pause)
+        pause = min(pause * 2, 0.3)
+
+
+# --- database copies ------------------------------------------------------------------------
+@contextmanager
+def copies(url: str, backend: str, tmp_path: Path, names: tuple[str, ...]) -> Iterator[list[str]]:
+    """Identical copies of the database at `url` (no connection may be open to it)."""
+    if backend == "sqlite":
+        source = Path(make_url(url).database or "")
+        with sqlite3.connect(source) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        made = []
+        for name in names:
+            shutil.copyfile(source, tmp_path / f"{name}.db")
+            made.append(f"sqlite:///{tmp_path / name}.db")
+        yield made
+        return
+    server = make_url(url)
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    dbs = [f"biaodi_fault_{uuid.uuid4().hex[:10]}" for _ in names]
+    with admin.connect() as conn:
+        for db in dbs:
+            conn.execute(text(f'CREATE DATABASE "{db}" TEMPLATE "{server.database}"'))
+    try:
+        yield [server.set(database=db).render_as_string(hide_password=False) for db in dbs]
+    finally:
+        with admin.connect() as conn:
+            for db in dbs:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+        admin.dispose()
