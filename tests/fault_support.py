@@ -202,9 +202,11 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: Any = None
         self.starts = 0
+        self.proc_env_fault = ""
 
     def start(self, fault: str = "") -> None:
         env = self.env | {"BIAODI_FAULT_POINT": fault}
+        self.proc_env_fault = fault
         self.proc = _start(_server_child, self.port, env, str(self.log))
         self.starts += 1
         deadline = time.monotonic() + 60

@@ -1,0 +1,187 @@
+"""抢标 under fire: investors rush hot listings over HTTP while the server process is killed —
+at a kill point right before or right after a commit, inside disbursement (the ticket that
+fills a listing), or after a random delay — and restarted; every client retries with its own
+Idempotency-Key until the server answers. Then: every acknowledged investment is there exactly
+once and nothing unacknowledged is; no listing is oversold; every full listing was disbursed
+exactly once; the books balance; each investor's wallet is what the acknowledged tickets imply;
+and asking again with the same keys gives the same answers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from biaodi.adapters.clock import FixedClock
+from biaodi.adapters.db.tables import Holding, Investment, JournalEntry, Listing, LoanInstalment
+from biaodi.bootstrap import Platform
+from biaodi.domain.ledger.rules import EntryDraft, OwnerKind, wallet
+from biaodi.domain.shared.money import Money
+from biaodi.services.accounts import users
+from biaodi.services.investing import suitability
+from biaodi.services.investing.rules import InvestingRules
+from biaodi.services.ledger import posting as ledger
+from biaodi.services.shared.tx import in_transaction
+from conftest import TEST_KEY
+from factories import identity
+from fault_support import Crashes, Server, budget, child_env, retrying, rng
+from investing_support import AGGRESSIVE, assert_books_balanced, published_listing
+
+pytestmark = pytest.mark.fault
+
+INVESTORS, LISTINGS, TICKET_YUAN, PER_LISTING = 12, 8, 1_000, 6
+PURSE_YUAN = 50_000
+#: (point, highest hit): where the server kills itself; "timer" is a kill from outside.
+POINTS = (("uow.after_commit", 5), ("uow.before_commit", 5), ("funding.holdings", 1),
+          ("funding.disbursed", 1), ("timer", 0), ("timer", 0))
+
+
+def people(platform: Platform, count: int) -> list[tuple[int, dict[str, str]]]:
+    """Investors with money, an assessment and a bearer token, made in-process (fast)."""
+
+    def create(uow):  # type: ignore[no-untyped-def]
+        made = []
+        for _ in range(count):
+            data = identity()
+            view = users.register(uow, users.Register(**data, roles=("investor",)),
+                                  platform.cipher)
+            ledger.post(uow, EntryDraft("deposit").transfer(
+                "custody:cash", wallet(OwnerKind.INVESTOR, view.id).code,
+                Money.yuan(PURSE_YUAN).fen))
+            suitability.assess(uow, view.id, AGGRESSIVE)
+            made.append((view.id, data))
+        return made
+
+    made = in_transaction(platform.uow, create)
+    out = []
+    for user_id, data in made:
+        token, _ = in_transaction(platform.uow, lambda uow, d=data: users.login(
+            uow, d["username"], d["password"], timedelta(hours=2), platform.cipher))
+        out.append((user_id, {"Authorization": f"Bearer {token}"}))
+    return out
+
+
+def test_a_rush_on_hot_listings_survives_the_server_killed_again_and_again(
+        platform: Platform, clock: FixedClock, backend: str, db_url: str,
+        tmp_path: Path) -> None:
+    random = rng("rush", backend)
+    crashes = Crashes("rush")
+    investors = people(platform, INVESTORS)
+    listing_ids = [published_listing(platform, InvestingRules(), amount=TICKET_YUAN * PER_LISTING)
+                   for _ in range(LISTINGS)]
+    url = platform.engine.url.render_as_string(hide_password=False)
+    server = Server(child_env(url, TEST_KEY, clock.now().isoformat()), tmp_path / "server.log")
+    answers: dict[tuple[int, int], tuple[int, Any]] = {}
+    lock = threading.Lock()
+    orders = [random.sample(listing_ids, len(listing_ids)) for _ in investors]
+
+    def ask(client: httpx.Client, user_id: int, headers: dict[str, str],
+            listing_id: int) -> httpx.Response:
+        return retrying(lambda: client.post(
+            f"/api/v1/listings/{listing_id}/investments",
+            json={"amount": f"{TICKET_YUAN}.00"},
+            headers=headers | {"Idempotency-Key": f"rush-{user_id}-{listing_id}"}))
+
+    def investor(n: int) -> None:
+        user_id, headers = investors[n]
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            for listing_id in orders[n]:
+                response = ask(client, user_id, headers, listing_id)
+                with lock:
+                    answers[(user_id, listing_id)] = (response.status_code, response.json())
+
+    wanted = budget("rush", postgres=backend == "postgres")
+    started = time.monotonic()
+    server.start(_fault(random))
+    threads = [threading.Thread(target=investor, args=(n,), daemon=True)
+               for n in range(INVESTORS)]
+    for thread in threads:
+        thread.start()
+    try:
+        while any(t.is_alive() for t in threads):
+            if not _kill_one(server, random, crashes, wanted):
+                break
+        for thread in threads:
+            thread.join(120)
+        assert not any(t.is_alive() for t in threads), crashes.report()
+        assert len(answers) == INVESTORS * LISTINGS, crashes.report()
+
+        # the same keys again: the same answers, nothing new
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            for (user_id, listing_id), (status, body) in sorted(answers.items()):
+                headers = dict(investors)[user_id]
+                again = ask(client, user_id, headers, listing_id)
+                assert (again.status_code, again.json()) == (status, body), crashes.report()
+    finally:
+        server.stop()
+    elapsed = time.monotonic() - started
+
+    acknowledged = {pair: body["id"] for pair, (status, body) in answers.items()
+                    if status == 201}
+    codes = Counter(status for status, _ in answers.values())
+    assert set(codes) <= {201, 409}, (codes, crashes.report())
+    with platform.uow() as uow:
+        rows = uow.s.execute(select(Investment.id, Investment.investor_id, Investment.listing_id,
+                                    Investment.amount_fen, Investment.status)).all()
+        by_pair = Counter((r.investor_id, r.listing_id) for r in rows)
+        assert all(n == 1 for n in by_pair.values()), (by_pair, crashes.report())
+        assert {(r.investor_id, r.listing_id): r.id for r in rows} == acknowledged, \
+            crashes.report()
+        assert all(r.status == "settled" and r.amount_fen == TICKET_YUAN * 100 for r in rows)
+        for listing_id in listing_ids:
+            listing = uow.s.get(Listing, listing_id)
+            assert listing is not None
+            sold = sum(r.amount_fen for r in rows if r.listing_id == listing_id)
+            assert sold == listing.amount_fen == listing.funded_fen, crashes.report()
+            assert (listing.status, listing.remaining_fen) == ("repaying", 0), crashes.report()
+            holdings = uow.s.scalar(select(func.count()).select_from(Holding)
+                                    .where(Holding.listing_id == listing_id))
+            assert holdings == PER_LISTING, crashes.report()
+            assert uow.s.scalar(select(func.count()).select_from(LoanInstalment).where(
+                LoanInstalment.listing_id == listing_id)) == 12
+            assert uow.s.scalar(select(func.count()).select_from(JournalEntry).where(
+                JournalEntry.kind == "disbursement",
+                JournalEntry.memo == f"listing {listing_id} funded")) == 1, crashes.report()
+        for user_id, _ in investors:
+            mine = sum(1 for (who, _), _id in acknowledged.items() if who == user_id)
+            purse = ledger.balances(uow, [wallet(OwnerKind.INVESTOR, user_id).code,
+                                          wallet(OwnerKind.INVESTOR, user_id, "frozen").code])
+            assert list(purse.values()) == [Money.yuan(PURSE_YUAN - mine * TICKET_YUAN).fen, 0]
+    assert_books_balanced(platform)
+    assert len(crashes.kills) >= min(wanted, 3), crashes.report()
+    print(crashes.report(), f"in {elapsed:.1f} s over {server.starts} server starts:",
+          sorted(crashes.kills), dict(codes))
+
+
+def _fault(random: Any) -> str:
+    name, most = random.choice(POINTS)
+    return "" if name == "timer" else f"{name}:{random.randint(1, most)}"
+
+
+def _kill_one(server: Server, random: Any, crashes: Crashes, wanted: int) -> bool:
+    """Wait for the server to die at its kill point (or kill it after a random delay), then
+    start it again: with the next kill point while kills remain, without one after."""
+    armed = server.proc_env_fault
+    delay = random.uniform(0.05, 0.8) if not armed else 3.0
+    deadline = time.monotonic() + delay
+    while server.alive and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if server.alive:
+        server.kill()
+        crashes.add(f"timer:{delay:.2f}s" if not armed else f"timer (armed {armed})")
+    else:
+        server.wait_dead()
+        assert server.exitcode() == -9, f"the server died otherwise: {server.exitcode()}"
+        crashes.add(armed)
+    if len(crashes.kills) >= wanted:
+        server.start("")
+        return False
+    server.start(_fault(random))
+    return True
