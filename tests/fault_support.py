@@ -28,12 +28,23 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from biaodi.bootstrap import Platform
+from biaodi.domain.ledger.rules import EntryDraft, OwnerKind, wallet
+from biaodi.domain.shared.money import Money
+from biaodi.services.accounts import users
+from biaodi.services.investing import suitability
+from biaodi.services.ledger import posting as ledger
+from biaodi.services.shared.tx import in_transaction
+from factories import identity
+from investing_support import AGGRESSIVE
 
 #: Kills a CI run aims at, summed over the scenarios (at least 50; the suite prints the count).
 CI_KILLS = 64
@@ -202,11 +213,13 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: Any = None
         self.starts = 0
+        self.start_s = 0.0  # seconds spent starting, all starts together
         self.proc_env_fault = ""
 
     def start(self, fault: str = "") -> None:
         env = self.env | {"BIAODI_FAULT_POINT": fault}
         self.proc_env_fault = fault
+        began = time.monotonic()
         self.proc = _start(_server_child, self.port, env, str(self.log))
         self.starts += 1
         deadline = time.monotonic() + 60
@@ -216,6 +229,7 @@ class Server:
                                      f"{self.log.read_text(errors='replace')[-3000:]}")
             try:
                 if httpx.get(self.url + "/healthz", timeout=0.5).status_code == 200:
+                    self.start_s += time.monotonic() - began
                     return
             except httpx.HTTPError:
                 pass
@@ -245,6 +259,50 @@ class Server:
         self.kill()
 
 
+class Killer:
+    """Kills a server again and again while its clients work: each incarnation is armed with
+    a kill point drawn from `points` ((name, highest hit); "timer" = a kill from outside after
+    a random delay); one that outlives its point for `grace_s` is killed from outside too."""
+
+    def __init__(self, server: Server, random: random.Random, crashes: Crashes, wanted: int,
+                 points: tuple[tuple[str, int], ...], grace_s: float = 3.0):
+        self.server, self.random, self.crashes, self.wanted = server, random, crashes, wanted
+        self.points, self.grace_s = points, grace_s
+
+    def fault(self) -> str:
+        name, most = self.random.choice(self.points)
+        return "" if name == "timer" else f"{name}:{self.random.randint(1, most)}"
+
+    def start(self) -> None:
+        self.server.start(self.fault())
+
+    def run(self, working: Callable[[], bool]) -> None:
+        """Kill and restart until `wanted` kills or the clients are done; leave it running."""
+        while working() and len(self.crashes.kills) < self.wanted:
+            self.one()
+        if self.server.proc_env_fault or not self.server.alive:  # the rest runs unarmed
+            if self.server.alive:
+                self.server.kill()
+                self.crashes.add(f"timer (armed {self.server.proc_env_fault})")
+            self.server.start("")
+
+    def one(self) -> None:
+        server, armed = self.server, self.server.proc_env_fault
+        delay = self.random.uniform(0.05, 0.8) if not armed else self.grace_s
+        deadline = time.monotonic() + delay
+        while server.alive and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if server.alive:
+            server.kill()
+            self.crashes.add(f"timer:{delay:.2f}s" if not armed else f"timer (armed {armed})")
+        else:
+            server.wait_dead()
+            assert server.exitcode() == -signal.SIGKILL, \
+                f"the server died otherwise: {server.exitcode()} {self.crashes.report()}"
+            self.crashes.add(armed)
+        server.start(self.fault() if len(self.crashes.kills) < self.wanted else "")
+
+
 def retrying(call: Callable[[], httpx.Response], *, deadline_s: float = 90) -> httpx.Response:
     """A client that keeps its idempotency key: retry while the server is down or failed
     (connection refused or cut, 5xx) until it answers for real."""
@@ -260,6 +318,36 @@ def retrying(call: Callable[[], httpx.Response], *, deadline_s: float = 90) -> h
         assert time.monotonic() < deadline, "no answer within the deadline"
         time.sleep(pause)
         pause = min(pause * 2, 0.3)
+
+
+# --- people -----------------------------------------------------------------------------------
+PURSE_YUAN = 50_000
+
+
+def people(platform: Platform, count: int, purse_yuan: int = PURSE_YUAN
+           ) -> list[tuple[int, dict[str, str]]]:
+    """Investors with money, an assessment and a bearer token, made in-process (fast)."""
+
+    def create(uow):  # type: ignore[no-untyped-def]
+        made = []
+        for _ in range(count):
+            data = identity()
+            view = users.register(uow, users.Register(**data, roles=("investor",)),
+                                  platform.cipher)
+            ledger.post(uow, EntryDraft("deposit").transfer(
+                "custody:cash", wallet(OwnerKind.INVESTOR, view.id).code,
+                Money.yuan(purse_yuan).fen))
+            suitability.assess(uow, view.id, AGGRESSIVE)
+            made.append((view.id, data))
+        return made
+
+    made = in_transaction(platform.uow, create)
+    out = []
+    for user_id, data in made:
+        token, _ = in_transaction(platform.uow, lambda uow, d=data: users.login(
+            uow, d["username"], d["password"], timedelta(hours=2), platform.cipher))
+        out.append((user_id, {"Authorization": f"Bearer {token}"}))
+    return out
 
 
 # --- database copies ------------------------------------------------------------------------

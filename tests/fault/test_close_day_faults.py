@@ -106,6 +106,6 @@ def test_close_of_business_killed_at_random_points_ends_as_an_uninterrupted_run(
         finally:
             for engine in ends:
                 engine.dispose()
-    assert not balanced(crashed)
+        assert not balanced(crashed), crashes.report()
     assert len(crashes.kills) >= min(wanted, 5), crashes.report()
     print(crashes.report(), f"in {time.monotonic() - started:.1f} s:", sorted(crashes.kills))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,50 +21,30 @@ from sqlalchemy import func, select
 from biaodi.adapters.clock import FixedClock
 from biaodi.adapters.db.tables import Holding, Investment, JournalEntry, Listing, LoanInstalment
 from biaodi.bootstrap import Platform
-from biaodi.domain.ledger.rules import EntryDraft, OwnerKind, wallet
+from biaodi.domain.ledger.rules import OwnerKind, wallet
 from biaodi.domain.shared.money import Money
-from biaodi.services.accounts import users
-from biaodi.services.investing import suitability
 from biaodi.services.investing.rules import InvestingRules
 from biaodi.services.ledger import posting as ledger
-from biaodi.services.shared.tx import in_transaction
 from conftest import TEST_KEY
-from factories import identity
-from fault_support import Crashes, Server, budget, child_env, retrying, rng
-from investing_support import AGGRESSIVE, assert_books_balanced, published_listing
+from fault_support import (
+    PURSE_YUAN,
+    Crashes,
+    Killer,
+    Server,
+    budget,
+    child_env,
+    people,
+    retrying,
+    rng,
+)
+from investing_support import assert_books_balanced, published_listing
 
 pytestmark = pytest.mark.fault
 
 INVESTORS, LISTINGS, TICKET_YUAN, PER_LISTING = 12, 8, 1_000, 6
-PURSE_YUAN = 50_000
 #: (point, highest hit): where the server kills itself; "timer" is a kill from outside.
 POINTS = (("uow.after_commit", 5), ("uow.before_commit", 5), ("funding.holdings", 1),
           ("funding.disbursed", 1), ("timer", 0), ("timer", 0))
-
-
-def people(platform: Platform, count: int) -> list[tuple[int, dict[str, str]]]:
-    """Investors with money, an assessment and a bearer token, made in-process (fast)."""
-
-    def create(uow):  # type: ignore[no-untyped-def]
-        made = []
-        for _ in range(count):
-            data = identity()
-            view = users.register(uow, users.Register(**data, roles=("investor",)),
-                                  platform.cipher)
-            ledger.post(uow, EntryDraft("deposit").transfer(
-                "custody:cash", wallet(OwnerKind.INVESTOR, view.id).code,
-                Money.yuan(PURSE_YUAN).fen))
-            suitability.assess(uow, view.id, AGGRESSIVE)
-            made.append((view.id, data))
-        return made
-
-    made = in_transaction(platform.uow, create)
-    out = []
-    for user_id, data in made:
-        token, _ = in_transaction(platform.uow, lambda uow, d=data: users.login(
-            uow, d["username"], d["password"], timedelta(hours=2), platform.cipher))
-        out.append((user_id, {"Authorization": f"Bearer {token}"}))
-    return out
 
 
 def test_a_rush_on_hot_listings_survives_the_server_killed_again_and_again(
@@ -99,15 +78,14 @@ def test_a_rush_on_hot_listings_survives_the_server_killed_again_and_again(
 
     wanted = budget("rush", postgres=backend == "postgres")
     started = time.monotonic()
-    server.start(_fault(random))
+    killer = Killer(server, random, crashes, wanted, POINTS)
+    killer.start()
     threads = [threading.Thread(target=investor, args=(n,), daemon=True)
                for n in range(INVESTORS)]
     for thread in threads:
         thread.start()
     try:
-        while any(t.is_alive() for t in threads):
-            if not _kill_one(server, random, crashes, wanted):
-                break
+        killer.run(lambda: any(t.is_alive() for t in threads))
         for thread in threads:
             thread.join(120)
         assert not any(t.is_alive() for t in threads), crashes.report()
@@ -156,32 +134,6 @@ def test_a_rush_on_hot_listings_survives_the_server_killed_again_and_again(
             assert list(purse.values()) == [Money.yuan(PURSE_YUAN - mine * TICKET_YUAN).fen, 0]
     assert_books_balanced(platform)
     assert len(crashes.kills) >= min(wanted, 3), crashes.report()
-    print(crashes.report(), f"in {elapsed:.1f} s over {server.starts} server starts:",
+    print(crashes.report(), f"in {elapsed:.1f} s over {server.starts} server starts "
+          f"({server.start_s:.1f} s of them starting):",
           sorted(crashes.kills), dict(codes))
-
-
-def _fault(random: Any) -> str:
-    name, most = random.choice(POINTS)
-    return "" if name == "timer" else f"{name}:{random.randint(1, most)}"
-
-
-def _kill_one(server: Server, random: Any, crashes: Crashes, wanted: int) -> bool:
-    """Wait for the server to die at its kill point (or kill it after a random delay), then
-    start it again: with the next kill point while kills remain, without one after."""
-    armed = server.proc_env_fault
-    delay = random.uniform(0.05, 0.8) if not armed else 3.0
-    deadline = time.monotonic() + delay
-    while server.alive and time.monotonic() < deadline:
-        time.sleep(0.01)
-    if server.alive:
-        server.kill()
-        crashes.add(f"timer:{delay:.2f}s" if not armed else f"timer (armed {armed})")
-    else:
-        server.wait_dead()
-        assert server.exitcode() == -9, f"the server died otherwise: {server.exitcode()}"
-        crashes.add(armed)
-    if len(crashes.kills) >= wanted:
-        server.start("")
-        return False
-    server.start(_fault(random))
-    return True
