@@ -185,6 +185,11 @@ def _start(target: Callable[..., None], *args: Any) -> Any:
     return proc
 
 
+def start_cli(argv: list[str], env: dict[str, str], log: Path) -> Any:
+    """Start `biaodi <argv>` in its own process and return at once (a long-running command)."""
+    return _start(_cli_child, argv, env, str(log))
+
+
 def run_cli(argv: list[str], env: dict[str, str], log: Path, timeout: float = 120) -> Outcome:
     """Run `biaodi <argv>` in its own process to the end (or to its kill)."""
     start = log.stat().st_size if log.exists() else 0
