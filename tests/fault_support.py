@@ -53,6 +53,8 @@ SHARES = {"close_day": 0.45, "rush": 0.2, "callbacks": 0.15, "secondary": 0.1,
           "reconcile": 0.1}
 
 _SEED: int | None = None
+#: Every scenario run in this session, for the summary (tests/fault/conftest.py).
+RUNS: list[Crashes] = []
 
 
 def seed() -> int:
@@ -150,6 +152,9 @@ class Crashes:
 
     scenario: str
     kills: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        RUNS.append(self)
 
     def add(self, what: str) -> None:
         self.kills.append(what)
@@ -308,7 +313,7 @@ class Killer:
         server.start(self.fault() if len(self.crashes.kills) < self.wanted else "")
 
 
-def retrying(call: Callable[[], httpx.Response], *, deadline_s: float = 90) -> httpx.Response:
+def retrying(call: Callable[[], httpx.Response], *, deadline_s: float = 240) -> httpx.Response:
     """A client that keeps its idempotency key: retry while the server is down or failed
     (connection refused or cut, 5xx) until it answers for real."""
     deadline = time.monotonic() + deadline_s

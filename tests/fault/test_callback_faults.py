@@ -92,7 +92,7 @@ def test_callbacks_redelivered_through_server_kills_are_booked_exactly_once(
     try:
         killer.run(lambda: any(t.is_alive() for t in threads))
         for thread in threads:
-            thread.join(120)
+            thread.join(300)
         assert not any(t.is_alive() for t in threads), crashes.report()
         with httpx.Client(base_url=server.url, timeout=30) as client:
             for event in events.values():  # the gateway's last retry: already booked

@@ -87,7 +87,7 @@ def test_a_rush_on_hot_listings_survives_the_server_killed_again_and_again(
     try:
         killer.run(lambda: any(t.is_alive() for t in threads))
         for thread in threads:
-            thread.join(120)
+            thread.join(300)
         assert not any(t.is_alive() for t in threads), crashes.report()
         assert len(answers) == INVESTORS * LISTINGS, crashes.report()
 
