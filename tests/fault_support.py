@@ -86,6 +86,10 @@ def replay(scenario: str) -> str:
 
 # --- children (run in processes forked from the fork server) -------------------------------
 def _redirect(env: dict[str, str], log: str) -> None:
+    if sys.platform == "linux":  # die with the fork server (and so with the test run)
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(out, 1)
     os.dup2(out, 2)
