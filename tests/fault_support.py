@@ -237,18 +237,19 @@ class Server:
         self.proc = _start(_server_child, self.port, env, str(self.log))
         self.starts += 1
         deadline = time.monotonic() + 60
-        while True:
-            if not self.proc.is_alive():
-                raise AssertionError(f"the server exited with {self.proc.exitcode} on start:\n"
-                                     f"{self.log.read_text(errors='replace')[-3000:]}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=0.5).status_code == 200:
-                    self.start_s += time.monotonic() - began
-                    return
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start within 60 s"
-            time.sleep(0.02)
+        with httpx.Client(base_url=self.url, timeout=0.5) as poll:
+            while True:
+                if not self.proc.is_alive():
+                    raise AssertionError(f"the server exited with {self.proc.exitcode} on "
+                                         f"start:\n{self.log.read_text(errors='replace')[-3000:]}")
+                try:
+                    if poll.get("/healthz").status_code == 200:
+                        self.start_s += time.monotonic() - began
+                        return
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, "the server did not start within 60 s"
+                time.sleep(0.02)
 
     @property
     def alive(self) -> bool:

@@ -32,7 +32,8 @@ from payment_support import gateway_event, signed
 
 pytestmark = pytest.mark.fault
 
-USERS, ORDERS_EACH, DELIVERERS = 8, 3, 4
+#: Orders per user grow with the kills wanted: the deliveries must outlast them.
+USERS, DELIVERERS = 8, 4
 POINTS = (("callback.booked", 3), ("uow.after_commit", 4), ("uow.before_commit", 4),
           ("timer", 0))
 
@@ -41,11 +42,13 @@ def test_callbacks_redelivered_through_server_kills_are_booked_exactly_once(
         platform: Platform, clock: FixedClock, backend: str, tmp_path: Path) -> None:
     random = rng("callbacks", backend)
     crashes = Crashes("callbacks")
+    wanted = budget("callbacks", postgres=backend == "postgres")
+    orders_each = max(3, wanted // 3)
     people = [user(platform, "investor") for _ in range(USERS)]
     made: list[tuple[int, str, str]] = []  # (user, order_no, amount)
     for n, person in enumerate(people):
-        for k in range(ORDERS_EACH):
-            amount = f"{100 * (n + 1) + k}.{k:02d}"
+        for k in range(orders_each):
+            amount = f"{100 * (n + 1) + k}.{k % 100:02d}"
             view = in_transaction(platform.uow, lambda uow, p=person, a=amount:
                                   orders.start_deposit(uow, orders.StartPayment(
                                       p, Money.parse(a), "third_party")))
@@ -82,9 +85,8 @@ def test_callbacks_redelivered_through_server_kills_are_booked_exactly_once(
                 with lock:
                     verdicts[response.json()["verdict"]] += 1
 
-    wanted = budget("callbacks", postgres=backend == "postgres")
     started = time.monotonic()
-    killer = Killer(server, random, crashes, wanted, POINTS, grace_s=2.0)
+    killer = Killer(server, random, crashes, wanted, POINTS, grace_s=1.0)
     killer.start()
     threads = [threading.Thread(target=deliverer, daemon=True) for _ in range(DELIVERERS)]
     for thread in threads:

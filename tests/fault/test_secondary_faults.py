@@ -46,7 +46,8 @@ from servicing_support import check_books, funded_loan, run_close, servicing_rul
 
 pytestmark = pytest.mark.fault
 
-BUYERS, PART_YUAN = 8, 500
+#: Buyers grow with the kills wanted (8 at least): the purchases must outlast them.
+PART_YUAN = 500
 POINTS = (("secondary.taken", 3), ("secondary.written", 3), ("uow.after_commit", 4),
           ("uow.before_commit", 4), ("timer", 0))
 
@@ -69,7 +70,8 @@ def test_secondary_purchases_survive_the_server_killed_again_and_again(
     with platform.uow() as uow:
         before = {h: uow.s.get(Holding, h).outstanding_principal_fen  # type: ignore[union-attr]
                   for h in loan.holdings}
-    buyers = people(platform, BUYERS)
+    wanted = budget("secondary", postgres=backend == "postgres")
+    buyers = people(platform, max(8, 2 * wanted))
     url = platform.engine.url.render_as_string(hide_password=False)
     server = Server(child_env(url, TEST_KEY, clock.now().isoformat(),
                               BIAODI_SECONDARY_HOLDING_DAYS="0"), tmp_path / "server.log")
@@ -92,11 +94,10 @@ def test_secondary_purchases_survive_the_server_killed_again_and_again(
                 with lock:
                     answers[(user_id, sale_id)] = (response.status_code, response.json())
 
-    wanted = budget("secondary", postgres=backend == "postgres")
     started = time.monotonic()
-    killer = Killer(server, random, crashes, wanted, POINTS, grace_s=2.0)
+    killer = Killer(server, random, crashes, wanted, POINTS, grace_s=1.0)
     killer.start()
-    threads = [threading.Thread(target=buyer, args=(n,), daemon=True) for n in range(BUYERS)]
+    threads = [threading.Thread(target=buyer, args=(n,), daemon=True) for n in range(len(buyers))]
     for thread in threads:
         thread.start()
     try:
@@ -104,7 +105,7 @@ def test_secondary_purchases_survive_the_server_killed_again_and_again(
         for thread in threads:
             thread.join(300)
         assert not any(t.is_alive() for t in threads), crashes.report()
-        assert len(answers) == BUYERS * len(offered), crashes.report()
+        assert len(answers) == len(buyers) * len(offered), crashes.report()
         with httpx.Client(base_url=server.url, timeout=30) as client:
             for (user_id, sale_id), (status, body) in sorted(answers.items()):
                 again = ask(client, user_id, dict(buyers)[user_id], sale_id)
