@@ -66,10 +66,10 @@ def seed() -> int:
 
 
 def budget(scenario: str, *, postgres: bool = False) -> int:
-    """Kills for one scenario on one database (PostgreSQL, slower to start, gets half)."""
+    """Kills for one scenario on one database (PostgreSQL, slower, gets a third)."""
     total = int(os.environ.get("BIAODI_FAULT_KILLS", CI_KILLS))
     share = max(1, round(total * SHARES[scenario]))
-    return max(1, share // 2) if postgres else share
+    return max(2, share // 3) if postgres else share
 
 
 def rng(scenario: str, backend: str) -> random.Random:
