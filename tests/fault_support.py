@@ -155,6 +155,7 @@ class Crashes:
     """What one scenario did: kills by point, for the report and the assertions."""
 
     scenario: str
+    backend: str
     kills: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -164,7 +165,7 @@ class Crashes:
         self.kills.append(what)
 
     def report(self) -> str:
-        return f"{self.scenario}: {len(self.kills)} kill(s) {replay(self.scenario)}"
+        return f"{self.scenario}[{self.backend}]: {len(self.kills)} kill(s) {replay(self.scenario)}"
 
 
 def child_env(url: str, key: str, now: str, fault: str = "", **extra: str) -> dict[str, str]:

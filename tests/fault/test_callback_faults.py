@@ -41,7 +41,7 @@ POINTS = (("callback.booked", 3), ("uow.after_commit", 4), ("uow.before_commit",
 def test_callbacks_redelivered_through_server_kills_are_booked_exactly_once(
         platform: Platform, clock: FixedClock, backend: str, tmp_path: Path) -> None:
     random = rng("callbacks", backend)
-    crashes = Crashes("callbacks")
+    crashes = Crashes("callbacks", backend)
     wanted = budget("callbacks", postgres=backend == "postgres")
     orders_each = max(3, wanted // 3)
     people = [user(platform, "investor") for _ in range(USERS)]

@@ -51,7 +51,7 @@ def balanced(url: str) -> list[str]:
 def test_close_of_business_killed_at_random_points_ends_as_an_uninterrupted_run(
         platform: Platform, clock: FixedClock, backend: str, tmp_path: Path) -> None:
     random = rng("close_day", backend)
-    crashes = Crashes("close_day")
+    crashes = Crashes("close_day", backend)
     loans = [funded_loan(platform, kind, guarantor_id=guarantor(platform)
                          if kind == "guarantee" else None)
              for kind in ("credit", "collateral", "guarantee", "transfer", "credit", "guarantee")]

@@ -50,7 +50,7 @@ def state(url: str) -> tuple[list[tuple[object, ...]], bool]:
 def test_reconciliation_killed_and_rerun_records_each_discrepancy_once(
         platform: Platform, clock: FixedClock, backend: str, tmp_path: Path) -> None:
     random = rng("reconcile", backend)
-    crashes = Crashes("reconcile")
+    crashes = Crashes("reconcile", backend)
     port = free_port()
     sandbox = start_cli(["gateway-sandbox", "--port", str(port)],
                         child_env("sqlite://", TEST_KEY, clock.now().isoformat()),

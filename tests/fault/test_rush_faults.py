@@ -51,9 +51,8 @@ POINTS = (("uow.after_commit", 5), ("uow.before_commit", 5), ("funding.holdings"
 def test_a_rush_on_hot_listings_survives_the_server_killed_again_and_again(
         platform: Platform, clock: FixedClock, backend: str, db_url: str,
         tmp_path: Path) -> None:
-    """(Not run on PostgreSQL yet: see tests/fault/conftest.py.)"""
     random = rng("rush", backend)
-    crashes = Crashes("rush")
+    crashes = Crashes("rush", backend)
     wanted = budget("rush", postgres=backend == "postgres")
     listings = max(8, wanted)
     investors = people(platform, INVESTORS)
@@ -72,19 +71,26 @@ def test_a_rush_on_hot_listings_survives_the_server_killed_again_and_again(
             json={"amount": f"{TICKET_YUAN}.00"},
             headers=headers | {"Idempotency-Key": f"rush-{user_id}-{listing_id}"}))
 
-    def investor(n: int) -> None:
-        user_id, headers = investors[n]
+    def investor(ns: list[int]) -> None:
         with httpx.Client(base_url=server.url, timeout=30) as client:
-            for listing_id in orders[n]:
-                response = ask(client, user_id, headers, listing_id)
-                with lock:
-                    answers[(user_id, listing_id)] = (response.status_code, response.json())
+            for n in ns:
+                user_id, headers = investors[n]
+                for listing_id in orders[n]:
+                    response = ask(client, user_id, headers, listing_id)
+                    with lock:
+                        answers[(user_id, listing_id)] = (response.status_code, response.json())
+
+    # On PostgreSQL one client at a time, until issue 16's funding deadlock is fixed: with
+    # clients side by side the rush deadlocks there and, with the server killed too, stalls
+    # for minutes (over a hundred deadlocks, thirty connections waiting on `accounts` and
+    # `listings` rows). The kills, the retries and the disbursements are the same.
+    clients = [[n] for n in range(INVESTORS)] if backend == "sqlite" else [
+        list(range(INVESTORS))]
 
     started = time.monotonic()
     killer = Killer(server, random, crashes, wanted, POINTS, grace_s=1.0)
     killer.start()
-    threads = [threading.Thread(target=investor, args=(n,), daemon=True)
-               for n in range(INVESTORS)]
+    threads = [threading.Thread(target=investor, args=(ns,), daemon=True) for ns in clients]
     for thread in threads:
         thread.start()
     try:
@@ -133,9 +139,11 @@ def test_a_rush_on_hot_listings_survives_the_server_killed_again_and_again(
                 JournalEntry.memo == f"listing {listing_id} funded")) == 1, crashes.report()
         for user_id, _ in investors:
             mine = sum(1 for (who, _), _id in acknowledged.items() if who == user_id)
-            purse = ledger.balances(uow, [wallet(OwnerKind.INVESTOR, user_id).code,
-                                          wallet(OwnerKind.INVESTOR, user_id, "frozen").code])
-            assert list(purse.values()) == [Money.yuan(PURSE_YUAN - mine * TICKET_YUAN).fen, 0]
+            accounts = [wallet(OwnerKind.INVESTOR, user_id).code,
+                        wallet(OwnerKind.INVESTOR, user_id, "frozen").code]
+            purse = ledger.balances(uow, accounts)
+            assert [purse.get(code, 0) for code in accounts] == [
+                Money.yuan(PURSE_YUAN - mine * TICKET_YUAN).fen, 0], crashes.report()
     assert_books_balanced(platform)
     assert len(crashes.kills) >= min(wanted, 3), crashes.report()
     print(crashes.report(), f"in {elapsed:.1f} s over {server.starts} server starts "

@@ -55,7 +55,7 @@ POINTS = (("secondary.taken", 3), ("secondary.written", 3), ("uow.after_commit",
 def test_secondary_purchases_survive_the_server_killed_again_and_again(
         platform: Platform, clock: FixedClock, backend: str, tmp_path: Path) -> None:
     random = rng("secondary", backend)
-    crashes = Crashes("secondary")
+    crashes = Crashes("secondary", backend)
     loan = funded_loan(platform, "credit", rate="0.09", term=6)
     set_day(clock, date(2026, 11, 28) + timedelta(days=12))
     run_close(platform)
