@@ -23,6 +23,7 @@ import signal
 import socket
 import sqlite3
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -284,6 +285,9 @@ class Killer:
                  points: tuple[tuple[str, int], ...], grace_s: float = 3.0):
         self.server, self.random, self.crashes, self.wanted = server, random, crashes, wanted
         self.points, self.grace_s = points, grace_s
+        #: Set once the kills are done: clients that finished their work ask again (the same
+        #: keys, the same answers expected) until then, so the kills always find a load.
+        self.done = threading.Event()
 
     def fault(self) -> str:
         name, most = self.random.choice(self.points)
@@ -293,7 +297,8 @@ class Killer:
         self.server.start(self.fault())
 
     def run(self, working: Callable[[], bool]) -> None:
-        """Kill and restart until `wanted` kills or the clients are done; leave it running."""
+        """Kill and restart until `wanted` kills (or no client is left); leave it running,
+        unarmed, and tell the clients."""
         while working() and len(self.crashes.kills) < self.wanted:
             self.one()
         if self.server.proc_env_fault or not self.server.alive:  # the rest runs unarmed
@@ -301,6 +306,7 @@ class Killer:
                 self.server.kill()
                 self.crashes.add(f"timer (armed {self.server.proc_env_fault})")
             self.server.start("")
+        self.done.set()
 
     def one(self) -> None:
         server, armed = self.server, self.server.proc_env_fault

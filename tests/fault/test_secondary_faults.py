@@ -8,6 +8,7 @@ books balance; asking again gives the same answers."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import Counter
@@ -46,7 +47,7 @@ from servicing_support import check_books, funded_loan, run_close, servicing_rul
 
 pytestmark = pytest.mark.fault
 
-#: Buyers grow with the kills wanted (8 at least): the purchases must outlast them.
+#: Buyers grow with the kills wanted (one per kill, 8 at least).
 PART_YUAN = 500
 POINTS = (("secondary.taken", 3), ("secondary.written", 3), ("uow.after_commit", 4),
           ("uow.before_commit", 4), ("timer", 0))
@@ -71,7 +72,7 @@ def test_secondary_purchases_survive_the_server_killed_again_and_again(
         before = {h: uow.s.get(Holding, h).outstanding_principal_fen  # type: ignore[union-attr]
                   for h in loan.holdings}
     wanted = budget("secondary", postgres=backend == "postgres")
-    buyers = people(platform, max(8, 2 * wanted))
+    buyers = people(platform, max(8, wanted))
     url = platform.engine.url.render_as_string(hide_password=False)
     server = Server(child_env(url, TEST_KEY, clock.now().isoformat(),
                               BIAODI_SECONDARY_HOLDING_DAYS="0"), tmp_path / "server.log")
@@ -93,6 +94,11 @@ def test_secondary_purchases_survive_the_server_killed_again_and_again(
                 response = ask(client, user_id, headers, sale_id)
                 with lock:
                     answers[(user_id, sale_id)] = (response.status_code, response.json())
+            for sale_id in itertools.cycle(orders[n]):  # while the kills go on: ask again
+                if killer.done.is_set():
+                    return
+                again = ask(client, user_id, headers, sale_id)
+                assert (again.status_code, again.json()) == answers[(user_id, sale_id)]
 
     started = time.monotonic()
     killer = Killer(server, random, crashes, wanted, POINTS, grace_s=1.0)
