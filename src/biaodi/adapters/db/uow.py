@@ -9,6 +9,7 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from biaodi.adapters import faults
 from biaodi.adapters.clock import Clock, SystemClock
 
 
@@ -51,7 +52,9 @@ class UnitOfWork:
             self.session = None
 
     def commit(self) -> None:
+        faults.point("uow.before_commit")
         self.s.commit()
+        faults.point("uow.after_commit")  # committed, and nobody told yet
 
     def rollback(self) -> None:
         self.s.rollback()

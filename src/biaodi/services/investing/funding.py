@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Date, DateTime, bindparam, func, insert, select, text, update
 
+from biaodi.adapters import faults
 from biaodi.adapters.db.tables import (
     Holding,
     HoldingInstalment,
@@ -87,6 +88,7 @@ def complete_funding(uow: UnitOfWork, listing: Listing, rules: InvestingRules) -
     holdings = sorted(uow.s.execute(_HOLDINGS, {"listing": listing.id, "today": today,
                                                 "now": uow.clock.now()}).all(),
                       key=lambda h: h.investment_id)
+    faults.point("funding.holdings")
     uow.s.execute(update(Investment).where(Investment.listing_id == listing.id,
                                            Investment.status == "frozen")
                   .values(status="settled"))
@@ -117,6 +119,7 @@ def complete_funding(uow: UnitOfWork, listing: Listing, rules: InvestingRules) -
         for h, rows in zip(holdings, shares, strict=True) for k, (p, i) in enumerate(rows)])
 
     _disburse_all(uow, listing, funded)
+    faults.point("funding.disbursed")
     listings.advance(uow, listing.id, "repaying", actor_id=None,
                      reason=f"disbursed {Money(funded)} to the applicant")
     if policy.settles_on_funding:

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from biaodi.adapters import faults
 from biaodi.adapters.db.payment_tables import (
     GatewayCallback,
     GatewayEntry,
@@ -385,6 +386,7 @@ def receive_callback(uow_factory: Callable[[], UnitOfWork], raw: RawCallback, *,
             raise InvalidInput(f"merchant_id {event.merchant_id!r} is not this platform's",
                                field="merchant_id")
         applied = apply_event(uow, event, source="callback")
+        faults.point("callback.booked")
         _audit(uow, raw, applied.verdict, 200, event=event)
         return applied
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 
+from biaodi.adapters import faults
 from biaodi.adapters.db.payment_tables import (
     GatewayEntry,
     GatewayTransaction,
@@ -247,6 +248,7 @@ def reconcile(uow: UnitOfWork, day: date, lines: list[StatementLine]) -> Report:
         raise InvalidInput("cannot reconcile a day that has not begun", field="date")
     findings = find_discrepancies(uow, day, lines)
     current = {_record(uow, day, d) for d in findings.found}
+    faults.point("reconcile.recorded")
     cleared = 0
     for e in uow.s.scalars(select(PaymentException).where(
             PaymentException.source == "reconciliation", PaymentException.status == "open",

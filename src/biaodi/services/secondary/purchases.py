@@ -43,6 +43,7 @@ from typing import Any
 from sqlalchemy import DateTime, TextClause, bindparam, text
 from sqlalchemy.exc import IntegrityError
 
+from biaodi.adapters import faults
 from biaodi.adapters.db.servicing_tables import LoanServicing
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.investing.suitability import InvestorLevel, check_suitable
@@ -215,6 +216,7 @@ def buy(uow: UnitOfWork, cmd: Buy, rules: SecondaryRules) -> Bought:
     if took is None:
         _require_investor(uow, cmd)  # a caller without the role learns nothing of the sale
         raise _refused(uow, cmd, part, rules)
+    faults.point("secondary.taken")
     sale = _Sale(*took)
     remaining = sale.remaining + part  # before this purchase
     if sale.seller_id == cmd.buyer_id:
@@ -285,6 +287,7 @@ def buy(uow: UnitOfWork, cmd: Buy, rules: SecondaryRules) -> Bought:
             raise InsufficientBalance(f"insufficient balance in {purse.code} for "
                                       "secondary_transfer", field="amount") from exc
         raise
+    faults.point("secondary.written")
     return Bought(int(purchase), cmd.sale_id, mine, quote, Money(sale.remaining), sale.status)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from biaodi.adapters import faults
 from biaodi.adapters.clock import Clock
 from biaodi.adapters.db import locks
 from biaodi.adapters.db.servicing_tables import CloseDayRun, CloseDayStep, LoanServicing, Repayment
@@ -192,8 +193,10 @@ def _close_one(cmd: CloseDay, day: date) -> DaySummary:
                 continue
             in_transaction(units, lambda uow, s=step, i=index, a=lo, b=hi:
                            _chunk(uow, s, day, i, a, b, rules))
+            faults.point("close_day.chunk")
             if cmd.progress:
                 cmd.progress(step.name, index + 1, len(chunks), hi - lo + 1)
+    faults.point("close_day.finish")
     return in_transaction(units, lambda uow: _finish(uow, day, resumed))
 
 
@@ -218,6 +221,7 @@ def _close_funding(cmd: CloseDay, day: date, units: Callable[[], UnitOfWork]) ->
     for listing_id in expiring:
         in_transaction(units, lambda uow, i=listing_id: funding.close_funding_window(
             uow, i, cmd.investing))
+        faults.point("close_day.funding")
 
     def record(uow: UnitOfWork) -> None:
         uow.s.add(CloseDayStep(business_date=day, step="close_funding", chunk=0,
