@@ -15,6 +15,7 @@ from biaodi import __version__
 from biaodi.api import errors, guards
 from biaodi.api.routes import accounts, investing, listings, payments, risk, secondary, servicing
 from biaodi.bootstrap import Platform, build_platform
+from biaodi.services.investing import funding
 from biaodi.web import app as web
 
 DOCS_ASSETS = "/docs/assets"
@@ -30,7 +31,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         docs_url=None,  # FastAPI's page loads Swagger UI from a CDN: ours serves it (below)
         redoc_url=None,
     )
-    app.state.platform = platform or build_platform()
+    app.state.platform = platform or _started_platform()
     errors.install(app)
     app.add_middleware(guards.RefuseNul)
     app.add_middleware(guards.SecurityHeaders)
@@ -48,6 +49,14 @@ def create_app(platform: Platform | None = None) -> FastAPI:
 
     web.install(app)  # the pages: the marketplace at /, sign-in, the consoles
     return app
+
+
+def _started_platform() -> Platform:
+    """The platform of a server that is starting: anything a stopped process left half done
+    that is safe to finish is finished first (a listing sold out but not yet disbursed)."""
+    platform = build_platform()
+    funding.complete_all_sold_out(platform.uow, platform.investing_rules)
+    return platform
 
 
 def _swagger_ui_files() -> Path | None:

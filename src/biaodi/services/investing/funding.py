@@ -12,6 +12,7 @@ last amount or that closes the funding window — for a type whose subscriptions
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -39,6 +40,7 @@ from biaodi.services.ledger import posting as ledger
 from biaodi.services.listings import borrowing
 from biaodi.services.listings import lifecycle as listings
 from biaodi.services.shared.rates import ppm_to_rate
+from biaodi.services.shared.tx import in_transaction
 
 
 def holding_account(holding_id: int) -> AccountSpec:
@@ -136,8 +138,8 @@ _HOLDINGS = text(
 
 _OPEN_CLAIMS = text(
     "INSERT INTO accounts (code, type, owner_kind, owner_id, purpose, non_negative, balance, "
-    "created_at) SELECT 'holding:' || id || ':' || 'principal', :type, :owner_kind, id, 'principal', "
-    ":non_negative, 0, :now FROM holdings WHERE listing_id = :listing AND true "
+    "created_at) SELECT 'holding:' || id || ':' || 'principal', :type, :owner_kind, id, "
+    "'principal', :non_negative, 0, :now FROM holdings WHERE listing_id = :listing AND true "
     "ON CONFLICT (code) DO NOTHING"
 ).bindparams(bindparam("now", type_=DateTime(timezone=True)))
 
@@ -165,7 +167,8 @@ def _disburse_all(uow: UnitOfWork, listing: Listing, funded: int) -> None:
     ledger_bulk.post_legs(
         uow,
         """SELECT :entry AS entry_id, a.id AS account_id, h.principal_fen AS amount, 1 AS leg
-           FROM holdings h JOIN accounts a ON a.code = 'investor:' || h.investor_id || ':' || 'frozen'
+           FROM holdings h
+           JOIN accounts a ON a.code = 'investor:' || h.investor_id || ':' || 'frozen'
            WHERE h.listing_id = :listing
            UNION ALL
            SELECT :entry, a.id, -:funded, 2 FROM accounts a WHERE a.code = :applicant
@@ -311,6 +314,28 @@ def close_funding_window(uow: UnitOfWork, listing_id: int, rules: InvestingRules
                      reason=f"funding deadline {listing.funding_deadline} passed with"
                             f" {raised} of {Money(listing.amount_fen)} raised")
     return "failed"
+
+
+def complete_sold_out(uow: UnitOfWork, listing_id: int, rules: InvestingRules) -> Listing:
+    """Complete the funding of a listing whose last ticket was taken, unless done already: the
+    listing row locked, so it runs once however many callers find it sold out."""
+    listing = listings.get_listing(uow, listing_id, for_update=True)
+    if listing.status == "published" and listing.remaining_fen == 0:
+        complete_funding(uow, listing, rules)
+    return listing
+
+
+def complete_all_sold_out(uow_factory: Callable[[], UnitOfWork],
+                          rules: InvestingRules) -> list[int]:
+    """Every listing sold out but not completed — the process stopped between the last
+    ticket and its completion (`one_trip`) — completed now, one transaction each. The server
+    runs this when it starts; close of business also finds them (`due_for_closing`)."""
+    with uow_factory() as uow:
+        found = list(uow.s.scalars(select(Listing.id).where(
+            Listing.status == "published", Listing.remaining_fen == 0).order_by(Listing.id)))
+    for listing_id in found:
+        in_transaction(uow_factory, lambda uow, i=listing_id: complete_sold_out(uow, i, rules))
+    return found
 
 
 def refund(uow: UnitOfWork, listing: Listing) -> None:

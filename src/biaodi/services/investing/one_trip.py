@@ -31,7 +31,7 @@ from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.investing.suitability import InvestorLevel
 from biaodi.domain.shared.errors import IdempotencyConflict, NotFound, Unauthorized
 from biaodi.domain.shared.money import Money
-from biaodi.services.investing.funding import complete_funding
+from biaodi.services.investing.funding import complete_sold_out
 from biaodi.services.investing.invest import (
     Terms,
     allowed_levels,
@@ -40,7 +40,6 @@ from biaodi.services.investing.invest import (
     terms_of,
 )
 from biaodi.services.investing.rules import InvestingRules
-from biaodi.services.listings.lifecycle import get_listing
 from biaodi.services.shared.idempotency import Answer, remember_refusal, request_hash
 from biaodi.services.shared.tx import in_transaction
 
@@ -110,6 +109,9 @@ def invest(uow_factory: Callable[[], UnitOfWork], *, token: str, listing_id: int
     if code == "idempotency_conflict":
         raise IdempotencyConflict("this Idempotency-Key was already used with a different "
                                   "request", field="Idempotency-Key")
+    if code == "open" and result.get("status") == "published" and not result.get("remaining"):
+        # sold out but never completed (the process stopped after the last ticket): now
+        in_transaction(uow_factory, lambda uow: complete_sold_out(uow, listing_id, rules))
     if code is not None:
         error = refusal(code, result, terms, amount, clock.today(), rules)
         return remember_refusal(uow_factory, scope=scope, key=key, digest=digest,
@@ -157,9 +159,7 @@ def _complete(uow: UnitOfWork, listing_id: int, rules: InvestingRules, scope: st
               body: dict[str, Any]) -> str:
     """The last ticket was taken: complete the funding (if nobody has yet) and keep the
     listing's status in the key's stored answer, as the step-by-step path answers."""
-    listing = get_listing(uow, listing_id, for_update=True)
-    if listing.status == "published" and listing.remaining_fen == 0:
-        complete_funding(uow, listing, rules)
+    listing = complete_sold_out(uow, listing_id, rules)
     uow.s.execute(_SAVE_ANSWER, {"response": json.dumps(body | {"listing_status":
                                                                 listing.status}),
                                  "scope": scope, "key": key})
