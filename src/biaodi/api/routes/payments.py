@@ -16,6 +16,7 @@ from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.adapters.gateway import protocol
 from biaodi.adapters.gateway.client import Gateway, gateway_from_settings
 from biaodi.api.deps import CurrentUser, Operator, PlatformDep, require_role
+from biaodi.api.errors import GATEWAY_RESPONSES
 from biaodi.api.idempotent import idempotent_response
 from biaodi.api.params import RequestBody
 from biaodi.bootstrap import Platform
@@ -93,7 +94,7 @@ def _start(platform: Platform, gateway: Gateway, user: UserView, route: str, key
     return JSONResponse(view.as_dict(), 201, headers)
 
 
-@router.post("/payments/deposits", status_code=201)
+@router.post("/payments/deposits", status_code=201, responses=GATEWAY_RESPONSES)
 def start_deposit(body: DepositRequest, platform: PlatformDep, gateway: GatewayDep,
                   user: CurrentUser,
                   idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
@@ -103,7 +104,7 @@ def start_deposit(body: DepositRequest, platform: PlatformDep, gateway: GatewayD
                   payments.start_deposit)
 
 
-@router.post("/payments/withdrawals", status_code=201)
+@router.post("/payments/withdrawals", status_code=201, responses=GATEWAY_RESPONSES)
 def start_withdrawal(body: WithdrawalRequest, platform: PlatformDep, gateway: GatewayDep,
                      user: CurrentUser,
                      idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
