@@ -3,8 +3,10 @@
 Money-moving routes declare `Idempotency-Key` as an optional header so that its absence is
 refused by `check_key` with the documented error (422 naming `Idempotency-Key`) rather than
 by FastAPI; the document says what that check enforces: the header is required, not blank,
-at most `MAX_KEY_LENGTH` characters. (tests/api/meta/test_spec_conformance.py holds the
-document to the behaviour.)"""
+at most `MAX_KEY_LENGTH` characters. And no text a caller sends may hold a NUL character
+(`api/guards.RefuseNul` for query strings, `api/params.RequestBody` for bodies): every free text
+parameter and body field says so with a pattern. (tests/api/meta/test_spec_conformance.py holds
+the document to the behaviour.)"""
 
 from __future__ import annotations
 
@@ -14,17 +16,46 @@ from fastapi import FastAPI
 
 from biaodi.services.shared.idempotency import MAX_KEY_LENGTH
 
+#: Any text without a NUL character.
+NO_NUL = "^[^\\u0000]*$"
+
 IDEMPOTENCY_KEY_SCHEMA = {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH,
                           "pattern": r"\S", "title": "Idempotency-Key"}
 
 
+def _no_nul(schema: dict[str, Any], components: dict[str, Any], seen: set[str]) -> None:
+    """Give every free text of `schema` (no enum, pattern or format of its own) the pattern
+    that refuses a NUL character, following references into `components`."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        if name not in seen:
+            seen.add(name)
+            _no_nul(components[name], components, seen)
+        return
+    if schema.get("type") == "string" and not {"enum", "pattern", "format"} & schema.keys():
+        schema["pattern"] = NO_NUL
+    for key in ("anyOf", "oneOf", "allOf"):
+        for sub in schema.get(key, ()):
+            _no_nul(sub, components, seen)
+    for sub in (*schema.get("properties", {}).values(), schema.get("items"),
+                schema.get("additionalProperties")):
+        if isinstance(sub, dict):
+            _no_nul(sub, components, seen)
+
+
 def _correct(document: dict[str, Any]) -> None:
+    components = document.get("components", {}).get("schemas", {})
+    seen: set[str] = set()  # request bodies' models: every one is checked once
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
             for parameter in operation.get("parameters", ()):
                 if parameter["in"] == "header" and parameter["name"] == "idempotency-key":
                     parameter["required"] = True
                     parameter["schema"] = dict(IDEMPOTENCY_KEY_SCHEMA)
+                elif parameter["in"] in ("query", "path"):
+                    _no_nul(parameter["schema"], components, seen)
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                _no_nul(content["schema"], components, seen)
 
 
 def install(app: FastAPI) -> None:

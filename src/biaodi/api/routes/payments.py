@@ -18,10 +18,16 @@ from biaodi.adapters.gateway.client import Gateway, gateway_from_settings
 from biaodi.api.deps import CurrentUser, Operator, PlatformDep, require_role
 from biaodi.api.errors import GATEWAY_RESPONSES
 from biaodi.api.idempotent import idempotent_response
-from biaodi.api.params import RequestBody
+from biaodi.api.params import RequestBody, Yuan, one_of, query_one_of
 from biaodi.bootstrap import Platform
 from biaodi.domain.accounts.roles import Role
-from biaodi.domain.payments.orders import Channel, WithdrawalLimits
+from biaodi.domain.payments.orders import (
+    Channel,
+    ExceptionKind,
+    OrderKind,
+    OrderStatus,
+    WithdrawalLimits,
+)
 from biaodi.domain.shared.bounds import Limit, PageNo, PageSize, RowId
 from biaodi.domain.shared.errors import Conflict, InvalidInput
 from biaodi.domain.shared.money import Money
@@ -36,6 +42,9 @@ router = APIRouter(tags=["payments"])
 #: A callback body larger than this is refused unread.
 MAX_CALLBACK_BYTES = 64 * 1024
 Staff = Annotated[UserView, Depends(require_role(Role.OPERATOR, Role.AUDITOR))]
+ChannelName = Annotated[str, one_of(*Channel)]
+OrderKindParam = Annotated[str | None, query_one_of(*OrderKind)]
+OrderStatusParam = Annotated[str | None, query_one_of(*OrderStatus)]
 
 
 def get_gateway(request: Request) -> Gateway:
@@ -48,15 +57,15 @@ GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 
 
 class DepositRequest(RequestBody):
-    amount: str = Field(description="yuan, at most two decimals", examples=["1000.00"])
-    channel: str = Field(default=Channel.THIRD_PARTY.value,
+    amount: Yuan = Field(description="yuan, at most two decimals", examples=["1000.00"])
+    channel: ChannelName = Field(default=Channel.THIRD_PARTY.value,
                          description="third_party, online_banking, bank_transfer, mobile or pos")
     role: str | None = Field(default=None, description="whose wallet; default investor")
 
 
 class WithdrawalRequest(RequestBody):
-    amount: str = Field(description="yuan, at most two decimals", examples=["500.00"])
-    channel: str = Field(default=Channel.BANK_TRANSFER.value,
+    amount: Yuan = Field(description="yuan, at most two decimals", examples=["500.00"])
+    channel: ChannelName = Field(default=Channel.BANK_TRANSFER.value,
                          description="bank_transfer or third_party")
     role: str | None = Field(default=None, description="whose wallet; default investor")
 
@@ -132,8 +141,8 @@ def _orders(platform: Platform, *, user_id: RowId | None, kind: str | None, stat
 
 
 @router.get("/payments/orders")
-def my_orders(platform: PlatformDep, user: CurrentUser, kind: str | None = None,
-              status: str | None = None, page: PageNo = 1,
+def my_orders(platform: PlatformDep, user: CurrentUser, kind: OrderKindParam = None,
+              status: OrderStatusParam = None, page: PageNo = 1,
               page_size: PageSize = 20) -> dict[str, Any]:
     """My payment orders, newest first."""
     return _orders(platform, user_id=user.id, kind=kind, status=status, page=page,
@@ -169,7 +178,7 @@ async def gateway_callback(request: Request, platform: PlatformDep) -> JSONRespo
 # --- operators ------------------------------------------------------------------------------
 @router.get("/operator/payments/orders", tags=["operator"])
 def all_orders(platform: PlatformDep, _staff: Staff, user_id: RowId | None = None,
-               kind: str | None = None, status: str | None = None, page: PageNo = 1,
+               kind: OrderKindParam = None, status: OrderStatusParam = None, page: PageNo = 1,
                page_size: PageSize = 20) -> dict[str, Any]:
     return _orders(platform, user_id=user_id, kind=kind, status=status, page=page,
                    page_size=page_size)
@@ -191,8 +200,10 @@ def channel_totals(platform: PlatformDep, _staff: Staff, day: date) -> list[dict
 
 
 @router.get("/operator/payments/exceptions", tags=["operator"])
-def exceptions(platform: PlatformDep, _staff: Staff, status: str | None = "open",
-               kind: str | None = None, day: date | None = None) -> list[dict[str, Any]]:
+def exceptions(platform: PlatformDep, _staff: Staff,
+               status: Annotated[str | None, query_one_of("open", "resolved")] = "open",
+               kind: Annotated[str | None, query_one_of(*ExceptionKind)] = None,
+               day: date | None = None) -> list[dict[str, Any]]:
     """Payment exceptions (open by default): amount mismatches held in suspense and
     reconciliation discrepancies, each with the actions that resolve it."""
     with platform.reader() as uow:

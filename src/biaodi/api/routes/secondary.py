@@ -11,7 +11,7 @@ from pydantic import Field
 
 from biaodi.api.deps import CurrentUser, PlatformDep
 from biaodi.api.idempotent import idempotent_response
-from biaodi.api.params import RequestBody
+from biaodi.api.params import RequestBody, SignedPercent, Yuan
 from biaodi.bootstrap import Platform
 from biaodi.domain.shared.bounds import PageNo, PageSize, RowId
 from biaodi.domain.shared.errors import InvalidInput
@@ -28,14 +28,14 @@ MAX_PAGE_SIZE = 100
 
 class OfferRequest(RequestBody):
     holding_id: RowId
-    premium: str = Field(default="0", examples=["1.5", "-2"],
+    premium: SignedPercent = Field(default="0", examples=["1.5", "-2"],
                          description="percent above fair value; negative: a discount")
-    principal: str | None = Field(default=None, description="default: all outstanding")
+    principal: Yuan | None = Field(default=None, description="default: all outstanding")
 
 
 class BuyRequest(RequestBody):
-    principal: str | None = Field(default=None, description="default: all that remains")
-    max_price: str | None = Field(default=None, description="refuse above this price")
+    principal: Yuan | None = Field(default=None, description="default: all that remains")
+    max_price: Yuan | None = Field(default=None, description="refuse above this price")
 
 
 def _money(value: str | None, field: str, platform: Platform) -> Money | None:
