@@ -11,7 +11,10 @@ answer must
 - have the documented content type and match the documented schema
   (`content_type_conformance`, `response_schema_conformance`): every error is
   `{"error": {"code", "message", "field"}}` (`api/errors.ErrorBody`),
-- and, when it is a 422, name the field to blame.
+- when it is a 422, name the field to blame,
+- and take a schema-valid request (`positive_data_acceptance`: not 400 or 422), except where
+  a rule JSON Schema cannot state refuses it with 422 (`RULES_BEYOND_THE_SPEC`, each with the
+  rule).
 
 The world is the access matrix's (tests/api/meta/test_access_matrix.py): a caller of every
 role with a token, a funded loan with holdings, an open listing, a sale, a payment order, a
@@ -37,17 +40,36 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.modes import GenerationMode
+from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    positive_data_acceptance,
     response_schema_conformance,
     status_code_conformance,
 )
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]
-if os.environ.get("PDA"):
-    from schemathesis.specs.openapi.checks import positive_data_acceptance
-    CHECKS.append(positive_data_acceptance)
+          response_schema_conformance, positive_data_acceptance]
+#: Operations whose schema-valid requests a rule may still refuse with 422 because JSON Schema
+#: cannot say it (a check digit, the clock, who the caller is, one field depending on another).
+#: Every other operation must take a schema-valid request: anything but 400 and 422.
+RULES_BEYOND_THE_SPEC: dict[tuple[str, str], str] = {
+    ("POST", "/api/v1/users"): "the ID number's check digit (GB 11643), an adult's birth date",
+    ("POST", "/api/v1/operator/staff"): "the ID number's check digit",
+    ("POST", "/api/v1/risk/applications"): "the ID number's check digit, the bank card's",
+    ("POST", "/api/v1/listings"): "what each listing kind needs (pledged assets, a guarantor, a "
+                                  "claim) and its policy's limits of amount, rate and term",
+    ("POST", "/api/v1/operator/close-day"): "a business date after today (the clock)",
+    ("POST", "/api/v1/payments/deposits"): "a wallet `role` the caller does not hold",
+    ("POST", "/api/v1/payments/withdrawals"): "a wallet `role` the caller does not hold",
+    ("POST", "/api/v1/risk/blacklist"): "the value's form depends on its kind",
+    # the investing routes' bodies are plain text in the spec for now (docs/RELIABILITY.md)
+    ("POST", "/api/v1/listings/{listing_id}/investments"): "amounts not yet described",
+    ("POST", "/api/v1/me/auto-invest/rules"): "amounts, rates and grades not yet described",
+    ("PUT", "/api/v1/me/auto-invest/rules/{rule_id}"): "amounts, rates and grades not yet "
+                                                        "described",
+    ("POST", "/api/v1/me/risk-assessment"): "every question must be answered",
+}
 SEED = int(os.environ.get("BIAODI_SPEC_FUZZ_SEED", "20261201"))
 #: schema-valid examples per operation as its natural caller; half as many schema-invalid
 EXAMPLES = int(os.environ.get("BIAODI_SPEC_FUZZ_EXAMPLES", "12"))
@@ -85,6 +107,7 @@ def _fuzz(operation: Any, mode: GenerationMode, examples: int, caller: str,
     """Run `examples` cases of `operation` as `caller`; record the first case of each kind of
     problem. Returns the number of requests sent."""
     label = f"{operation.method.upper()} {operation.path}"
+    beyond_the_spec = (operation.method.upper(), operation.path) in RULES_BEYOND_THE_SPEC
     sent = 0
 
     @seed(SEED)
@@ -102,7 +125,9 @@ def _fuzz(operation: Any, mode: GenerationMode, examples: int, caller: str,
         try:
             case.validate_response(response, checks=CHECKS, headers=sent_headers)
         except FailureGroup as group:
-            found += [failure.title for failure in group.exceptions]
+            found += [failure.title for failure in group.exceptions
+                      if not (isinstance(failure, RejectedPositiveData) and beyond_the_spec
+                              and response.status_code == 422)]
         if response.status_code == 422 and not _field(response):
             found.append("422 without a field")
         for title in found:
@@ -145,3 +170,7 @@ def test_every_operation_answers_as_the_spec_says(world: Any, backend: str) -> N
     report = "\n".join(f"{op} as {who}: {title}\n    {seen}"
                        for (op, who, title), seen in sorted(problems.items()))
     assert not problems, f"{len(problems)} disagreements with the spec (seed {SEED}):\n{report}"
+
+
+def test_every_rule_beyond_the_spec_names_an_operation() -> None:
+    assert not RULES_BEYOND_THE_SPEC.keys() - MATRIX.API.keys()

@@ -13,7 +13,16 @@ from pydantic import BaseModel, Field
 
 from biaodi.api.deps import CurrentUser, Operator, PlatformDep, address_of
 from biaodi.api.idempotent import idempotent_response
-from biaodi.api.params import Mobile, NonBlank, RequestBody, Username, Yuan, one_of
+from biaodi.api.params import (
+    Mobile,
+    NonBlank,
+    Password,
+    PersonName,
+    RequestBody,
+    Username,
+    Yuan,
+    one_of,
+)
 from biaodi.domain.accounts.roles import STAFF_ROLES
 from biaodi.domain.shared.bounds import RowId
 from biaodi.domain.shared.money import Money
@@ -26,8 +35,8 @@ router = APIRouter(tags=["users"])
 
 class RegisterRequest(RequestBody):
     username: Username = Field(examples=["zhang_san"])
-    password: str = Field(examples=["s3cret-pass"])
-    real_name: str = Field(examples=["张三"])
+    password: Password = Field(examples=["s3cret-pass"])
+    real_name: PersonName = Field(examples=["张三"])
     id_number: str = Field(description="18-character resident ID number (GB 11643)")
     mobile: Mobile = Field(examples=["13812345678"])
     roles: list[str] = Field(
@@ -102,8 +111,8 @@ operator_router = APIRouter(prefix="/operator", tags=["operator"])
 
 class StaffRequest(RequestBody):
     username: Username
-    password: str
-    real_name: str
+    password: Password
+    real_name: PersonName
     id_number: str
     mobile: Mobile
     role: Annotated[str, one_of(*sorted(STAFF_ROLES))] = "operator"

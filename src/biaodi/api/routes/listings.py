@@ -11,7 +11,17 @@ from pydantic import Field
 
 from biaodi.api.deps import CurrentUser, Operator, OptionalUser, PlatformDep
 from biaodi.api.idempotent import idempotent_response
-from biaodi.api.params import Percent, RequestBody, Yuan, YuanOrZero, one_of
+from biaodi.api.params import (
+    PERCENT_PATTERN,
+    YUAN_OR_ZERO_PATTERN,
+    Percent,
+    RequestBody,
+    Yuan,
+    YuanOrZero,
+    one_of,
+    query_one_of,
+    query_pattern,
+)
 from biaodi.bootstrap import Platform
 from biaodi.domain.accounts.roles import STAFF_ROLES
 from biaodi.domain.listings.policy import ListingKind
@@ -148,20 +158,26 @@ def create_listing(body: CreateListingRequest, platform: PlatformDep,
     return _detail(platform, listing.id, user)
 
 
+#: listing kinds to show (any of them)
+KindsParam = Annotated[list[str], Query(json_schema_extra={
+    "items": {"type": "string", "enum": list(ListingKind)}})]
+
+
 @router.get("/listings")
 def browse_listings(
     platform: PlatformDep,
-    kind: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI copies defaults
+    kind: KindsParam = [],  # noqa: B006 - FastAPI copies defaults
     status: Annotated[list[str], Query()] = ["published"],  # noqa: B006
-    min_rate: str | None = None,
-    max_rate: str | None = None,
+    min_rate: Annotated[str | None, query_pattern(PERCENT_PATTERN)] = None,
+    max_rate: Annotated[str | None, query_pattern(PERCENT_PATTERN)] = None,
     term_unit: str | None = None,
     min_term: Count | None = None,
     max_term: Count | None = None,
     grade: Annotated[list[str], Query()] = [],  # noqa: B006
     collateral_class: str | None = None,
-    min_remaining: str | None = None,
-    sort: str = "-published_at",
+    min_remaining: Annotated[str | None, query_pattern(YUAN_OR_ZERO_PATTERN)] = None,
+    sort: Annotated[str, query_one_of(*(f"{d}{s}" for s in listing_queries.SORTS
+                                        for d in ("", "-")))] = "-published_at",
     page: PageNo = 1,
     page_size: PageSize = 20,
 ) -> dict[str, Any]:

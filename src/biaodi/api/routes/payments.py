@@ -21,7 +21,9 @@ from biaodi.api.idempotent import idempotent_response
 from biaodi.api.params import RequestBody, Yuan, one_of, query_one_of
 from biaodi.bootstrap import Platform
 from biaodi.domain.accounts.roles import Role
+from biaodi.domain.ledger.rules import ROLE_WALLETS
 from biaodi.domain.payments.orders import (
+    WITHDRAWAL_CHANNELS,
     Channel,
     ExceptionKind,
     OrderKind,
@@ -43,6 +45,7 @@ router = APIRouter(tags=["payments"])
 MAX_CALLBACK_BYTES = 64 * 1024
 Staff = Annotated[UserView, Depends(require_role(Role.OPERATOR, Role.AUDITOR))]
 ChannelName = Annotated[str, one_of(*Channel)]
+WalletRole = Annotated[str | None, one_of(*ROLE_WALLETS)]
 OrderKindParam = Annotated[str | None, query_one_of(*OrderKind)]
 OrderStatusParam = Annotated[str | None, query_one_of(*OrderStatus)]
 
@@ -60,14 +63,15 @@ class DepositRequest(RequestBody):
     amount: Yuan = Field(description="yuan, at most two decimals", examples=["1000.00"])
     channel: ChannelName = Field(default=Channel.THIRD_PARTY.value,
                          description="third_party, online_banking, bank_transfer, mobile or pos")
-    role: str | None = Field(default=None, description="whose wallet; default investor")
+    role: WalletRole = Field(default=None, description="whose wallet; default investor")
 
 
 class WithdrawalRequest(RequestBody):
     amount: Yuan = Field(description="yuan, at most two decimals", examples=["500.00"])
-    channel: ChannelName = Field(default=Channel.BANK_TRANSFER.value,
+    channel: Annotated[str, one_of(*sorted(WITHDRAWAL_CHANNELS))] = Field(
+        default=Channel.BANK_TRANSFER.value,
                          description="bank_transfer or third_party")
-    role: str | None = Field(default=None, description="whose wallet; default investor")
+    role: WalletRole = Field(default=None, description="whose wallet; default investor")
 
 
 class ResolveRequest(RequestBody):

@@ -12,10 +12,20 @@ from pydantic import Field
 
 from biaodi.api.deps import CurrentUser, Operator, PlatformDep
 from biaodi.api.idempotent import idempotent_response
-from biaodi.api.params import Mobile, Percent, RequestBody, Yuan, YuanOrZero, one_of
+from biaodi.api.params import (
+    Mobile,
+    NonBlank,
+    Percent,
+    RequestBody,
+    Yuan,
+    YuanOrZero,
+    documented,
+    one_of,
+)
 from biaodi.bootstrap import Platform
 from biaodi.domain.listings.policy import ListingKind
 from biaodi.domain.servicing import conduct
+from biaodi.domain.servicing.allocation import Component
 from biaodi.domain.servicing.reamortise import Reamortise
 from biaodi.domain.shared.bounds import Count, RowId
 from biaodi.domain.shared.money import Money
@@ -186,8 +196,10 @@ def record_recovery(listing_id: RowId, body: RecoveryRequest, platform: Platform
 # --- products and the LPR ---------------------------------------------------------------
 class ProductRequest(RequestBody):
     penalty_daily_rate: Percent = Field(description="percent a day, e.g. \"0.03\"")
-    grace_days: Count = 3
-    allocation_order: list[str] = Field(default=["penalty", "interest", "principal"])
+    grace_days: Annotated[Count, documented(maximum=30)] = 3
+    allocation_order: list[Annotated[str, one_of(*Component)]] = Field(
+        default=["penalty", "interest", "principal"],
+        json_schema_extra={"minItems": 3, "maxItems": 3, "uniqueItems": True})
     guarantor_full_at_m3: bool = True
 
 
@@ -233,9 +245,9 @@ def lpr_table(platform: PlatformDep) -> dict[str, Any]:
 
 # --- collections ------------------------------------------------------------------------
 class ContactPerson(RequestBody):
-    name: str
+    name: Annotated[NonBlank, documented(maxLength=64)]
     mobile: Mobile
-    relation: str
+    relation: Annotated[NonBlank, documented(maxLength=32)]
     authorised: bool = True
 
 
