@@ -72,7 +72,7 @@ RULES_BEYOND_THE_SPEC: dict[tuple[str, str], str] = {
 }
 SEED = int(os.environ.get("BIAODI_SPEC_FUZZ_SEED", "20261201"))
 #: schema-valid examples per operation as its natural caller; half as many schema-invalid
-EXAMPLES = int(os.environ.get("BIAODI_SPEC_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("BIAODI_SPEC_FUZZ_EXAMPLES", "10"))
 ANONYMOUS_EXAMPLES = 2
 NATURAL = ("investor", "borrower", "operator", "risk_officer", "auditor", "originator",
            "guarantor")

@@ -170,7 +170,7 @@ def browse_listings(
     status: Annotated[list[str], Query()] = ["published"],  # noqa: B006
     min_rate: Annotated[str | None, query_pattern(PERCENT_PATTERN)] = None,
     max_rate: Annotated[str | None, query_pattern(PERCENT_PATTERN)] = None,
-    term_unit: str | None = None,
+    term_unit: Annotated[str | None, query_one_of(*TermUnit)] = None,
     min_term: Count | None = None,
     max_term: Count | None = None,
     grade: Annotated[list[str], Query()] = [],  # noqa: B006
