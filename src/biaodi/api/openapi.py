@@ -5,8 +5,9 @@ refused by `check_key` with the documented error (422 naming `Idempotency-Key`) 
 by FastAPI; the document says what that check enforces: the header is required, not blank,
 at most `MAX_KEY_LENGTH` characters. And no text a caller sends may hold a NUL character
 (`api/guards.RefuseNul` for query strings, `api/params.RequestBody` for bodies): every free text
-parameter and body field says so with a pattern. (tests/api/meta/test_spec_conformance.py holds
-the document to the behaviour.)"""
+parameter and body field says so with a pattern. The bounds of whole numbers are whole (FastAPI
+writes them as floats, the largest id rounded up past what a BIGINT holds).
+(tests/api/meta/test_spec_conformance.py holds the document to the behaviour.)"""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from biaodi.domain.shared.bounds import MAX_ID
 from biaodi.services.shared.idempotency import MAX_KEY_LENGTH
 
 #: Any text without a NUL character.
@@ -43,7 +45,25 @@ def _no_nul(schema: dict[str, Any], components: dict[str, Any], seen: set[str]) 
             _no_nul(sub, components, seen)
 
 
+def _whole_bounds(node: Any) -> None:
+    """FastAPI writes the bounds of the models' numbers as floats, and 2**63 - 1 (the largest
+    id) as 9.223372036854776e+18, one more than a BIGINT holds: give whole numbers whole
+    bounds again."""
+    if isinstance(node, list):
+        for item in node:
+            _whole_bounds(item)
+    elif isinstance(node, dict):
+        if node.get("type") == "integer":
+            for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+                value = node.get(key)
+                if isinstance(value, float) and value.is_integer():
+                    node[key] = MAX_ID if value == float(MAX_ID) else int(value)
+        for value in node.values():
+            _whole_bounds(value)
+
+
 def _correct(document: dict[str, Any]) -> None:
+    _whole_bounds(document)
     components = document.get("components", {}).get("schemas", {})
     seen: set[str] = set()  # request bodies' models: every one is checked once
     for operations in document.get("paths", {}).values():
