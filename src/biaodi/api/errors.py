@@ -143,8 +143,9 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body("invalid_input", message, field), 422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if exc.status_code == 400 and exc.detail == UNPARSEABLE_BODY:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if (exc.status_code == 400 and exc.detail == UNPARSEABLE_BODY
+                and request.url.path.startswith("/api/")):
             # FastAPI's answer to a body it cannot even decode (not UTF-8, say): the same
             # situation as malformed JSON, so the same answer
             return JSONResponse(error_body(
