@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from biaodi import __version__
-from biaodi.api import errors, guards
+from biaodi.api import errors, guards, openapi
 from biaodi.api.routes import accounts, investing, listings, payments, risk, secondary, servicing
 from biaodi.bootstrap import Platform, build_platform
 from biaodi.services.investing import funding
@@ -39,8 +39,9 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         f"{API_PREFIX}/payments/callbacks": payments.MAX_CALLBACK_BYTES})
     for router in (accounts.router, accounts.operator_router, listings.router, investing.router,
                    payments.router, risk.router, servicing.router, secondary.router):
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, responses=errors.ERROR_RESPONSES)
 
+    openapi.install(app)
     _api_reference(app)
 
     @app.get("/healthz", tags=["meta"])

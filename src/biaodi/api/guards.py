@@ -79,7 +79,8 @@ class RefuseNul:
             for name, value in parse_qsl(scope["query_string"].decode("latin-1"),
                                          keep_blank_values=True):
                 if "\x00" in name or "\x00" in value:
-                    field = name.replace("\x00", "")
+                    # a parameter without a name is blamed on the query string
+                    field = name.replace("\x00", "") or "query"
                     response = JSONResponse(error_body(
                         "invalid_input", f"{field}: must not contain a NUL character", field),
                         422)

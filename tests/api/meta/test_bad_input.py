@@ -56,6 +56,7 @@ def test_signed_in_out_of_range_numbers_are_refused(client: TestClient,
 @pytest.mark.parametrize(("path", "field"), [
     ("/api/v1/listings?grade=a%00b", "grade"),
     ("/api/v1/listings?collateral_class=a%00", "collateral_class"),
+    ("/api/v1/listings?=a%00", "query"),  # a parameter without a name: the query string
 ])
 def test_nul_characters_are_refused(client: TestClient, path: str, field: str) -> None:
     error = _refused(client.get(path), field)
@@ -97,3 +98,18 @@ def test_guarantor_terms_without_a_name_for_a_new_guarantor_name_the_field(
     response = client.put(f"/api/v1/operator/guarantors/{guarantor_id}",
                           json={"capacity": "100000", "fee_rate": "1"}, headers=operator_headers)
     _refused(response, "name")
+
+
+def test_a_body_that_is_not_text_is_refused_like_malformed_json(client: TestClient) -> None:
+    """FastAPI answered bytes that are not UTF-8 with 400 `http_error`, field null (found by
+    tests/api/meta/test_spec_conformance.py)."""
+    response = client.post("/api/v1/users", content=b"\xff\xfe{",
+                           headers={"Content-Type": "application/json"})
+    error = _refused(response, "body")
+    assert "JSON" in str(error["message"])
+
+
+@pytest.mark.parametrize("body", [[], 7, "text", None])
+def test_a_body_that_is_not_an_object_names_the_body(client: TestClient, body: object) -> None:
+    """A JSON list or number where an object belongs was refused with field null."""
+    _refused(client.post("/api/v1/users", json=body), "body")

@@ -13,7 +13,17 @@ from pydantic import BaseModel, Field
 
 from biaodi.api.deps import CurrentUser, Operator, PlatformDep, address_of
 from biaodi.api.idempotent import idempotent_response
-from biaodi.api.params import RequestBody
+from biaodi.api.params import (
+    Mobile,
+    NonBlank,
+    Password,
+    PersonName,
+    RequestBody,
+    Username,
+    Yuan,
+    one_of,
+)
+from biaodi.domain.accounts.roles import STAFF_ROLES
 from biaodi.domain.shared.bounds import RowId
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts import bonus, users
@@ -24,11 +34,11 @@ router = APIRouter(tags=["users"])
 
 
 class RegisterRequest(RequestBody):
-    username: str = Field(examples=["zhang_san"])
-    password: str = Field(examples=["s3cret-pass"])
-    real_name: str = Field(examples=["张三"])
+    username: Username = Field(examples=["zhang_san"])
+    password: Password = Field(examples=["s3cret-pass"])
+    real_name: PersonName = Field(examples=["张三"])
     id_number: str = Field(description="18-character resident ID number (GB 11643)")
-    mobile: str = Field(examples=["13812345678"])
+    mobile: Mobile = Field(examples=["13812345678"])
     roles: list[str] = Field(
         default=["investor"], description="any of investor, borrower, guarantor, originator"
     )
@@ -100,12 +110,12 @@ operator_router = APIRouter(prefix="/operator", tags=["operator"])
 
 
 class StaffRequest(RequestBody):
-    username: str
-    password: str
-    real_name: str
+    username: Username
+    password: Password
+    real_name: PersonName
     id_number: str
-    mobile: str
-    role: str = "operator"
+    mobile: Mobile
+    role: Annotated[str, one_of(*sorted(STAFF_ROLES))] = "operator"
     roles: list[str] | None = Field(
         default=None, description="several staff roles at once (e.g. operator and"
         " risk_override); replaces `role` when given")
@@ -113,8 +123,8 @@ class StaffRequest(RequestBody):
 
 class BonusRequest(RequestBody):
     user_id: RowId
-    amount: str
-    reason: str
+    amount: Yuan
+    reason: NonBlank
 
 
 @operator_router.post("/staff", status_code=201)

@@ -11,9 +11,21 @@ from pydantic import Field
 
 from biaodi.api.deps import CurrentUser, Operator, OptionalUser, PlatformDep
 from biaodi.api.idempotent import idempotent_response
-from biaodi.api.params import RequestBody
+from biaodi.api.params import (
+    PERCENT_PATTERN,
+    YUAN_OR_ZERO_PATTERN,
+    Percent,
+    RequestBody,
+    Yuan,
+    YuanOrZero,
+    one_of,
+    query_one_of,
+    query_pattern,
+)
 from biaodi.bootstrap import Platform
 from biaodi.domain.accounts.roles import STAFF_ROLES
+from biaodi.domain.listings.policy import ListingKind
+from biaodi.domain.listings.schedule import RepaymentMethod, TermUnit
 from biaodi.domain.shared.bounds import Count, PageNo, PageSize, RowId
 from biaodi.domain.shared.errors import Forbidden
 from biaodi.domain.shared.money import Money
@@ -31,7 +43,7 @@ router = APIRouter(tags=["listings"])
 
 class AssetRequest(RequestBody):
     asset_class: str = Field(description="house, car, art or other")
-    appraisal_value: str = Field(description="appraised value in yuan, e.g. \"1500000.00\"")
+    appraisal_value: Yuan = Field(description="appraised value in yuan, e.g. \"1500000.00\"")
     appraised_on: date
     appraiser: str
     description: str = ""
@@ -40,20 +52,21 @@ class AssetRequest(RequestBody):
 
 
 class ClaimRequest(RequestBody):
-    principal: str
-    annual_rate: str = Field(description="percent a year, e.g. \"10\"")
+    principal: Yuan
+    annual_rate: Percent = Field(description="percent a year, e.g. \"10\"")
     maturity: date
 
 
 class CreateListingRequest(RequestBody):
-    kind: str = Field(description="credit, collateral, guarantee, transfer or instant")
+    kind: Annotated[str, one_of(*ListingKind)] = Field(
+        description="credit, collateral, guarantee, transfer or instant")
     title: str
     description: str = ""
-    amount: str = Field(description="yuan, at most two decimals", examples=["50000.00"])
-    annual_rate: str = Field(description="percent a year", examples=["10.5"])
+    amount: Yuan = Field(description="yuan, at most two decimals", examples=["50000.00"])
+    annual_rate: Percent = Field(description="percent a year", examples=["10.5"])
     term: Count
-    term_unit: str = "month"
-    repayment_method: str = Field(
+    term_unit: Annotated[str, one_of(*TermUnit)] = "month"
+    repayment_method: Annotated[str, one_of(*RepaymentMethod)] = Field(
         description="equal_installment, equal_principal, interest_first or bullet"
     )
     assets: list[AssetRequest] = Field(default_factory=list, description="collateral only")
@@ -84,19 +97,19 @@ class VehicleRequest(RequestBody):
 
 
 class CreditLimitRequest(RequestBody):
-    limit: str
+    limit: YuanOrZero
     reason: str
 
 
 class GuarantorTermsRequest(RequestBody):
     name: str = ""
-    capacity: str
-    fee_rate: str = Field(description="percent a year on the principal")
+    capacity: YuanOrZero
+    fee_rate: Percent = Field(description="percent a year on the principal")
     compensation_days: Count = 3
 
 
 class AmountRequest(RequestBody):
-    amount: str
+    amount: Yuan
 
 
 def _money(platform: Platform, value: str, field: str) -> Money:
@@ -145,20 +158,26 @@ def create_listing(body: CreateListingRequest, platform: PlatformDep,
     return _detail(platform, listing.id, user)
 
 
+#: listing kinds to show (any of them)
+KindsParam = Annotated[list[str], Query(json_schema_extra={
+    "items": {"type": "string", "enum": list(ListingKind)}})]
+
+
 @router.get("/listings")
 def browse_listings(
     platform: PlatformDep,
-    kind: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI copies defaults
+    kind: KindsParam = [],  # noqa: B006 - FastAPI copies defaults
     status: Annotated[list[str], Query()] = ["published"],  # noqa: B006
-    min_rate: str | None = None,
-    max_rate: str | None = None,
-    term_unit: str | None = None,
+    min_rate: Annotated[str | None, query_pattern(PERCENT_PATTERN)] = None,
+    max_rate: Annotated[str | None, query_pattern(PERCENT_PATTERN)] = None,
+    term_unit: Annotated[str | None, query_one_of(*TermUnit)] = None,
     min_term: Count | None = None,
     max_term: Count | None = None,
     grade: Annotated[list[str], Query()] = [],  # noqa: B006
     collateral_class: str | None = None,
-    min_remaining: str | None = None,
-    sort: str = "-published_at",
+    min_remaining: Annotated[str | None, query_pattern(YUAN_OR_ZERO_PATTERN)] = None,
+    sort: Annotated[str, query_one_of(*(f"{d}{s}" for s in listing_queries.SORTS
+                                        for d in ("", "-")))] = "-published_at",
     page: PageNo = 1,
     page_size: PageSize = 20,
 ) -> dict[str, Any]:

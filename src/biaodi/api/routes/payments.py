@@ -16,11 +16,20 @@ from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.adapters.gateway import protocol
 from biaodi.adapters.gateway.client import Gateway, gateway_from_settings
 from biaodi.api.deps import CurrentUser, Operator, PlatformDep, require_role
+from biaodi.api.errors import GATEWAY_RESPONSES
 from biaodi.api.idempotent import idempotent_response
-from biaodi.api.params import RequestBody
+from biaodi.api.params import RequestBody, Yuan, one_of, query_one_of
 from biaodi.bootstrap import Platform
 from biaodi.domain.accounts.roles import Role
-from biaodi.domain.payments.orders import Channel, WithdrawalLimits
+from biaodi.domain.ledger.rules import ROLE_WALLETS
+from biaodi.domain.payments.orders import (
+    WITHDRAWAL_CHANNELS,
+    Channel,
+    ExceptionKind,
+    OrderKind,
+    OrderStatus,
+    WithdrawalLimits,
+)
 from biaodi.domain.shared.bounds import Limit, PageNo, PageSize, RowId
 from biaodi.domain.shared.errors import Conflict, InvalidInput
 from biaodi.domain.shared.money import Money
@@ -35,6 +44,10 @@ router = APIRouter(tags=["payments"])
 #: A callback body larger than this is refused unread.
 MAX_CALLBACK_BYTES = 64 * 1024
 Staff = Annotated[UserView, Depends(require_role(Role.OPERATOR, Role.AUDITOR))]
+ChannelName = Annotated[str, one_of(*Channel)]
+WalletRole = Annotated[str | None, one_of(*ROLE_WALLETS)]
+OrderKindParam = Annotated[str | None, query_one_of(*OrderKind)]
+OrderStatusParam = Annotated[str | None, query_one_of(*OrderStatus)]
 
 
 def get_gateway(request: Request) -> Gateway:
@@ -47,17 +60,18 @@ GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 
 
 class DepositRequest(RequestBody):
-    amount: str = Field(description="yuan, at most two decimals", examples=["1000.00"])
-    channel: str = Field(default=Channel.THIRD_PARTY.value,
+    amount: Yuan = Field(description="yuan, at most two decimals", examples=["1000.00"])
+    channel: ChannelName = Field(default=Channel.THIRD_PARTY.value,
                          description="third_party, online_banking, bank_transfer, mobile or pos")
-    role: str | None = Field(default=None, description="whose wallet; default investor")
+    role: WalletRole = Field(default=None, description="whose wallet; default investor")
 
 
 class WithdrawalRequest(RequestBody):
-    amount: str = Field(description="yuan, at most two decimals", examples=["500.00"])
-    channel: str = Field(default=Channel.BANK_TRANSFER.value,
+    amount: Yuan = Field(description="yuan, at most two decimals", examples=["500.00"])
+    channel: Annotated[str, one_of(*sorted(WITHDRAWAL_CHANNELS))] = Field(
+        default=Channel.BANK_TRANSFER.value,
                          description="bank_transfer or third_party")
-    role: str | None = Field(default=None, description="whose wallet; default investor")
+    role: WalletRole = Field(default=None, description="whose wallet; default investor")
 
 
 class ResolveRequest(RequestBody):
@@ -93,7 +107,7 @@ def _start(platform: Platform, gateway: Gateway, user: UserView, route: str, key
     return JSONResponse(view.as_dict(), 201, headers)
 
 
-@router.post("/payments/deposits", status_code=201)
+@router.post("/payments/deposits", status_code=201, responses=GATEWAY_RESPONSES)
 def start_deposit(body: DepositRequest, platform: PlatformDep, gateway: GatewayDep,
                   user: CurrentUser,
                   idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
@@ -103,7 +117,7 @@ def start_deposit(body: DepositRequest, platform: PlatformDep, gateway: GatewayD
                   payments.start_deposit)
 
 
-@router.post("/payments/withdrawals", status_code=201)
+@router.post("/payments/withdrawals", status_code=201, responses=GATEWAY_RESPONSES)
 def start_withdrawal(body: WithdrawalRequest, platform: PlatformDep, gateway: GatewayDep,
                      user: CurrentUser,
                      idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
@@ -131,8 +145,8 @@ def _orders(platform: Platform, *, user_id: RowId | None, kind: str | None, stat
 
 
 @router.get("/payments/orders")
-def my_orders(platform: PlatformDep, user: CurrentUser, kind: str | None = None,
-              status: str | None = None, page: PageNo = 1,
+def my_orders(platform: PlatformDep, user: CurrentUser, kind: OrderKindParam = None,
+              status: OrderStatusParam = None, page: PageNo = 1,
               page_size: PageSize = 20) -> dict[str, Any]:
     """My payment orders, newest first."""
     return _orders(platform, user_id=user.id, kind=kind, status=status, page=page,
@@ -168,7 +182,7 @@ async def gateway_callback(request: Request, platform: PlatformDep) -> JSONRespo
 # --- operators ------------------------------------------------------------------------------
 @router.get("/operator/payments/orders", tags=["operator"])
 def all_orders(platform: PlatformDep, _staff: Staff, user_id: RowId | None = None,
-               kind: str | None = None, status: str | None = None, page: PageNo = 1,
+               kind: OrderKindParam = None, status: OrderStatusParam = None, page: PageNo = 1,
                page_size: PageSize = 20) -> dict[str, Any]:
     return _orders(platform, user_id=user_id, kind=kind, status=status, page=page,
                    page_size=page_size)
@@ -190,8 +204,10 @@ def channel_totals(platform: PlatformDep, _staff: Staff, day: date) -> list[dict
 
 
 @router.get("/operator/payments/exceptions", tags=["operator"])
-def exceptions(platform: PlatformDep, _staff: Staff, status: str | None = "open",
-               kind: str | None = None, day: date | None = None) -> list[dict[str, Any]]:
+def exceptions(platform: PlatformDep, _staff: Staff,
+               status: Annotated[str | None, query_one_of("open", "resolved")] = "open",
+               kind: Annotated[str | None, query_one_of(*ExceptionKind)] = None,
+               day: date | None = None) -> list[dict[str, Any]]:
     """Payment exceptions (open by default): amount mismatches held in suspense and
     reconciliation discrepancies, each with the actions that resolve it."""
     with platform.reader() as uow:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
 
 from biaodi.api.deps import CurrentUser, PlatformDep, require_role
-from biaodi.api.params import RequestBody
+from biaodi.api.params import NonBlank, Reason, RequestBody, one_of, query_one_of
 from biaodi.bootstrap import Platform
 from biaodi.domain.accounts.roles import STAFF_ROLES, Role
+from biaodi.domain.risk.blacklist import ListKind, ListReason
+from biaodi.domain.risk.rules import Outcome
 from biaodi.domain.shared.bounds import Count, PageNo, PageSize, RowId
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts.users import UserView
@@ -20,6 +22,8 @@ from biaodi.services.risk.applications import RiskEnv
 from biaodi.services.shared.tx import in_transaction
 
 router = APIRouter(tags=["risk"])
+#: checked by `psi_report` (1 to 3650), said here
+PsiDays = Annotated[Count, Query(json_schema_extra={"minimum": 1, "maximum": 3650})]
 
 RiskStaff = Annotated[UserView, Depends(require_role(Role.RISK_OFFICER, Role.OPERATOR))]
 RiskOfficer = Annotated[UserView, Depends(require_role(Role.RISK_OFFICER))]
@@ -80,25 +84,27 @@ class ApplicationRequest(RequestBody):
 
 class ReviewRequest(RequestBody):
     approve: bool
-    reason: str
+    reason: Reason
 
 
 class BlacklistRequest(RequestBody):
-    kind: str = Field(description="id_number, mobile, bank_card or device")
+    kind: Annotated[str, one_of(*ListKind)] = Field(
+        description="id_number, mobile, bank_card or device")
     value: str
-    reason: str = Field(default="manual", description="manual or fraud")
+    reason: Annotated[str, one_of(*ListReason)] = Field(default="manual",
+                                                       description="manual or fraud")
     note: str
     expires_in_days: Count | None = Field(
         default=None, description="0: until removed; unset: the rule pack's term")
 
 
 class RemovalRequest(RequestBody):
-    reason: str
+    reason: Reason
 
 
 class FraudRequest(RequestBody):
     user_id: RowId
-    note: str
+    note: NonBlank
 
 
 def _money(platform: Platform, value: str, field: str, *, allow_zero: bool = True) -> Money:
@@ -132,7 +138,8 @@ def submit_application(body: ApplicationRequest, platform: PlatformDep, user: Cu
 
 
 @router.get("/risk/applications")
-def list_applications(platform: PlatformDep, user: CurrentUser, outcome: str | None = None,
+def list_applications(platform: PlatformDep, user: CurrentUser,
+                      outcome: Annotated[str | None, query_one_of(*Outcome)] = None,
                       page: PageNo = 1, page_size: PageSize = 20) -> dict[str, Any]:
     """Staff see every decision (e.g. `outcome=referred`: the review queue); a borrower sees
     their own."""
@@ -172,7 +179,8 @@ def add_to_blacklist(body: BlacklistRequest, platform: PlatformDep, staff: RiskS
 
 
 @router.get("/risk/blacklist")
-def list_blacklist(platform: PlatformDep, _staff_user: RiskStaff, kind: str | None = None,
+def list_blacklist(platform: PlatformDep, _staff_user: RiskStaff,
+                   kind: Annotated[str | None, query_one_of(*ListKind)] = None,
                    active: bool = True, user_id: RowId | None = None, page: PageNo = 1,
                    page_size: PageSize = 50) -> dict[str, Any]:
     with platform.uow() as uow:
@@ -215,7 +223,7 @@ def confirm_fraud(body: FraudRequest, platform: PlatformDep, officer: RiskOffice
 
 @router.get("/risk/monitoring/psi")
 def population_stability(platform: PlatformDep, _staff_user: RiskStaff, env: Env,
-                         days: Count = 30) -> dict[str, Any]:
+                         days: PsiDays = 30) -> dict[str, Any]:
     """PSI of the score and each input, recent applications against the training baseline
     (< 0.10 stable, 0.10–0.25 watch, > 0.25 act)."""
     with platform.uow() as uow:

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from biaodi.api.deps import CurrentUser, PlatformDep
 from biaodi.api.idempotent import idempotent_response
-from biaodi.api.params import RequestBody
+from biaodi.api.params import YUAN_PATTERN, RequestBody, SignedPercent, Yuan, query_pattern
 from biaodi.bootstrap import Platform
 from biaodi.domain.shared.bounds import PageNo, PageSize, RowId
 from biaodi.domain.shared.errors import InvalidInput
@@ -28,14 +28,14 @@ MAX_PAGE_SIZE = 100
 
 class OfferRequest(RequestBody):
     holding_id: RowId
-    premium: str = Field(default="0", examples=["1.5", "-2"],
+    premium: SignedPercent = Field(default="0", examples=["1.5", "-2"],
                          description="percent above fair value; negative: a discount")
-    principal: str | None = Field(default=None, description="default: all outstanding")
+    principal: Yuan | None = Field(default=None, description="default: all outstanding")
 
 
 class BuyRequest(RequestBody):
-    principal: str | None = Field(default=None, description="default: all that remains")
-    max_price: str | None = Field(default=None, description="refuse above this price")
+    principal: Yuan | None = Field(default=None, description="default: all that remains")
+    max_price: Yuan | None = Field(default=None, description="refuse above this price")
 
 
 def _money(value: str | None, field: str, platform: Platform) -> Money | None:
@@ -82,9 +82,10 @@ def browse(platform: PlatformDep, listing_id: RowId | None = None, page: PageNo 
 
 @router.get("/secondary/sales/{sale_id}")
 def sale_detail(sale_id: RowId, platform: PlatformDep,
-                principal: str | None = None) -> dict[str, Any]:
+                principal: Annotated[str | None, query_pattern(YUAN_PATTERN)] = None
+                ) -> dict[str, Any]:
     """One sale; `today` quotes `principal` of it (default: all that remains)."""
-    part = _money(principal, "principal", platform)
+    part = _money(principal or None, "principal", platform)  # empty: not given
     with platform.reader() as uow:
         return queries.detail(uow, sale_id, uow.clock.today(), platform.secondary_rules,
                               part.fen if part else None)

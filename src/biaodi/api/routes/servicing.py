@@ -6,14 +6,27 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Path
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from biaodi.api.deps import CurrentUser, Operator, PlatformDep
 from biaodi.api.idempotent import idempotent_response
-from biaodi.api.params import RequestBody
+from biaodi.api.params import (
+    Mobile,
+    NonBlank,
+    Percent,
+    RequestBody,
+    Yuan,
+    YuanOrZero,
+    documented,
+    one_of,
+)
 from biaodi.bootstrap import Platform
+from biaodi.domain.listings.policy import ListingKind
+from biaodi.domain.servicing import conduct
+from biaodi.domain.servicing.allocation import Component
+from biaodi.domain.servicing.reamortise import Reamortise
 from biaodi.domain.shared.bounds import Count, RowId
 from biaodi.domain.shared.money import Money
 from biaodi.services.servicing import collections, defaults, products, queries, repayments
@@ -76,12 +89,12 @@ def my_holdings_servicing(platform: PlatformDep, user: CurrentUser) -> dict[str,
 
 
 class RepayRequest(RequestBody):
-    amount: str = Field(examples=["1000.00"])
+    amount: Yuan = Field(examples=["1000.00"])
 
 
 class EarlyRepayRequest(RequestBody):
-    principal: str | None = Field(default=None, description="omit to repay the whole loan")
-    reamortise: str = Field(default="lower_instalment",
+    principal: Yuan | None = Field(default=None, description="omit to repay the whole loan")
+    reamortise: Annotated[str, one_of(*Reamortise)] = Field(default="lower_instalment",
                             description="shorter_term or lower_instalment")
 
 
@@ -131,13 +144,13 @@ def repay_early(listing_id: RowId, body: EarlyRepayRequest, platform: PlatformDe
 
 # --- disposals and recoveries -----------------------------------------------------------
 class DisposalRequest(RequestBody):
-    proceeds: str
-    costs: str = "0"
+    proceeds: YuanOrZero
+    costs: YuanOrZero = "0"
     reference: str = ""
 
 
 class RecoveryRequest(RequestBody):
-    amount: str
+    amount: Yuan
     reference: str = ""
 
 
@@ -182,14 +195,17 @@ def record_recovery(listing_id: RowId, body: RecoveryRequest, platform: Platform
 
 # --- products and the LPR ---------------------------------------------------------------
 class ProductRequest(RequestBody):
-    penalty_daily_rate: str = Field(description="percent a day, e.g. \"0.03\"")
-    grace_days: Count = 3
-    allocation_order: list[str] = Field(default=["penalty", "interest", "principal"])
+    penalty_daily_rate: Percent = Field(description="percent a day, e.g. \"0.03\"")
+    grace_days: Annotated[Count, documented(maximum=30)] = 3
+    allocation_order: list[Annotated[str, one_of(*Component)]] = Field(
+        default=["penalty", "interest", "principal"],
+        json_schema_extra={"minItems": 3, "maxItems": 3, "uniqueItems": True})
     guarantor_full_at_m3: bool = True
 
 
 @router.put("/operator/servicing/products/{kind}")
-def set_product(kind: str, body: ProductRequest, platform: PlatformDep,
+def set_product(kind: Annotated[str, Path(json_schema_extra={"enum": list(ListingKind)})],
+                body: ProductRequest, platform: PlatformDep,
                 op: Operator) -> dict[str, Any]:
     """A listing type's servicing terms; refused (409 compliance_violation) if its penalty
     alone breaks the cost cap. Loans taken over later copy them."""
@@ -205,8 +221,8 @@ def set_product(kind: str, body: ProductRequest, platform: PlatformDep,
 
 
 class LprRequest(RequestBody):
-    one_year: str = Field(description="percent, e.g. \"3.00\"")
-    five_year: str | None = None
+    one_year: Percent = Field(description="percent, e.g. \"3.00\"")
+    five_year: Percent | None = None
     source: str = ""
 
 
@@ -229,15 +245,15 @@ def lpr_table(platform: PlatformDep) -> dict[str, Any]:
 
 # --- collections ------------------------------------------------------------------------
 class ContactPerson(RequestBody):
-    name: str
-    mobile: str
-    relation: str
+    name: Annotated[NonBlank, documented(maxLength=64)]
+    mobile: Mobile
+    relation: Annotated[NonBlank, documented(maxLength=32)]
     authorised: bool = True
 
 
 class ContactAttempt(RequestBody):
     borrower_id: RowId
-    channel: str = "call"
+    channel: Annotated[str, one_of(*conduct.Channel)] = "call"
     listing_id: RowId | None = None
     contact_id: RowId | None = Field(default=None, description="omit to contact the borrower")
     note: str = ""
