@@ -63,11 +63,13 @@ RULES_BEYOND_THE_SPEC: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/payments/deposits"): "a wallet `role` the caller does not hold",
     ("POST", "/api/v1/payments/withdrawals"): "a wallet `role` the caller does not hold",
     ("POST", "/api/v1/risk/blacklist"): "the value's form depends on its kind",
-    # the investing routes' bodies are plain text in the spec for now (docs/RELIABILITY.md)
-    ("POST", "/api/v1/listings/{listing_id}/investments"): "amounts not yet described",
-    ("POST", "/api/v1/me/auto-invest/rules"): "amounts, rates and grades not yet described",
-    ("PUT", "/api/v1/me/auto-invest/rules/{rule_id}"): "amounts, rates and grades not yet "
-                                                        "described",
+    ("POST", "/api/v1/listings/{listing_id}/investments"): "the type's minimum ticket and "
+        "step and the per-investor cap (a share of the listing, rounded to the step)",
+    ("POST", "/api/v1/me/auto-invest/rules"): "the best grade no worse than the worst, the "
+                                              "amount at least a minimum ticket",
+    ("PUT", "/api/v1/me/auto-invest/rules/{rule_id}"): "the best grade no worse than the "
+                                                        "worst, the amount at least a minimum "
+                                                        "ticket",
     ("POST", "/api/v1/me/risk-assessment"): "every question must be answered",
 }
 SEED = int(os.environ.get("BIAODI_SPEC_FUZZ_SEED", "20261201"))

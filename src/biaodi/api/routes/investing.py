@@ -19,8 +19,10 @@ from biaodi.api.deps import (
     oauth2,
 )
 from biaodi.api.idempotent import idempotent_response
-from biaodi.api.params import RequestBody
+from biaodi.api.params import Percent, RequestBody, Yuan, YuanOrZero, one_of
 from biaodi.domain.investing.suitability import MAX_LISTING_RISK, NAMES_ZH, QUESTIONS, InvestorLevel
+from biaodi.domain.listings.policy import ListingKind
+from biaodi.domain.risk.grades import Grade
 from biaodi.domain.shared.bounds import Count, RowId
 from biaodi.domain.shared.errors import NotFound
 from biaodi.domain.shared.money import Money
@@ -34,7 +36,7 @@ router = APIRouter(tags=["investing"])
 
 
 class InvestRequest(RequestBody):
-    amount: str = Field(examples=["500.00"])
+    amount: Yuan = Field(examples=["500.00"])
 
 
 class AssessmentRequest(RequestBody):
@@ -42,14 +44,15 @@ class AssessmentRequest(RequestBody):
 
 
 class RuleRequest(RequestBody):
-    amount_per_listing: str
-    kinds: list[str] = Field(default_factory=list, description="empty = every type")
-    best_grade: str | None = None
-    worst_grade: str | None = None
-    min_rate: str | None = Field(default=None, description="percent a year")
+    amount_per_listing: Yuan
+    kinds: list[Annotated[str, one_of(*ListingKind)]] = Field(
+        default_factory=list, description="empty = every type")
+    best_grade: Annotated[str, one_of(*Grade)] | None = None
+    worst_grade: Annotated[str, one_of(*Grade)] | None = None
+    min_rate: Percent | None = Field(default=None, description="percent a year")
     max_term_months: Count = 36
-    cash_reserve: str = "0"
-    total_cap: str | None = None
+    cash_reserve: YuanOrZero = "0"
+    total_cap: Yuan | None = None
 
 
 class ExpireRequest(RequestBody):
