@@ -1,9 +1,10 @@
-"""ledger and servicing: room in each page for the rows close of business updates daily
+"""ledger and servicing: room in each page for the balances and claims close of business updates
 
-PostgreSQL only. Every close of business rewrites every loan's `loan_servicing` row (accrual)
-and the balances of the accounts money moved through. With pages packed full, each new row
-version goes to another page and every index of the table gets a new entry (a non-HOT
-update); with room left in the page, PostgreSQL updates in place (HOT) and no index is
+PostgreSQL only. Close of business moves the balances of every account money went through
+and the claims of every position paid or fallen due (`loan_servicing`, rewritten daily by
+accrual, has had room since 0006). With pages packed full, each new row version goes to
+another page and every index of the table gets a new entry (a non-HOT update: three indexes
+on `accounts`); with room left in the page, PostgreSQL updates in place (HOT) and no index is
 touched. Applies to pages written from now on (a VACUUM FULL or pg_repack rewrites old ones).
 
 Revision ID: 0013
@@ -23,7 +24,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 #: table -> fillfactor (percent of each page filled by inserts)
-FILL = {"loan_servicing": 80, "servicing_positions": 90, "accounts": 90}
+FILL = {"accounts": 90, "servicing_positions": 90}
 
 
 def upgrade() -> None:
