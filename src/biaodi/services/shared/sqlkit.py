@@ -160,8 +160,7 @@ def tune(uow: UnitOfWork, *, exclusive: bool = False) -> None:
     if Sql.of(uow).pg:  # one statement: set_config(…, true) is SET LOCAL
         lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
         uow.s.execute(text(f"SELECT {lock}({SERVICING_LOCK}), set_config('jit', 'off', true),"
-                           " set_config('random_page_cost', '1.1', true),"
-                           " set_config('enable_mergejoin', 'off', true)"))
+                           " set_config('random_page_cost', '1.1', true)"))
 
 
 class BusinessClock:
