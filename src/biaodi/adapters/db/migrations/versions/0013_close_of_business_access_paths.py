@@ -1,6 +1,10 @@
-"""ledger and servicing: room in each page for the balances and claims close of business updates
+"""servicing: indexes for the loans falling due and in arrears; room in pages for updates
 
-PostgreSQL only. Close of business moves the balances of every account money went through
+Close of business reads, in each chunk of listing ids, only the loans that fall due
+(`ix_loan_servicing_next_due`) or are in arrears (`ix_loan_servicing_in_arrears`, partial:
+its predicate is the arrears steps' own) instead of every loan of the chunk.
+
+PostgreSQL only: close of business moves the balances of every account money went through
 and the claims of every position paid or fallen due (`loan_servicing`, rewritten daily by
 accrual, has had room since 0006). With pages packed full, each new row version goes to
 another page and every index of the table gets a new entry (a non-HOT update: three indexes
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
@@ -27,7 +32,15 @@ depends_on: str | Sequence[str] | None = None
 FILL = {"accounts": 90, "servicing_positions": 90}
 
 
+IN_ARREARS = "oldest_due_date IS NOT NULL OR holders_oldest_due_date IS NOT NULL"
+
+
 def upgrade() -> None:
+    with op.batch_alter_table("loan_servicing") as batch:
+        batch.create_index("ix_loan_servicing_next_due", ["next_due_date"])
+        batch.create_index("ix_loan_servicing_in_arrears", ["listing_id"],
+                           postgresql_where=sa.text(IN_ARREARS),
+                           sqlite_where=sa.text(IN_ARREARS))
     if op.get_bind().dialect.name != "postgresql":
         return
     for table, percent in FILL.items():
@@ -35,6 +48,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("loan_servicing") as batch:
+        batch.drop_index("ix_loan_servicing_in_arrears")
+        batch.drop_index("ix_loan_servicing_next_due")
     if op.get_bind().dialect.name != "postgresql":
         return
     for table in FILL:
