@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime
 from datetime import time as dtime
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from biaodi.adapters.clock import CST, FixedClock
@@ -227,6 +227,30 @@ def close(engine: Engine, day: date, chunk: int) -> tuple[float, dict]:
     return time.perf_counter() - t0, summary[-1].as_dict()
 
 
+class StatementTimes:
+    """Every statement's time, summed by its first 120 characters (cursor events): where a
+    close of business spends its time, statement by statement."""
+
+    def __init__(self, engine: Engine):
+        self.times: dict[str, list[float]] = {}
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn, cursor, statement, parameters, context, many) -> None:  # type: ignore[no-untyped-def]
+        conn.info["statement_started"] = time.perf_counter()
+
+    def _after(self, conn, cursor, statement, parameters, context, many) -> None:  # type: ignore[no-untyped-def]
+        key = " ".join(statement.split())[:120]
+        entry = self.times.setdefault(key, [0, 0.0])
+        entry[0] += 1
+        entry[1] += time.perf_counter() - conn.info.pop("statement_started")
+
+    def top(self, count: int) -> list[dict]:
+        ranked = sorted(self.times.items(), key=lambda kv: -kv[1][1])[:count]
+        return [{"ms": round(seconds * 1000), "calls": int(calls), "sql": sql}
+                for sql, (calls, seconds) in ranked]
+
+
 def bare_update(engine: Engine) -> float:
     t0 = time.perf_counter()
     with engine.begin() as conn:
@@ -288,7 +312,7 @@ class Snapshot:
             self.path.with_suffix(".day0").unlink(missing_ok=True)
 
 
-def run(url: str, loans: int, chunk: int, repeats: int) -> dict:
+def run(url: str, loans: int, chunk: int, repeats: int, profile: bool = False) -> dict:
     """The book and day 0 once; then `repeats` times, each from the same day-0 state: day 1
     timed, then the bare UPDATE over the same rows timed in the same process run."""
     engine = make_engine(url)
@@ -308,7 +332,10 @@ def run(url: str, loans: int, chunk: int, repeats: int) -> dict:
             if n:
                 snapshot.restore()
             engine = make_engine(url)
+            timer = StatementTimes(engine) if profile and n == repeats - 1 else None
             seconds, summary = close(engine, DAY1, chunk)
+            if timer is not None:
+                report["day1_top_statements"] = timer.top(25)
             bare = bare_update(engine)
             closes.append(seconds)
             bares.append(bare)
@@ -340,6 +367,8 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=50_000)
     parser.add_argument("--repeats", type=int, default=3,
                         help="day 1 and the bare UPDATE, each time from the same day-0 book")
+    parser.add_argument("--profile", action="store_true",
+                        help="time every statement of the last day 1 and report the top 25")
     parser.add_argument("--backend", choices=("postgres", "sqlite", "both"), default="both")
     parser.add_argument("--server", default=os.environ.get(
         "BIAODI_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
@@ -357,7 +386,7 @@ def main() -> None:
             results["postgres_version"] = conn.execute(text("SHOW server_version")).scalar()
         try:
             url = server.set(database=name).render_as_string(hide_password=False)
-            results["postgres"] = run(url, args.loans, args.chunk, args.repeats)
+            results["postgres"] = run(url, args.loans, args.chunk, args.repeats, args.profile)
         finally:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -367,7 +396,7 @@ def main() -> None:
     if args.backend in ("sqlite", "both"):
         with tempfile.TemporaryDirectory(dir=args.sqlite_dir) as folder:
             results["sqlite_run"] = run(f"sqlite:///{Path(folder) / 'bench.db'}", args.loans,
-                                        args.chunk, args.repeats)
+                                        args.chunk, args.repeats, args.profile)
     print(json.dumps(results, indent=2, ensure_ascii=False))
 
 
