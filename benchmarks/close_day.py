@@ -11,7 +11,9 @@ wallets; their credit and collateral loans started earlier, so the book carries 
 M1/M2 (penalty and bucket work). Then, timed: close of business for day 0 (servicing takes
 over every loan and catches up), and for day 1 — a typical day — through the same service the
 CLI runs; in the same run, as the physical reference, one bare UPDATE over the same rows of
-`loan_servicing`. Checks the ledger verifies afterwards. A benchmark, not a test: it asserts
+`loan_servicing`. Day 1 and its reference run `--repeats` times, each from the same day-0 book
+(a template database on PostgreSQL, a copy of the file on SQLite), for the spread. Checks the
+ledger verifies afterwards. A benchmark, not a test: it asserts
 nothing about time.
 """
 
@@ -21,7 +23,9 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sqlite3
+import statistics
 import tempfile
 import time
 import uuid
@@ -29,7 +33,7 @@ from datetime import UTC, date, datetime
 from datetime import time as dtime
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from biaodi.adapters.clock import CST, FixedClock
@@ -223,6 +227,30 @@ def close(engine: Engine, day: date, chunk: int) -> tuple[float, dict]:
     return time.perf_counter() - t0, summary[-1].as_dict()
 
 
+class StatementTimes:
+    """Every statement's time, summed by its first 120 characters (cursor events): where a
+    close of business spends its time, statement by statement."""
+
+    def __init__(self, engine: Engine):
+        self.times: dict[str, list[float]] = {}
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn, cursor, statement, parameters, context, many) -> None:  # type: ignore[no-untyped-def]
+        conn.info["statement_started"] = time.perf_counter()
+
+    def _after(self, conn, cursor, statement, parameters, context, many) -> None:  # type: ignore[no-untyped-def]
+        key = " ".join(statement.split())[:120]
+        entry = self.times.setdefault(key, [0, 0.0])
+        entry[0] += 1
+        entry[1] += time.perf_counter() - conn.info.pop("statement_started")
+
+    def top(self, count: int) -> list[dict]:
+        ranked = sorted(self.times.items(), key=lambda kv: -kv[1][1])[:count]
+        return [{"ms": round(seconds * 1000), "calls": int(calls), "sql": sql}
+                for sql, (calls, seconds) in ranked]
+
+
 def bare_update(engine: Engine) -> float:
     t0 = time.perf_counter()
     with engine.begin() as conn:
@@ -242,22 +270,89 @@ def verify(engine: Engine) -> tuple[float, bool, list[str]]:
     return time.perf_counter() - t0, result.balanced, result.problems
 
 
-def run(url: str, loans: int, chunk: int) -> dict:
+def _spread(values: list[float]) -> dict:
+    return {"median": round(statistics.median(values), 2), "min": round(min(values), 2),
+            "max": round(max(values), 2), "runs": [round(v, 2) for v in values]}
+
+
+class Snapshot:
+    """The book as day 0 left it, restored before each repeat of day 1: a template database
+    on PostgreSQL, a copy of the file on SQLite."""
+
+    def __init__(self, url: str):
+        self.url = make_url(url)
+        self.pg = self.url.get_backend_name() == "postgresql"
+        if self.pg:
+            self.admin = create_engine(self.url.set(database="postgres"),
+                                       isolation_level="AUTOCOMMIT")
+            self.name = f"{self.url.database}_day0"
+            self._sql(f'CREATE DATABASE "{self.name}" TEMPLATE "{self.url.database}"')
+        else:
+            self.path = Path(str(self.url.database))
+            shutil.copyfile(self.path, self.path.with_suffix(".day0"))
+
+    def _sql(self, sql: str) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(sql))
+
+    def restore(self) -> None:
+        if self.pg:
+            self._sql(f'DROP DATABASE "{self.url.database}" WITH (FORCE)')
+            self._sql(f'CREATE DATABASE "{self.url.database}" TEMPLATE "{self.name}"')
+        else:
+            for suffix in ("-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            shutil.copyfile(self.path.with_suffix(".day0"), self.path)
+
+    def drop(self) -> None:
+        if self.pg:
+            self._sql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            self.admin.dispose()
+        else:
+            self.path.with_suffix(".day0").unlink(missing_ok=True)
+
+
+def run(url: str, loans: int, chunk: int, repeats: int, profile: bool = False) -> dict:
+    """The book and day 0 once; then `repeats` times, each from the same day-0 state: day 1
+    timed, then the bare UPDATE over the same rows timed in the same process run."""
     engine = make_engine(url)
     migrate_database(engine)
     book = Book(loans)
-    report: dict = {"loans": loans, "chunk_size": chunk}
+    report: dict = {"loans": loans, "chunk_size": chunk, "repeats": repeats}
     report["generate_s"] = round(generate(engine, book), 1)
     seconds, summary = close(engine, DAY0, chunk)
     report["day0_takeover_s"] = round(seconds, 1)
     report["day0"] = summary
     analyze(engine)
-    seconds, summary = close(engine, DAY1, chunk)
-    report["day1_close_s"] = round(seconds, 1)
+    engine.dispose()
+    snapshot = Snapshot(url)
+    closes, bares, ratios, steps = [], [], [], []
+    try:
+        for n in range(repeats):
+            if n:
+                snapshot.restore()
+            engine = make_engine(url)
+            timer = StatementTimes(engine) if profile and n == repeats - 1 else None
+            seconds, summary = close(engine, DAY1, chunk)
+            if timer is not None:
+                report["day1_top_statements"] = timer.top(25)
+            bare = bare_update(engine)
+            closes.append(seconds)
+            bares.append(bare)
+            ratios.append(seconds / bare)
+            steps.append(summary["step_ms"])
+            print(f"  day 1, run {n + 1}/{repeats}: {seconds:.2f} s; bare UPDATE {bare:.2f} s;"
+                  f" ratio {seconds / bare:.1f}", flush=True)
+            if n < repeats - 1:
+                engine.dispose()
+    finally:
+        snapshot.drop()
     report["day1"] = summary
-    report["bare_update_s"] = round(bare_update(engine), 2)
-    report["ratio_close_to_bare_update"] = round(report["day1_close_s"]
-                                                 / report["bare_update_s"], 1)
+    report["day1_close_s"] = _spread(closes)
+    report["bare_update_s"] = _spread(bares)
+    report["ratio_close_to_bare_update"] = _spread(ratios)
+    report["day1_step_ms_median"] = {name: int(statistics.median(s[name] for s in steps))
+                                     for name in steps[0]}
     seconds, balanced, problems = verify(engine)
     report["ledger_verify_s"] = round(seconds, 1)
     report["ledger_balanced"] = balanced
@@ -270,6 +365,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loans", type=int, default=1_000_000)
     parser.add_argument("--chunk", type=int, default=50_000)
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="day 1 and the bare UPDATE, each time from the same day-0 book")
+    parser.add_argument("--profile", action="store_true",
+                        help="time every statement of the last day 1 and report the top 25")
     parser.add_argument("--backend", choices=("postgres", "sqlite", "both"), default="both")
     parser.add_argument("--server", default=os.environ.get(
         "BIAODI_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
@@ -287,7 +386,7 @@ def main() -> None:
             results["postgres_version"] = conn.execute(text("SHOW server_version")).scalar()
         try:
             url = server.set(database=name).render_as_string(hide_password=False)
-            results["postgres"] = run(url, args.loans, args.chunk)
+            results["postgres"] = run(url, args.loans, args.chunk, args.repeats, args.profile)
         finally:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -297,7 +396,7 @@ def main() -> None:
     if args.backend in ("sqlite", "both"):
         with tempfile.TemporaryDirectory(dir=args.sqlite_dir) as folder:
             results["sqlite_run"] = run(f"sqlite:///{Path(folder) / 'bench.db'}", args.loans,
-                                        args.chunk)
+                                        args.chunk, args.repeats, args.profile)
     print(json.dumps(results, indent=2, ensure_ascii=False))
 
 

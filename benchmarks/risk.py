@@ -214,6 +214,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="also write the results as JSON here")
+    parser.add_argument("--latency-only", action="store_true",
+                        help="skip the cross-validation: scoring latency only")
     args = parser.parse_args()
     warnings.simplefilter("ignore")  # library chatter must not disturb the timings
     folds = 3 if args.quick else args.folds
@@ -224,8 +226,10 @@ def main() -> None:
         "machine": {"python": host.python_version(), "system": host.platform(),
                     "processor": host.processor() or host.machine(),
                     "cpus": __import__("os").cpu_count()},
-        "cross_validation": cross_validation(folds, tune=not args.quick, seed=args.seed),
     }
+    if not args.latency_only:
+        result["cross_validation"] = cross_validation(folds, tune=not args.quick,
+                                                      seed=args.seed)
     result["latency"] = latency(requests)
     lat = result["latency"]
     print(f"API scoring: p50 {lat['api']['p50_ms']} ms, p99 {lat['api']['p99_ms']} ms"

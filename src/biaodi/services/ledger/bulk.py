@@ -61,10 +61,13 @@ def post_legs(uow: UnitOfWork, legs_sql: str, entries_sql: str, **params: Any) -
                   **params)[0]
     if counts.entries != counts.posted:
         raise UnbalancedEntry(f"{counts.entries - counts.posted} bulk entries have no postings")
-    moves = (f"SELECT l.account_id, CAST(SUM({_DELTA}) AS BIGINT) AS delta "
-             f"FROM bulk_legs l JOIN accounts a ON a.id = l.account_id GROUP BY l.account_id")
+    # the sign from the account's own row: joining `accounts` in the sum as well made the
+    # planner merge-join the legs with the whole accounts index
+    moves = ("SELECT l.account_id, CAST(SUM(l.amount) AS BIGINT) AS amount FROM bulk_legs l "
+             "GROUP BY l.account_id")
+    delta = f"CASE WHEN accounts.type IN ({_DEBIT_NORMAL}) THEN m.amount ELSE -m.amount END"
     try:
-        run(uow, f"UPDATE accounts SET balance = balance + m.delta FROM ({moves}) m "
+        run(uow, f"UPDATE accounts SET balance = balance + {delta} FROM ({moves}) m "
                  "WHERE accounts.id = m.account_id")
     except IntegrityError as exc:  # the accounts' CHECK: a non-negative balance went below 0
         raise InsufficientBalance("a non-negative account would go below zero",

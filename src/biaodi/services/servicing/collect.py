@@ -116,14 +116,17 @@ def _shares(uow: UnitOfWork, spec: Collection, sql: Sql) -> None:
     cprin = component("t.opr", "t.prin_t", [("t.op", "t.pen_t"), ("t.oi", "t.itr_t")])
 
     def split(name: str) -> tuple[str, str]:
-        floor = f"CASE WHEN c.{name}_t > 0 THEN c.c{name} * p.{name} / c.{name}_t ELSE 0 END"
-        rem = f"CASE WHEN c.{name}_t > 0 THEN c.c{name} * p.{name} % c.{name}_t ELSE 0 END"
+        floor = f"CASE WHEN c.{name}_t > 0 THEN c.c{name} * c.{name} / c.{name}_t ELSE 0 END"
+        rem = f"CASE WHEN c.{name}_t > 0 THEN c.c{name} * c.{name} % c.{name}_t ELSE 0 END"
         return floor, rem
 
     fpen, rpen = split("pen")
     fitr, ritr = split("itr")
     fprin, rprin = split("prin")
     group = "PARTITION BY b.rid, b.tier"
+    # Tier totals and what the tiers before took are window sums over the positions, not a
+    # GROUP BY joined back: the planner cannot estimate a fresh batch and nested-looped that
+    # join, quadratic in the repayments of a chunk.
     run(uow, f"""
         WITH pos AS (
             SELECT r.id AS rid, r.amount_fen AS paid, p.id AS pid, p.tier,
@@ -135,29 +138,29 @@ def _shares(uow: UnitOfWork, spec: Collection, sql: Sql) -> None:
             WHERE r.batch = :b AND {pen} + p.due_interest_fen + p.due_principal_fen > 0
         ),
         tiers AS (
-            SELECT rid, tier, MIN(paid) AS paid, MIN(op) AS op, MIN(oi) AS oi, MIN(opr) AS opr,
-                   CAST(SUM(pen) AS BIGINT) AS pen_t, CAST(SUM(itr) AS BIGINT) AS itr_t,
-                   CAST(SUM(prin) AS BIGINT) AS prin_t
-            FROM pos GROUP BY rid, tier
+            SELECT pos.*,
+                   CAST(SUM(pen) OVER (PARTITION BY rid, tier) AS BIGINT) AS pen_t,
+                   CAST(SUM(itr) OVER (PARTITION BY rid, tier) AS BIGINT) AS itr_t,
+                   CAST(SUM(prin) OVER (PARTITION BY rid, tier) AS BIGINT) AS prin_t,
+                   CAST(SUM(pen + itr + prin) OVER (PARTITION BY rid ORDER BY tier
+                        RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) AS upto
+            FROM pos
         ),
         paid_tiers AS (
             SELECT x.*, {least("x.pen_t + x.itr_t + x.prin_t",
-                               greatest("0", "x.paid - x.before"))} AS tp
-            FROM (SELECT t.*, CAST(COALESCE(SUM(t.pen_t + t.itr_t + t.prin_t) OVER (
-                      PARTITION BY t.rid ORDER BY t.tier
-                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS BIGINT) AS before
-                  FROM tiers t) x
+                               greatest("0", "x.paid - (x.upto - x.pen_t - x.itr_t - x.prin_t)"))}
+                        AS tp
+            FROM tiers x
         ),
         comp AS (
-            SELECT t.rid, t.tier, t.pen_t, t.itr_t, t.prin_t,
-                   {cpen} AS cpen, {citr} AS citr, {cprin} AS cprin
+            SELECT t.*, {cpen} AS cpen, {citr} AS citr, {cprin} AS cprin
             FROM paid_tiers t
         ),
         base AS (
-            SELECT p.rid, p.pid, p.tier, c.cpen, c.citr, c.cprin,
+            SELECT c.rid, c.pid, c.tier, c.cpen, c.citr, c.cprin,
                    {fpen} AS fpen, {rpen} AS rpen, {fitr} AS fitr, {ritr} AS ritr,
                    {fprin} AS fprin, {rprin} AS rprin
-            FROM pos p JOIN comp c ON c.rid = p.rid AND c.tier = p.tier
+            FROM comp c
         ),
         ranked AS (
             SELECT b.*,
