@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from biaodi.adapters.ratelimit import address_key
+from biaodi.domain.accounts.attribution import CAMPAIGN_MAX, Channel
 from biaodi.domain.shared.errors import Conflict, InvalidInput, Unauthorized
 from biaodi.services.accounts import users
 from biaodi.services.shared.tx import in_transaction
@@ -15,7 +16,8 @@ from biaodi.web import i18n, pages, refusals
 from biaodi.web.pages import Form, platform_of, redirect, render, safe_next
 
 router = APIRouter()
-SIGNUP_FIELDS = ("username", "real_name", "id_number", "mobile", "role")
+SIGNUP_FIELDS = ("username", "real_name", "id_number", "mobile", "role", "channel",
+                 "campaign")
 SIGNUP_ROLES = ("investor", "borrower")
 
 
@@ -67,8 +69,15 @@ def logout(request: Request, _form: Form) -> Response:
 
 
 @router.get("/signup")
-def signup_page(request: Request) -> Response:
-    return render(request, "signup.html", {"values": {"role": "investor"}, "errors": {}})
+def signup_page(request: Request, utm_source: str = "", utm_campaign: str = "") -> Response:
+    """The sign-up form; a link's `utm_source` and `utm_campaign` ride along in hidden fields
+    and become the registration's acquisition channel and campaign (a source that is not one
+    of the channels counts as organic: a visitor cannot mend a link)."""
+    known = {c.value for c in Channel}
+    channel = utm_source.strip().lower()
+    values = {"role": "investor", "channel": channel if channel in known else "",
+              "campaign": " ".join(utm_campaign.split())[:CAMPAIGN_MAX]}
+    return render(request, "signup.html", {"values": values, "errors": {}})
 
 
 @router.post("/signup")
@@ -84,7 +93,8 @@ def signup(request: Request, form: Form) -> Response:
         platform = platform_of(request)
         cmd = users.Register(username=values["username"], password=password,
                              real_name=values["real_name"], id_number=values["id_number"],
-                             mobile=values["mobile"], roles=(values["role"],))
+                             mobile=values["mobile"], roles=(values["role"],),
+                             channel=values["channel"], campaign=values["campaign"])
         try:
             in_transaction(platform.uow,
                            lambda uow: users.register(uow, cmd, platform.cipher))

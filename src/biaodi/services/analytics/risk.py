@@ -1,0 +1,191 @@
+"""Risk metrics: outstanding principal, overdue by bucket, bad-debt rate, vintage curves,
+losses and recoveries, guarantors' compensation and capacity.
+
+They read the servicing state close of business keeps (`loan_servicing`: one row per funded
+loan with its bucket, days past due and amounts owed; `servicing_positions`: each creditor's
+claim), so they describe the book as of the last closed business day. A loan is *live* while
+its servicing status is not `closed` or `written_off`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from biaodi.domain.analytics.tiers import rate
+from biaodi.domain.servicing.buckets import BUCKETS
+from biaodi.services.analytics.common import Sql, UnitOfWork, fetch, month_index, month_text
+from biaodi.services.listings.security import OUTSTANDING
+
+_LIVE = "s.status NOT IN ('closed', 'written_off')"
+
+
+@dataclass(frozen=True)
+class OutstandingRow:
+    kind: str
+    loans: int
+    principal_fen: int
+
+
+def outstanding_principal(uow: UnitOfWork) -> list[OutstandingRow]:
+    """Principal still owed on live loans (every creditor's claim: holders' and a guarantor's
+    subrogated one), and how many live loans, by listing type."""
+    found = fetch(uow, f"""
+        SELECT l.kind, COUNT(*) AS n, COALESCE(SUM(s.outstanding_principal_fen), 0) AS fen
+        FROM loan_servicing s JOIN listings l ON l.id = s.listing_id WHERE {_LIVE}
+        GROUP BY l.kind ORDER BY l.kind""")
+    return [OutstandingRow(r.kind, int(r.n), int(r.fen)) for r in found]
+
+
+@dataclass(frozen=True)
+class BucketRow:
+    bucket: str
+    loans: int
+    principal_fen: int  # outstanding principal of the loans in the bucket
+    overdue_fen: int  # principal and interest fallen due and unpaid
+    amount_rate: Decimal | None  # principal_fen / outstanding principal of all live loans
+    count_rate: Decimal | None  # loans / live loans
+
+
+def overdue_by_bucket(uow: UnitOfWork) -> list[BucketRow]:
+    """Live loans by overdue bucket (逾期分类 — current, M1 1–30 days past due, M2 31–60,
+    M3 61–90, M3+ over 90; days counted from the oldest instalment not covered by what the
+    borrower paid): their outstanding principal and unpaid fallen-due principal + interest,
+    the amount overdue rate (the bucket's outstanding principal over all live loans'
+    outstanding principal) and the count rate (loans over live loans). Every bucket listed."""
+    found = fetch(uow, f"""
+        SELECT s.bucket, COUNT(*) AS n, COALESCE(SUM(s.outstanding_principal_fen), 0) AS fen,
+               COALESCE(SUM(s.due_principal_fen + s.due_interest_fen), 0) AS due
+        FROM loan_servicing s WHERE {_LIVE} GROUP BY s.bucket""")
+    by = {r.bucket: (int(r.n), int(r.fen), int(r.due)) for r in found}
+    loans = sum(v[0] for v in by.values())
+    principal = sum(v[1] for v in by.values())
+    out = []
+    for _, bucket in BUCKETS:
+        n, fen, due = by.get(bucket.value, (0, 0, 0))
+        out.append(BucketRow(bucket.value, n, fen, due, rate(fen, principal), rate(n, loans)))
+    return out
+
+
+@dataclass(frozen=True)
+class BadDebt:
+    bad_fen: int
+    funded_fen: int
+    rate: Decimal | None
+
+
+def bad_debt_rate(uow: UnitOfWork) -> BadDebt:
+    """Bad debt (坏账): outstanding principal of live loans in M3+ (over 90 days past due)
+    plus principal written off (every creditor's), over the principal of every loan ever
+    funded (in servicing)."""
+    r = fetch(uow, f"""
+        SELECT (SELECT COALESCE(SUM(s.outstanding_principal_fen), 0) FROM loan_servicing s
+                WHERE {_LIVE} AND s.bucket = 'M3+') AS m3,
+               (SELECT COALESCE(SUM(p.written_off_fen), 0) FROM servicing_positions p) AS off,
+               (SELECT COALESCE(SUM(l.funded_fen), 0) FROM loan_servicing s
+                JOIN listings l ON l.id = s.listing_id) AS funded""")[0]
+    bad, funded = int(r.m3) + int(r.off), int(r.funded)
+    return BadDebt(bad, funded, rate(bad, funded))
+
+
+@dataclass(frozen=True)
+class VintagePoint:
+    vintage: str  # 'YYYY-MM': month the loans were funded (servicing took them on)
+    months_on_book: int
+    loans: int
+    funded_fen: int
+    defaulted_loans: int  # cumulative, to the end of that month on book
+    defaulted_fen: int  # their funded principal
+    default_rate: Decimal | None  # defaulted_fen / funded_fen
+
+
+def vintage_curves(uow: UnitOfWork, as_of: date) -> list[VintagePoint]:
+    """Cumulative default by origination month and months on book: for each month in which
+    loans were funded (up to `as_of`), and each k from 0 to the months between it and
+    `as_of`, the loans of that vintage that defaulted (entered default handling past M3:
+    `loan_servicing.defaulted_on`) by the end of month k, and their funded principal over the
+    vintage's."""
+    sql = Sql.of(uow)
+    on, dd = month_index(sql, "s.onboarded_on"), month_index(sql, "s.defaulted_on")
+    born = fetch(uow, f"""
+        SELECT {on} AS m0, COUNT(*) AS n, COALESCE(SUM(l.funded_fen), 0) AS fen
+        FROM loan_servicing s JOIN listings l ON l.id = s.listing_id
+        WHERE s.onboarded_on <= {sql.date('asof')} GROUP BY {on}""", asof=as_of)
+    died = fetch(uow, f"""
+        SELECT {on} AS m0, {dd} - {on} AS k, COUNT(*) AS n, COALESCE(SUM(l.funded_fen), 0) AS fen
+        FROM loan_servicing s JOIN listings l ON l.id = s.listing_id
+        WHERE s.onboarded_on <= {sql.date('asof')} AND s.defaulted_on IS NOT NULL
+          AND s.defaulted_on <= {sql.date('asof')}
+        GROUP BY {on}, {dd} - {on}""", asof=as_of)
+    dead = {(int(r.m0), int(r.k)): (int(r.n), int(r.fen)) for r in died}
+    last = as_of.year * 12 + as_of.month
+    out = []
+    for r in sorted(born, key=lambda r: int(r.m0)):
+        m0, n, fen = int(r.m0), int(r.n), int(r.fen)
+        cum_n = cum_fen = 0
+        for k in range(last - m0 + 1):
+            dn, dfen = dead.get((m0, k), (0, 0))
+            cum_n, cum_fen = cum_n + dn, cum_fen + dfen
+            out.append(VintagePoint(month_text(m0), k, n, fen, cum_n, cum_fen,
+                                    rate(cum_fen, fen)))
+    return out
+
+
+@dataclass(frozen=True)
+class LossRow:
+    kind: str
+    written_off_fen: int  # principal written off, every creditor's
+    recovered_fen: int  # money recovered after default: disposal proceeds and recoveries
+    net_loss_fen: int
+
+
+def losses_and_recoveries(uow: UnitOfWork) -> list[LossRow]:
+    """By listing type: principal written off (`servicing_positions.written_off_fen`),
+    money recovered (repayments from collateral disposal and recoveries recorded after a
+    write-off) and the net loss (written off − recovered, never below 0 is not assumed)."""
+    found = fetch(uow, """
+        SELECT l.kind,
+               COALESCE(SUM(x.off), 0) AS off, COALESCE(SUM(x.got), 0) AS got
+        FROM (SELECT p.listing_id, p.written_off_fen AS off, 0 AS got
+              FROM servicing_positions p WHERE p.written_off_fen > 0
+              UNION ALL
+              SELECT r.listing_id, 0 AS off, r.amount_fen AS got
+              FROM repayments r WHERE r.source IN ('disposal', 'recovery')) x
+        JOIN listings l ON l.id = x.listing_id
+        GROUP BY l.kind ORDER BY l.kind""")
+    return [LossRow(r.kind, int(r.off), int(r.got), int(r.off) - int(r.got)) for r in found]
+
+
+@dataclass(frozen=True)
+class GuarantorRow:
+    guarantor_id: int
+    name: str
+    capacity_fen: int
+    used_fen: int  # amounts of the listings it guarantees that are outstanding
+    left_fen: int  # capacity − used (negative when over)
+    compensations: int
+    compensation_fen: int  # paid to holders
+
+
+def guarantors(uow: UnitOfWork) -> list[GuarantorRow]:
+    """Per guarantor with terms on file: its capacity, the capacity used — the amounts of the
+    listings it guarantees whose status still counts (published, funded, repaying, overdue:
+    the figure the capacity check at publishing counts) — what is left, and the compensation
+    it paid holders (repayments of source `guarantor`: how many and how much)."""
+    statuses = ", ".join(f"'{s}'" for s in OUTSTANDING)
+    found = fetch(uow, f"""
+        SELECT g.user_id, g.name, g.capacity_fen,
+               COALESCE((SELECT SUM(l.amount_fen) FROM listings l
+                         WHERE l.guarantor_id = g.user_id AND l.status IN ({statuses})), 0)
+                   AS used,
+               (SELECT COUNT(*) FROM repayments r JOIN listings l ON l.id = r.listing_id
+                WHERE r.source = 'guarantor' AND l.guarantor_id = g.user_id) AS n,
+               COALESCE((SELECT SUM(r.amount_fen) FROM repayments r
+                         JOIN listings l ON l.id = r.listing_id
+                         WHERE r.source = 'guarantor' AND l.guarantor_id = g.user_id), 0)
+                   AS paid
+        FROM guarantor_profiles g ORDER BY g.user_id""")
+    return [GuarantorRow(int(r.user_id), r.name, int(r.capacity_fen), int(r.used),
+                         int(r.capacity_fen) - int(r.used), int(r.n), int(r.paid))
+            for r in found]
