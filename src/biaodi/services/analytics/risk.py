@@ -19,6 +19,8 @@ from biaodi.services.analytics.common import Sql, UnitOfWork, fetch, month_index
 from biaodi.services.listings.security import OUTSTANDING
 
 _LIVE = "s.status NOT IN ('closed', 'written_off')"
+#: Repayment sources that are a safeguard paying for the borrower, not money recovered.
+_SAFEGUARDS = "'guarantor', 'buyback'"
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,9 @@ class BadDebt:
 
 def bad_debt_rate(uow: UnitOfWork) -> BadDebt:
     """Bad debt (坏账): outstanding principal of live loans in M3+ (over 90 days past due)
-    plus principal written off (every creditor's), over the principal of every loan ever
-    funded (in servicing)."""
+    plus what was written off (principal and interest due at write-off, every creditor's;
+    recoveries after it are not netted here: see `losses_and_recoveries`), over the principal
+    of every loan ever funded (taken on by servicing)."""
     r = fetch(uow, f"""
         SELECT (SELECT COALESCE(SUM(s.outstanding_principal_fen), 0) FROM loan_servicing s
                 WHERE {_LIVE} AND s.bucket = 'M3+') AS m3,
@@ -135,23 +138,28 @@ def vintage_curves(uow: UnitOfWork, as_of: date) -> list[VintagePoint]:
 @dataclass(frozen=True)
 class LossRow:
     kind: str
-    written_off_fen: int  # principal written off, every creditor's
-    recovered_fen: int  # money recovered after default: disposal proceeds and recoveries
-    net_loss_fen: int
+    written_off_fen: int  # principal and interest written off, every creditor's
+    recovered_fen: int  # paid towards defaulted loans from their default date on
+    net_loss_fen: int  # written off − recovered
 
 
 def losses_and_recoveries(uow: UnitOfWork) -> list[LossRow]:
-    """By listing type: principal written off (`servicing_positions.written_off_fen`),
-    money recovered (repayments from collateral disposal and recoveries recorded after a
-    write-off) and the net loss (written off − recovered, never below 0 is not assumed)."""
-    found = fetch(uow, """
-        SELECT l.kind,
-               COALESCE(SUM(x.off), 0) AS off, COALESCE(SUM(x.got), 0) AS got
+    """By listing type: what was written off (`servicing_positions.written_off_fen`: the
+    principal and interest due when a claim was written off, every creditor's), what was
+    recovered — money paid towards a defaulted loan (`loan_servicing.defaulted_on` set) on or
+    after its default date, except a guarantor's compensation and an originator's buy-back
+    (safeguards, not recoveries): the borrower's late payments, collateral disposal proceeds
+    and recoveries an operator recorded — and the net loss (written off − recovered). Types
+    with neither are left out."""
+    found = fetch(uow, f"""
+        SELECT l.kind, COALESCE(SUM(x.off), 0) AS off, COALESCE(SUM(x.got), 0) AS got
         FROM (SELECT p.listing_id, p.written_off_fen AS off, 0 AS got
               FROM servicing_positions p WHERE p.written_off_fen > 0
               UNION ALL
               SELECT r.listing_id, 0 AS off, r.amount_fen AS got
-              FROM repayments r WHERE r.source IN ('disposal', 'recovery')) x
+              FROM repayments r JOIN loan_servicing s ON s.listing_id = r.listing_id
+              WHERE s.defaulted_on IS NOT NULL AND r.business_date >= s.defaulted_on
+                AND r.source NOT IN ({_SAFEGUARDS})) x
         JOIN listings l ON l.id = x.listing_id
         GROUP BY l.kind ORDER BY l.kind""")
     return [LossRow(r.kind, int(r.off), int(r.got), int(r.off) - int(r.got)) for r in found]
