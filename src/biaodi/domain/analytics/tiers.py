@@ -35,8 +35,10 @@ def parse_tiers(spec: str, *, field: str = "analytics_tiers") -> tuple[Tier, ...
         if len(bits) != 3 or not bits[0].strip():
             raise InvalidInput(f"{field}: {part!r} is not name:yuan:months", field=field)
         try:
-            fen = int((Decimal(bits[1]) * 100).to_integral_exact())
-            months = int(bits[2])
+            exact = Decimal(bits[1]) * 100
+            if exact != exact.to_integral_value():
+                raise ValueError(bits[1])
+            fen, months = int(exact), int(bits[2])
         except (InvalidOperation, ValueError, ArithmeticError):
             raise InvalidInput(f"{field}: {part!r} needs a whole-fen amount and whole months",
                                field=field) from None
