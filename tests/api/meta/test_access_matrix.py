@@ -153,7 +153,8 @@ API: dict[tuple[str, str], frozenset[str]] = {
         "investors-by-tier", "borrowers-by-grade", "cost-per-investor", "volume",
         "weighted-rates", "funding-time", "auto-invest-share", "secondary-market",
         "outstanding-principal", "overdue-by-bucket", "bad-debt-rate", "vintage-curves",
-        "losses-and-recoveries", "guarantors", "payments-by-channel", "platform-income",
+        "losses-and-recoveries", "guarantors", "buyback-coverage", "collateral-ltv",
+        "payments-by-channel", "platform-income",
         "custody-against-wallets")},
     # meta
     ("GET", "/healthz"): EVERYONE,

@@ -50,6 +50,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("vintage-curves", "risk", risk.vintage_curves, ("as_of",)),
     Metric("losses-and-recoveries", "risk", risk.losses_and_recoveries),
     Metric("guarantors", "risk", risk.guarantors),
+    Metric("buyback-coverage", "risk", risk.buyback_coverage),
+    Metric("collateral-ltv", "risk", risk.collateral_ltv),
     Metric("payments-by-channel", "money", money.payments_by_channel, ("period",)),
     Metric("platform-income", "money", money.platform_income, ("period",)),
     Metric("custody-against-wallets", "money", money.custody_against_wallets),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 
 from biaodi.domain.analytics.tiers import rate
 from biaodi.domain.servicing.buckets import BUCKETS
@@ -197,3 +198,64 @@ def guarantors(uow: UnitOfWork) -> list[GuarantorRow]:
     return [GuarantorRow(int(r.user_id), r.name, int(r.capacity_fen), int(r.used),
                          int(r.capacity_fen) - int(r.used), int(r.n), int(r.paid))
             for r in found]
+
+
+@dataclass(frozen=True)
+class BuybackRow:
+    originator_id: int
+    loans: int  # live 流转标 of the originator
+    outstanding_fen: int
+    reserve_fen: int  # its buy-back reserve (`originator:<id>:buyback_reserve`)
+    coverage: Decimal | None  # reserve / outstanding
+
+
+def buyback_coverage(uow: UnitOfWork) -> list[BuybackRow]:
+    """Per originator with live transfer listings (流转标): their loans' outstanding principal,
+    the originator's buy-back reserve, and the reserve over the outstanding principal."""
+    found = fetch(uow, f"""
+        SELECT l.applicant_id AS who, COUNT(*) AS n,
+               COALESCE(SUM(s.outstanding_principal_fen), 0) AS fen,
+               COALESCE((SELECT a.balance FROM accounts a
+                         WHERE a.owner_kind = 'originator' AND a.owner_id = l.applicant_id
+                           AND a.purpose = 'buyback_reserve'), 0) AS reserve
+        FROM loan_servicing s JOIN listings l ON l.id = s.listing_id
+        WHERE {_LIVE} AND l.kind = 'transfer'
+        GROUP BY l.applicant_id ORDER BY l.applicant_id""")
+    return [BuybackRow(int(r.who), int(r.n), int(r.fen), int(r.reserve),
+                       rate(int(r.reserve), int(r.fen))) for r in found]
+
+
+#: Loan-to-value bands (upper bounds in percent, the last open): a loan falls in the first band
+#: whose bound its LTV does not exceed.
+LTV_BANDS = (30, 50, 70, 100)
+
+
+@dataclass(frozen=True)
+class LtvBand:
+    band: str  # e.g. "30-50%" (over 30 %, at most 50 %), ">100%"
+    loans: int
+    outstanding_fen: int
+    appraisal_fen: int
+
+
+def collateral_ltv(uow: UnitOfWork) -> list[LtvBand]:
+    """Live loans secured by pledged assets (抵押标), by loan-to-value band: LTV = the loan's
+    outstanding principal / the sum of its assets' appraisal values; bands up to 30 %, 30–50 %,
+    50–70 %, 70–100 % and over 100 % (each band's upper bound included). Every band listed,
+    with the loans' outstanding principal and appraisal values."""
+    whens = " ".join(f"WHEN x.fen * 100 <= x.value * {bound} THEN {i}"
+                     for i, bound in enumerate(LTV_BANDS))
+    found = fetch(uow, f"""
+        SELECT CASE {whens} ELSE {len(LTV_BANDS)} END AS band, COUNT(*) AS n,
+               COALESCE(SUM(x.fen), 0) AS fen, COALESCE(SUM(x.value), 0) AS value
+        FROM (SELECT s.listing_id, s.outstanding_principal_fen AS fen,
+                     (SELECT SUM(a.appraisal_value_fen) FROM pledged_assets a
+                      WHERE a.listing_id = s.listing_id) AS value
+              FROM loan_servicing s WHERE {_LIVE}
+                AND EXISTS (SELECT 1 FROM pledged_assets a WHERE a.listing_id = s.listing_id)
+             ) x
+        GROUP BY CASE {whens} ELSE {len(LTV_BANDS)} END""")
+    by = {int(r.band): (int(r.n), int(r.fen), int(r.value)) for r in found}
+    names = [f"0-{LTV_BANDS[0]}%", *(f"{lo}-{hi}%" for lo, hi in pairwise(LTV_BANDS)),
+             f">{LTV_BANDS[-1]}%"]
+    return [LtvBand(name, *by.get(i, (0, 0, 0))) for i, name in enumerate(names)]
