@@ -303,7 +303,7 @@ def test_custody_equals_the_wallets(book_platform: Platform, book: Book) -> None
     assert found.custody_fen == balance(book_platform, "custody:cash")
 
 
-def test_active_investors_and_cohorts_of_the_book(book_platform: Platform, book: Book) -> None:
+def test_active_investors_of_the_book(book_platform: Platform, book: Book) -> None:
     days = _read(book_platform, users.active_investors, WHOLE, "day")
     assert days == [users.ActiveRow("2026-11-28", 9), users.ActiveRow("2027-01-08", 1),
                     users.ActiveRow("2027-02-01", 3), users.ActiveRow("2027-03-01", 3)]

@@ -12,7 +12,7 @@ Definitions shared by several metrics (docs/ANALYTICS.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from sqlalchemy import DateTime, bindparam, text
@@ -67,8 +67,8 @@ def funnel(uow: UnitOfWork, period: Period | None = None) -> list[FunnelRow]:
     where, params = "", {}
     if period is not None:
         where = "WHERE u.created_at >= :t0 AND u.created_at < :t1"
-        params = {"t0": _cst_start(period.start), "t1": _cst_start(date.fromordinal(
-            period.end.toordinal() + 1))}
+        params = {"t0": _cst_start(period.start),
+                  "t1": _cst_start(period.end + timedelta(days=1))}
     statement = text(f"""
         SELECT u.acquisition_channel AS channel, u.acquisition_campaign AS campaign,
                COUNT(*) AS registered,
