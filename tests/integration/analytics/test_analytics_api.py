@@ -68,6 +68,16 @@ def test_the_sign_up_page_carries_the_link_s_utm_values(client: TestClient, plat
         "campaign": "spring"}, token_from="/signup")
     assert response.status_code == 303, response.text
     assert _source(platform, data["username"]) == ("app_store", "spring")
+    # hidden fields changed by hand never stop a sign-up: not a channel is organic
+    client.cookies.clear()
+    other = identity()
+    response = post_form(client, "/signup", {
+        "username": other["username"], "password": other["password"],
+        "real_name": other["real_name"], "id_number": other["id_number"],
+        "mobile": other["mobile"], "role": "investor", "channel": "billboard",
+        "campaign": "x" * 100}, token_from="/signup")
+    assert response.status_code == 303, response.text
+    assert _source(platform, other["username"]) == ("organic", "x" * 64)
 
 
 def test_campaigns_and_metrics_through_the_api(client: TestClient, platform: Platform) -> None:

@@ -73,17 +73,24 @@ def signup_page(request: Request, utm_source: str = "", utm_campaign: str = "") 
     """The sign-up form; a link's `utm_source` and `utm_campaign` ride along in hidden fields
     and become the registration's acquisition channel and campaign (a source that is not one
     of the channels counts as organic: a visitor cannot mend a link)."""
-    known = {c.value for c in Channel}
-    channel = utm_source.strip().lower()
-    values = {"role": "investor", "channel": channel if channel in known else "",
-              "campaign": " ".join(utm_campaign.split())[:CAMPAIGN_MAX]}
+    values = {"role": "investor", **_attribution(utm_source, utm_campaign)}
     return render(request, "signup.html", {"values": values, "errors": {}})
+
+
+def _attribution(source: str, campaign: str) -> dict[str, str]:
+    """A link's channel (kept only when it is one of the channels) and campaign (printable,
+    spaces collapsed, cut to the longest kept): what the hidden fields carry."""
+    channel = source.strip().lower()
+    text = "".join(ch for ch in " ".join(campaign.split()) if ch.isprintable())
+    return {"channel": channel if channel in {c.value for c in Channel} else "",
+            "campaign": text[:CAMPAIGN_MAX]}
 
 
 @router.post("/signup")
 def signup(request: Request, form: Form) -> Response:
     platform_of(request).rate_limiter.hit("signup", address_key(request.client))
     values = {name: str(form.get(name, "")).strip() for name in SIGNUP_FIELDS}
+    values |= _attribution(values["channel"], values["campaign"])  # never a refusal here
     password = str(form.get("password", ""))
     lang = i18n.language_of(request)
     errors: dict[str, str] = {}
