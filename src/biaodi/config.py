@@ -112,6 +112,11 @@ class Settings(BaseSettings):
     #: The transfer fee on the price, paid by the seller (platform income).
     secondary_transfer_fee: Decimal = Field(default=Decimal("0.005"), ge=0, lt=1)
 
+    # analytics
+    #: Investor tiers, lowest first: `name:minimum assets held in yuan:minimum whole months since
+    #: the first investment`, comma-separated (domain/analytics/tiers.py; docs/ANALYTICS.md).
+    analytics_tiers: str = "普通:0:0,白银:10000:1,黄金:100000:6,钻石:1000000:12"
+
     # risk
     #: Rule pack (biaodi/risk_modelling/packs: cn-2016, permissive, or a .toml path); unset:
     #: the pack named like the compliance profile.

@@ -145,6 +145,17 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/secondary/sales/{sale_id}/cancel"): frozenset({"investor"}),
     ("GET", "/api/v1/me/secondary/sales"): SIGNED_IN,
     ("GET", "/api/v1/me/secondary/purchases"): SIGNED_IN,
+    # analytics: operators record campaigns; operators and auditors read the metrics
+    ("POST", "/api/v1/operator/campaigns"): OPERATOR,
+    ("GET", "/api/v1/operator/analytics"): OPERATOR_AUDITOR,
+    **{("GET", f"/api/v1/operator/analytics/{name}"): OPERATOR_AUDITOR for name in (
+        "funnel", "active-investors", "cohort-retention", "average-ticket",
+        "investors-by-tier", "borrowers-by-grade", "cost-per-investor", "volume",
+        "weighted-rates", "funding-time", "auto-invest-share", "secondary-market",
+        "outstanding-principal", "overdue-by-bucket", "bad-debt-rate", "vintage-curves",
+        "losses-and-recoveries", "guarantors", "buyback-coverage", "collateral-ltv",
+        "payments-by-channel", "platform-income",
+        "custody-against-wallets")},
     # meta
     ("GET", "/healthz"): EVERYONE,
 }

@@ -56,6 +56,30 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: Where the sign-up came from (`domain.accounts.attribution`): the acquisition channel
+    #: and the campaign (free text, as the link carried it; empty when none).
+    acquisition_channel: Mapped[str] = mapped_column(
+        String(16), default="organic", server_default="organic")
+    acquisition_campaign: Mapped[str] = mapped_column(
+        String(64), default="", server_default="")
+
+
+class Campaign(Base):
+    """A marketing campaign and what it cost, so that analytics can divide the cost by the
+    investors it brought (a sign-up's campaign names it, with its channel)."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        CheckConstraint("cost_fen >= 0", name="cost_not_negative"),
+        UniqueConstraint("channel", "name", name="channel_name"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))
+    cost_fen: Mapped[int] = mapped_column(BigInteger)
+    recorded_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class UserRole(Base):

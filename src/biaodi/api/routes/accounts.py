@@ -42,6 +42,12 @@ class RegisterRequest(RequestBody):
     roles: list[str] = Field(
         default=["investor"], description="any of investor, borrower, guarantor, originator"
     )
+    channel: str | None = Field(
+        default=None, description="acquisition channel (utm_source): search_ads, wechat,"
+        " app_store, partner, referral or organic (the default)")
+    campaign: str | None = Field(default=None, max_length=200,
+                                 description="acquisition campaign (utm_campaign), at most 64"
+                                 " characters")
 
 
 class UserResponse(BaseModel):

@@ -18,6 +18,7 @@ from biaodi.adapters.crypto import (
 )
 from biaodi.adapters.db.tables import Account, AuthToken, User, UserRole
 from biaodi.adapters.db.uow import UnitOfWork
+from biaodi.domain.accounts.attribution import parse_attribution
 from biaodi.domain.accounts.identity import mask_mobile, parse_mobile, parse_resident_id
 from biaodi.domain.accounts.roles import SELF_SERVICE_ROLES, STAFF_ROLES, Role
 from biaodi.domain.ledger.rules import ROLE_WALLETS, OwnerKind, wallet
@@ -37,6 +38,9 @@ class Register:
     id_number: str
     mobile: str
     roles: tuple[str, ...] = ("investor",)
+    #: Acquisition channel and campaign, as the sign-up link or request carried them.
+    channel: str | None = None
+    campaign: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ def _create(
     resident = parse_resident_id(cmd.id_number, today=uow.clock.today())
     mobile = parse_mobile(cmd.mobile)
     roles = _parse_roles(cmd.roles, allowed)
+    source = parse_attribution(cmd.channel, cmd.campaign)
     digest = cipher.digest(resident.number)
     mobile_digest = cipher.digest(mobile)
 
@@ -120,6 +125,8 @@ def _create(
         password_hash=hash_password(cmd.password),
         status="active",
         created_at=uow.clock.now(),
+        acquisition_channel=source.channel.value,
+        acquisition_campaign=source.campaign,
     )
     s.add(user)
     try:

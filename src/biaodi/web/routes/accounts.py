@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from biaodi.adapters.ratelimit import address_key
+from biaodi.domain.accounts.attribution import CAMPAIGN_MAX, Channel
 from biaodi.domain.shared.errors import Conflict, InvalidInput, Unauthorized
 from biaodi.services.accounts import users
 from biaodi.services.shared.tx import in_transaction
@@ -15,7 +16,8 @@ from biaodi.web import i18n, pages, refusals
 from biaodi.web.pages import Form, platform_of, redirect, render, safe_next
 
 router = APIRouter()
-SIGNUP_FIELDS = ("username", "real_name", "id_number", "mobile", "role")
+SIGNUP_FIELDS = ("username", "real_name", "id_number", "mobile", "role", "channel",
+                 "campaign")
 SIGNUP_ROLES = ("investor", "borrower")
 
 
@@ -67,14 +69,28 @@ def logout(request: Request, _form: Form) -> Response:
 
 
 @router.get("/signup")
-def signup_page(request: Request) -> Response:
-    return render(request, "signup.html", {"values": {"role": "investor"}, "errors": {}})
+def signup_page(request: Request, utm_source: str = "", utm_campaign: str = "") -> Response:
+    """The sign-up form; a link's `utm_source` and `utm_campaign` ride along in hidden fields
+    and become the registration's acquisition channel and campaign (a source that is not one
+    of the channels counts as organic: a visitor cannot mend a link)."""
+    values = {"role": "investor", **_attribution(utm_source, utm_campaign)}
+    return render(request, "signup.html", {"values": values, "errors": {}})
+
+
+def _attribution(source: str, campaign: str) -> dict[str, str]:
+    """A link's channel (kept only when it is one of the channels) and campaign (printable,
+    spaces collapsed, cut to the longest kept): what the hidden fields carry."""
+    channel = source.strip().lower()
+    text = "".join(ch for ch in " ".join(campaign.split()) if ch.isprintable())
+    return {"channel": channel if channel in {c.value for c in Channel} else "",
+            "campaign": text[:CAMPAIGN_MAX]}
 
 
 @router.post("/signup")
 def signup(request: Request, form: Form) -> Response:
     platform_of(request).rate_limiter.hit("signup", address_key(request.client))
     values = {name: str(form.get(name, "")).strip() for name in SIGNUP_FIELDS}
+    values |= _attribution(values["channel"], values["campaign"])  # never a refusal here
     password = str(form.get("password", ""))
     lang = i18n.language_of(request)
     errors: dict[str, str] = {}
@@ -84,7 +100,8 @@ def signup(request: Request, form: Form) -> Response:
         platform = platform_of(request)
         cmd = users.Register(username=values["username"], password=password,
                              real_name=values["real_name"], id_number=values["id_number"],
-                             mobile=values["mobile"], roles=(values["role"],))
+                             mobile=values["mobile"], roles=(values["role"],),
+                             channel=values["channel"], campaign=values["campaign"])
         try:
             in_transaction(platform.uow,
                            lambda uow: users.register(uow, cmd, platform.cipher))

@@ -1,0 +1,1 @@
+"""Operations analytics: the pure rules (investor tiers, exact rates)."""
