@@ -1,0 +1,197 @@
+"""The audit trail on both databases: one hash-chained record per committed transaction, the
+chain recomputed by `verify`, and a changed, deleted or reordered record named by number."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+
+from biaodi.adapters.db.audit_tables import GENESIS_HASH
+from biaodi.bootstrap import Platform
+from biaodi.domain.ledger.rules import EntryDraft, OwnerKind, wallet
+from biaodi.domain.shared.errors import InvalidInput
+from biaodi.domain.shared.money import Money
+from biaodi.services.ledger import posting as ledger
+from biaodi.services.shared import audit
+from biaodi.services.shared.tx import in_transaction
+
+
+def deposits(platform: Platform, n: int, user_id: int = 7) -> str:
+    """`n` deposits into one investor's wallet: `n` records."""
+    account = wallet(OwnerKind.INVESTOR, user_id)
+    in_transaction(platform.uow, lambda uow: ledger.open_accounts(uow, [account]))
+    for k in range(n):
+        draft = EntryDraft("deposit", memo=f"deposit {k}").transfer(
+            "custody:cash", account.code, 100 * (k + 1))
+        in_transaction(platform.uow, lambda uow, d=draft: ledger.post(uow, d))
+    return account.code
+
+
+def records(platform: Platform) -> list[dict]:
+    with platform.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(text(
+            "SELECT seq, actor_id, request_id, payload, prev_hash, hash FROM audit_records "
+            "ORDER BY seq"))]
+
+
+def verify(platform: Platform) -> audit.Verification:
+    with platform.reader() as uow:
+        return audit.verify(uow)
+
+
+@pytest.fixture
+def tamper(platform: Platform, backend: str) -> Iterator[Engine]:
+    """The database with the append-only trigger out of the way (as an intruder with the
+    owner's rights would have it): verification must still catch what they do."""
+    engine = platform.engine
+    if backend == "postgres":
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE audit_records DISABLE TRIGGER "
+                              "audit_records_append_only"))
+    yield engine
+    if backend == "postgres":
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE audit_records ENABLE TRIGGER "
+                              "audit_records_append_only"))
+
+
+def test_each_transaction_writes_one_record_chained_to_the_last(platform: Platform) -> None:
+    deposits(platform, 3)
+    rows = records(platform)
+    assert [r["seq"] for r in rows] == [1, 2, 3]  # opening accounts noted nothing
+    assert rows[0]["prev_hash"] == GENESIS_HASH
+    for before, after in itertools.pairwise(rows):
+        assert after["prev_hash"] == before["hash"]
+    for row in rows:
+        digest = hashlib.sha256((row["prev_hash"] + row["payload"]).encode()).hexdigest()
+        assert row["hash"] == digest  # computed by the database, recomputed here
+    payload = json.loads(rows[2]["payload"])
+    assert payload["actor"] == "system" and payload["business_date"] == "2026-11-28"
+    [event] = payload["events"]
+    assert event["action"] == "ledger.post" and event["subjects"] == [["user", 7]]
+    assert event["changes"]["postings"] == [["custody:cash", 300], ["investor:7:available",
+                                                                     -300]]
+    assert rows[2]["payload"] == audit.canonical(payload)  # canonical: sorted, compact
+    result = verify(platform)
+    assert result.ok and result.records == 3
+
+
+def test_the_record_names_the_actor_and_request_and_a_rollback_writes_nothing(
+        platform: Platform) -> None:
+    account = wallet(OwnerKind.INVESTOR, 8)
+    in_transaction(platform.uow, lambda uow: ledger.open_accounts(uow, [account]))
+    draft = EntryDraft("deposit").transfer("custody:cash", account.code, 500)
+    with audit.acting("cli", request_id="req-1") as ctx:
+        ctx.signed_in(42)
+        in_transaction(platform.uow, lambda uow: ledger.post(uow, draft))
+    with platform.uow() as uow:  # noted, then rolled back: no record
+        ledger.post(uow, draft)
+        uow.rollback()
+    with platform.uow() as uow:  # noted inside a savepoint rolled back: not in the record
+        savepoint = uow.s.begin_nested()
+        ledger.post(uow, draft)
+        savepoint.rollback()
+        audit.note(uow, "user.disabled", subjects=[("user", 8)], changes={"status": "x"})
+        uow.commit()
+    rows = records(platform)
+    assert len(rows) == 2
+    assert (rows[0]["actor_id"], rows[0]["request_id"]) == (42, "req-1")
+    assert json.loads(rows[0]["payload"])["actor"] == "user"
+    assert [e["action"] for e in json.loads(rows[1]["payload"])["events"]] == ["user.disabled"]
+    assert verify(platform).ok
+
+
+def test_payloads_hold_no_floats_and_money_as_fen() -> None:
+    assert audit.canonical({"b": Money(150), "a": [1, "x"]}) == '{"a":[1,"x"],"b":150}'
+    with pytest.raises(TypeError, match="float"):
+        audit.canonical({"rate": 0.1})
+
+
+def test_a_subjects_trail_lists_its_records_oldest_first(platform: Platform) -> None:
+    deposits(platform, 2, user_id=9)
+    with platform.reader() as uow:
+        trail = audit.trail(uow, "user", 9)
+        assert [e.seq for e in trail] == [1, 2]
+        assert trail[0].events[0]["action"] == "ledger.post"
+        assert audit.trail(uow, "user", 10) == []
+        with pytest.raises(InvalidInput) as refused:
+            audit.trail(uow, "wallet", 9)
+    assert refused.value.field == "subject_kind"
+    assert audit.parse_subject("listing:5") == ("listing", 5)
+
+
+def test_a_changed_payload_is_named(platform: Platform, tamper: Engine) -> None:
+    deposits(platform, 4)
+    with tamper.begin() as conn:
+        conn.execute(text("UPDATE audit_records SET payload = REPLACE(payload, '300', '301') "
+                          "WHERE seq = 3"))
+    result = verify(platform)
+    assert result.problem is not None
+    assert (result.problem.seq, result.problem.kind) == (3, "changed")
+    assert result.records == 2
+
+
+def test_a_rehashed_change_is_named(platform: Platform, tamper: Engine) -> None:
+    """Changed and given a fresh hash of its own: the next record no longer links to it."""
+    deposits(platform, 4)
+    row = records(platform)[1]
+    payload = row["payload"].replace("200", "201")
+    with tamper.begin() as conn:
+        conn.execute(text("UPDATE audit_records SET payload = :p, hash = :h WHERE seq = 2"),
+                     {"p": payload, "h": hashlib.sha256(
+                         (row["prev_hash"] + payload).encode()).hexdigest()})
+    problem = verify(platform).problem
+    assert problem is not None and (problem.seq, problem.kind) == (2, "changed")
+
+
+def test_a_deleted_record_is_named(platform: Platform, tamper: Engine) -> None:
+    deposits(platform, 4)
+    with tamper.begin() as conn:
+        conn.execute(text("DELETE FROM audit_records WHERE seq = 2"))
+    problem = verify(platform).problem
+    assert problem is not None and (problem.seq, problem.kind) == (2, "missing")
+
+
+def test_a_deleted_last_record_is_named(platform: Platform, tamper: Engine) -> None:
+    deposits(platform, 3)
+    with tamper.begin() as conn:
+        conn.execute(text("DELETE FROM audit_subjects WHERE seq = 3"))
+        conn.execute(text("DELETE FROM audit_records WHERE seq = 3"))
+    problem = verify(platform).problem
+    assert problem is not None and (problem.seq, problem.kind) == (3, "missing")
+
+
+def test_two_swapped_records_are_named(platform: Platform, tamper: Engine) -> None:
+    deposits(platform, 4)
+    with tamper.begin() as conn:  # records 2 and 3 trade places
+        conn.execute(text("UPDATE audit_records SET seq = -2 WHERE seq = 2"))
+        conn.execute(text("UPDATE audit_records SET seq = 2 WHERE seq = 3"))
+        conn.execute(text("UPDATE audit_records SET seq = 3 WHERE seq = -2"))
+    problem = verify(platform).problem
+    assert problem is not None and (problem.seq, problem.kind) == (2, "out of order")
+
+
+def test_a_changed_subject_index_is_named(platform: Platform, tamper: Engine) -> None:
+    deposits(platform, 3)
+    with tamper.begin() as conn:
+        conn.execute(text("UPDATE audit_subjects SET subject_id = 99 WHERE seq = 2"))
+    problem = verify(platform).problem
+    assert problem is not None and (problem.seq, problem.kind) == (2, "changed")
+
+
+def test_postgresql_refuses_to_update_or_delete_a_record(platform: Platform,
+                                                         backend: str) -> None:
+    if backend != "postgres":
+        pytest.skip("the append-only trigger exists on PostgreSQL only")
+    deposits(platform, 1)
+    for statement in ("UPDATE audit_records SET payload = '{}' WHERE seq = 1",
+                      "DELETE FROM audit_records WHERE seq = 1"):
+        with pytest.raises(DBAPIError, match="append-only"), platform.engine.begin() as conn:
+            conn.execute(text(statement))
+    assert verify(platform).ok
