@@ -206,21 +206,19 @@ def write_record(uow: UnitOfWork) -> int | None:
     params: dict[str, Any] = {"payload": payload, "at": at,
                               "business_date": business_date, "actor_id": ctx.actor_id,
                               "request_id": ctx.request_id}
+    kinds, ids = [k for k, _ in subjects], [i for _, i in subjects]
     if dialect == "postgresql":
-        values = []
-        for n, (kind, subject_id) in enumerate(subjects):
-            params[f"k{n}"], params[f"i{n}"] = kind, subject_id
-            values.append(f"(CAST(:k{n} AS VARCHAR(24)), CAST(:i{n} AS BIGINT))")
         record = (
             f"WITH head AS ({_advance_head(dialect)}), "
             f"rec AS ({_INSERT_RECORD}SELECT seq, :at, :business_date, "
             "CAST(:actor_id AS BIGINT), CAST(:request_id AS VARCHAR(64)), "
             "CAST(:payload AS TEXT), prev_hash, hash FROM head RETURNING seq) ")
-        if values:
+        if subjects:  # two array parameters, however many subjects
             sql = (record + "INSERT INTO audit_subjects (seq, subject_kind, subject_id) "
-                   f"SELECT rec.seq, v.kind, v.id FROM rec CROSS JOIN (VALUES {', '.join(values)})"
-                   " AS v (kind, id) RETURNING seq")
-            seq = s.execute(text(sql), params).scalars().first()
+                   "SELECT rec.seq, v.kind, v.id FROM rec CROSS JOIN "
+                   "unnest(CAST(:kinds AS VARCHAR(24)[]), CAST(:ids AS BIGINT[])) AS v (kind, id) "
+                   "RETURNING seq")
+            seq = s.execute(text(sql), params | {"kinds": kinds, "ids": ids}).scalars().first()
         else:
             seq = s.execute(text(record + "SELECT seq FROM rec"), params).scalar_one()
     else:
@@ -229,12 +227,11 @@ def write_record(uow: UnitOfWork) -> int | None:
         s.execute(text(_INSERT_RECORD + "VALUES (:seq, :at, :business_date, :actor_id, "
                        ":request_id, :payload, :prev_hash, :hash)"),
                   params | {"seq": seq, "prev_hash": head.prev_hash, "hash": head.hash})
-        if subjects:
-            rows = ", ".join(f"(:seq, :k{n}, :i{n})" for n in range(len(subjects)))
-            for n, (kind, subject_id) in enumerate(subjects):
-                params[f"k{n}"], params[f"i{n}"] = kind, subject_id
-            s.execute(text(f"INSERT INTO audit_subjects (seq, subject_kind, subject_id) "
-                           f"VALUES {rows}"), params | {"seq": seq})
+        if subjects:  # one JSON parameter, however many subjects
+            s.execute(text("INSERT INTO audit_subjects (seq, subject_kind, subject_id) "
+                           "SELECT :seq, json_extract(value, '$[0]'), "
+                           "json_extract(value, '$[1]') FROM json_each(:subjects)"),
+                      {"seq": seq, "subjects": json.dumps(subjects)})
     events.clear()
     return int(seq) if seq is not None else None
 
