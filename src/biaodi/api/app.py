@@ -36,6 +36,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.add_middleware(guards.SecurityHeaders)
     app.add_middleware(guards.BodyLimit, limits={
         f"{API_PREFIX}/payments/callbacks": payments.MAX_CALLBACK_BYTES})
+    app.add_middleware(guards.RequestContext)  # outermost: every answer names its request
     for router in (accounts.router, accounts.operator_router, listings.router, investing.router,
                    payments.router, risk.router, servicing.router, secondary.router):
         app.include_router(router, prefix=API_PREFIX)

@@ -11,15 +11,19 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
+from typer.testing import CliRunner
 
 from biaodi.adapters.db.audit_tables import GENESIS_HASH
 from biaodi.bootstrap import Platform
+from biaodi.cli.main import app
 from biaodi.domain.ledger.rules import EntryDraft, OwnerKind, wallet
 from biaodi.domain.shared.errors import InvalidInput
 from biaodi.domain.shared.money import Money
 from biaodi.services.ledger import posting as ledger
 from biaodi.services.shared import audit
 from biaodi.services.shared.tx import in_transaction
+from conftest import TEST_KEY
+from factories import identity
 
 
 def deposits(platform: Platform, n: int, user_id: int = 7) -> str:
@@ -195,3 +199,56 @@ def test_postgresql_refuses_to_update_or_delete_a_record(platform: Platform,
         with pytest.raises(DBAPIError, match="append-only"), platform.engine.begin() as conn:
             conn.execute(text(statement))
     assert verify(platform).ok
+
+
+@pytest.fixture
+def cli(db_url: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("BIAODI_DATABASE_URL", db_url)
+    monkeypatch.setenv("BIAODI_SECRET_KEY", TEST_KEY)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, list(args))
+
+
+def test_cli_verify_says_ok_then_names_the_changed_record(
+        cli, platform: Platform, tamper: Engine) -> None:  # type: ignore[no-untyped-def]
+    deposits(platform, 3)
+    ok = cli("audit", "verify")
+    assert ok.exit_code == 0, ok.output
+    assert ok.output.strip() == "audit trail OK: 3 records, chain intact"
+    with tamper.begin() as conn:
+        conn.execute(text("UPDATE audit_records SET payload = REPLACE(payload, 'deposit 1', "
+                          "'deposit 9') WHERE seq = 2"))
+    bad = cli("audit", "verify")
+    assert bad.exit_code == 1
+    assert "record 2 changed: its hash does not match its contents" in bad.output
+
+
+@pytest.mark.parametrize(("how", "named"), [
+    (("DELETE FROM audit_records WHERE seq = 3",), "record 3 missing"),
+    (("UPDATE audit_records SET seq = -2 WHERE seq = 2",
+      "UPDATE audit_records SET seq = 2 WHERE seq = 3",
+      "UPDATE audit_records SET seq = 3 WHERE seq = -2"), "record 2 out of order"),
+])
+def test_cli_verify_names_a_deleted_or_swapped_record(
+        cli, platform: Platform, tamper: Engine,  # type: ignore[no-untyped-def]
+        how: tuple[str, ...], named: str) -> None:
+    deposits(platform, 4)
+    with tamper.begin() as conn:
+        for statement in how:
+            conn.execute(text(statement))
+    bad = cli("audit", "verify")
+    assert bad.exit_code == 1
+    assert named in bad.output
+
+
+def test_a_cli_command_records_the_actor_cli(cli, platform: Platform) -> None:  # type: ignore[no-untyped-def]
+    data = identity()
+    result = cli("users", "create-operator", "--username", data["username"], "--real-name",
+                 data["real_name"], "--id-number", data["id_number"], "--mobile",
+                 data["mobile"], "--password", data["password"])
+    assert result.exit_code == 0, result.output
+    [row] = records(platform)
+    payload = json.loads(row["payload"])
+    assert payload["actor"] == "cli" and row["request_id"].startswith("cli-")
+    assert payload["events"][0]["action"] == "user.created"
+    assert data["id_number"] not in row["payload"] and data["mobile"] not in row["payload"]
