@@ -13,7 +13,16 @@ from fastapi.staticfiles import StaticFiles
 
 from biaodi import __version__
 from biaodi.api import errors, guards
-from biaodi.api.routes import accounts, investing, listings, payments, risk, secondary, servicing
+from biaodi.api.routes import (
+    accounts,
+    audit,
+    investing,
+    listings,
+    payments,
+    risk,
+    secondary,
+    servicing,
+)
 from biaodi.bootstrap import Platform, build_platform
 from biaodi.web import app as web
 
@@ -38,7 +47,8 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         f"{API_PREFIX}/payments/callbacks": payments.MAX_CALLBACK_BYTES})
     app.add_middleware(guards.RequestContext)  # outermost: every answer names its request
     for router in (accounts.router, accounts.operator_router, listings.router, investing.router,
-                   payments.router, risk.router, servicing.router, secondary.router):
+                   payments.router, risk.router, servicing.router, secondary.router,
+                   audit.router):
         app.include_router(router, prefix=API_PREFIX)
 
     _api_reference(app)

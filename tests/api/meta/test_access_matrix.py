@@ -145,6 +145,8 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/secondary/sales/{sale_id}/cancel"): frozenset({"investor"}),
     ("GET", "/api/v1/me/secondary/sales"): SIGNED_IN,
     ("GET", "/api/v1/me/secondary/purchases"): SIGNED_IN,
+    # audit trail: read by operators and auditors
+    ("GET", "/api/v1/operator/audit"): OPERATOR_AUDITOR,
     # meta
     ("GET", "/healthz"): EVERYONE,
 }
@@ -169,6 +171,7 @@ PAGES: dict[str, frozenset[str]] = {
     "/operator/listings/{listing_id}": STAFF,
     "/operator/defaults": STAFF,
     "/operator/guarantors": STAFF,
+    "/operator/audit": OPERATOR_AUDITOR,
     # an originator uses the borrower's pages for its transfer listings
     "/borrow": BORROWERS | {"originator"},
     "/borrow/apply": BORROWERS,
