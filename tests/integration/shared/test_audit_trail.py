@@ -24,6 +24,7 @@ from biaodi.services.shared import audit
 from biaodi.services.shared.tx import in_transaction
 from conftest import TEST_KEY
 from factories import identity
+from statements_support import statement_counter
 
 
 def deposits(platform: Platform, n: int, user_id: int = 7) -> str:
@@ -252,3 +253,17 @@ def test_a_cli_command_records_the_actor_cli(cli, platform: Platform) -> None:  
     assert payload["actor"] == "cli" and row["request_id"].startswith("cli-")
     assert payload["events"][0]["action"] == "user.created"
     assert data["id_number"] not in row["payload"] and data["mobile"] not in row["payload"]
+
+
+def test_the_record_is_written_last_and_in_one_statement_on_postgresql(
+        platform: Platform, backend: str) -> None:
+    """The head of the chain is the last row a transaction locks (no lock-order inversion, so
+    no deadlock), and on PostgreSQL the whole record is one statement."""
+    account = deposits(platform, 1)
+    draft = EntryDraft("deposit").transfer("custody:cash", account, 100)
+    with statement_counter(platform.engine) as seen:
+        in_transaction(platform.uow, lambda uow: ledger.post(uow, draft))
+    touching = [n for n, s in enumerate(seen.statements) if "audit_" in s]
+    expected = 1 if backend == "postgres" else 3
+    assert touching == list(range(seen.count - expected, seen.count)), str(seen)
+    assert "audit_head" in seen.statements[touching[0]]
