@@ -30,6 +30,7 @@ def test_an_approval_through_the_console_shows_in_the_listings_trail(
     assert f"借款标的 #{listing_id} 的审计轨迹" in html
     assert "listing.created" in html and "listing.status" in html
     assert "&#34;submitted&#34;,&#34;approved&#34;" in html  # what changed, escaped JSON
+    assert "资料齐全" in html  # the reason given, in its own characters
     assert f"用户 #{operator}" in html and request_id in html
     assert "系统（日终等）" in html  # the listing was drafted by a test, outside a request
     client.get("/lang/en")
@@ -38,7 +39,7 @@ def test_an_approval_through_the_console_shows_in_the_listings_trail(
     assert f"Audit trail of listing #{listing_id}" in english and f"user #{operator}" in english
 
     bad = client.get("/operator/audit?subject=wallet:1")
-    assert bad.status_code == 422 and "subject kind must be one of" in bad.text
+    assert bad.status_code == 422 and "对象的格式为 类型:编号" in bad.text
     assert "没有关于该对象的审计记录" in client.get("/operator/audit?subject=loan:999").text
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "current",
     "note",
     "parse_subject",
+    "readable",
     "signed_in",
     "trail",
     "verify",
@@ -180,6 +181,12 @@ def verify(uow: UnitOfWork) -> Verification:
         return Verification(count, Problem(int(orphan), "missing",
                                            "its subject index rows remain: deleted"))
     return Verification(count, None)
+
+
+def readable(changes: Any) -> str:
+    """What changed, as compact JSON for people: sorted keys, Chinese as itself (the stored
+    payload escapes it; see `canonical`)."""
+    return json.dumps(changes, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _hex(value: str) -> bool:

@@ -31,6 +31,8 @@ i18n.register({
                        "verify` finds a record changed, deleted or reordered. Amounts in fen."),
     "op.audit.subject": ("对象", "Subject"),
     "op.audit.show": ("查看", "Show"),
+    "op.audit.bad_subject": ("对象的格式为 类型:编号，类型为 {kinds} 之一（例如 listing:5）。",
+                             "A subject is kind:id, the kind one of {kinds} (e.g. listing:5)."),
     "op.audit.none": ("没有关于该对象的审计记录。", "No audit record about this subject."),
     "op.audit.seq": ("序号", "No."),
     "op.audit.at": ("时间", "When"),
@@ -68,15 +70,17 @@ def audit_page(request: Request, user: AuditReader, subject: str | None = None) 
     if subject:
         try:
             chosen = audit.parse_subject(subject.strip())
-        except InvalidInput as exc:
-            error, status = str(exc), 422
+        except InvalidInput:
+            error = i18n.translate(lang, "op.audit.bad_subject",
+                                   kinds=", ".join(audit.SUBJECT_KINDS))
+            status = 422
         else:
             with platform_of(request).reader() as uow:
                 entries = audit.trail(uow, *chosen)
             rows = [{"seq": e.seq, "at": e.at, "actor": _actor(lang, e),
                      "request_id": e.request_id or "–",
                      "events": [{"action": ev["action"],
-                                 "changes": audit.canonical(ev["changes"])}
+                                 "changes": audit.readable(ev["changes"])}
                                 for ev in e.events]} for e in entries]
     chrome = operator_books.chrome(request, user, "audit")
     chrome["can_act"] = "operator" in user.roles  # read-only for all: no note for operators
