@@ -176,10 +176,13 @@ _SHA = {"postgresql": "encode(sha256(convert_to({}, 'UTF8')), 'hex')",
 
 
 def _advance_head(dialect: str) -> str:
+    """Move the head forward: an upsert (the row is made by migration 0013; a database whose
+    tables were emptied gets it back with the first record) that computes the new hash."""
     sha = _SHA[dialect]
+    first = sha.format(f"'{GENESIS_HASH}' || CAST(:payload AS TEXT)")
     return (
         "INSERT INTO audit_head (id, seq, prev_hash, hash) "
-        f"VALUES (1, 1, '{GENESIS_HASH}', {sha.format(repr(GENESIS_HASH) + ' || :payload')}) "
+        f"VALUES (1, 1, '{GENESIS_HASH}', {first}) "
         "ON CONFLICT (id) DO UPDATE SET seq = audit_head.seq + 1, "
         "prev_hash = audit_head.hash, "
         f"hash = {sha.format('audit_head.hash || CAST(:payload AS TEXT)')} "
