@@ -278,7 +278,7 @@ def _guarantor_full(uow: UnitOfWork, listing_id: int, day: date, rules: Servicin
     loan = loans.state(uow, listing_id, lock=True)
     loan.defaulted_on, loan.default_stage = day, "compensated"
     loan.status = "defaulted"
-    loans.note(uow, loan, "defaulted", defaulted_on=day, action="guarantor_full")
+    loans.note(uow, loan, "defaulted", defaulted_on=day, path="guarantor_full")
     loans.walk(uow, listing_id, DEFAULTED, "M3+: the guarantor pays the remaining principal")
     if _holders_owed(uow, listing_id):
         write_off(uow, listing_id, day, tiers=(HOLDERS_TIER,))
@@ -299,7 +299,7 @@ def _open_disposal(uow: UnitOfWork, listing_id: int, day: date, rules: Servicing
     accelerate(uow, listing_id, day, "default")
     loan = loans.state(uow, listing_id, lock=True)
     loan.status, loan.default_stage, loan.defaulted_on = "disposal", "disposal", day
-    loans.note(uow, loan, "defaulted", defaulted_on=day, action="disposal")
+    loans.note(uow, loan, "defaulted", defaulted_on=day, path="disposal")
     loans.walk(uow, listing_id, DEFAULTED, "M3+: the collateral goes to disposal")
     uow.s.add(CollateralDisposal(listing_id=listing_id, status="pending", opened_on=day))
     uow.s.flush()

@@ -21,10 +21,10 @@ from biaodi.services.listings import lifecycle as listings
 from biaodi.services.shared import audit
 
 
-def note(uow: UnitOfWork, loan: LoanServicing, action: str, **changes: object) -> None:
+def note(uow: UnitOfWork, loan: LoanServicing, what: str, **changes: object) -> None:
     """The audit event of a change to one loan's servicing state (filed under the loan and
     its listing: the loan id is the listing id)."""
-    audit.note(uow, f"loan.{action}", subjects=[("loan", loan.listing_id),
+    audit.note(uow, f"loan.{what}", subjects=[("loan", loan.listing_id),
                                                 ("listing", loan.listing_id)],
                changes={"status": loan.status, "default_stage": loan.default_stage, **changes})
 
