@@ -16,6 +16,7 @@ from biaodi.api import errors, guards, openapi
 from biaodi.api.routes import (
     accounts,
     analytics,
+    audit,
     investing,
     listings,
     payments,
@@ -46,9 +47,10 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.add_middleware(guards.SecurityHeaders)
     app.add_middleware(guards.BodyLimit, limits={
         f"{API_PREFIX}/payments/callbacks": payments.MAX_CALLBACK_BYTES})
+    app.add_middleware(guards.RequestContext)  # outermost: every answer names its request
     for router in (accounts.router, accounts.operator_router, listings.router, investing.router,
                    payments.router, risk.router, servicing.router, secondary.router,
-                   analytics.router):
+                   analytics.router, audit.router):
         app.include_router(router, prefix=API_PREFIX, responses=errors.ERROR_RESPONSES)
 
     openapi.install(app)

@@ -15,6 +15,7 @@ from biaodi.domain.accounts.roles import Role
 from biaodi.domain.shared.errors import Forbidden, Unauthorized
 from biaodi.services.accounts import users
 from biaodi.services.accounts.users import UserView
+from biaodi.services.shared import audit
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -41,6 +42,7 @@ def get_current_user(
     with platform.reader() as uow:
         user = users.user_for_token(uow, token)
     request.state.user_id = user.id  # for the access log of a refusal (api/errors.AccessLog)
+    audit.signed_in(user.id)  # the actor of the audit records this request writes
     return user
 
 
@@ -56,6 +58,7 @@ def get_optional_user(
     with platform.reader() as uow:
         user = users.user_for_token(uow, token)
     request.state.user_id = user.id
+    audit.signed_in(user.id)
     return user
 
 

@@ -1,10 +1,13 @@
 """Guards at the edge of the app, before any route runs: a request body over its size limit is
 cut off while it streams in (413, never read whole into memory), a NUL character in the query
-string is refused (422; PostgreSQL text cannot hold one and used to answer 500), and every
-answer carries the security headers."""
+string is refused (422; PostgreSQL text cannot hold one and used to answer 500), every
+answer carries the security headers, and every request runs under an id (X-Request-ID) that
+the audit trail records."""
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
@@ -12,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from biaodi.api.errors import error_body
+from biaodi.services.shared import audit
 
 #: Any request body (JSON, forms); the payment gateway's callbacks have their own, smaller one.
 MAX_BODY_BYTES = 1024 * 1024
@@ -122,3 +126,34 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+#: A request id the client may choose (X-Request-ID): short, and only characters that are
+#: safe in logs and headers; anything else is replaced by one of ours.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+class RequestContext:
+    """ASGI middleware: every request gets an id (the client's X-Request-ID when well formed,
+    else a fresh one), answered in X-Request-ID, and runs in an audit context naming it: the
+    records of what the request changed carry the id and, once authenticated, the user
+    (adapters/db/audit.py)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+        async def with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []),
+                                      (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        with audit.acting("anonymous", request_id=request_id):
+            await self.app(scope, receive, with_id)

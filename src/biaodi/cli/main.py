@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 import typer
 
 from biaodi.cli import accounts as users
-from biaodi.cli import db, demo, keys, ledger, payments, risk, servicing
+from biaodi.cli import audit, db, demo, keys, ledger, payments, risk, servicing
 from biaodi.cli.listings import schedule
 from biaodi.cli.serve import serve
 
@@ -15,6 +17,15 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _acting(ctx: typer.Context) -> None:
+    # What a command changes is recorded in the audit trail as done by "cli", under one
+    # request id per command run.
+    ctx.with_resource(audit.acting("cli", request_id=f"cli-{uuid.uuid4().hex[:16]}"))
+
+
 app.command("serve")(serve)
 app.add_typer(db.app, name="db")
 app.add_typer(ledger.app, name="ledger")
@@ -23,6 +34,7 @@ app.add_typer(demo.app, name="demo")
 app.command("schedule")(schedule)
 app.add_typer(risk.app, name="risk")
 app.add_typer(keys.app, name="keys")
+app.add_typer(audit.app, name="audit")
 # The payment commands (gateway-sandbox, reconcile, …) are top-level: `biaodi reconcile`.
 app.registered_commands.extend(payments.app.registered_commands)
 # So are the servicing commands: `biaodi close-day`.

@@ -21,6 +21,7 @@ from biaodi.web.routes import (
     investor,
     marketplace,
     operator,
+    operator_audit,
     operator_defaults,
     secondary,
 )
@@ -49,8 +50,8 @@ def install(app: FastAPI) -> None:
 
     app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
     for router in (marketplace.router, accounts.router, operator.router,
-                   operator_defaults.router, borrower.router, investor.router,
-                   auto_invest.router, secondary.router):
+                   operator_defaults.router, operator_audit.router, borrower.router,
+                   investor.router, auto_invest.router, secondary.router):
         app.include_router(router, include_in_schema=False)
 
     @app.exception_handler(pages.PageError)

@@ -20,6 +20,7 @@ from biaodi.bootstrap import Platform
 from biaodi.domain.shared.errors import Unauthorized
 from biaodi.services.accounts import users
 from biaodi.services.accounts.users import UserView
+from biaodi.services.shared import audit
 from biaodi.web import i18n
 
 HERE = Path(__file__).resolve().parent
@@ -73,6 +74,8 @@ def current_user(request: Request) -> UserView | None:
                     user = users.user_for_token(uow, token)
             except Unauthorized:
                 user = None
+        if user is not None:
+            audit.signed_in(user.id)  # the actor of the audit records this request writes
         request.state.user = user
     found: UserView | None = request.state.user
     return found

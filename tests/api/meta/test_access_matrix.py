@@ -156,6 +156,8 @@ API: dict[tuple[str, str], frozenset[str]] = {
         "losses-and-recoveries", "guarantors", "buyback-coverage", "collateral-ltv",
         "payments-by-channel", "platform-income",
         "custody-against-wallets")},
+    # audit trail: read by operators and auditors
+    ("GET", "/api/v1/operator/audit"): OPERATOR_AUDITOR,
     # meta
     ("GET", "/healthz"): EVERYONE,
 }
@@ -180,6 +182,7 @@ PAGES: dict[str, frozenset[str]] = {
     "/operator/listings/{listing_id}": STAFF,
     "/operator/defaults": STAFF,
     "/operator/guarantors": STAFF,
+    "/operator/audit": OPERATOR_AUDITOR,
     # an originator uses the borrower's pages for its transfer listings
     "/borrow": BORROWERS | {"originator"},
     "/borrow/apply": BORROWERS,

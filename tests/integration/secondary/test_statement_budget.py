@@ -25,11 +25,13 @@ from test_support import register
 START = date(2026, 11, 28)  # the loans below start on the test clock's day
 
 #: One purchase: PostgreSQL — the servicing lock, the sale's hot row, one read of the rest
-#: (locking the seller's position, holding and the loan), every write as one statement.
+#: (locking the seller's position, holding and the loan), every write as one statement, and
+#: the transaction's audit record (head, record and subjects: one statement, sent last).
 #: SQLite, which has no writing CTEs — BEGIN IMMEDIATE (sent through a cursor, so counted),
 #: the hot row, the read, then one statement per table written: holdings, shares, accounts,
-#: journal entry, postings, servicing positions, purchase. Whatever the number of instalments.
-PURCHASE = {"postgres": 4, "sqlite": 10}
+#: journal entry, postings, servicing positions, purchase; and the audit record's three (head,
+#: record, subjects). Whatever the number of instalments.
+PURCHASE = {"postgres": 5, "sqlite": 13}
 
 #: GET /api/v1/me/wallet with a bearer token (the issue's target: 3): the caller — token, user
 #: and roles in one statement — and the wallets. SQLite adds each read transaction's BEGIN.

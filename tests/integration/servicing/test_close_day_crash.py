@@ -28,6 +28,7 @@ from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.bootstrap import Platform
 from biaodi.services.ledger import posting as ledger
 from biaodi.services.servicing.close_day import STEPS
+from biaodi.services.shared import audit
 from conftest import TEST_KEY
 from servicing_support import (
     due_dates,
@@ -149,6 +150,8 @@ def test_killed_close_day_resumes_to_the_same_state(platform: Platform, clock: F
             assert got["repayments"] and got["positions"] != interrupted["positions"]
             with UnitOfWork(crashed_engine) as uow:
                 assert ledger.verify(uow).balanced
+                chain = audit.verify(uow)  # the kill left no half-written audit record
+                assert chain.ok and chain.records, chain.problem
         finally:
             straight_engine.dispose()
             crashed_engine.dispose()

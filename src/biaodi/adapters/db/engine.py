@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from biaodi.adapters.db.audit import sha256hex
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -64,6 +66,8 @@ def _configure_sqlite(engine: Engine, *, read_only: bool = False) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Autocommit at the driver level: SQLAlchemy's begin event below issues BEGIN itself.
         dbapi_connection.isolation_level = None
+        # The audit trail's chain hash, computed in SQL as PostgreSQL's sha256() does.
+        dbapi_connection.create_function("sha256hex", 1, sha256hex, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")

@@ -2,6 +2,7 @@
 the schema-drift test and test clean-up use it)."""
 
 from biaodi.adapters.db import (
+    audit_tables,
     payment_tables,
     risk_tables,
     secondary_tables,
@@ -12,6 +13,7 @@ from biaodi.adapters.db.tables import Base
 
 __all__ = [
     "Base",
+    "audit_tables",
     "payment_tables",
     "risk_tables",
     "secondary_tables",

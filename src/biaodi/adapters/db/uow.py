@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from biaodi.adapters import faults
 from biaodi.adapters.clock import Clock, SystemClock
+from biaodi.adapters.db import audit
 
 
 class UnitOfWork:
-    """`with uow:` opens a transaction; leaving the block without `commit()` rolls it back."""
+    """`with uow:` opens a transaction; leaving the block without `commit()` rolls it back.
+
+    What the transaction changed is noted on it (`audit.note`) and written as one audit
+    record by `commit()`, just before COMMIT (adapters/db/audit.py)."""
 
     def __init__(self, engine: Engine, clock: Clock | None = None):
         self.engine = engine
@@ -23,6 +27,8 @@ class UnitOfWork:
             bind=engine, expire_on_commit=False, autoflush=True
         )
         self.session: Session | None = None
+        #: Audit events noted in the open transaction (`audit.note`), written by `commit`.
+        self.audit_events: list[audit.Event] = []
 
     @property
     def s(self) -> Session:
@@ -34,8 +40,16 @@ class UnitOfWork:
         if self.session is not None:
             raise RuntimeError("unit of work is not re-entrant")
         self.session = self._factory()
+        self.audit_events = []
+        event.listen(self.session, "after_soft_rollback", self._rolled_back)
         self.session.begin()
         return self
+
+    def _rolled_back(self, _session: Session, transaction: Any) -> None:
+        if transaction.nested:  # a savepoint: forget what was noted inside it
+            audit.forget_rolled_back(self.audit_events, transaction)
+        else:
+            self.audit_events.clear()
 
     def __exit__(
         self,
@@ -50,14 +64,20 @@ class UnitOfWork:
             self.session.close()
         finally:
             self.session = None
+            self.audit_events = []
 
     def commit(self) -> None:
+        """Write the audit record of what was noted (the head of the chain is the last row
+        this transaction locks), then commit."""
+        if self.audit_events:
+            audit.write_record(self)
         faults.point("uow.before_commit")
         self.s.commit()
         faults.point("uow.after_commit")  # committed, and nobody told yet
 
     def rollback(self) -> None:
         self.s.rollback()
+        self.audit_events.clear()
 
 
 class UnitOfWorkFactory:

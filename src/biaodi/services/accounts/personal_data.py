@@ -20,6 +20,7 @@ from biaodi.adapters.crypto import PersonalDataCipher
 from biaodi.adapters.db.servicing_tables import BorrowerContact
 from biaodi.adapters.db.tables import User
 from biaodi.adapters.db.uow import UnitOfWork
+from biaodi.services.shared import audit
 
 #: The encrypted personal values: a table's model and its encrypted columns.
 ENCRYPTED: tuple[tuple[Any, tuple[str, ...]], ...] = (
@@ -111,6 +112,11 @@ def rotate(new_uow: Callable[[], UnitOfWork], cipher: PersonalDataCipher, *,
                             setattr(row, column, fresh)
                             rewritten += 1
                 last = rows[-1].id
+                changed = [row.id for row in rows if row in uow.s.dirty]
+                if changed:  # that it was re-encrypted, never the values
+                    audit.note(uow, "personal_data.re_encrypted", subjects=[
+                        ("user", i) for i in changed] if model is User else [],
+                        changes={"table": model.__tablename__, "rows": len(changed)})
                 uow.commit()
             if progress is not None:
                 progress(len(rows))

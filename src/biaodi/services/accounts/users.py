@@ -25,6 +25,7 @@ from biaodi.domain.ledger.rules import ROLE_WALLETS, OwnerKind, wallet
 from biaodi.domain.shared.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from biaodi.domain.shared.money import Money
 from biaodi.services.ledger.posting import open_accounts
+from biaodi.services.shared import audit
 
 _USERNAME_RE = re.compile(r"^[a-z][a-z0-9_]{2,31}$")
 _NAME_RE = re.compile(r"^[\u4e00-\u9fff·A-Za-z .'-]{2,32}$")
@@ -146,6 +147,10 @@ def _create(
         ],
     )
     s.flush()
+    # The roles, never the personal data: only that it was recorded (encrypted).
+    audit.note(uow, "user.created", subjects=[("user", user.id)], changes={
+        "username": username, "roles": [r.value for r in roles], "status": user.status,
+        "personal_data": "recorded"})
     return _view(user, [r.value for r in roles])
 
 

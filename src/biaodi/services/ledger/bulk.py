@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.ledger.rules import AccountType
 from biaodi.domain.shared.errors import InsufficientBalance, UnbalancedEntry
+from biaodi.services.shared import audit
 from biaodi.services.shared.sqlkit import Sql, rows, run
 
 _DEBIT_NORMAL = ", ".join(f"'{t.value}'" for t in AccountType if t.debit_normal)
@@ -57,7 +58,9 @@ def post_legs(uow: UnitOfWork, legs_sql: str, entries_sql: str, **params: Any) -
         raise UnbalancedEntry(f"bulk entry {unbalanced[0].entry_id} does not balance:"
                               f" postings sum to {unbalanced[0].total} fen")
     counts = rows(uow, f"""SELECT (SELECT COUNT(*) FROM ({entries_sql}) e) AS entries,
-                                  (SELECT COUNT(DISTINCT entry_id) FROM bulk_legs) AS posted""",
+                                  (SELECT COUNT(DISTINCT entry_id) FROM bulk_legs) AS posted,
+                                  (SELECT COALESCE(SUM(amount), 0) FROM bulk_legs
+                                   WHERE amount > 0) AS debits""",
                   **params)[0]
     if counts.entries != counts.posted:
         raise UnbalancedEntry(f"{counts.entries - counts.posted} bulk entries have no postings")
@@ -67,7 +70,7 @@ def post_legs(uow: UnitOfWork, legs_sql: str, entries_sql: str, **params: Any) -
              "GROUP BY l.account_id")
     delta = f"CASE WHEN accounts.type IN ({_DEBIT_NORMAL}) THEN m.amount ELSE -m.amount END"
     try:
-        run(uow, f"UPDATE accounts SET balance = balance + {delta} FROM ({moves}) m "
+        moved = run(uow, f"UPDATE accounts SET balance = balance + {delta} FROM ({moves}) m "
                  "WHERE accounts.id = m.account_id")
     except IntegrityError as exc:  # the accounts' CHECK: a non-negative balance went below 0
         raise InsufficientBalance("a non-negative account would go below zero",
@@ -80,4 +83,8 @@ def post_legs(uow: UnitOfWork, legs_sql: str, entries_sql: str, **params: Any) -
         FROM bulk_legs l JOIN accounts a ON a.id = l.account_id
         ORDER BY l.entry_id, l.leg, l.account_id""")
     run(uow, "DELETE FROM bulk_legs")
+    # One audit event for the whole set (never one per entry): what was posted, in sum.
+    audit.note(uow, "ledger.post_bulk", changes={
+        "entries": int(counts.entries), "postings": written, "accounts": moved,
+        "debits_fen": int(counts.debits)})
     return written

@@ -22,9 +22,37 @@ from biaodi.domain.ledger.rules import (
     AccountSpec,
     AccountType,
     EntryDraft,
+    OwnerKind,
     platform_account,
 )
 from biaodi.domain.shared.errors import IdempotencyConflict, InsufficientBalance, NotFound
+from biaodi.services.shared import audit
+
+#: Account owners the audit trail files a ledger event under (a loan's accounts are its
+#: listing's: the loan id is the listing id).
+_USER_OWNERS = frozenset({OwnerKind.INVESTOR, OwnerKind.BORROWER, OwnerKind.GUARANTOR,
+                          OwnerKind.ORIGINATOR})
+
+
+def audit_subjects(owners: list[tuple[str, int | None]]) -> list[tuple[str, int]]:
+    """The users and loans whose accounts an entry touches, for `audit.note`."""
+    found: list[tuple[str, int]] = []
+    for kind, owner_id in owners:
+        if owner_id is None:
+            continue
+        if kind in _USER_OWNERS:
+            found.append(("user", owner_id))
+        elif kind == OwnerKind.LOAN:
+            found += [("loan", owner_id), ("listing", owner_id)]
+    return found
+
+
+def note_entry(uow: UnitOfWork, draft: EntryDraft, entry_id: int | None,
+               owners: list[tuple[str, int | None]]) -> None:
+    """The audit event of one journal entry: its kind, memo and legs (account, fen)."""
+    audit.note(uow, "ledger.post", subjects=audit_subjects(owners), changes={
+        "entry_id": entry_id, "kind": draft.kind, "memo": draft.memo,
+        "postings": [[p.account, p.amount] for p in draft.postings]})
 
 
 def open_accounts(uow: UnitOfWork, specs: list[AccountSpec]) -> None:
@@ -100,7 +128,8 @@ def post(
     accounts = {
         row.code: row
         for row in s.execute(
-            select(Account.id, Account.code, Account.type).where(Account.code.in_(codes))
+            select(Account.id, Account.code, Account.type, Account.owner_kind,
+                   Account.owner_id).where(Account.code.in_(codes))
         )
     }
     missing = [c for c in codes if c not in accounts]
@@ -156,6 +185,7 @@ def post(
         ),
         rows,
     )
+    note_entry(uow, draft, entry.id, [(a.owner_kind, a.owner_id) for a in accounts.values()])
     return Posted(entry_id=entry.id, replayed=False)
 
 
@@ -258,7 +288,8 @@ def entry_steps(draft: EntryDraft, entry_id: int, specs: dict[str, AccountSpec],
     `specs` describes every account the draft names, `known` the ids of those that exist. A
     non-negative account that would go below zero fails the accounts' CHECK constraint
     (`non_negative_balance`): the caller turns that IntegrityError into InsufficientBalance.
-    The caller binds `:now` (a DateTime) and `:today` (a Date)."""
+    The caller binds `:now` (a DateTime) and `:today` (a Date), and notes the entry for the
+    audit trail itself (`note_entry`, which sends nothing)."""
     draft.validate()
     kinds = {code: AccountType(spec.type) for code, spec in specs.items()}
     totals: dict[str, int] = defaultdict(int)

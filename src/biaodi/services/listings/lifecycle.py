@@ -32,6 +32,7 @@ from biaodi.domain.shared.money import Money
 from biaodi.services.accounts.users import roles_of
 from biaodi.services.listings import borrowing
 from biaodi.services.listings.security import SecurityInput, store_for
+from biaodi.services.shared import audit
 from biaodi.services.shared.rates import lpr_on, rate_to_ppm
 
 OFFLINE_STEPS = ("signed_contract", "notarisation", "mortgage_registration")
@@ -124,6 +125,14 @@ def _record(uow: UnitOfWork, listing: Listing, target: ListingStatus, actor_id: 
         to_status=move.to_status.value, actor_id=actor_id, reason=reason, at=move.at,
     ))
     uow.s.flush()
+    note_status(uow, listing.id, move.from_status.value, move.to_status.value, reason)
+
+
+def note_status(uow: UnitOfWork, listing_id: int, before: str, after: str,
+                reason: str) -> None:
+    """The audit event of one listing's move along its lifecycle."""
+    audit.note(uow, "listing.status", subjects=[("listing", listing_id)],
+               changes={"status": [before, after], "reason": reason})
 
 
 def create_listing(uow: UnitOfWork, cmd: CreateListing, *, applicant_id: int,
@@ -166,6 +175,11 @@ def create_listing(uow: UnitOfWork, cmd: CreateListing, *, applicant_id: int,
     uow.s.add(ListingTransition(listing_id=listing.id, from_status="", to_status="draft",
                                 actor_id=applicant_id, reason="created", at=now))
     uow.s.flush()
+    audit.note(uow, "listing.created", subjects=[("listing", listing.id),
+                                                 ("user", applicant_id)], changes={
+        "kind": listing.kind, "amount_fen": listing.amount_fen,
+        "annual_rate_ppm": listing.annual_rate_ppm, "term": listing.term,
+        "term_unit": listing.term_unit, "status": listing.status})
     return listing
 
 
@@ -369,6 +383,9 @@ def record_offline_step(uow: UnitOfWork, listing_id: int, asset_id: int, *, step
                          recorded_at=uow.clock.now())
     uow.s.add(row)
     uow.s.flush()
+    audit.note(uow, "listing.offline_step", subjects=[("listing", listing_id)], changes={
+        "asset_id": asset_id, "step": step, "done_on": done_on,
+        "reference": reference.strip()})
     return row
 
 
@@ -386,6 +403,8 @@ def record_vehicle_registration(uow: UnitOfWork, listing_id: int, asset_id: int,
     asset.plate_number = plate_number.strip().upper()
     asset.registration_certificate_no = certificate_no.strip()
     uow.s.flush()
+    audit.note(uow, "listing.vehicle_registration", subjects=[("listing", listing_id)],
+               changes={"asset_id": asset_id, "registration": "recorded"})
     return asset
 
 
@@ -416,6 +435,8 @@ def set_credit_limit(uow: UnitOfWork, user_id: int, limit: Money, *, actor_id: i
     row.limit_fen, row.source, row.set_by = limit.fen, source, actor_id
     row.reason, row.set_at = reason.strip(), uow.clock.now()
     uow.s.flush()
+    audit.note(uow, "user.credit_limit", subjects=[("user", user_id)], changes={
+        "limit_fen": limit.fen, "source": source, "reason": row.reason})
     return row
 
 
@@ -438,4 +459,7 @@ def set_guarantor_terms(uow: UnitOfWork, user_id: int, *, name: str, capacity: M
     row.compensation_days, row.updated_by, row.updated_at = (
         compensation_days, actor_id, uow.clock.now())
     uow.s.flush()
+    audit.note(uow, "user.guarantor_terms", subjects=[("user", user_id)], changes={
+        "name": display, "capacity_fen": capacity.fen, "fee_rate_ppm": row.fee_rate_ppm,
+        "compensation_days": compensation_days})
     return row

@@ -51,6 +51,7 @@ from biaodi.domain.shared.errors import (
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts.users import roles_of
 from biaodi.services.ledger import posting as ledger
+from biaodi.services.shared import audit
 from biaodi.services.shared.tx import in_transaction
 
 CALLBACK_PATH = "/api/v1/payments/callbacks"
@@ -140,7 +141,23 @@ def _create(uow: UnitOfWork, cmd: StartPayment, kind: OrderKind) -> PaymentOrder
     )
     uow.s.add(order)
     uow.s.flush()
+    audit.note(uow, "payment_order.created", subjects=_subjects(order), changes={
+        "order_no": order.order_no, "kind": order.kind, "channel": order.channel,
+        "role": order.role, "amount_fen": order.amount_fen, "status": order.status})
     return order
+
+
+def _subjects(order: PaymentOrder) -> list[tuple[str, int]]:
+    return [("payment_order", order.id), ("user", order.user_id)]
+
+
+def move_status(uow: UnitOfWork, order: PaymentOrder, status: str) -> None:
+    """Set an order's status (already checked by `rules.move_order` where it must be) and
+    note the change for the audit trail."""
+    before, order.status = order.status, status
+    if before != status:
+        audit.note(uow, "payment_order.status", subjects=_subjects(order), changes={
+            "order_no": order.order_no, "status": [before, status]})
 
 
 def start_deposit(uow: UnitOfWork, cmd: StartPayment) -> OrderView:
@@ -213,7 +230,7 @@ def _accepted(uow: UnitOfWork, order_no: str, accepted: OrderAccepted) -> OrderV
     order = get_order(uow, order_no, for_update=True)
     order.gateway_ref, order.pay_url = accepted.gateway_ref, accepted.pay_url
     if order.status == OrderStatus.CREATED:  # a fast callback may have settled it already
-        order.status = OrderStatus.PENDING.value
+        move_status(uow, order, OrderStatus.PENDING.value)
     order.updated_at = uow.clock.now()
     return _view(order)
 
@@ -223,7 +240,7 @@ def _refused(uow: UnitOfWork, order_no: str, message: str) -> OrderView:
     order = get_order(uow, order_no, for_update=True)
     if order.status != OrderStatus.CREATED:
         return _view(order)
-    order.status = rules.move_order(order.status, OrderStatus.FAILED).value
+    move_status(uow, order, rules.move_order(order.status, OrderStatus.FAILED).value)
     order.failure_reason = message[:500]
     order.updated_at = uow.clock.now()
     if order.kind == OrderKind.WITHDRAWAL:
@@ -347,7 +364,7 @@ def apply_event(uow: UnitOfWork, event: GatewayEvent, *, source: str) -> Applied
                     "gateway_amount": str(event.amount)},
             created_at=uow.clock.now(), reason="",
         ))
-    order.status = rules.move_order(order.status, target).value
+    move_status(uow, order, rules.move_order(order.status, target).value)
     order.txn_id = event.txn_id
     order.settled_fen = fen if event.status is GatewayStatus.SUCCEEDED else None
     order.updated_at = uow.clock.now()

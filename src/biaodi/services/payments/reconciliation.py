@@ -48,7 +48,7 @@ from biaodi.domain.payments.orders import (
 from biaodi.domain.shared.errors import Conflict, InvalidInput, NotFound
 from biaodi.domain.shared.money import Money
 from biaodi.services.ledger import posting as ledger
-from biaodi.services.payments.orders import apply_event, link_entry, record_txn
+from biaodi.services.payments.orders import apply_event, link_entry, move_status, record_txn
 
 _CHUNK = 500
 
@@ -366,13 +366,13 @@ def resolve(uow: UnitOfWork, cmd: Resolve, *, actor_id: int, merchant_id: str,
         order = _suspended_order(uow, e, cmd.action, OrderKind.DEPOSIT)
         fen = int(e.gateway_fen or 0)
         draft = rules.suspense_to_wallet(rules.available(order.role, order.user_id), fen, memo)
-        order.status = rules.move_order(order.status, OrderStatus.SUCCEEDED).value
+        move_status(uow, order, rules.move_order(order.status, OrderStatus.SUCCEEDED).value)
         order.updated_at = uow.clock.now()
     elif cmd.action == "settle":
         order = _suspended_order(uow, e, cmd.action, OrderKind.WITHDRAWAL)
         draft = rules.suspended_withdrawal_settled(order.role, order.user_id, order.amount_fen,
                                                    -int(e.gateway_fen or 0), memo)
-        order.status = rules.move_order(order.status, OrderStatus.SUCCEEDED).value
+        move_status(uow, order, rules.move_order(order.status, OrderStatus.SUCCEEDED).value)
         order.updated_at = uow.clock.now()
     elif cmd.action == "refund":
         order = _suspended_order(uow, e, cmd.action, OrderKind.DEPOSIT)
@@ -384,7 +384,7 @@ def resolve(uow: UnitOfWork, cmd: Resolve, *, actor_id: int, merchant_id: str,
         record_txn(uow, event, order.id, "refund")
         txn_id = refund.txn_id
         draft = rules.suspense_refunded(refund.amount.fen, memo)
-        order.status = rules.move_order(order.status, OrderStatus.FAILED).value
+        move_status(uow, order, rules.move_order(order.status, OrderStatus.FAILED).value)
         order.failure_reason = f"refunded: {reason}"
         order.updated_at = uow.clock.now()
     elif cmd.action == "apply":
@@ -406,7 +406,7 @@ def resolve(uow: UnitOfWork, cmd: Resolve, *, actor_id: int, merchant_id: str,
         if delta:
             draft = rules.custody_adjusted(_counter(order), delta, kind, memo)
         if cmd.action == "reverse" and order is not None and order.status == "succeeded":
-            order.status = rules.move_order(order.status, OrderStatus.REVERSED).value
+            move_status(uow, order, rules.move_order(order.status, OrderStatus.REVERSED).value)
             order.updated_at = uow.clock.now()
     elif cmd.action == "sweep":
         delta = int((e.detail or {}).get("difference_fen", 0))

@@ -54,6 +54,7 @@ from biaodi.services.accounts.users import roles_of
 from biaodi.services.listings import borrowing
 from biaodi.services.listings import lifecycle as listings
 from biaodi.services.risk import blacklist
+from biaodi.services.shared import audit
 from biaodi.services.shared.rates import percent_text, rate_to_ppm
 
 BORROWER_TYPES = ("natural", "legal")
@@ -427,6 +428,9 @@ def apply(uow: UnitOfWork, cmd: Application, *, applicant_id: int, env: RiskEnv
     )
     uow.s.add(decision)
     uow.s.flush()
+    audit.note(uow, "risk.decided", subjects=[("user", applicant_id)], changes={
+        "application_id": application.id, "outcome": decision.outcome,
+        "grade": decision.grade, "limit_fen": decision.limit_fen})
     _register_model(uow, env.model)
     if outcome is Outcome.APPROVED:
         _apply_limit(uow, decision, application, env.profile_name, actor_id=None)
@@ -586,6 +590,9 @@ def review(uow: UnitOfWork, application_id: int, *, officer_id: int, approve: bo
     decision.review_reason = reason.strip()
     if approve:
         _apply_limit(uow, decision, application, profile_name, actor_id=officer_id)
+    audit.note(uow, "risk.reviewed", subjects=[("user", decision.user_id)], changes={
+        "application_id": application_id, "outcome": ["referred", decision.outcome],
+        "reason": decision.review_reason})
     uow.s.flush()
     return decision_view(decision, application)
 

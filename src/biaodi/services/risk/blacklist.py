@@ -31,6 +31,7 @@ from biaodi.domain.risk.blacklist import (
 )
 from biaodi.domain.risk.rules import RulePack
 from biaodi.domain.shared.errors import Conflict, InvalidInput, NotFound
+from biaodi.services.shared import audit
 
 MAX_PAGE_SIZE = 100
 
@@ -78,6 +79,9 @@ def _audit(uow: UnitOfWork, entry: BlacklistEntry, action: str, actor_id: int | 
            reason: str) -> None:
     uow.s.add(BlacklistAudit(entry_id=entry.id, action=action, actor_id=actor_id,
                              reason=reason, at=uow.clock.now()))
+    user_id = getattr(entry, "user_id", None)
+    audit.note(uow, f"blacklist.{action}", subjects=[("user", user_id)] if user_id else [],
+               changes={"entry_id": entry.id, "kind": entry.kind, "reason": reason})
 
 
 def _list(uow: UnitOfWork, value: Value, reason: ListReason, pack: RulePack, *, note: str,

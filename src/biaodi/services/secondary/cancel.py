@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from biaodi.adapters.db.uow import UnitOfWork
+from biaodi.services.shared import audit
 from biaodi.services.shared.sqlkit import Sql, run
 
 _REASON = """(SELECT CASE
@@ -21,7 +22,7 @@ _REASON = """(SELECT CASE
 
 def cancel_changed(uow: UnitOfWork, day: date, lo: int, hi: int) -> int:
     d = Sql.of(uow).date("d")
-    return run(uow, f"""
+    cancelled = run(uow, f"""
         UPDATE secondary_sales SET status = 'cancelled', cancel_reason = {_REASON},
             closed_at = :now
         WHERE status = 'open' AND listing_id BETWEEN :lo AND :hi
@@ -33,10 +34,19 @@ def cancel_changed(uow: UnitOfWork, day: date, lo: int, hi: int) -> int:
                    OR EXISTS (SELECT 1 FROM servicing_due_marks m
                               WHERE m.listing_id = s.listing_id AND m.business_date = {d})))""",
         d=day, lo=lo, hi=hi, now=uow.clock.now())
+    if cancelled:  # one event per chunk, never one per sale
+        audit.note(uow, "secondary.cancel_changed", changes={
+            "cancelled": cancelled, "listing_ids": [lo, hi], "business_date": day})
+    return cancelled
 
 
 def cancel_for_listing(uow: UnitOfWork, listing_id: int, reason: str) -> int:
-    return run(uow, """UPDATE secondary_sales SET status = 'cancelled', cancel_reason = :reason,
-                           closed_at = :now
-                       WHERE status = 'open' AND listing_id = :id""",
+    cancelled = run(uow, """
+        UPDATE secondary_sales SET status = 'cancelled', cancel_reason = :reason, closed_at = :now
+        WHERE status = 'open' AND listing_id = :id""",
                reason=reason, now=uow.clock.now(), id=listing_id)
+    if cancelled:
+        audit.note(uow, "secondary.cancel_for_listing", subjects=[
+            ("listing", listing_id), ("loan", listing_id)],
+            changes={"cancelled": cancelled, "reason": reason})
+    return cancelled

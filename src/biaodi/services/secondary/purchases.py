@@ -80,6 +80,7 @@ from biaodi.services.secondary.pricing import (
     price_shares,
 )
 from biaodi.services.secondary.rules import SecondaryRules
+from biaodi.services.shared import audit
 from biaodi.services.shared.sqlkit import Sql, decode_json, tune, write_together
 
 
@@ -287,6 +288,14 @@ def buy(uow: UnitOfWork, cmd: Buy, rules: SecondaryRules) -> Bought:
             raise InsufficientBalance(f"insufficient balance in {purse.code} for "
                                       "secondary_transfer", field="amount") from exc
         raise
+    ledger.note_entry(uow, draft, int(ctx.new_entry_id),
+                      [(spec.owner_kind, spec.owner_id) for spec in specs.values()])
+    audit.note(uow, "secondary.purchase", subjects=[
+        ("sale", cmd.sale_id), ("listing", sale.listing_id), ("loan", sale.listing_id),
+        ("user", cmd.buyer_id), ("user", sale.seller_id)], changes={
+        "purchase_id": int(purchase), "principal_fen": principal, "price_fen": quote.price,
+        "fee_fen": quote.fee, "seller_holding_id": sale.holding_id, "buyer_holding_id": mine,
+        "sale_remaining_fen": sale.remaining, "sale_status": sale.status})
     faults.point("secondary.written")
     return Bought(int(purchase), cmd.sale_id, mine, quote, Money(sale.remaining), sale.status)
 

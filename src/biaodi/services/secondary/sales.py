@@ -32,6 +32,7 @@ from biaodi.services.secondary.pricing import (
 from biaodi.services.secondary.rules import SecondaryRules
 from biaodi.services.servicing import loan as loans
 from biaodi.services.servicing.onboarding import ensure_onboarded
+from biaodi.services.shared import audit
 from biaodi.services.shared.sqlkit import tune
 
 
@@ -104,6 +105,11 @@ def offer(uow: UnitOfWork, cmd: Offer, rules: SecondaryRules) -> SecondarySale:
         expected_loss_ppm=ppm_of(loss), created_at=uow.clock.now())
     uow.s.add(sale)
     uow.s.flush()
+    audit.note(uow, "secondary.offer", subjects=[
+        ("sale", sale.id), ("listing", listing.id), ("loan", listing.id),
+        ("user", cmd.seller_id)], changes={
+        "holding_id": holding.id, "principal_fen": principal, "premium_ppm": sale.premium_ppm,
+        "asking_price_fen": quote.price, "status": "open"})
     return sale
 
 
@@ -123,4 +129,8 @@ def cancel(uow: UnitOfWork, sale_id: int, seller_id: int) -> SecondarySale:
         uow.s.refresh(sale)
         raise Conflict(f"sale {sale_id} is {sale.status}", code="sale_closed", field="sale_id")
     uow.s.refresh(sale)
+    audit.note(uow, "secondary.cancel", subjects=[
+        ("sale", sale_id), ("listing", sale.listing_id), ("user", seller_id)], changes={
+        "status": ["open", "cancelled"], "reason": "seller",
+        "remaining_fen": sale.remaining_fen})
     return sale

@@ -38,6 +38,7 @@ from biaodi.services.servicing.fees import collect_fees
 from biaodi.services.servicing.onboarding import onboard
 from biaodi.services.servicing.rules import ServicingRules
 from biaodi.services.servicing.settle import settle
+from biaodi.services.shared import audit
 from biaodi.services.shared.sqlkit import BusinessClock, tune
 from biaodi.services.shared.tx import in_transaction
 
@@ -132,13 +133,15 @@ def days_to_close(uow: UnitOfWork, day: date) -> list[date]:
 def close_day(cmd: CloseDay, day: date) -> list[DaySummary]:
     """Close `day` (and any missed days before it). The business date never passes the
     clock's: a date after today is refused before anything changes (a simulation moves the
-    clock instead)."""
+    clock instead). Its audit records name the actor "system" (and the request that started
+    it, if any)."""
     today = cmd.clock.today()
     if day > today:
         raise InvalidInput(f"business_date {day.isoformat()} is after today, {today.isoformat()}:"
                            " close of business runs for today or earlier", field="business_date",
                            code="business_date_in_future")
-    with locks.held(cmd.engine, "close-day") as mine:
+    with locks.held(cmd.engine, "close-day") as mine, \
+            audit.acting("system", request_id=audit.current().request_id):
         if not mine:
             raise Conflict("close of business is already running in another process: wait "
                            "for it to finish, then run again to see its summary",
@@ -205,6 +208,9 @@ def _chunk(uow: UnitOfWork, step: Step, day: date, index: int, lo: int, hi: int,
     started = time.perf_counter()
     tune(uow, exclusive=True)
     done = step.run(uow, day, lo, hi, rules)
+    if done:  # one event per step and chunk of listings, never one per row
+        audit.note(uow, f"close_day.{step.name}", changes={
+            "business_date": day, "chunk": index, "listing_ids": [lo, hi], "rows": done})
     uow.s.add(CloseDayStep(business_date=day, step=step.name, chunk=index, rows=done,
                            elapsed_ms=int((time.perf_counter() - started) * 1000),
                            finished_at=uow.clock.now()))

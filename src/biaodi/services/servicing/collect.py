@@ -28,6 +28,7 @@ from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.servicing.allocation import AllocationOrder, Component
 from biaodi.domain.shared.errors import UnbalancedEntry
 from biaodi.services.ledger import bulk as ledger_bulk
+from biaodi.services.shared import audit
 from biaodi.services.shared.sqlkit import Sql, rows, run
 
 
@@ -90,6 +91,12 @@ def collect(uow: UnitOfWork, day: date, lo: int, hi: int, spec: Collection) -> i
     _shares(uow, spec, sql)
     _apply(uow, spec)
     _post(uow, spec, day)
+    # One event per call; one loan's collection (a repayment, a disposal, a buy-back) is
+    # filed under that loan, a close-of-business chunk under none (its step's event says it).
+    audit.note(uow, f"loan.collected.{spec.source}",
+               subjects=[("loan", lo), ("listing", lo)] if lo == hi else [],
+               changes={"kind": spec.kind, "key": spec.key, "repayments": made,
+                        "listing_ids": [lo, hi]})
     return made
 
 

@@ -29,6 +29,7 @@ from biaodi.domain.servicing.conduct import (
 )
 from biaodi.domain.shared.errors import Forbidden, InvalidInput, NotFound
 from biaodi.services.accounts.users import roles_of
+from biaodi.services.shared import audit
 from biaodi.services.shared.sqlkit import Sql, run
 
 
@@ -121,6 +122,10 @@ def record_contact(uow: UnitOfWork, cmd: RecordContact, rules: ConductRules,
         note=cmd.note.strip())
     uow.s.add(row)
     uow.s.flush()
+    audit.note(uow, "loan.collection_contact", subjects=[("user", cmd.borrower_id)] + (
+        [("loan", cmd.listing_id), ("listing", cmd.listing_id)] if cmd.listing_id else []),
+        changes={"contact_id": row.id, "channel": row.channel, "target": row.target,
+                 "outcome": row.outcome, "rule_id": rule_id})
     return row
 
 
@@ -162,6 +167,9 @@ def add_contact(uow: UnitOfWork, borrower_id: int, *, name: str, mobile: str, re
                           created_at=uow.clock.now())
     uow.s.add(row)
     uow.s.flush()
+    # that personal data was recorded, never the name or the number
+    audit.note(uow, "user.contact_added", subjects=[("user", borrower_id)], changes={
+        "contact_id": row.id, "authorised": authorised, "personal_data": "recorded"})
     return row
 
 

@@ -116,6 +116,7 @@ def accelerate(uow: UnitOfWork, listing_id: int, day: date, reason: str) -> None
     loan.oldest_due_date = loan.oldest_due_date or day
     loan.holders_oldest_due_date = loan.holders_oldest_due_date or day
     loan.accelerated_on = day
+    loans.note(uow, loan, "accelerated", accelerated_on=day, reason=reason)
     uow.s.flush()
 
 
@@ -157,6 +158,7 @@ def write_off(uow: UnitOfWork, listing_id: int, day: date,
     if all(p.status != "active" or p.due_principal_fen + p.due_interest_fen == 0
            for p in loans.positions(uow, listing_id)):
         loan.status = "written_off"
+    loans.note(uow, loan, "written_off", written_off_fen=total, tiers=list(tiers))
     uow.s.flush()
     return total
 
@@ -276,6 +278,7 @@ def _guarantor_full(uow: UnitOfWork, listing_id: int, day: date, rules: Servicin
     loan = loans.state(uow, listing_id, lock=True)
     loan.defaulted_on, loan.default_stage = day, "compensated"
     loan.status = "defaulted"
+    loans.note(uow, loan, "defaulted", defaulted_on=day, path="guarantor_full")
     loans.walk(uow, listing_id, DEFAULTED, "M3+: the guarantor pays the remaining principal")
     if _holders_owed(uow, listing_id):
         write_off(uow, listing_id, day, tiers=(HOLDERS_TIER,))
@@ -296,6 +299,7 @@ def _open_disposal(uow: UnitOfWork, listing_id: int, day: date, rules: Servicing
     accelerate(uow, listing_id, day, "default")
     loan = loans.state(uow, listing_id, lock=True)
     loan.status, loan.default_stage, loan.defaulted_on = "disposal", "disposal", day
+    loans.note(uow, loan, "defaulted", defaulted_on=day, path="disposal")
     loans.walk(uow, listing_id, DEFAULTED, "M3+: the collateral goes to disposal")
     uow.s.add(CollateralDisposal(listing_id=listing_id, status="pending", opened_on=day))
     uow.s.flush()
@@ -349,6 +353,7 @@ def record_disposal(uow: UnitOfWork, cmd: RecordDisposal) -> CollateralDisposal:
                    f"disposal short by {Money(plan.shortfall)}: written off")
     else:
         loan.default_stage = "recovered"
+        loans.note(uow, loan, "recovered", proceeds_fen=cmd.proceeds.fen)
         loans.walk(uow, cmd.listing_id, (S.RECOVERED,), "disposal proceeds repaid the holders")
     refresh(uow, day, cmd.listing_id, cmd.listing_id)
     uow.s.flush()
@@ -374,6 +379,7 @@ def _buyback(uow: UnitOfWork, listing_id: int, day: date, rules: ServicingRules)
             batch=uuid.uuid4().hex, payer_account_id=ids[code], include_penalty=False))
     loan = loans.state(uow, listing_id, lock=True)
     loan.default_stage = "bought_back"
+    loans.note(uow, loan, "bought_back")
     short = loan.due_principal_fen + loan.due_interest_fen
     if short or not at_maturity:
         loan.defaulted_on = day

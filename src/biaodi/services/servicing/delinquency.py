@@ -18,6 +18,7 @@ from biaodi.domain.listings.cost import PPM
 from biaodi.domain.listings.lifecycle import TRANSITIONS, ListingStatus
 from biaodi.domain.risk.blacklist import PAST_M3_DAYS
 from biaodi.domain.servicing.buckets import bucket_case_sql
+from biaodi.services.shared import audit
 from biaodi.services.shared.sqlkit import Sql, rows, run
 
 _IN_ARREARS = ("s.listing_id BETWEEN :lo AND :hi AND s.status <> 'closed' AND "
@@ -119,8 +120,14 @@ def move_listings(uow: UnitOfWork, ids_sql: str, target: ListingStatus, reason: 
         INSERT INTO listing_transitions (listing_id, from_status, to_status, actor_id, reason, at)
         SELECT id, status, :target, NULL, :reason, :now FROM listings WHERE {where}""",
         target=target.value, reason=reason, now=now, **params)
-    return run(uow, f"UPDATE listings SET status = :target, updated_at = :now WHERE {where}",
-               target=target.value, now=now, **params)
+    moved = [int(r.id) for r in rows(
+        uow, f"UPDATE listings SET status = :target, updated_at = :now WHERE {where} "
+             "RETURNING id", target=target.value, now=now, **params)]
+    if moved:  # one event for the set, filed under each listing (and its loan)
+        audit.note(uow, "listing.status_bulk", subjects=[
+            (kind, i) for i in moved for kind in ("listing", "loan")],
+            changes={"to_status": target.value, "reason": reason, "listings": len(moved)})
+    return len(moved)
 
 
 def _move_listings(uow: UnitOfWork, lo: int, hi: int) -> None:

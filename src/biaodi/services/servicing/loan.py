@@ -18,6 +18,15 @@ from biaodi.domain.servicing.allocation import AllocationOrder, Component
 from biaodi.domain.shared.errors import NotFound
 from biaodi.services.ledger import posting as ledger
 from biaodi.services.listings import lifecycle as listings
+from biaodi.services.shared import audit
+
+
+def note(uow: UnitOfWork, loan: LoanServicing, what: str, **changes: object) -> None:
+    """The audit event of a change to one loan's servicing state (filed under the loan and
+    its listing: the loan id is the listing id)."""
+    audit.note(uow, f"loan.{what}", subjects=[("loan", loan.listing_id),
+                                                ("listing", loan.listing_id)],
+               changes={"status": loan.status, "default_stage": loan.default_stage, **changes})
 
 
 def state(uow: UnitOfWork, listing_id: int, *, lock: bool = False) -> LoanServicing:

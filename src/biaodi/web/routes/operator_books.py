@@ -48,6 +48,7 @@ TABS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("exceptions", "/operator/payments/exceptions", ("operator", "auditor"), ("operator",)),
     ("blacklist", "/operator/risk/blacklist", ("operator", "risk_officer", "auditor"),
      ("operator", "risk_officer")),
+    ("audit", "/operator/audit", ("operator", "auditor"), ()),  # read only, for everyone
 )
 READ = {tab: readers for tab, _, readers, _ in TABS}
 #: Tabs whose label lives under another module's prefix (default: op.tab.<tab>).
