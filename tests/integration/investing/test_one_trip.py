@@ -23,6 +23,7 @@ from biaodi.services.accounts import users
 from biaodi.services.investing import invest as investing
 from biaodi.services.investing import one_trip, suitability
 from biaodi.services.ledger import posting as ledger
+from biaodi.services.shared import audit as audit_trail
 from biaodi.services.shared.idempotency import run_idempotent
 from biaodi.services.shared.tx import in_transaction
 from factories import identity
@@ -120,8 +121,8 @@ def test_refusals_are_the_same_on_both_paths(platform: Platform) -> None:
 def test_the_last_ticket_funds_the_listing_and_its_replay_says_so(platform: Platform) -> None:
     rules = platform.investing_rules
     listing_id = published_listing(platform, rules, amount=1_000)
-    _, alice = _investor(platform, answers=AGGRESSIVE)
-    _, bob = _investor(platform, answers=AGGRESSIVE)
+    alice_id, alice = _investor(platform, answers=AGGRESSIVE)
+    bob_id, bob = _investor(platform, answers=AGGRESSIVE)
     with TestClient(create_app(platform)) as client:
         assert _invest(client, alice, listing_id, "500.00", "a").status_code == 201
         last = _invest(client, bob, listing_id, "500.00", "b")
@@ -131,6 +132,13 @@ def test_the_last_ticket_funds_the_listing_and_its_replay_says_so(platform: Plat
         late = _invest(client, alice, listing_id, "100.00", "c")
         assert late.status_code == 409 and late.json()["error"]["code"] == "listing_full"
     assert_books_balanced(platform)
+    # each investment is in the audit trail, with its investor as actor, on either path
+    with platform.uow() as uow:
+        assert audit_trail.verify(uow).ok
+        placed = [(entry.actor_id, event["changes"]["amount_fen"], event["changes"]["status"])
+                  for entry in audit_trail.trail(uow, "listing", listing_id)
+                  for event in entry.events if event["action"] == "investment.placed"]
+    assert placed == [(alice_id, 50_000, "frozen"), (bob_id, 50_000, "frozen")]
 
 
 def test_a_sold_out_listing_whose_completion_never_ran_is_completed_at_close(

@@ -176,7 +176,7 @@ _SHA = {"postgresql": "encode(sha256(convert_to({}, 'UTF8')), 'hex')",
 
 
 def _advance_head(dialect: str) -> str:
-    """Move the head forward: an upsert (the row is made by migration 0013; a database whose
+    """Move the head forward: an upsert (the row is made by migration 0015; a database whose
     tables were emptied gets it back with the first record) that computes the new hash."""
     sha = _SHA[dialect]
     first = sha.format(f"'{GENESIS_HASH}' || CAST(:payload AS TEXT)")

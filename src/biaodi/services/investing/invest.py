@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import Date, DateTime, Engine, bindparam, text
 from sqlalchemy.orm.util import identity_key
 
+from biaodi.adapters.db import audit
 from biaodi.adapters.db.tables import Investment, Listing
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.investing.suitability import (
@@ -203,6 +204,13 @@ def refusal(code: str, facts: dict[str, Any], terms: Terms, amount: Money, today
     raise AssertionError(f"unknown refusal {code!r}")
 
 
+def placed_changes(amount: Money, investment_id: Any, entry_id: Any, remaining_fen: Any,
+                   status: str) -> dict[str, Any]:
+    """What an `investment.placed` audit event says changed (both paths write the same)."""
+    return {"amount_fen": amount.fen, "investment_id": investment_id, "entry_id": entry_id,
+            "listing_remaining_fen": remaining_fen, "status": status}
+
+
 def _date(value: Any) -> date | None:
     if value is None or isinstance(value, date):
         return value
@@ -293,8 +301,7 @@ def invest(uow: UnitOfWork, cmd: Invest, rules: InvestingRules) -> Invested:
     remaining = uow.s.execute(_TAKE, {"amount": cmd.amount.fen, "id": terms.listing_id}).scalar()
     if remaining is None:
         raise refuse("listing_full")
-    if not terms.settles_on_subscription:
-        _freeze(uow, cmd, refuse)
+    entry = None if terms.settles_on_subscription else _freeze(uow, cmd, refuse)
     already = int(uow.s.execute(_ALREADY, {"listing": terms.listing_id,
                                            "user": cmd.investor_id}).scalar() or 0)
     if already + cmd.amount.fen > terms.cap_fen:
@@ -305,6 +312,9 @@ def invest(uow: UnitOfWork, cmd: Invest, rules: InvestingRules) -> Invested:
         "status": status, "source": cmd.source, "today": today, "now": uow.clock.now(),
     }).scalar_one())
 
+    audit.note(uow, "investment.placed",
+               subjects=[("listing", terms.listing_id), ("user", cmd.investor_id)],
+               changes=placed_changes(cmd.amount, investment_id, entry, int(remaining), status))
     listing_status = "published"
     if terms.settles_on_subscription or remaining == 0:
         listing = fresh_listing(uow, terms.listing_id)
@@ -317,7 +327,8 @@ def invest(uow: UnitOfWork, cmd: Invest, rules: InvestingRules) -> Invested:
                     listing_status, status=status)
 
 
-def _freeze(uow: UnitOfWork, cmd: Invest, refuse: Any) -> None:
+def _freeze(uow: UnitOfWork, cmd: Invest, refuse: Any) -> int:
+    """The `investment_freeze` entry; its id."""
     available = wallet(OwnerKind.INVESTOR, cmd.investor_id).code
     frozen = wallet(OwnerKind.INVESTOR, cmd.investor_id, "frozen").code
     moved = {row.code: row for row in uow.s.execute(_FREEZE, {
@@ -332,6 +343,7 @@ def _freeze(uow: UnitOfWork, cmd: Invest, refuse: Any) -> None:
                           "available_id": moved[available].id,
                           "available_after": moved[available].balance,
                           "frozen_id": moved[frozen].id, "frozen_after": moved[frozen].balance})
+    return int(entry)
 
 
 def fresh_listing(uow: UnitOfWork, listing_id: int) -> Listing:

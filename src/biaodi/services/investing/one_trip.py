@@ -2,7 +2,7 @@
 
 `invest.invest` runs its steps as a few statements in the caller's transaction; here the same
 steps run inside the database as one statement, `SELECT biaodi_invest(…)` (the function that
-migration 0013 installs), in autocommit: the bearer token is checked there (revoked, expired,
+migration 0016 installs), in autocommit: the bearer token is checked there (revoked, expired,
 account disabled), the idempotency record is looked up and written there, and a refusal comes
 back with the facts it was decided on — so the error a user sees is built by the same domain
 checks as on the step-by-step path (`invest.refusal`).
@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import weakref
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Date, DateTime, Engine, Integer, bindparam, text
@@ -27,6 +28,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 
 from biaodi.adapters.crypto import token_digest
+from biaodi.adapters.db import audit
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.investing.suitability import InvestorLevel
 from biaodi.domain.shared.errors import IdempotencyConflict, NotFound, Unauthorized
@@ -36,6 +38,7 @@ from biaodi.services.investing.invest import (
     Terms,
     allowed_levels,
     cached_terms,
+    placed_changes,
     refusal,
     terms_of,
 )
@@ -45,7 +48,8 @@ from biaodi.services.shared.tx import in_transaction
 
 _CALL = text(
     "SELECT biaodi_invest(:token, :user, :listing, :amount, :key, :digest, :route, :source, "
-    ":today, :now, :min_ticket, :step, :cap, :levels, :per_investment, :total)"
+    ":today, :now, :min_ticket, :step, :cap, :levels, :per_investment, :total, :audit, "
+    ":request_id)"
 ).bindparams(
     bindparam("today", type_=Date), bindparam("now", type_=DateTime(timezone=True)),
     bindparam("levels", type_=ARRAY(Integer)),
@@ -98,6 +102,8 @@ def invest(uow_factory: Callable[[], UnitOfWork], *, token: str, listing_id: int
         "per_investment": [_fen(limits[level].per_investment) for level in InvestorLevel],
         "total": [_fen(limits[level].total_outstanding) for level in InvestorLevel],
     }
+    params["audit"], params["request_id"] = _audit_payload(listing_id, amount, clock.now(),
+                                                           clock.today())
     result = _call(probe.engine, params)
     user_id = result.get("user_id")
     scope = f"user:{user_id}:{route(listing_id)}"
@@ -121,6 +127,26 @@ def invest(uow_factory: Callable[[], UnitOfWork], *, token: str, listing_id: int
         body["listing_status"] = in_transaction(
             uow_factory, lambda uow: _complete(uow, listing_id, rules, scope, key, body))
     return Answer(int(result["status_code"]), body)
+
+
+#: The numbers only the statement knows, left in the audit payload for it to fill in.
+_PLACEHOLDERS = ("USER", "INVESTMENT", "ENTRY", "REMAINING")
+
+
+def _audit_payload(listing_id: int, amount: Money, now: datetime,
+                   today: date) -> tuple[str, str | None]:
+    """The audit record the statement writes (`adapters/db/audit.py`'s canonical payload):
+    the investor as actor, this request's id, one `investment.placed` event — the same event
+    `invest.invest` notes on the step-by-step path."""
+    request_id = audit.current().request_id
+    event = audit.Event("investment.placed", (("listing", listing_id), ("user", "@@USER@@")),
+                        placed_changes(amount, "@@INVESTMENT@@", "@@ENTRY@@", "@@REMAINING@@",
+                                       "frozen"))
+    payload = audit.payload_of(audit.AuditContext("user", "@@USER@@", request_id),  # type: ignore[arg-type]
+                               now, today, [event])
+    for name in _PLACEHOLDERS:
+        payload = payload.replace(f'"@@{name}@@"', f"@@{name}@@")
+    return payload, request_id
 
 
 def _terms(uow_factory: Callable[[], UnitOfWork], engine: Engine, listing_id: int,

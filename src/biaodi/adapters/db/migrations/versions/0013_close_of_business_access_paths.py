@@ -11,8 +11,8 @@ another page and every index of the table gets a new entry (a non-HOT update: th
 on `accounts`); with room left in the page, PostgreSQL updates in place (HOT) and no index is
 touched. Applies to pages written from now on (a VACUUM FULL or pg_repack rewrites old ones).
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-01 06:10:00
 """
 
@@ -23,8 +23,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014"
-down_revision: str | None = "0013"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -6,7 +6,8 @@ account disabled), the idempotency record (a replay returns the first answer), t
 open, the investor role, not one's own listing, suitability, the ticket; then the hot row
 first, the investor's wallet (both rows, in id order), the per-investor cap and the level's
 total once more now that the wallet is locked, the investment row, the `investment_freeze`
-entry and its postings, and the idempotency record with the answer.
+entry and its postings, the idempotency record with the answer, and the transaction's audit
+record (migration 0015's chain), the head of the chain locked last.
 
 A refusal found before anything is written comes back as `{"refused": code, …facts}`; one
 found after (the wallet, the cap) raises SQLSTATE P0001 with the message `biaodi <code>` and
@@ -14,8 +15,8 @@ the facts as JSON in the detail, which rolls the statement back whole. The calle
 error a user sees from the facts with the domain's own checks (`invest.refusal`). SQLite has
 no functions: there the same steps run as a few statements in one BEGIN IMMEDIATE.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-01 06:40:00
 """
 
@@ -25,8 +26,10 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+from biaodi.adapters.db.audit_tables import GENESIS_HASH
+
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -36,7 +39,8 @@ CREATE OR REPLACE FUNCTION biaodi_invest(
     p_key text, p_digest text, p_route text, p_source text,
     p_today date, p_now timestamptz,
     p_min_ticket bigint, p_step bigint, p_cap bigint,
-    p_levels int[], p_per_investment bigint[], p_total bigint[]
+    p_levels int[], p_per_investment bigint[], p_total bigint[],
+    p_audit text, p_request_id text
 ) RETURNS jsonb LANGUAGE plpgsql AS $fn$
 DECLARE
     v_user bigint := p_user;
@@ -56,6 +60,8 @@ DECLARE
     v_body jsonb;
     v_wallet text;
     v_frozen_code text;
+    v_payload text;
+    v_head record;
 BEGIN
     IF p_token IS NOT NULL THEN
         SELECT t.user_id, t.revoked, t.expires_at, u.status INTO v_token
@@ -196,11 +202,29 @@ BEGIN
                                          created_at)
         VALUES (v_scope, p_key, p_digest, 201, v_body::json, p_now);
     END IF;
+    -- The audit record, last: the chain's head is the last row this statement locks (as
+    -- `adapters/db/audit.write_record` does before a COMMIT). The caller sent the payload as
+    -- canonical JSON with the numbers only known here left as placeholders.
+    v_payload := replace(replace(replace(replace(p_audit,
+        '@@USER@@', v_user::text), '@@INVESTMENT@@', v_investment::text),
+        '@@ENTRY@@', v_entry::text), '@@REMAINING@@', v_remaining::text);
+    INSERT INTO audit_head (id, seq, prev_hash, hash)
+    VALUES (1, 1, '{genesis}',
+            encode(sha256(convert_to('{genesis}' || v_payload, 'UTF8')), 'hex'))
+    ON CONFLICT (id) DO UPDATE SET seq = audit_head.seq + 1, prev_hash = audit_head.hash,
+        hash = encode(sha256(convert_to(audit_head.hash || v_payload, 'UTF8')), 'hex')
+    RETURNING seq, prev_hash, hash INTO v_head;
+    INSERT INTO audit_records (seq, at, business_date, actor_id, request_id, payload,
+                               prev_hash, hash)
+    VALUES (v_head.seq, p_now, p_today, v_user, p_request_id, v_payload, v_head.prev_hash,
+            v_head.hash);
+    INSERT INTO audit_subjects (seq, subject_kind, subject_id)
+    VALUES (v_head.seq, 'listing', p_listing), (v_head.seq, 'user', v_user);
     RETURN jsonb_build_object('user_id', v_user, 'status_code', 201, 'body', v_body,
                               'investment_id', v_investment, 'remaining', v_remaining);
 END
 $fn$;
-"""
+""".replace("{genesis}", GENESIS_HASH)
 
 
 def upgrade() -> None:
@@ -212,4 +236,4 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS biaodi_invest(text, bigint, bigint, bigint, text, "
                    "text, text, text, date, timestamptz, bigint, bigint, bigint, int[], "
-                   "bigint[], bigint[])")
+                   "bigint[], bigint[], text, text)")
