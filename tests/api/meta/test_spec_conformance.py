@@ -48,6 +48,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from biaodi.services.analytics import catalog
+
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, positive_data_acceptance]
 #: Operations whose schema-valid requests a rule may still refuse with 422 because JSON Schema
@@ -71,6 +73,11 @@ RULES_BEYOND_THE_SPEC: dict[tuple[str, str], str] = {
                                                         "worst, the amount at least a minimum "
                                                         "ticket",
     ("POST", "/api/v1/me/risk-assessment"): "every question must be answered",
+    ("POST", "/api/v1/operator/campaigns"): "the name printable text (no control or format "
+                                            "characters, which Unicode lists by category)",
+    **{("GET", f"/api/v1/operator/analytics/{name}"): "the period's start no later than its "
+       "end" for name, metric in catalog.METRICS.items() if set(metric.takes) & {"period",
+                                                                                "period?"}},
 }
 SEED = int(os.environ.get("BIAODI_SPEC_FUZZ_SEED", "20261201"))
 #: schema-valid examples per operation as its natural caller; half as many schema-invalid

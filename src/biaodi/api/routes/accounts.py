@@ -23,6 +23,7 @@ from biaodi.api.params import (
     Yuan,
     one_of,
 )
+from biaodi.domain.accounts.attribution import CAMPAIGN_MAX, Channel
 from biaodi.domain.accounts.roles import STAFF_ROLES
 from biaodi.domain.shared.bounds import RowId
 from biaodi.domain.shared.money import Money
@@ -42,10 +43,10 @@ class RegisterRequest(RequestBody):
     roles: list[str] = Field(
         default=["investor"], description="any of investor, borrower, guarantor, originator"
     )
-    channel: str | None = Field(
+    channel: Annotated[str, one_of(*Channel)] | None = Field(
         default=None, description="acquisition channel (utm_source): search_ads, wechat,"
         " app_store, partner, referral or organic (the default)")
-    campaign: str | None = Field(default=None, max_length=200,
+    campaign: str | None = Field(default=None, max_length=CAMPAIGN_MAX,
                                  description="acquisition campaign (utm_campaign), at most 64"
                                  " characters")
 

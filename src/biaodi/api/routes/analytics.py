@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 
 from biaodi.api.deps import Operator, PlatformDep, require_role
-from biaodi.api.params import RequestBody
+from biaodi.api.params import NonBlank, RequestBody, YuanOrZero, one_of, query_one_of
+from biaodi.domain.accounts.attribution import CAMPAIGN_MAX, Channel
 from biaodi.domain.accounts.roles import Role
 from biaodi.domain.analytics.tiers import parse_tiers
 from biaodi.domain.shared.money import Money
@@ -23,11 +24,11 @@ Staff = Annotated[UserView, Depends(require_role(Role.OPERATOR, Role.AUDITOR))]
 
 
 class CampaignRequest(RequestBody):
-    name: str = Field(description="the campaign, as sign-up links carry it (utm_campaign)")
-    channel: str = Field(description="search_ads, wechat, app_store, partner, referral or"
-                         " organic")
-    cost: str = Field(description="what it cost, yuan with at most two decimals",
-                      examples=["5000.00"])
+    name: NonBlank = Field(max_length=CAMPAIGN_MAX,
+                           description="the campaign, as sign-up links carry it (utm_campaign)")
+    channel: Annotated[str, one_of(*Channel)] = Field(description="the acquisition channel")
+    cost: YuanOrZero = Field(description="what it cost, yuan with at most two decimals",
+                             examples=["5000.00"])
 
 
 @router.post("/campaigns", status_code=201)
@@ -54,7 +55,7 @@ def _route(name: str, summary: str) -> None:
                start: Annotated[date | None, Query(description="first business day")] = None,
                end: Annotated[date | None, Query(description="last business day")] = None,
                as_of: Annotated[date | None, Query(description="default today")] = None,
-               grain: Annotated[str | None, Query(description="day or month")] = None) -> Any:
+               grain: Annotated[str | None, query_one_of("day", "month")] = None) -> Any:
         tiers = parse_tiers(platform.settings.analytics_tiers)
         with platform.reader() as uow:
             return catalog.compute(uow, name, tiers=tiers, start=start, end=end, as_of=as_of,

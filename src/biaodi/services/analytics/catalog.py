@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from biaodi.domain.analytics.tiers import Tier
-from biaodi.domain.shared.errors import InvalidInput, NotFound
+from biaodi.domain.shared.errors import NotFound
 from biaodi.services.analytics import money, products, risk, users
 from biaodi.services.analytics.common import Period, UnitOfWork, as_plain
 
@@ -69,13 +69,13 @@ def compute(uow: UnitOfWork, name: str, *, tiers: tuple[Tier, ...], start: date 
     args: list[Any] = []
     for need in metric.takes:
         if need in ("period", "period?"):
-            if start is None or end is None:
-                if need == "period?" and start is None and end is None:
-                    args.append(None)
-                    continue
-                missing = "start" if start is None else "end"
-                raise InvalidInput(f"{missing} is required (a business date)", field=missing)
-            args.append(Period(start, end))
+            if need == "period?" and start is None and end is None:
+                args.append(None)  # all time
+                continue
+            # a bound left out: the period ends on `as_of` (today) and starts on the first
+            # day of its end's month (month to date)
+            last = end or as_of or uow.clock.today()
+            args.append(Period(start or last.replace(day=1), last))
         elif need == "as_of":
             args.append(as_of or uow.clock.today())
         elif need == "grain":
