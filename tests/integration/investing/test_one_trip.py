@@ -31,9 +31,9 @@ from investing_support import AGGRESSIVE, CONSERVATIVE, assert_books_balanced, p
 from statements_support import statement_counter
 
 #: One investment through the API once the listing's terms are cached: PostgreSQL — the one
-#: statement. SQLite — the token read (BEGIN and three reads on the read engine), then
-#: BEGIN IMMEDIATE, the key's lookup, the checks, the hot row, the freeze, the entry, its
-#: postings, the cap, the investment and the key's answer.
+#: statement (its audit record included). SQLite — the caller (BEGIN and one read on the read
+#: engine), then BEGIN IMMEDIATE, the key's lookup, the checks, the hot row, the freeze, the
+#: entry, its postings, the cap, the investment, the key's answer and the audit record (3).
 INVEST = {"postgres": 1, "sqlite": 15}
 
 
