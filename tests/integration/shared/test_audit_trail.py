@@ -132,6 +132,27 @@ def test_a_subjects_trail_lists_its_records_oldest_first(platform: Platform) -> 
     assert audit.parse_subject("listing:5") == ("listing", 5)
 
 
+def test_signing_in_and_out_is_on_the_users_trail(platform: Platform) -> None:
+    from datetime import timedelta
+
+    from biaodi.services.accounts import users
+
+    data = identity()
+    user_id = in_transaction(platform.uow, lambda uow: users.register(
+        uow, users.Register(**data, roles=("investor",)), platform.cipher)).id
+    token, _ = in_transaction(platform.uow, lambda uow: users.login(
+        uow, data["username"], data["password"], timedelta(hours=1), platform.cipher))
+    in_transaction(platform.uow, lambda uow: users.logout(uow, token))
+    in_transaction(platform.uow, lambda uow: users.logout(uow, token))  # already out: no record
+    with platform.reader() as uow:
+        actions = [event["action"] for entry in audit.trail(uow, "user", user_id)
+                   for event in entry.events]
+        assert audit.verify(uow).ok
+        payloads = " ".join(uow.s.scalars(text("SELECT payload FROM audit_records")))
+    assert actions == ["user.created", "user.signed_in", "user.signed_out"]
+    assert token not in payloads and hashlib.sha256(token.encode()).hexdigest() not in payloads
+
+
 def test_a_changed_payload_is_named(platform: Platform, tamper: Engine) -> None:
     deposits(platform, 4)
     with tamper.begin() as conn:

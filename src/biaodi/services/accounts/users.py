@@ -207,6 +207,8 @@ def login(uow: UnitOfWork, username: str, password: str, ttl: timedelta,
             token_hash=digest, user_id=user.id, created_at=now, expires_at=expires, revoked=False
         )
     )
+    audit.note(uow, "user.signed_in", subjects=[("user", user.id)],
+               changes={"expires_at": expires})
     return token, expires
 
 
@@ -239,8 +241,9 @@ def user_for_token(uow: UnitOfWork, token: str) -> UserView:
 
 def logout(uow: UnitOfWork, token: str) -> None:
     row = uow.s.get(AuthToken, token_digest(token))
-    if row is not None:
+    if row is not None and not row.revoked:
         row.revoked = True
+        audit.note(uow, "user.signed_out", subjects=[("user", row.user_id)])
 
 
 def wallet_of(uow: UnitOfWork, user_id: int) -> dict[str, dict[str, Money]]:
