@@ -5,12 +5,12 @@ other roles are refused; a malformed subject is named."""
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from test_operator import act, sign_in, submitted
 
 from biaodi.bootstrap import Platform
 from biaodi.services.accounts import users
 from biaodi.services.shared.tx import in_transaction
 from factories import identity
+from operator_support import act, sign_in, submitted
 from test_support import login
 
 
