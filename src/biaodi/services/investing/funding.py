@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, DateTime, bindparam, func, insert, select, text, update
+from sqlalchemy import func, insert, select, update
 
 from biaodi.adapters import faults
 from biaodi.adapters.db.tables import (
@@ -40,6 +40,7 @@ from biaodi.services.ledger import posting as ledger
 from biaodi.services.listings import borrowing
 from biaodi.services.listings import lifecycle as listings
 from biaodi.services.shared.rates import ppm_to_rate
+from biaodi.services.shared.sqlkit import stamped
 from biaodi.services.shared.tx import in_transaction
 
 
@@ -128,26 +129,26 @@ def complete_funding(uow: UnitOfWork, listing: Listing, rules: InvestingRules) -
         _settle_at_once(uow, listing, holdings, loan_rows)
 
 
-_HOLDINGS = text(
+_HOLDINGS = stamped(
     "INSERT INTO holdings (listing_id, investor_id, investment_id, principal_fen, "
     "outstanding_principal_fen, interest_start, status, created_at) "
     "SELECT listing_id, investor_id, id, amount_fen, amount_fen, :today, 'active', :now "
     "FROM investments WHERE listing_id = :listing AND status = 'frozen' ORDER BY id "
     "RETURNING id, investment_id, investor_id, principal_fen"
-).bindparams(bindparam("today", type_=Date), bindparam("now", type_=DateTime(timezone=True)))
+)
 
-_OPEN_CLAIMS = text(
+_OPEN_CLAIMS = stamped(
     "INSERT INTO accounts (code, type, owner_kind, owner_id, purpose, non_negative, balance, "
     "created_at) SELECT 'holding:' || id || ':' || 'principal', :type, :owner_kind, id, "
     "'principal', :non_negative, 0, :now FROM holdings WHERE listing_id = :listing AND true "
     "ON CONFLICT (code) DO NOTHING"
-).bindparams(bindparam("now", type_=DateTime(timezone=True)))
+)
 
-_DISBURSEMENT = text(
+_DISBURSEMENT = stamped(
     "INSERT INTO journal_entries (kind, memo, idempotency_key, request_hash, actor_id, "
     "business_date, created_at) VALUES ('disbursement', :memo, :key, NULL, NULL, :today, :now) "
     "RETURNING id"
-).bindparams(bindparam("today", type_=Date), bindparam("now", type_=DateTime(timezone=True)))
+)
 
 
 def _disburse_all(uow: UnitOfWork, listing: Listing, funded: int) -> None:

@@ -31,7 +31,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Engine, bindparam, text
+from sqlalchemy import Date, Engine, text
 from sqlalchemy.orm.util import identity_key
 
 from biaodi.adapters.db import audit
@@ -57,6 +57,7 @@ from biaodi.domain.shared.errors import (
 from biaodi.domain.shared.money import Money
 from biaodi.services.investing.funding import complete_funding, settle_subscription
 from biaodi.services.investing.rules import InvestingRules
+from biaodi.services.shared.sqlkit import stamped
 
 #: Statuses after funding: a late investor is told the listing is full, not closed.
 FILLED = ("funded", "repaying", "overdue", "settled", "defaulted", "recovered", "written_off")
@@ -257,11 +258,11 @@ _FREEZE = text(
     "RETURNING id, code, balance"
 )
 
-_ENTRY = text(
+_ENTRY = stamped(
     "INSERT INTO journal_entries (kind, memo, idempotency_key, request_hash, actor_id, "
     "business_date, created_at) VALUES ('investment_freeze', :memo, NULL, NULL, NULL, "
     ":today, :now) RETURNING id"
-).bindparams(bindparam("today", type_=Date), bindparam("now", type_=DateTime(timezone=True)))
+)
 
 _LEGS = text(
     "INSERT INTO postings (entry_id, account_id, amount, balance_after) VALUES "
@@ -269,11 +270,11 @@ _LEGS = text(
     "(:entry, :frozen_id, -:amount, :frozen_after)"
 )
 
-_RECORD = text(
+_RECORD = stamped(
     "INSERT INTO investments (listing_id, investor_id, amount_fen, status, source, "
     "subscribed_on, created_at) VALUES (:listing, :user, :amount, :status, :source, :today, "
     ":now) RETURNING id"
-).bindparams(bindparam("today", type_=Date), bindparam("now", type_=DateTime(timezone=True)))
+)
 
 
 def invest(uow: UnitOfWork, cmd: Invest, rules: InvestingRules) -> Invested:

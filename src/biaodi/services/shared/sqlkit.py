@@ -14,7 +14,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Result, TextClause, bindparam, text
+from sqlalchemy import Date, DateTime, Result, TextClause, bindparam, text
 from sqlalchemy.types import TypeEngine
 
 from biaodi.adapters.clock import Clock
@@ -83,6 +83,12 @@ def run(uow: UnitOfWork, sql: str, **params: Any) -> int:
     uow.s.flush()
     result = uow.s.execute(text(sql), Sql.of(uow).params(**params))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def stamped(sql: str) -> TextClause:
+    """A statement whose `:today` is a business date and `:now` a time with its zone, bound
+    as the ORM stores them (SQLite keeps both as text in the ORM's own format)."""
+    return _parsed(sql, (("today", Date()), ("now", DateTime(timezone=True))))
 
 
 def _bound(sql: str, types: dict[str, TypeEngine[Any]]) -> TextClause:
