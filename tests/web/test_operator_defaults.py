@@ -30,6 +30,7 @@ from biaodi.services.payments.orders import StartPayment
 from biaodi.services.shared.tx import in_transaction
 from biaodi.web.routes import investor as investor_pages
 from factories import identity
+from operator_support import sign_in
 from payment_support import FakeGateway, gateway_event
 from servicing_support import (
     balance,
@@ -40,21 +41,7 @@ from servicing_support import (
     run_close,
     set_day,
 )
-from web_support import CSRF, post_form
-
-STAFF = {"operator", "risk_officer", "auditor"}
-
-
-def sign_in(client: TestClient, platform: Platform, *roles: str) -> int:
-    client.cookies.clear()
-    data = identity()
-    create = users.create_staff if STAFF.intersection(roles) else users.register
-    view = in_transaction(platform.uow, lambda uow: create(
-        uow, users.Register(**data, roles=roles), platform.cipher))
-    response = post_form(client, "/login", {"username": data["username"],
-                                            "password": data["password"], "next": "/"})
-    assert response.status_code == 303, response.text
-    return view.id
+from web_support import CSRF
 
 
 def act(client: TestClient, path: str, data: dict[str, str]):  # type: ignore[no-untyped-def]
