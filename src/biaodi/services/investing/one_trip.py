@@ -94,16 +94,17 @@ def invest(uow_factory: Callable[[], UnitOfWork], *, token: str, listing_id: int
         return None
     digest = request_hash(payload)
     limits = rules.level_limits
+    now = clock.now()  # the investment's time and its audit record's, the same instant
     params = {
         "token": token_digest(token), "user": None, "listing": listing_id, "amount": amount.fen,
         "key": key, "digest": digest, "route": route(listing_id), "source": source,
-        "today": clock.today(), "now": clock.now(), "min_ticket": terms.min_ticket_fen,
+        "today": clock.today(), "now": now, "min_ticket": terms.min_ticket_fen,
         "step": terms.step_fen, "cap": terms.cap_fen, "levels": allowed_levels(terms.risk),
         "per_investment": [_fen(limits[level].per_investment) for level in InvestorLevel],
         "total": [_fen(limits[level].total_outstanding) for level in InvestorLevel],
     }
-    params["audit"], params["request_id"] = _audit_payload(listing_id, amount, clock.now(),
-                                                           clock.today())
+    params["audit"], params["request_id"] = _audit_payload(listing_id, amount, now,
+                                                           params["today"])
     result = _call(probe.engine, params)
     user_id = result.get("user_id")
     scope = f"user:{user_id}:{route(listing_id)}"
