@@ -182,7 +182,7 @@ def test_investors_keep_investing_as_listings_fill_back_to_back(platform: Platfo
 
     def one_investment(investor_id: int, token: str, listing_id: int, key: str) -> int:
         amount = Money.yuan(100)
-        if one_trip.available(platform.uow):
+        if one_trip.available(platform.engine):
             answer = one_trip.invest(platform.uow, token=token, listing_id=listing_id,
                                      amount=amount, key=key, payload={"amount": "100.00"},
                                      rules=rules)

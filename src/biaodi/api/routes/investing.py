@@ -68,7 +68,7 @@ def invest(listing_id: RowId, body: InvestRequest, request: Request, platform: P
     per-investor rate limit. On PostgreSQL the whole investment, the token check included, is
     one statement (services/investing/one_trip.py)."""
     key = check_key(idempotency_key)
-    if token and one_trip.available(platform.uow):
+    if token and one_trip.available(platform.engine):
         platform.rate_limiter.hit("invest", claimed_caller(request, platform, token))
         amount = Money.parse(body.amount, field="amount",
                              ceiling_fen=platform.settings.money_ceiling_fen)

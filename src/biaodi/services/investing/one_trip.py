@@ -69,8 +69,9 @@ _UNAUTHORIZED = {
 _RETRY_SQLSTATES = {"23505", "40001", "40P01"}  # a same-key race, serialization, deadlock
 
 
-def available(uow_factory: Callable[[], UnitOfWork]) -> bool:
-    return uow_factory().engine.dialect.name == "postgresql"
+def available(engine: Engine) -> bool:
+    """Whether the database behind `engine` has the function (PostgreSQL)."""
+    return engine.dialect.name == "postgresql"
 
 
 def route(listing_id: int) -> str:
