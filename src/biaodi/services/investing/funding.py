@@ -144,12 +144,6 @@ _OPEN_CLAIMS = stamped(
     "ON CONFLICT (code) DO NOTHING"
 )
 
-_DISBURSEMENT = stamped(
-    "INSERT INTO journal_entries (kind, memo, idempotency_key, request_hash, actor_id, "
-    "business_date, created_at) VALUES ('disbursement', :memo, :key, NULL, NULL, :today, :now) "
-    "RETURNING id"
-)
-
 
 def _disburse_all(uow: UnitOfWork, listing: Listing, funded: int) -> None:
     """The `disbursement` entry of a funded listing, set-based whatever its number of
@@ -162,9 +156,8 @@ def _disburse_all(uow: UnitOfWork, listing: Listing, funded: int) -> None:
     uow.s.execute(_OPEN_CLAIMS, {"type": holding.type.value, "owner_kind": holding.owner_kind.value,
                                  "non_negative": holding.non_negative, "now": uow.clock.now(),
                                  "listing": listing.id})
-    entry = uow.s.execute(_DISBURSEMENT, {
-        "memo": f"listing {listing.id} funded", "key": f"disbursement:{listing.id}",
-        "today": uow.clock.today(), "now": uow.clock.now()}).scalar_one()
+    entry = ledger.entry_row(uow, "disbursement", f"listing {listing.id} funded",
+                             f"disbursement:{listing.id}")
     ledger_bulk.post_legs(
         uow,
         """SELECT :entry AS entry_id, a.id AS account_id, h.principal_fen AS amount, 1 AS leg

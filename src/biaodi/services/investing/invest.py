@@ -57,6 +57,7 @@ from biaodi.domain.shared.errors import (
 from biaodi.domain.shared.money import Money
 from biaodi.services.investing.funding import complete_funding, settle_subscription
 from biaodi.services.investing.rules import InvestingRules
+from biaodi.services.ledger import posting as ledger
 from biaodi.services.shared.sqlkit import stamped
 
 #: Statuses after funding: a late investor is told the listing is full, not closed.
@@ -258,12 +259,6 @@ _FREEZE = text(
     "RETURNING id, code, balance"
 )
 
-_ENTRY = stamped(
-    "INSERT INTO journal_entries (kind, memo, idempotency_key, request_hash, actor_id, "
-    "business_date, created_at) VALUES ('investment_freeze', :memo, NULL, NULL, NULL, "
-    ":today, :now) RETURNING id"
-)
-
 _LEGS = text(
     "INSERT INTO postings (entry_id, account_id, amount, balance_after) VALUES "
     "(:entry, :available_id, :amount, :available_after), "
@@ -338,8 +333,7 @@ def _freeze(uow: UnitOfWork, cmd: Invest, refuse: Any) -> int:
         raise refuse("insufficient_balance", user_id=cmd.investor_id)
     if frozen not in moved:
         raise refuse("no_account", account=frozen)
-    entry = uow.s.execute(_ENTRY, {"memo": f"listing {cmd.listing_id}",
-                                   "today": uow.clock.today(), "now": uow.clock.now()}).scalar()
+    entry = ledger.entry_row(uow, "investment_freeze", f"listing {cmd.listing_id}")
     uow.s.execute(_LEGS, {"entry": entry, "amount": cmd.amount.fen,
                           "available_id": moved[available].id,
                           "available_after": moved[available].balance,

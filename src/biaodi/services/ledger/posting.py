@@ -27,6 +27,7 @@ from biaodi.domain.ledger.rules import (
 )
 from biaodi.domain.shared.errors import IdempotencyConflict, InsufficientBalance, NotFound
 from biaodi.services.shared import audit
+from biaodi.services.shared.sqlkit import stamped
 
 #: Account owners the audit trail files a ledger event under (a loan's accounts are its
 #: listing's: the loan id is the listing id).
@@ -93,6 +94,22 @@ _UPDATE_BALANCE = text(
     "WHERE id = :id AND (NOT non_negative OR balance + :delta >= 0) "
     "RETURNING balance"
 )
+
+
+_ENTRY_ROW = stamped(
+    "INSERT INTO journal_entries (kind, memo, idempotency_key, request_hash, actor_id, "
+    "business_date, created_at) VALUES (:kind, :memo, :key, NULL, NULL, :today, :now) "
+    "RETURNING id"
+)
+
+
+def entry_row(uow: UnitOfWork, kind: str, memo: str, idempotency_key: str | None = None) -> int:
+    """Only the journal entry's row, for a hot path that moves the balances and writes the
+    postings itself in its own statements (the investment's freeze, a listing's set-based
+    disbursement); its id."""
+    return int(uow.s.execute(_ENTRY_ROW, {
+        "kind": kind, "memo": memo, "key": idempotency_key, "today": uow.clock.today(),
+        "now": uow.clock.now()}).scalar_one())
 
 
 def post(
