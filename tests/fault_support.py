@@ -332,6 +332,18 @@ class Killer:
         server.start(self.fault() if len(self.crashes.kills) < self.wanted else "")
 
 
+def run_clients(killer: Killer, clients: list[threading.Thread], crashes: Crashes) -> None:
+    """Start the server and the clients, kill and restart it while any client works, and
+    require every client to finish (each retries with its keys until it has its answers)."""
+    killer.start()
+    for client in clients:
+        client.start()
+    killer.run(lambda: any(c.is_alive() for c in clients))
+    for client in clients:
+        client.join(300)
+    assert not any(c.is_alive() for c in clients), crashes.report()
+
+
 def retrying(call: Callable[[], httpx.Response], *, deadline_s: float = 240) -> httpx.Response:
     """A client that keeps its idempotency key: retry while the server is down or failed
     (connection refused or cut, 5xx) until it answers for real."""

@@ -27,7 +27,16 @@ from biaodi.services.ledger import posting as ledger
 from biaodi.services.payments import orders
 from biaodi.services.shared.tx import in_transaction
 from conftest import TEST_KEY
-from fault_support import Crashes, Killer, Server, budget, child_env, retrying, rng
+from fault_support import (
+    Crashes,
+    Killer,
+    Server,
+    budget,
+    child_env,
+    retrying,
+    rng,
+    run_clients,
+)
 from investing_support import assert_books_balanced, user
 from payment_support import gateway_event, signed
 
@@ -95,15 +104,9 @@ def test_callbacks_redelivered_through_server_kills_are_booked_exactly_once(
 
     started = time.monotonic()
     killer = Killer(server, random, crashes, wanted, POINTS, grace_s=1.0)
-    killer.start()
     threads = [threading.Thread(target=deliverer, daemon=True) for _ in range(DELIVERERS)]
-    for thread in threads:
-        thread.start()
     try:
-        killer.run(lambda: any(t.is_alive() for t in threads))
-        for thread in threads:
-            thread.join(300)
-        assert not any(t.is_alive() for t in threads), crashes.report()
+        run_clients(killer, threads, crashes)
         with httpx.Client(base_url=server.url, timeout=30) as client:
             for event in events.values():  # the gateway's last retry: already booked
                 again = deliver(client, event)

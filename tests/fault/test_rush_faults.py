@@ -37,6 +37,7 @@ from fault_support import (
     people,
     retrying,
     rng,
+    run_clients,
 )
 from investing_support import assert_books_balanced, published_listing
 
@@ -95,15 +96,9 @@ def test_a_rush_on_hot_listings_survives_the_server_killed_again_and_again(
 
     started = time.monotonic()
     killer = Killer(server, random, crashes, wanted, POINTS, grace_s=1.0)
-    killer.start()
     threads = [threading.Thread(target=investor, args=(ns,), daemon=True) for ns in clients]
-    for thread in threads:
-        thread.start()
     try:
-        killer.run(lambda: any(t.is_alive() for t in threads))
-        for thread in threads:
-            thread.join(300)
-        assert not any(t.is_alive() for t in threads), crashes.report()
+        run_clients(killer, threads, crashes)
         assert len(answers) == INVESTORS * listings, crashes.report()
 
         # the same keys again (a sample): the same answers, nothing new

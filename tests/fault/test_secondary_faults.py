@@ -42,6 +42,7 @@ from fault_support import (
     people,
     retrying,
     rng,
+    run_clients,
 )
 from servicing_support import check_books, funded_loan, run_close, servicing_rules, set_day
 
@@ -102,15 +103,9 @@ def test_secondary_purchases_survive_the_server_killed_again_and_again(
 
     started = time.monotonic()
     killer = Killer(server, random, crashes, wanted, POINTS, grace_s=1.0)
-    killer.start()
     threads = [threading.Thread(target=buyer, args=(n,), daemon=True) for n in range(len(buyers))]
-    for thread in threads:
-        thread.start()
     try:
-        killer.run(lambda: any(t.is_alive() for t in threads))
-        for thread in threads:
-            thread.join(300)
-        assert not any(t.is_alive() for t in threads), crashes.report()
+        run_clients(killer, threads, crashes)
         assert len(answers) == len(buyers) * len(offered), crashes.report()
         with httpx.Client(base_url=server.url, timeout=30) as client:
             for (user_id, sale_id), (status, body) in sorted(answers.items()):
