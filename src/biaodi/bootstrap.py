@@ -22,6 +22,7 @@ from biaodi.services.servicing.rules import ServicingRules
 
 if TYPE_CHECKING:
     from biaodi.services.secondary.rules import SecondaryRules
+    from biaodi.services.servicing.close_day import CloseDay, DayStep, Progress
 
 
 @dataclass
@@ -91,6 +92,20 @@ class Platform:
         from biaodi.services.risk.applications import screen_before_disbursement
 
         screen_before_disbursement(uow, applicant_id, self.cipher)
+
+    @property
+    def day_steps(self) -> tuple[DayStep, ...]:
+        """Close-of-business steps of the capabilities above servicing, in the order they run
+        after the loan steps. One line per capability: each returns its own steps."""
+        steps: list[DayStep] = []
+        return tuple(steps)
+
+    def close_day_command(self, progress: Progress | None = None) -> CloseDay:
+        """Close of business as every edge runs it: the loan steps and `day_steps`."""
+        from biaodi.services.servicing.close_day import CloseDay
+
+        return CloseDay(self.engine, self.clock, self.servicing_rules, self.investing_rules,
+                        progress, day_steps=self.day_steps)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -13,7 +13,7 @@ from rich.table import Table
 from biaodi.adapters.clock import CST
 from biaodi.cli.common import console, err_console, fail, platform
 from biaodi.domain.shared.errors import BiaodiError
-from biaodi.services.servicing.close_day import STEPS, CloseDay, DaySummary, close_day
+from biaodi.services.servicing.close_day import STEPS, DaySummary, close_day
 from biaodi.services.servicing.collections import send_notices
 from biaodi.services.shared.tx import in_transaction
 
@@ -51,7 +51,6 @@ def close_day_command(
     that stopped; a day already closed changes nothing; missed days are closed first."""
     p = platform()
     target = _parse_date(day) or p.clock.today()
-    rules = p.servicing_rules
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[loans]} loans"), TimeElapsedColumn())
     try:
@@ -65,10 +64,10 @@ def close_day_command(
                 task = tasks[step]
                 bar.update(task, completed=done, loans=bar.tasks[task].fields["loans"] + rows)
 
-            for step in STEPS:
-                tasks[step.name] = bar.add_task(step.name, total=None, loans=0)
-            days = close_day(CloseDay(p.engine, p.clock, rules, p.investing_rules, progress),
-                             target)
+            cmd = p.close_day_command(progress)
+            for name in (*(step.name for step in STEPS), *(s.name for s in cmd.day_steps)):
+                tasks[name] = bar.add_task(name, total=None, loans=0)
+            days = close_day(cmd, target)
     except BiaodiError as error:
         fail(error.message, 2 if error.status == 422 else 1)
     finally:
@@ -96,14 +95,12 @@ def scheduler(
         hour, minute = (int(x) for x in when.split(":"))
     except ValueError:
         fail(f"--at must be HH:MM, not {when!r}", 2)
-    rules = p.servicing_rules
     while True:
         now = p.clock.now().astimezone(CST)
         wait = (next_run(now, hour, minute) - now).total_seconds()
         console.print(f"next close of business in {wait:.0f} s")
         time.sleep(max(0.0, wait))
-        days = close_day(CloseDay(p.engine, p.clock, rules, p.investing_rules),
-                         p.clock.now().astimezone(CST).date())
+        days = close_day(p.close_day_command(), p.clock.now().astimezone(CST).date())
         console.print(f"closed {', '.join(d.business_date.isoformat() for d in days)}")
         if once:
             return

@@ -26,6 +26,19 @@ from biaodi.web.routes import (
     secondary,
 )
 
+#: The pages' routers, one a line.
+PAGE_ROUTERS = (
+    marketplace.router,
+    accounts.router,
+    operator.router,
+    operator_defaults.router,
+    operator_audit.router,
+    borrower.router,
+    investor.router,
+    auto_invest.router,
+    secondary.router,
+)
+
 access_log = logging.getLogger("biaodi.access")  # the same log as the API's refusals
 
 
@@ -49,9 +62,7 @@ def install(app: FastAPI) -> None:
             "Cache-Control": "public, max-age=31536000, immutable"})
 
     app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
-    for router in (marketplace.router, accounts.router, operator.router,
-                   operator_defaults.router, operator_audit.router, borrower.router,
-                   investor.router, auto_invest.router, secondary.router):
+    for router in PAGE_ROUTERS:
         app.include_router(router, include_in_schema=False)
 
     @app.exception_handler(pages.PageError)

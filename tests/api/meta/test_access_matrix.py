@@ -339,13 +339,23 @@ class World:
     def path_values(self, path: str) -> dict[str, object]:
         listing = self.open_listing_id if ("investments" in path or "invest" in path.split("/")
                                            ) else self.loan_id
-        return {"listing_id": listing, "asset_id": 999_999, "user_id": self.ids["other_borrower"],
-                "rule_id": self.rule_id, "order_no": self.order_no,
-                "exception_id": 999_999, "application_id": self.application_id,
-                "entry_id": self.entry_id, "business_date": "2026-11-27", "kind": "credit",
-                "effective_on": "2099-01-01", "sale_id": self.sale_id,
-                "holding_id": self.holding_id, "borrower_id": self.ids["borrower"],
-                "code": "en"}
+        return {  # one path parameter a line
+            "listing_id": listing,
+            "asset_id": 999_999,
+            "user_id": self.ids["other_borrower"],
+            "rule_id": self.rule_id,
+            "order_no": self.order_no,
+            "exception_id": 999_999,
+            "application_id": self.application_id,
+            "entry_id": self.entry_id,
+            "business_date": "2026-11-27",
+            "kind": "credit",
+            "effective_on": "2099-01-01",
+            "sale_id": self.sale_id,
+            "holding_id": self.holding_id,
+            "borrower_id": self.ids["borrower"],
+            "code": "en",
+        }
 
     def body(self, spec: dict[str, Any], method: str, path: str) -> Any:
         """Valid-looking arguments, chosen so that an allowed caller changes nothing that

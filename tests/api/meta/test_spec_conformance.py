@@ -34,6 +34,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
@@ -158,6 +159,7 @@ def _field(response: Any) -> str | None:
         return None
 
 
+@pytest.mark.timeout(1800)  # ~1,000+ requests per database, more with every new operation
 def test_every_operation_answers_as_the_spec_says(world: Any, backend: str) -> None:
     app = world.client.app
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)

@@ -30,7 +30,7 @@ from biaodi.domain.servicing.reamortise import Reamortise
 from biaodi.domain.shared.bounds import Count, RowId
 from biaodi.domain.shared.money import Money
 from biaodi.services.servicing import collections, defaults, products, queries, repayments
-from biaodi.services.servicing.close_day import CloseDay, close_day
+from biaodi.services.servicing.close_day import close_day
 from biaodi.services.shared.idempotency import Answer, check_key
 from biaodi.services.shared.rates import parse_percent, percent_text, rate_to_ppm
 from biaodi.services.shared.tx import in_transaction
@@ -52,8 +52,7 @@ class CloseDayRequest(RequestBody):
 def run_close_day(body: CloseDayRequest, platform: PlatformDep, _op: Operator) -> dict[str, Any]:
     """Run close of business for a date (and any missed days before it); resumes a run that
     stopped, and changes nothing for a day already closed."""
-    cmd = CloseDay(platform.engine, platform.clock, platform.servicing_rules,
-                   platform.investing_rules)
+    cmd = platform.close_day_command()
     days = close_day(cmd, body.business_date or platform.clock.today())
     return {"days": [d.as_dict() for d in days]}
 

@@ -88,6 +88,20 @@ STEPS: tuple[Step, ...] = (
 )
 STEP_NAMES = ("close_funding", *(s.name for s in STEPS))
 
+DayFn = Callable[[UnitOfWork, date], int]
+
+
+@dataclass(frozen=True)
+class DayStep:
+    """A step of another capability that runs once per business date after the loan steps
+    (a fund subscription confirmed, a crowdfunding project settled, a trial ended), in its own
+    transaction, recorded like a chunk (`close_day_steps`, chunk 0) so that a resumed run skips
+    it once done. `run` returns the number of rows it changed. The steps are wired in
+    `bootstrap.Platform.day_steps`, so servicing never imports the capabilities above it."""
+
+    name: str
+    run: DayFn
+
 #: progress(step, chunks done, chunks in the step, rows in the chunk)
 Progress = Callable[[str, int, int, int], None]
 
@@ -112,6 +126,7 @@ class CloseDay:
     rules: ServicingRules
     investing: InvestingRules
     progress: Progress | None = None
+    day_steps: tuple[DayStep, ...] = ()
 
 
 def days_to_close(uow: UnitOfWork, day: date) -> list[date]:
@@ -199,8 +214,15 @@ def _close_one(cmd: CloseDay, day: date) -> DaySummary:
             faults.point("close_day.chunk")
             if cmd.progress:
                 cmd.progress(step.name, index + 1, len(chunks), hi - lo + 1)
+    for day_step in cmd.day_steps:
+        if (day_step.name, 0) not in finished:
+            in_transaction(units, lambda uow, s=day_step: _day_step(uow, s, day))
+            faults.point("close_day.chunk")
+            if cmd.progress:
+                cmd.progress(day_step.name, 1, 1, 0)
     faults.point("close_day.finish")
-    return in_transaction(units, lambda uow: _finish(uow, day, resumed))
+    names = (*STEP_NAMES, *(s.name for s in cmd.day_steps))
+    return in_transaction(units, lambda uow: _finish(uow, day, resumed, names))
 
 
 def _chunk(uow: UnitOfWork, step: Step, day: date, index: int, lo: int, hi: int,
@@ -236,11 +258,23 @@ def _close_funding(cmd: CloseDay, day: date, units: Callable[[], UnitOfWork]) ->
     in_transaction(units, record)
 
 
-def _finish(uow: UnitOfWork, day: date, resumed: bool) -> DaySummary:
+def _day_step(uow: UnitOfWork, step: DayStep, day: date) -> int:
+    started = time.perf_counter()
+    done = step.run(uow, day)
+    if done:
+        audit.note(uow, f"close_day.{step.name}", changes={"business_date": day, "rows": done})
+    uow.s.add(CloseDayStep(business_date=day, step=step.name, chunk=0, rows=done,
+                           elapsed_ms=int((time.perf_counter() - started) * 1000),
+                           finished_at=uow.clock.now()))
+    return done
+
+
+def _finish(uow: UnitOfWork, day: date, resumed: bool,
+            names: tuple[str, ...] = STEP_NAMES) -> DaySummary:
     run = uow.s.get(CloseDayRun, day, with_for_update=True)
     assert run is not None
-    steps: dict[str, int] = dict.fromkeys(STEP_NAMES, 0)
-    step_ms: dict[str, int] = dict.fromkeys(STEP_NAMES, 0)
+    steps: dict[str, int] = dict.fromkeys(names, 0)
+    step_ms: dict[str, int] = dict.fromkeys(names, 0)
     for name, total, ms in uow.s.execute(
             select(CloseDayStep.step, func.sum(CloseDayStep.rows),
                    func.sum(CloseDayStep.elapsed_ms))

@@ -21,7 +21,7 @@ from biaodi.services.payments import reconciliation
 from biaodi.services.risk import blacklist
 from biaodi.services.servicing import collections
 from biaodi.services.servicing import queries as servicing_queries
-from biaodi.services.servicing.close_day import CloseDay, close_day
+from biaodi.services.servicing.close_day import close_day
 from biaodi.services.shared.tx import in_transaction
 from biaodi.web import i18n, refusals
 from biaodi.web.pages import (
@@ -266,8 +266,7 @@ def run_close_day(request: Request, user: Closer, _form: Form) -> Response:
     """Close today (and any missed day before it); a day already closed is not run again."""
     require_act(request, user, "close_day")
     platform = platform_of(request)
-    cmd = CloseDay(platform.engine, platform.clock, platform.servicing_rules,
-                   platform.investing_rules)
+    cmd = platform.close_day_command()
     try:
         days = close_day(cmd, platform.clock.today())
     except BiaodiError as exc:
