@@ -3,6 +3,12 @@ the schema-drift test and test clean-up use it)."""
 
 from biaodi.adapters.db import (
     audit_tables,
+    counter_tables,
+    disclosure_tables,
+    document_tables,
+    fund_tables,
+    incentive_tables,
+    notification_tables,
     payment_tables,
     risk_tables,
     secondary_tables,
@@ -14,6 +20,12 @@ from biaodi.adapters.db.tables import Base
 __all__ = [
     "Base",
     "audit_tables",
+    "counter_tables",
+    "disclosure_tables",
+    "document_tables",
+    "fund_tables",
+    "incentive_tables",
+    "notification_tables",
     "payment_tables",
     "risk_tables",
     "secondary_tables",
