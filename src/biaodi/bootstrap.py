@@ -15,6 +15,7 @@ from biaodi.adapters.db.migrate import upgrade
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.adapters.ratelimit import RateLimiter
 from biaodi.config import Settings, get_settings, old_keys
+from biaodi.services.disclosure.steps import disclosure_steps
 from biaodi.services.investing.rules import InvestingRules
 from biaodi.services.ledger.posting import open_platform_accounts
 from biaodi.services.listings.lifecycle import ListingRules
@@ -98,6 +99,7 @@ class Platform:
         """Close-of-business steps of the capabilities above servicing, in the order they run
         after the loan steps. One line per capability: each returns its own steps."""
         steps: list[DayStep] = []
+        steps += disclosure_steps()
         return tuple(steps)
 
     def close_day_command(self, progress: Progress | None = None) -> CloseDay:
