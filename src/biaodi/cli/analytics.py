@@ -28,7 +28,7 @@ def _columns() -> tuple:  # type: ignore[type-arg]
 @app.command("report")
 def report_command(
     month: str = typer.Option(..., "--month", help="The month, YYYY-MM (e.g. 2026-10)."),
-    out: Path = typer.Option(Path("report"), "--out", help="Folder to write into."),
+    out: str = typer.Option("report", "--out", help="Folder to write into."),
     lang: str = typer.Option("zh-CN", "--lang", help="zh-CN or en."),
 ) -> None:
     """The month's operations report: report-YYYY-MM.html (one file, opens offline: Plotly's
@@ -39,6 +39,7 @@ def report_command(
         first = dashboards.parse_month(month)
     except BiaodiError as error:
         fail(f"--month: {error.message}", 2)
+    folder = Path(out)
     p = platform()
     label = first.strftime("%Y-%m")
     tiers = parse_tiers(p.settings.analytics_tiers)
@@ -52,12 +53,12 @@ def report_command(
                     views_of_tab = []
                     for panel in dashboards.panels(uow, first, tiers, (tab,)):
                         bar.update(task, description=f"{tab}: {panel.key}")
-                        written += report.write_table(panel.table, out)
+                        written += report.write_table(panel.table, folder)
                         views_of_tab.append(views.view(panel, lang))
                         bar.advance(task)
                     sections.append((i18n.translate(lang, f"dash.tab.{tab}"), views_of_tab))
             bar.update(task, description="html")
-            page = out / f"report-{label}.html"
+            page = folder / f"report-{label}.html"
             page.write_text(html_report.render(label, sections, lang=lang,
                                                generated_at=p.clock.now()), encoding="utf-8")
             written.append(page)
@@ -66,4 +67,4 @@ def report_command(
         fail(error.message, 2 if error.status == 422 else 1)
     finally:
         p.close()
-    console.print(f"report {label}: {page} and {len(written) - 1} table files in {out}")
+    console.print(f"report {label}: {page} and {len(written) - 1} table files in {folder}")

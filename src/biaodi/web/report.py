@@ -16,7 +16,8 @@ from biaodi.web.pages import env
 
 i18n.register({
     "report.title": ("{month} 月度运营报告", "Operations report, {month}"),
-    "report.generated": ("生成于 {at}；金额单位为元，图表旁附数据表（CSV 与 Parquet 文件在同一目录）。",
+    "report.generated": ("生成于 {at}；金额单位为元，图表旁附数据表"
+                         "（CSV 与 Parquet 文件在同一目录）。",
                          "Generated {at}; amounts in yuan, each chart with its table (CSV and "
                          "Parquet files in the same folder)."),
     "report.files": ("数据文件", "Data files"),
