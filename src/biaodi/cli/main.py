@@ -10,6 +10,7 @@ from biaodi.cli import accounts as users
 from biaodi.cli import audit, db, demo, keys, ledger, payments, risk, servicing
 from biaodi.cli.listings import schedule
 from biaodi.cli.serve import serve
+from biaodi.cli.simulate import simulate
 
 app = typer.Typer(
     name="biaodi",
@@ -32,6 +33,7 @@ app.add_typer(ledger.app, name="ledger")
 app.add_typer(users.app, name="users")
 app.add_typer(demo.app, name="demo")
 app.command("schedule")(schedule)
+app.command("simulate")(simulate)
 app.add_typer(risk.app, name="risk")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
