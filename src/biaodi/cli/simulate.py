@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from biaodi.adapters.clock import CST, FixedClock
+from biaodi.adapters.db.engine import make_engine
+from biaodi.bootstrap import Platform, build_platform, migrate_database
 from biaodi.cli.common import console, fail, platform
 from biaodi.domain.shared.errors import BiaodiError
 from biaodi.domain.simulation import market
@@ -54,7 +58,7 @@ def simulate(
         for run in runs:
             name = run.scenario.name
             try:
-                target = scenarios.scratch(live, out / f"{name}.db", from_live=from_live)
+                target = scratch(live, out / f"{name}.db", from_live=from_live)
             except BiaodiError as problem:
                 fail(problem.message)
             try:
@@ -87,3 +91,23 @@ def _run(target, config: SimConfig, name: str):  # type: ignore[no-untyped-def]
         sim = Simulator(target, config, progress=progress)
         sim.run()
     return output.collect(target, sim)
+
+
+def scratch(live: Platform, path: Path, *, from_live: bool, start: datetime | None = None
+            ) -> Platform:
+    """A platform on a new SQLite database at `path` with a clock the simulation moves:
+    empty and migrated, or holding a copy of the live book."""
+    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    migrate_database(engine, cipher=live.cipher)
+    if from_live:
+        scenarios.copy_book(live.engine, engine)
+    begin = start or live.clock.now()
+    day = begin.astimezone(CST).date()
+    clock = FixedClock(datetime.combine(day, time(10, 0), tzinfo=CST))
+    settings = live.settings.model_copy(update={"database_url": url})
+    target = build_platform(settings, clock=clock, engine=engine)
+    target.cipher = live.cipher
+    return target

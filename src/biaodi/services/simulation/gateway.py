@@ -16,10 +16,10 @@ from biaodi.adapters.clock import Clock
 from biaodi.adapters.gateway import protocol
 from biaodi.adapters.gateway.client import OrderAccepted, OrderRequest, RefundDone
 from biaodi.adapters.gateway.protocol import GatewayEvent
-from biaodi.bootstrap import Platform
 from biaodi.domain.payments.orders import GatewayStatus, WithdrawalLimits
 from biaodi.domain.shared.money import Money
 from biaodi.services.payments import orders as payments
+from biaodi.services.simulation.ports import Market as Platform
 
 
 @dataclass

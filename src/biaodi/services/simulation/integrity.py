@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from biaodi.adapters.db.payment_tables import PaymentOrder
 from biaodi.adapters.db.tables import Account
-from biaodi.bootstrap import Platform
 from biaodi.services.ledger import posting as ledger
+from biaodi.services.simulation.ports import Market as Platform
 
 WALLET_OWNERS = ("investor", "borrower", "originator", "guarantor")
 

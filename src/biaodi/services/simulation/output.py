@@ -11,8 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from biaodi.bootstrap import Platform
 from biaodi.services.simulation import figures
+from biaodi.services.simulation.ports import Market as Platform
 
 Rows = list[dict[str, Any]]
 

@@ -30,7 +30,6 @@ from biaodi.adapters.clock import CST, FixedClock
 from biaodi.adapters.db.secondary_tables import SecondarySale
 from biaodi.adapters.db.servicing_tables import CollateralDisposal, LoanServicing
 from biaodi.adapters.db.tables import Holding, Listing, LoanInstalment, PledgedAssetRow, User
-from biaodi.bootstrap import Platform
 from biaodi.domain.ledger.rules import OwnerKind, wallet
 from biaodi.domain.listings import ListingTerms
 from biaodi.domain.shared.errors import BiaodiError
@@ -52,6 +51,7 @@ from biaodi.services.shared.rates import lpr_on
 from biaodi.services.shared.tx import in_transaction
 from biaodi.services.simulation import integrity, people
 from biaodi.services.simulation.gateway import Payments
+from biaodi.services.simulation.ports import Market as Platform
 
 #: Guarantee companies: (name, capacity in yuan).
 GUARANTORS = (("中诚担保有限公司", 8_000_000), ("华安融资担保有限公司", 5_000_000),

@@ -3,15 +3,11 @@ live book for `--from-live`; the live database is only read)."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
 from pathlib import Path
 
 from sqlalchemy import Engine, delete, insert, select
 
-from biaodi.adapters.clock import CST, FixedClock
-from biaodi.adapters.db.engine import make_engine
 from biaodi.adapters.db.schema import Base
-from biaodi.bootstrap import Platform, build_platform, migrate_database
 from biaodi.domain.shared.errors import InvalidInput
 from biaodi.domain.simulation.scenario import Scenario, load
 
@@ -54,23 +50,3 @@ def copy_book(source: Engine, target: Engine) -> int:
                     copied += len(batch)
             src.rollback()
     return copied
-
-
-def scratch(live: Platform, path: Path, *, from_live: bool, start: datetime | None = None
-            ) -> Platform:
-    """A platform on a new SQLite database at `path` with a clock the simulation moves:
-    empty and migrated, or holding a copy of the live book."""
-    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        leftover.unlink(missing_ok=True)
-    url = f"sqlite:///{path}"
-    engine = make_engine(url)
-    migrate_database(engine, cipher=live.cipher)
-    if from_live:
-        copy_book(live.engine, engine)
-    begin = start or live.clock.now()
-    day = begin.astimezone(CST).date()
-    clock = FixedClock(datetime.combine(day, time(10, 0), tzinfo=CST))
-    settings = live.settings.model_copy(update={"database_url": url})
-    target = build_platform(settings, clock=clock, engine=engine)
-    target.cipher = live.cipher
-    return target
