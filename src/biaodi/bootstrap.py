@@ -97,7 +97,10 @@ class Platform:
     def day_steps(self) -> tuple[DayStep, ...]:
         """Close-of-business steps of the capabilities above servicing, in the order they run
         after the loan steps. One line per capability: each returns its own steps."""
+        from biaodi.services.documents.steps import document_steps
+
         steps: list[DayStep] = []
+        steps += document_steps(self.settings.document_font)
         return tuple(steps)
 
     def close_day_command(self, progress: Progress | None = None) -> CloseDay:
