@@ -103,10 +103,12 @@ class Platform:
         after the loan steps. One line per capability: each returns its own steps."""
         from biaodi.services.documents.steps import document_steps
         from biaodi.services.funds.wallet import day_steps as fund_steps
+        from biaodi.services.incentives.days import incentive_steps
         from biaodi.services.servicing.close_day import DayStep
 
         steps: list[DayStep] = []
         steps += [DayStep(name, fn) for name, fn in fund_steps(self.fund_company)]
+        steps += [DayStep(name, run) for name, run in incentive_steps()]
         steps += document_steps(self.settings.document_font)
         return tuple(steps)
 
