@@ -7,7 +7,18 @@ import uuid
 import typer
 
 from biaodi.cli import accounts as users
-from biaodi.cli import analytics, audit, db, demo, keys, ledger, payments, risk, servicing
+from biaodi.cli import (
+    analytics,
+    audit,
+    contracts,
+    db,
+    demo,
+    keys,
+    ledger,
+    payments,
+    risk,
+    servicing,
+)
 from biaodi.cli.listings import schedule
 from biaodi.cli.serve import serve
 from biaodi.cli.simulate import simulate
@@ -37,6 +48,7 @@ app.command("simulate")(simulate)
 app.add_typer(risk.app, name="risk")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
+app.add_typer(contracts.app, name="contracts")
 # The payment commands (gateway-sandbox, reconcile, …) are top-level: `biaodi reconcile`.
 app.registered_commands.extend(payments.app.registered_commands)
 # So are the servicing commands: `biaodi close-day`.
