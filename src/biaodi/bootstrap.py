@@ -108,6 +108,7 @@ class Platform:
         after the loan steps. One line per capability: each returns its own steps."""
         from biaodi.services.crowdfunding.projects import day_steps as crowdfunding_steps
         from biaodi.services.disclosure.steps import disclosure_steps
+        from biaodi.services.documents.steps import document_steps
         from biaodi.services.funds.wallet import day_steps as fund_steps
         from biaodi.services.incentives.days import incentive_steps
         from biaodi.services.servicing.close_day import DayStep
@@ -116,6 +117,7 @@ class Platform:
         steps += [DayStep(name, fn) for name, fn in fund_steps(self.fund_company)]
         steps += [DayStep(name, run) for name, run in incentive_steps()]
         steps += crowdfunding_steps(self.crowdfunding_rules)
+        steps += document_steps(self.settings.document_font)
         steps += disclosure_steps()
         return tuple(steps)
 
