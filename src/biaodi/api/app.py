@@ -17,6 +17,7 @@ from biaodi.api.routes import (
     accounts,
     analytics,
     audit,
+    documents,
     investing,
     listings,
     payments,
@@ -44,6 +45,7 @@ API_ROUTERS = (
     secondary.router,
     analytics.router,
     audit.router,
+    documents.router,
 )
 
 
