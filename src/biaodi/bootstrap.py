@@ -97,7 +97,11 @@ class Platform:
     def day_steps(self) -> tuple[DayStep, ...]:
         """Close-of-business steps of the capabilities above servicing, in the order they run
         after the loan steps. One line per capability: each returns its own steps."""
+        from biaodi.services.notifications.capture import capture_day
+        from biaodi.services.servicing.close_day import DayStep
+
         steps: list[DayStep] = []
+        steps.append(DayStep("notifications", capture_day))
         return tuple(steps)
 
     def close_day_command(self, progress: Progress | None = None) -> CloseDay:

@@ -19,6 +19,7 @@ from biaodi.api.routes import (
     audit,
     investing,
     listings,
+    notifications,
     payments,
     risk,
     secondary,
@@ -44,6 +45,7 @@ API_ROUTERS = (
     secondary.router,
     analytics.router,
     audit.router,
+    notifications.router,
 )
 
 

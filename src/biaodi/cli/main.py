@@ -7,7 +7,7 @@ import uuid
 import typer
 
 from biaodi.cli import accounts as users
-from biaodi.cli import audit, db, demo, keys, ledger, payments, risk, servicing
+from biaodi.cli import audit, db, demo, keys, ledger, notify, payments, risk, servicing
 from biaodi.cli.listings import schedule
 from biaodi.cli.serve import serve
 
@@ -35,6 +35,7 @@ app.command("schedule")(schedule)
 app.add_typer(risk.app, name="risk")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
+app.add_typer(notify.app, name="notify")
 # The payment commands (gateway-sandbox, reconcile, …) are top-level: `biaodi reconcile`.
 app.registered_commands.extend(payments.app.registered_commands)
 # So are the servicing commands: `biaodi close-day`.

@@ -63,6 +63,12 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/me/wallet"): SIGNED_IN,
     ("POST", "/api/v1/operator/staff"): OPERATOR,
     ("POST", "/api/v1/operator/bonuses"): OPERATOR,
+    # notifications
+    ("GET", "/api/v1/me/notifications"): SIGNED_IN,
+    ("POST", "/api/v1/me/notifications/{message_id}/read"): SIGNED_IN,
+    ("POST", "/api/v1/me/notifications/read-all"): SIGNED_IN,
+    ("GET", "/api/v1/me/notification-settings"): SIGNED_IN,
+    ("PUT", "/api/v1/me/notification-settings"): SIGNED_IN,
     # listings
     # a credit listing (the cell's body) is drafted by a borrower; a transfer one by an originator
     ("POST", "/api/v1/listings"): BORROWERS,
@@ -355,6 +361,7 @@ class World:
             "holding_id": self.holding_id,
             "borrower_id": self.ids["borrower"],
             "code": "en",
+            "message_id": 999_999,
         }
 
     def body(self, spec: dict[str, Any], method: str, path: str) -> Any:
