@@ -13,6 +13,8 @@ from biaodi.adapters.crypto import PersonalDataCipher, load_or_create_key, parse
 from biaodi.adapters.db.engine import is_sqlite, make_engine
 from biaodi.adapters.db.migrate import upgrade
 from biaodi.adapters.db.uow import UnitOfWork
+from biaodi.adapters.fundco.protocol import FundCompany
+from biaodi.adapters.fundco.sandbox import SandboxFundCompany
 from biaodi.adapters.ratelimit import RateLimiter
 from biaodi.config import Settings, get_settings, old_keys
 from biaodi.services.investing.rules import InvestingRules
@@ -33,6 +35,8 @@ class Platform:
     cipher: PersonalDataCipher
     read_engine: Engine | None = None
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}, enabled=False))
+    #: The money-market fund the cash wallet sells (our sandbox fund company by default).
+    fund_company: FundCompany = field(default_factory=SandboxFundCompany)
 
     def uow(self) -> UnitOfWork:
         """A read-write unit of work (on SQLite it takes the write lock when it begins)."""
@@ -97,10 +101,12 @@ class Platform:
     def day_steps(self) -> tuple[DayStep, ...]:
         """Close-of-business steps of the capabilities above servicing, in the order they run
         after the loan steps. One line per capability: each returns its own steps."""
+        from biaodi.services.funds.wallet import day_steps as fund_steps
         from biaodi.services.notifications.capture import capture_day
         from biaodi.services.servicing.close_day import DayStep
 
         steps: list[DayStep] = []
+        steps += [DayStep(name, fn) for name, fn in fund_steps(self.fund_company)]
         steps.append(DayStep("notifications", capture_day))
         return tuple(steps)
 

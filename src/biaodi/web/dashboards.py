@@ -165,4 +165,4 @@ def view(panel: Panel, lang: str) -> dict[str, Any]:
     """What a template needs of one panel."""
     return {"key": panel.key, "title": i18n.translate(lang, f"dash.panel.{panel.key}"),
             "ready": panel.ready, "metric": panel.metric, "figure": figure(panel, lang),
-            "table": table(panel, lang), "id": f"chart-{panel.key}"}
+            "table": table(panel, lang), "id": f"chart-{panel.key}", "file": panel.table.name}
