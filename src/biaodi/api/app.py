@@ -17,6 +17,7 @@ from biaodi.api.routes import (
     accounts,
     analytics,
     audit,
+    documents,
     investing,
     listings,
     notifications,
@@ -45,6 +46,7 @@ API_ROUTERS = (
     secondary.router,
     analytics.router,
     audit.router,
+    documents.router,
     notifications.router,
 )
 

@@ -10,6 +10,7 @@ from biaodi.cli import accounts as users
 from biaodi.cli import (
     analytics,
     audit,
+    contracts,
     db,
     demo,
     keys,
@@ -46,6 +47,7 @@ app.command("schedule")(schedule)
 app.add_typer(risk.app, name="risk")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
+app.add_typer(contracts.app, name="contracts")
 app.add_typer(notify.app, name="notify")
 # The payment commands (gateway-sandbox, reconcile, …) are top-level: `biaodi reconcile`.
 app.registered_commands.extend(payments.app.registered_commands)
