@@ -22,6 +22,7 @@ from biaodi.cli import (
 )
 from biaodi.cli.listings import schedule
 from biaodi.cli.serve import serve
+from biaodi.cli.simulate import simulate
 
 app = typer.Typer(
     name="biaodi",
@@ -44,6 +45,7 @@ app.add_typer(ledger.app, name="ledger")
 app.add_typer(users.app, name="users")
 app.add_typer(demo.app, name="demo")
 app.command("schedule")(schedule)
+app.command("simulate")(simulate)
 app.add_typer(risk.app, name="risk")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
