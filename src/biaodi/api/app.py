@@ -20,6 +20,7 @@ from biaodi.api.routes import (
     documents,
     investing,
     listings,
+    notifications,
     payments,
     risk,
     secondary,
@@ -46,6 +47,7 @@ API_ROUTERS = (
     analytics.router,
     audit.router,
     documents.router,
+    notifications.router,
 )
 
 

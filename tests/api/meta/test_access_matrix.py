@@ -64,6 +64,12 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/me/wallet"): SIGNED_IN,
     ("POST", "/api/v1/operator/staff"): OPERATOR,
     ("POST", "/api/v1/operator/bonuses"): OPERATOR,
+    # notifications
+    ("GET", "/api/v1/me/notifications"): SIGNED_IN,
+    ("POST", "/api/v1/me/notifications/{message_id}/read"): SIGNED_IN,
+    ("POST", "/api/v1/me/notifications/read-all"): SIGNED_IN,
+    ("GET", "/api/v1/me/notification-settings"): SIGNED_IN,
+    ("PUT", "/api/v1/me/notification-settings"): SIGNED_IN,
     # listings
     # a credit listing (the cell's body) is drafted by a borrower; a transfer one by an originator
     ("POST", "/api/v1/listings"): BORROWERS,
@@ -364,6 +370,7 @@ class World:
             "borrower_id": self.ids["borrower"],
             "code": "en",
             "document_id": self.document_id,
+            "message_id": 999_999,
         }
 
     def body(self, spec: dict[str, Any], method: str, path: str) -> Any:
