@@ -158,6 +158,15 @@ API: dict[tuple[str, str], frozenset[str]] = {
         "custody-against-wallets")},
     # audit trail: read by operators and auditors
     ("GET", "/api/v1/operator/audit"): OPERATOR_AUDITOR,
+    # incentives: public rules; an investor's coupons, trials, referrer; operators' campaigns
+    ("GET", "/api/v1/incentive-campaigns"): EVERYONE,
+    ("GET", "/api/v1/me/coupons"): INVESTORS,
+    ("POST", "/api/v1/me/trials"): INVESTORS,
+    ("POST", "/api/v1/me/referrer"): INVESTORS,
+    ("GET", "/api/v1/operator/incentives/campaigns"): OPERATOR_AUDITOR,
+    ("POST", "/api/v1/operator/incentives/campaigns"): OPERATOR,
+    ("POST", "/api/v1/operator/incentives/campaigns/{campaign_id}/templates"): OPERATOR,
+    ("POST", "/api/v1/operator/incentives/templates/{template_id}/issue"): OPERATOR,
     # meta
     ("GET", "/healthz"): EVERYONE,
 }
@@ -356,6 +365,8 @@ class World:
             "holding_id": self.holding_id,
             "borrower_id": self.ids["borrower"],
             "code": "en",
+            "campaign_id": 999_999,
+            "template_id": 999_999,
         }
 
     def body(self, spec: dict[str, Any], method: str, path: str) -> Any:
