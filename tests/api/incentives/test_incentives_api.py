@@ -83,7 +83,7 @@ def test_a_campaign_its_coupons_and_an_investment_with_one(
     started = client.post("/api/v1/me/trials", headers=alice,
                           json={"template_id": trial.json()["id"], "device_id": "phone-1"})
     assert started.status_code == 201 and started.json()["interest"] == "6.58"
-    bob_id, bob = funded_investor(client, platform)
+    _, bob = funded_investor(client, platform)
     same_device = client.post("/api/v1/me/trials", headers=bob,
                               json={"template_id": trial.json()["id"], "device_id": "phone-1"})
     assert same_device.status_code == 409
