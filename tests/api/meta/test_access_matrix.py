@@ -215,6 +215,7 @@ PAGES: dict[str, frozenset[str]] = {
     "/market/sales/{sale_id}/buy": INVESTORS,
     "/me/holdings/{holding_id}/sell": frozenset({"investor"}),
     "/me/market": INVESTORS,
+    "/me/coupons": INVESTORS,
 }
 
 
