@@ -17,6 +17,7 @@ from biaodi.adapters.fundco.protocol import FundCompany
 from biaodi.adapters.fundco.sandbox import SandboxFundCompany
 from biaodi.adapters.ratelimit import RateLimiter
 from biaodi.config import Settings, get_settings, old_keys
+from biaodi.domain.crowdfunding.rules import CrowdfundingRules
 from biaodi.services.investing.rules import InvestingRules
 from biaodi.services.ledger.posting import open_platform_accounts
 from biaodi.services.listings.lifecycle import ListingRules
@@ -98,9 +99,14 @@ class Platform:
         screen_before_disbursement(uow, applicant_id, self.cipher)
 
     @property
+    def crowdfunding_rules(self) -> CrowdfundingRules:
+        return CrowdfundingRules()
+
+    @property
     def day_steps(self) -> tuple[DayStep, ...]:
         """Close-of-business steps of the capabilities above servicing, in the order they run
         after the loan steps. One line per capability: each returns its own steps."""
+        from biaodi.services.crowdfunding.projects import day_steps as crowdfunding_steps
         from biaodi.services.funds.wallet import day_steps as fund_steps
         from biaodi.services.incentives.days import incentive_steps
         from biaodi.services.servicing.close_day import DayStep
@@ -108,6 +114,7 @@ class Platform:
         steps: list[DayStep] = []
         steps += [DayStep(name, fn) for name, fn in fund_steps(self.fund_company)]
         steps += [DayStep(name, run) for name, run in incentive_steps()]
+        steps += crowdfunding_steps(self.crowdfunding_rules)
         return tuple(steps)
 
     def close_day_command(self, progress: Progress | None = None) -> CloseDay:
