@@ -17,9 +17,11 @@ from biaodi.api.routes import (
     accounts,
     analytics,
     audit,
+    documents,
     incentives,
     investing,
     listings,
+    notifications,
     payments,
     risk,
     secondary,
@@ -46,6 +48,8 @@ API_ROUTERS = (
     secondary.router,
     analytics.router,
     audit.router,
+    documents.router,
+    notifications.router,
 )
 
 
