@@ -25,6 +25,7 @@ from biaodi.api.routes import (
     payments,
     risk,
     secondary,
+    security,
     servicing,
 )
 from biaodi.bootstrap import Platform, build_platform
@@ -50,6 +51,7 @@ API_ROUTERS = (
     audit.router,
     documents.router,
     notifications.router,
+    security.router,
 )
 
 
