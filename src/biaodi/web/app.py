@@ -18,6 +18,7 @@ from biaodi.web.routes import (
     accounts,
     auto_invest,
     borrower,
+    incentives,
     investor,
     marketplace,
     operator,
@@ -37,6 +38,7 @@ PAGE_ROUTERS = (
     operator_analytics.router,
     borrower.router,
     investor.router,
+    incentives.router,
     auto_invest.router,
     secondary.router,
 )
