@@ -20,11 +20,13 @@ from biaodi.web.routes import (
     borrower,
     investor,
     marketplace,
+    notifications,
     operator,
     operator_analytics,
     operator_audit,
     operator_defaults,
     secondary,
+    security,
 )
 
 #: The pages' routers, one a line.
@@ -39,6 +41,8 @@ PAGE_ROUTERS = (
     investor.router,
     auto_invest.router,
     secondary.router,
+    notifications.router,
+    security.router,
 )
 
 access_log = logging.getLogger("biaodi.access")  # the same log as the API's refusals
