@@ -194,6 +194,10 @@ API: dict[tuple[str, str], frozenset[str]] = {
 
 #: GET page path -> the callers allowed (pages outside the OpenAPI spec).
 PAGES: dict[str, frozenset[str]] = {
+    "/me/inbox": SIGNED_IN,
+    "/me/security": SIGNED_IN,
+    "/password-reset": EVERYONE,
+    "/password-reset/confirm": EVERYONE,
     "/": EVERYONE,
     "/listings": EVERYONE,
     "/listings/{listing_id}": EVERYONE,
