@@ -13,6 +13,7 @@ from biaodi.cli import (
     contracts,
     db,
     demo,
+    disclosure,
     keys,
     ledger,
     notify,
@@ -49,6 +50,7 @@ app.command("simulate")(simulate)
 app.add_typer(risk.app, name="risk")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
+app.add_typer(disclosure.app, name="disclosure")
 app.add_typer(contracts.app, name="contracts")
 app.add_typer(notify.app, name="notify")
 # The payment commands (gateway-sandbox, reconcile, …) are top-level: `biaodi reconcile`.

@@ -174,6 +174,14 @@ API: dict[tuple[str, str], frozenset[str]] = {
         "buyback-coverage", "collateral-ltv",
         "payments-by-channel", "platform-income",
         "custody-against-wallets")},
+    # disclosure: public reads; operators record events and related parties, publish
+    ("GET", "/api/v1/disclosure"): EVERYONE,
+    ("GET", "/api/v1/disclosure/reports/{month}"): EVERYONE,
+    ("GET", "/api/v1/disclosure/events"): EVERYONE,
+    ("POST", "/api/v1/operator/disclosure/events"): OPERATOR,
+    ("POST", "/api/v1/operator/disclosure/related-parties"): OPERATOR,
+    ("GET", "/api/v1/operator/disclosure/related-parties"): OPERATOR_AUDITOR,
+    ("POST", "/api/v1/operator/disclosure/reports/{month}"): OPERATOR,
     # audit trail: read by operators and auditors
     ("GET", "/api/v1/operator/audit"): OPERATOR_AUDITOR,
     # incentives: public rules; an investor's coupons, trials, referrer; operators' campaigns
@@ -397,6 +405,7 @@ class World:
             "document_id": self.document_id,
             "message_id": 999_999,
             "session_id": "0123456789abcdef",
+            "month": "2026-10",
         }
 
     def body(self, spec: dict[str, Any], method: str, path: str) -> Any:
@@ -406,6 +415,8 @@ class World:
             "/api/v1/users": self.data["investor"] | {"roles": ["investor"]},  # taken: 409
             "/api/v1/operator/staff": self.data["operator"] | {"role": "auditor"},  # taken
             "/api/v1/operator/bonuses": {"user_id": 999_999, "amount": "0.01", "reason": "x"},
+            "/api/v1/operator/disclosure/related-parties": {"user_id": 999_999,
+                                                            "relation": "x"},
             "/api/v1/listings": {"kind": "credit", "title": "matrix", "amount": "0.01",
                                  "annual_rate": "10", "term": 1,
                                  "repayment_method": "equal_installment"},
