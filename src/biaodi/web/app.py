@@ -18,6 +18,7 @@ from biaodi.web.routes import (
     accounts,
     auto_invest,
     borrower,
+    disclosure,
     incentives,
     investor,
     marketplace,
@@ -44,6 +45,7 @@ PAGE_ROUTERS = (
     auto_invest.router,
     secondary.router,
     notifications.router,
+    disclosure.router,
     security.router,
 )
 

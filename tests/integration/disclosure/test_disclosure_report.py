@@ -258,3 +258,25 @@ def test_the_command_line_shows_and_refuses(book_platform: Platform, book: Book,
     assert again.exit_code == 1 and "already published" in again.output
     listed = CliRunner().invoke(cli, ["disclosure", "list"])
     assert listed.exit_code == 0 and "2026-11" in listed.output
+
+
+def test_the_pages_show_the_figures_beside_their_formulas(book_platform: Platform,
+                                                          book: Book) -> None:
+    with TestClient(create_app(book_platform)) as client:
+        index = client.get("/disclosure")
+        assert index.status_code == 200
+        assert 'id="disclosure-balances"' in index.text and "/static/charts.js" in index.text
+        assert "演示环境" in index.text and "逾期披露" in index.text  # December was late
+        cmd = events.RecordEvent("custody_change", "存管银行变更", "存管银行变更为某银行。",
+                                 book_platform.clock.now())
+        in_transaction(book_platform.uow, lambda uow: events.record_event(
+            uow, cmd, actor_id=book.operator))
+        assert "存管变更" in client.get("/disclosure").text
+        zh = client.get("/disclosure/reports/2026-12")
+        assert zh.status_code == 200
+        assert "逾期笔数 ÷ 借贷余额笔数" in zh.text and "66.67%" in zh.text
+        client.cookies.set("lang", "en")
+        en = client.get("/disclosure/reports/2026-12")
+        assert "overdue loans ÷ outstanding loans" in en.text and "Overdue rate by count" in en.text
+        assert client.get("/disclosure/reports/2026-10").status_code == 404
+        assert "Major events" in client.get("/disclosure/events").text
