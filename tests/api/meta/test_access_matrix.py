@@ -182,6 +182,8 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/operator/disclosure/related-parties"): OPERATOR,
     ("GET", "/api/v1/operator/disclosure/related-parties"): OPERATOR_AUDITOR,
     ("POST", "/api/v1/operator/disclosure/reports/{month}"): OPERATOR,
+    ("GET", "/api/v1/disclosure/listings/{listing_id}"): EVERYONE,
+    ("POST", "/api/v1/operator/disclosure/listings/{listing_id}/updates"): OPERATOR,
     # audit trail: read by operators and auditors
     ("GET", "/api/v1/operator/audit"): OPERATOR_AUDITOR,
     # incentives: public rules; an investor's coupons, trials, referrer; operators' campaigns

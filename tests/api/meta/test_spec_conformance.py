@@ -74,6 +74,8 @@ RULES_BEYOND_THE_SPEC: dict[tuple[str, str], str] = {
                                                         "worst, the amount at least a minimum "
                                                         "ticket",
     ("POST", "/api/v1/me/risk-assessment"): "every question must be answered",
+    ("POST", "/api/v1/operator/disclosure/listings/{listing_id}/updates"): "period_end the "
+        "end of a 3-month period since the loan was funded, already passed",
     ("POST", "/api/v1/operator/disclosure/events"): "occurred_at no later than now (the "
                                                     "clock)",
     ("POST", "/api/v1/operator/campaigns"): "the name printable text (no control or format "

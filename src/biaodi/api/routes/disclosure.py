@@ -4,7 +4,7 @@ and related parties and may publish a closed month (docs/DISCLOSURE.md)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
@@ -15,7 +15,7 @@ from biaodi.api.params import NonBlank, RequestBody, one_of
 from biaodi.domain.accounts.roles import Role
 from biaodi.domain.shared.bounds import RowId
 from biaodi.services.accounts.users import UserView
-from biaodi.services.disclosure import events, public, report
+from biaodi.services.disclosure import events, listing, public, report
 from biaodi.services.shared.tx import in_transaction
 
 router = APIRouter(tags=["disclosure"])
@@ -94,3 +94,37 @@ def publish_report(month: Month, platform: PlatformDep, op: Operator) -> dict[st
     schedule = public.fee_schedule(platform.settings)
     return in_transaction(platform.uow, lambda uow: report.publish(
         uow, month, schedule, by=f"user:{op.id}")).as_dict()
+
+
+@router.get("/disclosure/listings/{listing_id}")
+def listing_disclosure(listing_id: RowId, platform: PlatformDep) -> dict[str, Any]:
+    """A published or funded listing's borrower items (masked identity, occupation, income
+    and debts, credit-report overdues, borrowings elsewhere, purpose, terms, repayment source
+    and safeguards, risk assessment) and, once funded, its post-loan updates."""
+    with platform.reader() as uow:
+        return listing.disclosure(uow, listing_id)
+
+
+class PostLoanItems(RequestBody):
+    funds_use: NonBlank = Field(max_length=listing.ITEM_MAX, description="how the money was used")
+    finances: NonBlank = Field(max_length=listing.ITEM_MAX,
+                               description="the borrower's business and financial condition")
+    repayment_ability: NonBlank = Field(max_length=listing.ITEM_MAX)
+    overdue: NonBlank = Field(max_length=listing.ITEM_MAX)
+    litigation: NonBlank = Field(max_length=listing.ITEM_MAX,
+                                 description="lawsuits and administrative penalties")
+
+
+class PostLoanRequest(RequestBody):
+    period_end: date = Field(description="the end of a 3-month period since funding")
+    items: PostLoanItems
+
+
+@router.post("/operator/disclosure/listings/{listing_id}/updates", status_code=201)
+def record_post_loan_update(listing_id: RowId, body: PostLoanRequest, platform: PlatformDep,
+                            op: Operator) -> dict[str, Any]:
+    """Record a funded loan's post-loan update for one period; late after the 5th working
+    day from the period's end."""
+    cmd = listing.RecordUpdate(listing_id, body.period_end, body.items.model_dump())
+    return in_transaction(platform.uow, lambda uow: listing.record_update(
+        uow, cmd, actor_id=op.id))

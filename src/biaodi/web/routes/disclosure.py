@@ -11,9 +11,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from biaodi.domain.shared.errors import BiaodiError
+from biaodi.domain.shared.errors import BiaodiError, NotFound
 from biaodi.domain.shared.money import Money
-from biaodi.services.disclosure import events, public, report
+from biaodi.services.disclosure import events, listing, public, report
 from biaodi.web import charts, i18n
 from biaodi.web.pages import PageError, platform_of, render
 
@@ -57,6 +57,7 @@ i18n.register({
     "disc.month": ("月份", "Month"), "disc.due": ("截止披露日", "Due"),
     "disc.published": ("披露日", "Published"), "disc.late": ("逾期披露", "Late"),
     "disc.on_time": ("按时", "on time"),
+    "disc.tampered": ("存储内容与摘要不符", "stored text does not match its digest"),
     "disc.no_reports": ("尚无已披露的月报。", "No monthly report published yet."),
     "disc.chart": ("各月末借贷余额与逾期金额", "Outstanding principal and overdue at month-end"),
     "disc.outstanding": ("借贷余额", "Outstanding principal"),
@@ -84,6 +85,34 @@ i18n.register({
     "disc.ev.custody_change": ("存管变更", "custody change"),
     "disc.ev.outage": ("重大系统故障", "major outage"),
     "disc.ev.other": ("其他", "other"),
+    "disc.borrower": ("借款人及项目信息", "Borrower and loan"),
+    "disc.not_assessed": ("该标的未经风控申请定价（运营人员人工批准），借款人申报信息不适用。",
+                          "This listing was not priced on a risk application (approved by an "
+                          "operator's override): no declared figures to show."),
+    "disc.b.name": ("借款人（脱敏）", "Borrower (masked)"),
+    "disc.b.type": ("借款人主体性质", "Borrower type"),
+    "disc.b.type.natural": ("自然人", "natural person"),
+    "disc.b.type.legal": ("法人", "legal person"),
+    "disc.b.occupation": ("工作性质", "Occupation"),
+    "disc.b.income": ("月收入", "Monthly income"),
+    "disc.b.debts": ("负债", "Debts"), "disc.b.monthly": ("月供", "monthly"),
+    "disc.b.overdues": ("近 6 个月征信逾期", "Credit-report overdues, last 6 months"),
+    "disc.b.bureau_defaults": ("其他平台违约 {n} 笔", "{n} defaults elsewhere"),
+    "disc.b.elsewhere": ("在其他网络借贷平台借款", "Borrowing on other platforms"),
+    "disc.b.bureau": ("征信查询", "bureau"),
+    "disc.b.purpose": ("借款用途", "Purpose"),
+    "disc.b.assessment": ("风险评估", "Risk assessment"),
+    "disc.b.terms": ("金额、期限、还款方式、利率", "Amount, term, method, rate"),
+    "disc.b.interest_start": ("起息日", "Interest starts"),
+    "disc.b.source": ("还款来源及保障措施", "Repayment source and safeguards"),
+    "disc.b.risk_level": ("风险等级", "Risk level"),
+    "disc.yes": ("有", "yes"), "disc.no": ("无", "none"),
+    "disc.post_loan": ("借后信息", "After funding"),
+    "disc.p.status": ("{funded} 放款；当前 {bucket}，逾期 {days} 天。",
+                      "Funded {funded}; now {bucket}, {days} days past due."),
+    "disc.p.missing": ("尚未披露", "not yet published"),
+    "disc.p.none_yet": ("首次借后信息在放款满 3 个月后披露。",
+                        "The first update is due 3 months after funding."),
 })
 
 
@@ -116,9 +145,14 @@ def _chart(lang: str, reports: list[report.Published]) -> dict[str, Any] | None:
 def disclosure_page(request: Request) -> Response:
     lang = i18n.language_of(request)
     platform = platform_of(request)
+    shown: list[report.Published] = []
     with platform.reader() as uow:
         listed = report.published(uow)
-        shown = [report.get(uow, r["month"]) for r in listed[:12]]
+        for r in listed[:12]:
+            try:
+                shown.append(report.get(uow, r["month"]))
+            except BiaodiError:  # its stored text no longer matches its digest
+                r["tampered"] = True
         recent = events.events(uow, limit=10)
     institution = public.institution_view(platform.settings)
     return render(request, "disclosure/index.html", {
@@ -150,3 +184,13 @@ def events_page(request: Request) -> Response:
     with platform_of(request).reader() as uow:
         recent = events.events(uow, limit=500)
     return render(request, "disclosure/events.html", {"events": recent})
+
+
+def for_listing(request: Request, listing_id: int) -> dict[str, Any] | None:
+    """What the listing page shows under the guideline: the borrower's items and the
+    post-loan updates; None while the listing is not open to investors."""
+    try:
+        with platform_of(request).reader() as uow:
+            return listing.disclosure(uow, listing_id)
+    except NotFound:
+        return None
