@@ -24,6 +24,7 @@ from biaodi.api.routes import (
     risk,
     secondary,
     servicing,
+    support,
 )
 from biaodi.bootstrap import Platform, build_platform
 from biaodi.services.investing import funding
@@ -46,6 +47,7 @@ API_ROUTERS = (
     analytics.router,
     audit.router,
     documents.router,
+    support.router,
 )
 
 
