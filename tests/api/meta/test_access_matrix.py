@@ -162,6 +162,9 @@ API: dict[tuple[str, str], frozenset[str]] = {
     # documents: a party reads its own copies (the list is each caller's own)
     ("GET", "/api/v1/me/documents"): SIGNED_IN,
     ("GET", "/api/v1/me/documents/{document_id}"): frozenset({"investor"}),
+    ("GET", "/api/v1/me/statements"): INVESTORS,
+    ("GET", "/api/v1/me/statements/pdf"): INVESTORS,
+    ("GET", "/api/v1/me/statements/xlsx"): INVESTORS,
     # support: a user's own tickets; operators answer, triage and keep the FAQ
     ("POST", "/api/v1/support/tickets"): SIGNED_IN,
     ("GET", "/api/v1/support/tickets"): SIGNED_IN,

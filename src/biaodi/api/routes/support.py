@@ -31,15 +31,24 @@ def _is_staff(user: UserView) -> bool:
     return Role.OPERATOR.value in user.roles
 
 
+#: Text with something in it besides white space (it is stored stripped).
+TEXT = r"\S"
+
+
+class Reference(RequestBody):
+    kind: ReferenceKind
+    id: RowId
+
+
 class TicketRequest(RequestBody):
     category: Category
-    subject: str = Field(min_length=1, max_length=tickets.SUBJECT_LONGEST)
-    body: str = Field(min_length=1, max_length=tickets.BODY_LONGEST)
+    subject: str = Field(min_length=1, max_length=tickets.SUBJECT_LONGEST, pattern=TEXT)
+    body: str = Field(min_length=1, max_length=tickets.BODY_LONGEST, pattern=TEXT)
     priority: Priority = "normal"
     complaint: bool = Field(default=False, description="file it as a complaint (投诉): it "
                             "then counts in the public complaints figures")
-    reference_kind: ReferenceKind | None = None
-    reference_id: RowId | None = None
+    about: Reference | None = Field(default=None, description="one of the caller's listings, "
+                                    "loans, payment orders or holdings")
 
 
 class MessageRequest(RequestBody):
@@ -54,19 +63,19 @@ class TriageRequest(RequestBody):
 
 
 class ResolveRequest(RequestBody):
-    resolution: str = Field(min_length=1, max_length=tickets.BODY_LONGEST)
+    resolution: str = Field(min_length=1, max_length=tickets.BODY_LONGEST, pattern=TEXT)
 
 
 class CannedRequest(RequestBody):
-    title: str = Field(min_length=1, max_length=120)
-    body: str = Field(min_length=1, max_length=4000)
+    title: str = Field(min_length=1, max_length=120, pattern=TEXT)
+    body: str = Field(min_length=1, max_length=4000, pattern=TEXT)
     category: Category | None = None
 
 
 class FaqRequest(RequestBody):
     lang: Lang
-    question: str = Field(min_length=1, max_length=200)
-    answer: str = Field(min_length=1, max_length=4000)
+    question: str = Field(min_length=1, max_length=200, pattern=TEXT)
+    answer: str = Field(min_length=1, max_length=4000, pattern=TEXT)
     position: int = Field(default=0, ge=0, le=10_000)
     published: bool = True
 
@@ -139,8 +148,10 @@ def open_ticket(body: TicketRequest, platform: PlatformDep, user: CurrentUser) -
     """Open a ticket with its first message, optionally about one of the caller's listings,
     loans, payment orders or holdings (404 `reference_not_found` for anything else). The
     category sets the response-time target."""
+    about = body.about
     cmd = tickets.OpenTicket(user.id, body.category, body.subject, body.body, body.priority,
-                             body.complaint, body.reference_kind, body.reference_id)
+                             body.complaint, about.kind if about else None,
+                             about.id if about else None)
     return Created(id=in_transaction(platform.uow, lambda uow: tickets.open_ticket(uow, cmd)))
 
 
