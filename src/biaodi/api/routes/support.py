@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from biaodi.api.deps import CurrentUser, PlatformDep, require_role
-from biaodi.api.params import RequestBody
+from biaodi.api.params import NonBlank, RequestBody
 from biaodi.domain.accounts.roles import Role
 from biaodi.domain.shared.bounds import Limit, RowId
 from biaodi.domain.support.tickets import CATEGORIES, PRIORITIES, REFERENCE_KINDS
@@ -31,10 +31,6 @@ def _is_staff(user: UserView) -> bool:
     return Role.OPERATOR.value in user.roles
 
 
-#: Text with something in it besides white space (it is stored stripped).
-TEXT = r"\S"
-
-
 class Reference(RequestBody):
     kind: ReferenceKind
     id: RowId
@@ -42,8 +38,8 @@ class Reference(RequestBody):
 
 class TicketRequest(RequestBody):
     category: Category
-    subject: str = Field(min_length=1, max_length=tickets.SUBJECT_LONGEST, pattern=TEXT)
-    body: str = Field(min_length=1, max_length=tickets.BODY_LONGEST, pattern=TEXT)
+    subject: NonBlank = Field(min_length=1, max_length=tickets.SUBJECT_LONGEST)
+    body: NonBlank = Field(min_length=1, max_length=tickets.BODY_LONGEST)
     priority: Priority = "normal"
     complaint: bool = Field(default=False, description="file it as a complaint (投诉): it "
                             "then counts in the public complaints figures")
@@ -63,19 +59,19 @@ class TriageRequest(RequestBody):
 
 
 class ResolveRequest(RequestBody):
-    resolution: str = Field(min_length=1, max_length=tickets.BODY_LONGEST, pattern=TEXT)
+    resolution: NonBlank = Field(min_length=1, max_length=tickets.BODY_LONGEST)
 
 
 class CannedRequest(RequestBody):
-    title: str = Field(min_length=1, max_length=120, pattern=TEXT)
-    body: str = Field(min_length=1, max_length=4000, pattern=TEXT)
+    title: NonBlank = Field(min_length=1, max_length=120)
+    body: NonBlank = Field(min_length=1, max_length=4000)
     category: Category | None = None
 
 
 class FaqRequest(RequestBody):
     lang: Lang
-    question: str = Field(min_length=1, max_length=200, pattern=TEXT)
-    answer: str = Field(min_length=1, max_length=4000, pattern=TEXT)
+    question: NonBlank = Field(min_length=1, max_length=200)
+    answer: NonBlank = Field(min_length=1, max_length=4000)
     position: int = Field(default=0, ge=0, le=10_000)
     published: bool = True
 

@@ -29,8 +29,9 @@ CATEGORIES: dict[str, Category] = {c.name: c for c in (
     Category("other", "其他", timedelta(hours=48)),
 )}
 
-#: A complaint is decided within 15 days of its receipt (银行业保险业消费投诉处理管理办法,
-#: CBIRC Order 2020 No. 3, art. 21); the complaints figures count the ones decided later.
+#: A complaint is decided within 15 days of its receipt (the limit 银行业保险业消费投诉处理管理办法,
+#: CBIRC Order 2020 No. 3, sets for banks, used here as our yardstick); the figures count later
+#: ones.
 COMPLAINT_DECIDE_WITHIN = timedelta(days=15)
 
 PRIORITIES = ("low", "normal", "high", "urgent")
