@@ -18,11 +18,14 @@ from biaodi.api.routes import (
     analytics,
     audit,
     documents,
+    incentives,
     investing,
     listings,
+    notifications,
     payments,
     risk,
     secondary,
+    security,
     servicing,
     support,
 )
@@ -40,6 +43,7 @@ API_ROUTERS = (
     accounts.operator_router,
     listings.router,
     investing.router,
+    incentives.router,
     payments.router,
     risk.router,
     servicing.router,
@@ -48,6 +52,8 @@ API_ROUTERS = (
     audit.router,
     documents.router,
     support.router,
+    notifications.router,
+    security.router,
 )
 
 
