@@ -55,7 +55,7 @@ def serve(args: list[str]) -> None:
 
 
 def test(args: list[str]) -> None:
-    ensure_environment("test")
+    ensure_environment("test,spark")  # CI runs the Spark parity test too
     completed = subprocess.run([str(BIN / "python"), "-m", "pytest", *args], cwd=ROOT)
     sys.exit(completed.returncode)
 

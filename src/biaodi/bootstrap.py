@@ -14,8 +14,11 @@ from biaodi.adapters.crypto import PersonalDataCipher, load_or_create_key, parse
 from biaodi.adapters.db.engine import ONE_STATEMENT, is_sqlite, make_engine
 from biaodi.adapters.db.migrate import upgrade
 from biaodi.adapters.db.uow import UnitOfWork
+from biaodi.adapters.fundco.protocol import FundCompany
+from biaodi.adapters.fundco.sandbox import SandboxFundCompany
 from biaodi.adapters.ratelimit import RateLimiter
 from biaodi.config import Settings, get_settings, old_keys
+from biaodi.domain.crowdfunding.rules import CrowdfundingRules
 from biaodi.services.investing.rules import InvestingRules
 from biaodi.services.ledger.posting import open_platform_accounts
 from biaodi.services.listings.lifecycle import ListingRules
@@ -34,6 +37,8 @@ class Platform:
     cipher: PersonalDataCipher
     read_engine: Engine | None = None
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}, enabled=False))
+    #: The money-market fund the cash wallet sells (our sandbox fund company by default).
+    fund_company: FundCompany = field(default_factory=SandboxFundCompany)
 
     def uow(self) -> UnitOfWork:
         """A read-write unit of work (on SQLite it takes the write lock when it begins)."""
@@ -104,10 +109,22 @@ class Platform:
         screen_before_disbursement(uow, applicant_id, self.cipher)
 
     @property
+    def crowdfunding_rules(self) -> CrowdfundingRules:
+        return CrowdfundingRules()
+
+    @property
     def day_steps(self) -> tuple[DayStep, ...]:
         """Close-of-business steps of the capabilities above servicing, in the order they run
         after the loan steps. One line per capability: each returns its own steps."""
+        from biaodi.services.crowdfunding.projects import day_steps as crowdfunding_steps
+        from biaodi.services.funds.wallet import day_steps as fund_steps
+        from biaodi.services.incentives.days import incentive_steps
+        from biaodi.services.servicing.close_day import DayStep
+
         steps: list[DayStep] = []
+        steps += [DayStep(name, fn) for name, fn in fund_steps(self.fund_company)]
+        steps += [DayStep(name, run) for name, run in incentive_steps()]
+        steps += crowdfunding_steps(self.crowdfunding_rules)
         return tuple(steps)
 
     def close_day_command(self, progress: Progress | None = None) -> CloseDay:

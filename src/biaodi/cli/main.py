@@ -7,7 +7,7 @@ import uuid
 import typer
 
 from biaodi.cli import accounts as users
-from biaodi.cli import audit, db, demo, keys, ledger, payments, risk, servicing
+from biaodi.cli import analytics, audit, db, demo, keys, ledger, payments, risk, servicing
 from biaodi.cli.listings import schedule
 from biaodi.cli.serve import serve
 
@@ -39,6 +39,8 @@ app.add_typer(audit.app, name="audit")
 app.registered_commands.extend(payments.app.registered_commands)
 # So are the servicing commands: `biaodi close-day`.
 app.registered_commands.extend(servicing.app.registered_commands)
+# And the analytics commands: `biaodi report`, `biaodi export`, `biaodi analytics`.
+app.registered_commands.extend(analytics.app.registered_commands)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -183,6 +183,7 @@ PAGES: dict[str, frozenset[str]] = {
     "/operator/defaults": STAFF,
     "/operator/guarantors": STAFF,
     "/operator/audit": OPERATOR_AUDITOR,
+    "/operator/analytics": STAFF,
     # an originator uses the borrower's pages for its transfer listings
     "/borrow": BORROWERS | {"originator"},
     "/borrow/apply": BORROWERS,

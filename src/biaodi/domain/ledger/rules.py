@@ -45,6 +45,7 @@ class OwnerKind(StrEnum):
     HOLDING = "holding"
     SUSPENSE = "suspense"
     LOSS = "loss"
+    CROWDFUNDING = "crowdfunding"
 
 
 @dataclass(frozen=True)
@@ -182,3 +183,21 @@ def written_off_account(listing_id: int) -> AccountSpec:
     creditors' loss, an expense)."""
     return AccountSpec(f"loss:{listing_id}:written_off", AccountType.EXPENSE, OwnerKind.LOSS,
                        listing_id, "written_off", True)
+
+
+# --- reward crowdfunding: a product line with its own escrow, apart from lending custody ------
+def crowdfunding_account(purpose: str, project_id: int | None = None) -> AccountSpec:
+    """Accounts of reward crowdfunding (众筹), kept apart from lending custody:
+    `crowdfunding:escrow_cash` (the crowdfunding escrow bank account, an asset),
+    `crowdfunding:fee_income` (the platform's 3 % on successful projects),
+    `crowdfunding:P:backers` (what project P owes its backers until it succeeds or fails) and
+    `crowdfunding:P:owner_payable` (what P's owner is owed once it succeeded, until paid)."""
+    shared = {"escrow_cash": AccountType.ASSET, "fee_income": AccountType.INCOME}
+    per_project = {"backers": AccountType.LIABILITY, "owner_payable": AccountType.LIABILITY}
+    if project_id is None and purpose in shared:
+        return AccountSpec(f"crowdfunding:{purpose}", shared[purpose], OwnerKind.CROWDFUNDING,
+                           None, purpose, True)
+    if project_id is not None and purpose in per_project:
+        return AccountSpec(f"crowdfunding:{project_id}:{purpose}", per_project[purpose],
+                           OwnerKind.CROWDFUNDING, project_id, purpose, True)
+    raise KeyError(f"unknown crowdfunding account {purpose!r} (project {project_id})")

@@ -59,6 +59,7 @@ from biaodi.domain.shared.errors import (
     NotFound,
 )
 from biaodi.domain.shared.money import Money
+from biaodi.services.incentives import coupons
 from biaodi.services.investing import counters
 from biaodi.services.investing.funding import complete_funding, settle_subscription
 from biaodi.services.investing.rules import InvestingRules
@@ -75,6 +76,9 @@ class Invest:
     investor_id: int
     amount: Money
     source: str = "manual"
+    #: Coupons used with this investment (`services/incentives/coupons.py`): checked before
+    #: the hot row, consumed with the investment row in the same transaction.
+    coupon_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -292,6 +296,9 @@ def invest(uow: UnitOfWork, cmd: Invest, rules: InvestingRules) -> Invested:
                    Money(int(checks.outstanding)), rules.level_limits)
     policy_for(terms.kind).funding_rules(rules.listing.config).check_ticket(
         cmd.amount, Money(checks.remaining_fen))
+    usable = (coupons.check_for_investment(uow, cmd.investor_id, cmd.coupon_ids,
+                                           terms.listing_id, cmd.amount, cmd.source)
+              if cmd.coupon_ids else None)
 
     remaining = uow.s.execute(_TAKE, {"amount": cmd.amount.fen, "id": terms.listing_id}).scalar()
     if remaining is None:
@@ -307,6 +314,8 @@ def invest(uow: UnitOfWork, cmd: Invest, rules: InvestingRules) -> Invested:
         "listing": terms.listing_id, "user": cmd.investor_id, "amount": cmd.amount.fen,
         "status": status, "source": cmd.source, "today": today, "now": uow.clock.now(),
     }).scalar_one())
+    if usable is not None:
+        coupons.consume(uow, usable, investment_id, cmd.investor_id)
 
     audit.note(uow, "investment.placed",
                subjects=[("listing", terms.listing_id), ("user", cmd.investor_id)],

@@ -49,6 +49,7 @@ TABS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("blacklist", "/operator/risk/blacklist", ("operator", "risk_officer", "auditor"),
      ("operator", "risk_officer")),
     ("audit", "/operator/audit", ("operator", "auditor"), ()),  # read only, for everyone
+    ("analytics", "/operator/analytics", ("operator", "risk_officer", "auditor"), ()),
 )
 READ = {tab: readers for tab, _, readers, _ in TABS}
 #: Tabs whose label lives under another module's prefix (default: op.tab.<tab>).

@@ -1,0 +1,144 @@
+"""A sandbox money-market fund company of our own: the stand-in for the real transfer agent,
+speaking the fund-sales protocol. Like the sandbox gateway it keeps its own state in memory and
+applies the fund's own rules (15:00 cut-off, T+1 on the working-day calendar, income from its
+published 万份收益 accrued per holder at full precision and credited rounded), so that its
+statement is an independent record to reconcile against. Tests can publish 万份收益 for given
+days and plant discrepancies (`adjust`)."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from biaodi.adapters.clock import CST
+from biaodi.adapters.fundco.protocol import (
+    Ack,
+    Confirmation,
+    FundOrder,
+    FundRefused,
+    HoldingLine,
+)
+from biaodi.domain.funds.wallet import daily_income_exact, post_income, trade_dates
+from biaodi.domain.shared.calendar import CN_CALENDAR, WorkingDayCalendar
+
+
+@dataclass
+class _Holder:
+    units: int = 0
+    redeeming: int = 0
+    income_exact: Decimal = Decimal(0)
+    income_posted: int = 0
+
+
+@dataclass
+class _Pending:
+    order: FundOrder
+    confirm_date: date
+
+
+@dataclass
+class SandboxFundCompany:
+    fund_code: str = "SBX001"
+    fund_name: str = "标的沙箱货币市场基金"
+    calendar: WorkingDayCalendar = CN_CALENDAR
+    #: Published 万份收益 by day; a day without one pays `default_per_10k`.
+    published: dict[date, Decimal] = field(default_factory=dict)
+    default_per_10k: Decimal = Decimal("0.6000")
+    holders: dict[str, _Holder] = field(default_factory=dict)
+    pending: list[_Pending] = field(default_factory=list)
+    confirmed: list[Confirmation] = field(default_factory=list)
+    #: The register has been brought up to the end of this day.
+    through: date | None = None
+    _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def open_account(self, holder_ref: str) -> str:
+        with self._lock:
+            account_no = f"{self.fund_code}-{next(self._seq):08d}"
+            self.holders[account_no] = _Holder()
+            return account_no
+
+    def place(self, order: FundOrder) -> Ack:
+        with self._lock:
+            holder = self.holders.get(order.account_no)
+            if holder is None:
+                raise FundRefused(f"no fund account {order.account_no}")
+            if order.amount_fen <= 0:
+                raise FundRefused("an order's amount must be positive")
+            if self.through is None:  # the register starts the day before its first order
+                self.through = order.received_at.astimezone(CST).date() - timedelta(days=1)
+            if order.kind == "subscribe":
+                dates = trade_dates(order.received_at.astimezone(CST), self.calendar)
+                self.pending.append(_Pending(order, dates.confirm_date))
+                return Ack(order.order_no, dates.trade_date, dates.confirm_date)
+            if holder.units < order.amount_fen:
+                raise FundRefused(f"account {order.account_no} holds {holder.units} fen of units,"
+                                  f" fewer than the {order.amount_fen} to redeem")
+            holder.units -= order.amount_fen
+            if order.kind == "instant_redeem":
+                day = order.received_at.astimezone(CST).date()
+                self.confirmed.append(Confirmation(order.order_no, order.account_no, order.kind,
+                                                   order.amount_fen, day))
+                return Ack(order.order_no, day, day)
+            holder.redeeming += order.amount_fen
+            dates = trade_dates(order.received_at.astimezone(CST), self.calendar)
+            self.pending.append(_Pending(order, dates.confirm_date))
+            return Ack(order.order_no, dates.trade_date, dates.confirm_date)
+
+    def publish(self, day: date, per_10k: Decimal) -> None:
+        self.published[day] = per_10k
+
+    def per_10k_income(self, day: date) -> Decimal:
+        return self.published.get(day, self.default_per_10k)
+
+    def _confirm_due(self, day: date) -> None:
+        for item in [p for p in self.pending if p.confirm_date <= day]:
+            self.pending.remove(item)
+            holder = self.holders[item.order.account_no]
+            if item.order.kind == "subscribe":
+                holder.units += item.order.amount_fen
+            else:
+                holder.redeeming -= item.order.amount_fen
+            self.confirmed.append(Confirmation(item.order.order_no, item.order.account_no,
+                                               item.order.kind, item.order.amount_fen, day))
+
+    def _close(self, day: date) -> None:
+        """Bring the register to the end of `day`, day by day: confirm what falls due, then
+        credit the day's income on the units held."""
+        current = day if self.through is None else self.through + timedelta(days=1)
+        while current <= day:
+            self._confirm_due(current)
+            rate = self.per_10k_income(current)
+            for holder in self.holders.values():
+                if holder.units <= 0:
+                    continue
+                holder.income_exact, fen = post_income(
+                    holder.income_exact, holder.income_posted,
+                    daily_income_exact(holder.units, rate))
+                holder.units += fen
+                holder.income_posted += fen
+            self.through = current
+            current += timedelta(days=1)
+
+    def confirmations(self, day: date) -> list[Confirmation]:
+        """Every confirmation up to `day` (the channel takes those it has not recorded)."""
+        with self._lock:
+            if self.through is None or self.through < day - timedelta(days=1):
+                self._close(day - timedelta(days=1))
+            self._confirm_due(day)
+            return [c for c in self.confirmed if c.confirmed_on <= day]
+
+    def statement(self, day: date) -> list[HoldingLine]:
+        with self._lock:
+            if self.through is None or self.through < day:
+                self._close(day)
+            return [HoldingLine(no, h.units, h.redeeming, h.income_posted)
+                    for no, h in sorted(self.holders.items())]
+
+    def adjust(self, account_no: str, units_fen: int) -> None:
+        """Sandbox control: change an account's units behind the channel's back."""
+        with self._lock:
+            self.holders[account_no].units += units_fen

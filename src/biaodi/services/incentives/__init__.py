@@ -1,0 +1,1 @@
+"""Incentives: campaigns, coupons checked and consumed by investing, the day steps."""
