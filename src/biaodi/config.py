@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(default=12 * 60, gt=0)
     #: Fixed clock for demos and tests, ISO datetime (UTC); unset means the system clock.
     fixed_now: str | None = None
+    #: The TrueType font embedded in contracts and statements (a subset); it must cover
+    #: Chinese. Default: the file of the Debian package fonts-wqy-zenhei (docs/DOCUMENTS.md).
+    document_font: Path = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 
     # payments
     #: The payment gateway's base URL (in development the sandbox: `biaodi gateway-sandbox`).
@@ -144,6 +147,29 @@ class Settings(BaseSettings):
     rate_limit_signup: str = "5/minute"
     rate_limit_invest: str = "300/minute"
     rate_limit_payment: str = "30/minute"
+
+    # notifications and account security (docs/NOTIFICATIONS.md)
+    #: The SMTP server e-mail goes through (tests and the demo run a local sink), and the
+    #: sender address; user name and password when the server asks for them.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=8025, gt=0, lt=65536)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    mail_from: str = "Biaodi <noreply@biaodi.local>"
+    #: Spool folder of the sandbox SMS gateway (unset: ``sms-sandbox`` in the Biaodi home).
+    sms_sandbox_dir: Path | None = None
+    #: Tries of one delivery before it is given up ("dead"); waits double from 30 s to 1 h.
+    notify_max_attempts: int = Field(default=10, gt=0)
+    #: Seconds between relay passes when `biaodi serve` runs the relay (0: not in serve).
+    notify_relay_interval_seconds: float = Field(default=5.0, ge=0)
+    #: Failed sign-ins in a row that lock an account, and for how many minutes.
+    login_max_failures: int = Field(default=5, gt=0)
+    login_lockout_minutes: int = Field(default=15, gt=0)
+    #: One-time codes (password reset, mobile verification): minutes valid, wrong tries allowed.
+    security_code_minutes: int = Field(default=10, gt=0)
+    security_code_max_attempts: int = Field(default=5, gt=0)
 
 
 def old_keys(settings: Settings) -> list[str]:

@@ -17,8 +17,10 @@ from biaodi.api.routes import (
     accounts,
     analytics,
     audit,
+    documents,
     investing,
     listings,
+    notifications,
     payments,
     risk,
     secondary,
@@ -44,6 +46,8 @@ API_ROUTERS = (
     secondary.router,
     analytics.router,
     audit.router,
+    documents.router,
+    notifications.router,
 )
 
 

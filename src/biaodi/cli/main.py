@@ -7,9 +7,22 @@ import uuid
 import typer
 
 from biaodi.cli import accounts as users
-from biaodi.cli import analytics, audit, db, demo, keys, ledger, payments, risk, servicing
+from biaodi.cli import (
+    analytics,
+    audit,
+    contracts,
+    db,
+    demo,
+    keys,
+    ledger,
+    notify,
+    payments,
+    risk,
+    servicing,
+)
 from biaodi.cli.listings import schedule
 from biaodi.cli.serve import serve
+from biaodi.cli.simulate import simulate
 
 app = typer.Typer(
     name="biaodi",
@@ -32,9 +45,12 @@ app.add_typer(ledger.app, name="ledger")
 app.add_typer(users.app, name="users")
 app.add_typer(demo.app, name="demo")
 app.command("schedule")(schedule)
+app.command("simulate")(simulate)
 app.add_typer(risk.app, name="risk")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
+app.add_typer(contracts.app, name="contracts")
+app.add_typer(notify.app, name="notify")
 # The payment commands (gateway-sandbox, reconcile, …) are top-level: `biaodi reconcile`.
 app.registered_commands.extend(payments.app.registered_commands)
 # So are the servicing commands: `biaodi close-day`.

@@ -32,6 +32,7 @@ from biaodi.bootstrap import Platform
 from biaodi.services.accounts import users
 from biaodi.services.investing import suitability
 from biaodi.services.shared.tx import in_transaction
+from documents_support import issued_document
 from factories import identity
 from investing_support import AGGRESSIVE, deposit, published_listing
 from payment_support import FakeGateway
@@ -63,6 +64,12 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/me/wallet"): SIGNED_IN,
     ("POST", "/api/v1/operator/staff"): OPERATOR,
     ("POST", "/api/v1/operator/bonuses"): OPERATOR,
+    # notifications
+    ("GET", "/api/v1/me/notifications"): SIGNED_IN,
+    ("POST", "/api/v1/me/notifications/{message_id}/read"): SIGNED_IN,
+    ("POST", "/api/v1/me/notifications/read-all"): SIGNED_IN,
+    ("GET", "/api/v1/me/notification-settings"): SIGNED_IN,
+    ("PUT", "/api/v1/me/notification-settings"): SIGNED_IN,
     # listings
     # a credit listing (the cell's body) is drafted by a borrower; a transfer one by an originator
     ("POST", "/api/v1/listings"): BORROWERS,
@@ -158,6 +165,9 @@ API: dict[tuple[str, str], frozenset[str]] = {
         "custody-against-wallets")},
     # audit trail: read by operators and auditors
     ("GET", "/api/v1/operator/audit"): OPERATOR_AUDITOR,
+    # documents: a party reads its own copies (the list is each caller's own)
+    ("GET", "/api/v1/me/documents"): SIGNED_IN,
+    ("GET", "/api/v1/me/documents/{document_id}"): frozenset({"investor"}),
     # meta
     ("GET", "/healthz"): EVERYONE,
 }
@@ -296,6 +306,7 @@ class World:
         run_close(platform, clock.today())
         for name in CALLERS[1:]:
             self._sign_in(name)
+        self.document_id = issued_document(platform, self.ids["investor"])
         self.open_listing_id = published_listing(platform, platform.investing_rules,
                                                  borrower=self.ids["borrower"], amount=50_000)
         inv = self.headers["investor"]
@@ -356,6 +367,8 @@ class World:
             "holding_id": self.holding_id,
             "borrower_id": self.ids["borrower"],
             "code": "en",
+            "document_id": self.document_id,
+            "message_id": 999_999,
         }
 
     def body(self, spec: dict[str, Any], method: str, path: str) -> Any:

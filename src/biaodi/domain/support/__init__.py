@@ -1,0 +1,1 @@
+"""Customer service (客服): ticket rules, categories and their response-time targets."""

@@ -1,0 +1,1 @@
+"""Documents: issuing, verifying and serving contracts; investor statements."""

@@ -1,0 +1,1 @@
+"""Customer service: tickets, canned answers, the FAQ and the complaints figures."""
