@@ -158,9 +158,11 @@ API: dict[tuple[str, str], frozenset[str]] = {
     **{("GET", f"/api/v1/operator/analytics/{name}"): OPERATOR_AUDITOR for name in (
         "funnel", "active-investors", "cohort-retention", "average-ticket",
         "investors-by-tier", "borrowers-by-grade", "cost-per-investor", "volume",
-        "weighted-rates", "funding-time", "auto-invest-share", "secondary-market",
+        "volume-by-vertical", "weighted-rates", "funding-time", "auto-invest-share",
+        "secondary-market",
         "outstanding-principal", "overdue-by-bucket", "bad-debt-rate", "vintage-curves",
-        "losses-and-recoveries", "guarantors", "buyback-coverage", "collateral-ltv",
+        "roll-rates", "grade-calibration", "losses-and-recoveries", "guarantors",
+        "buyback-coverage", "collateral-ltv",
         "payments-by-channel", "platform-income",
         "custody-against-wallets")},
     # audit trail: read by operators and auditors
