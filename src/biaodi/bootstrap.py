@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 from biaodi.adapters.clock import Clock, clock_from_setting
 from biaodi.adapters.crypto import PersonalDataCipher, load_or_create_key, parse_digest_key
-from biaodi.adapters.db.engine import is_sqlite, make_engine
+from biaodi.adapters.db.engine import ONE_STATEMENT, is_sqlite, make_engine
 from biaodi.adapters.db.migrate import upgrade
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.adapters.fundco.protocol import FundCompany
@@ -46,6 +47,15 @@ class Platform:
     def reader(self) -> UnitOfWork:
         """A unit of work for reading only: pages and GET requests."""
         return UnitOfWork(self.read_engine or self.engine, self.clock)
+
+    def glance(self) -> UnitOfWork:
+        """A unit of work for a read of ONE statement (the bearer token's check on every
+        request): on SQLite it sends no BEGIN (`engine.ONE_STATEMENT`)."""
+        return UnitOfWork(self._one_statement_engine, self.clock)
+
+    @cached_property
+    def _one_statement_engine(self) -> Engine:
+        return (self.read_engine or self.engine).execution_options(**{ONE_STATEMENT: True})
 
     @property
     def listing_rules(self) -> ListingRules:
@@ -107,16 +117,19 @@ class Platform:
         """Close-of-business steps of the capabilities above servicing, in the order they run
         after the loan steps. One line per capability: each returns its own steps."""
         from biaodi.services.crowdfunding.projects import day_steps as crowdfunding_steps
+        from biaodi.services.disclosure.steps import disclosure_steps
         from biaodi.services.documents.steps import document_steps
         from biaodi.services.funds.wallet import day_steps as fund_steps
         from biaodi.services.incentives.days import incentive_steps
+        from biaodi.services.notifications.capture import capture_day
         from biaodi.services.servicing.close_day import DayStep
 
-        steps: list[DayStep] = []
+        steps: list[DayStep] = [DayStep("notifications", capture_day)]  # after the loan steps
         steps += [DayStep(name, fn) for name, fn in fund_steps(self.fund_company)]
         steps += [DayStep(name, run) for name, run in incentive_steps()]
         steps += crowdfunding_steps(self.crowdfunding_rules)
         steps += document_steps(self.settings.document_font)
+        steps += disclosure_steps(self.settings)
         return tuple(steps)
 
     def close_day_command(self, progress: Progress | None = None) -> CloseDay:

@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     #: Investor tiers, lowest first: `name:minimum assets held in yuan:minimum whole months since
     #: the first investment`, comma-separated (domain/analytics/tiers.py; docs/ANALYTICS.md).
     analytics_tiers: str = "普通:0:0,白银:10000:1,黄金:100000:6,钻石:1000000:12"
+    #: Information disclosure: a JSON file with the institution and custody details
+    #: (domain/disclosure/institution.py; docs/DISCLOSURE.md). Unset: the sandbox's, marked so.
+    disclosure_institution_file: Path | None = None
 
     # risk
     #: Rule pack (biaodi/risk_modelling/packs: cn-2016, permissive, or a .toml path); unset:
@@ -147,6 +150,29 @@ class Settings(BaseSettings):
     rate_limit_signup: str = "5/minute"
     rate_limit_invest: str = "300/minute"
     rate_limit_payment: str = "30/minute"
+
+    # notifications and account security (docs/NOTIFICATIONS.md)
+    #: The SMTP server e-mail goes through (tests and the demo run a local sink), and the
+    #: sender address; user name and password when the server asks for them.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=8025, gt=0, lt=65536)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    mail_from: str = "Biaodi <noreply@biaodi.local>"
+    #: Spool folder of the sandbox SMS gateway (unset: ``sms-sandbox`` in the Biaodi home).
+    sms_sandbox_dir: Path | None = None
+    #: Tries of one delivery before it is given up ("dead"); waits double from 30 s to 1 h.
+    notify_max_attempts: int = Field(default=10, gt=0)
+    #: Seconds between relay passes when `biaodi serve` runs the relay (0: not in serve).
+    notify_relay_interval_seconds: float = Field(default=5.0, ge=0)
+    #: Failed sign-ins in a row that lock an account, and for how many minutes.
+    login_max_failures: int = Field(default=5, gt=0)
+    login_lockout_minutes: int = Field(default=15, gt=0)
+    #: One-time codes (password reset, mobile verification): minutes valid, wrong tries allowed.
+    security_code_minutes: int = Field(default=10, gt=0)
+    security_code_max_attempts: int = Field(default=5, gt=0)
 
 
 def old_keys(settings: Settings) -> list[str]:

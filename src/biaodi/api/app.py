@@ -18,12 +18,16 @@ from biaodi.api.routes import (
     analytics,
     audit,
     documents,
+    incentives,
     investing,
     listings,
+    notifications,
     payments,
     risk,
     secondary,
+    security,
     servicing,
+    support,
 )
 from biaodi.bootstrap import Platform, build_platform
 from biaodi.services.investing import funding
@@ -39,6 +43,7 @@ API_ROUTERS = (
     accounts.operator_router,
     listings.router,
     investing.router,
+    incentives.router,
     payments.router,
     risk.router,
     servicing.router,
@@ -46,6 +51,9 @@ API_ROUTERS = (
     analytics.router,
     audit.router,
     documents.router,
+    support.router,
+    notifications.router,
+    security.router,
 )
 
 

@@ -15,6 +15,7 @@ from biaodi.cli import (
     demo,
     keys,
     ledger,
+    notify,
     payments,
     risk,
     servicing,
@@ -49,6 +50,7 @@ app.add_typer(risk.app, name="risk")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
 app.add_typer(contracts.app, name="contracts")
+app.add_typer(notify.app, name="notify")
 # The payment commands (gateway-sandbox, reconcile, …) are top-level: `biaodi reconcile`.
 app.registered_commands.extend(payments.app.registered_commands)
 # So are the servicing commands: `biaodi close-day`.

@@ -64,6 +64,21 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/me/wallet"): SIGNED_IN,
     ("POST", "/api/v1/operator/staff"): OPERATOR,
     ("POST", "/api/v1/operator/bonuses"): OPERATOR,
+    # notifications
+    ("GET", "/api/v1/me/notifications"): SIGNED_IN,
+    ("POST", "/api/v1/me/notifications/{message_id}/read"): SIGNED_IN,
+    ("POST", "/api/v1/me/notifications/read-all"): SIGNED_IN,
+    ("GET", "/api/v1/me/notification-settings"): SIGNED_IN,
+    ("PUT", "/api/v1/me/notification-settings"): SIGNED_IN,
+    # account security
+    ("POST", "/api/v1/auth/password-reset"): EVERYONE,
+    ("POST", "/api/v1/auth/password-reset/confirm"): EVERYONE,
+    ("POST", "/api/v1/me/password"): SIGNED_IN,
+    ("POST", "/api/v1/me/mobile-verification"): SIGNED_IN,
+    ("POST", "/api/v1/me/mobile-verification/confirm"): SIGNED_IN,
+    ("GET", "/api/v1/me/security"): SIGNED_IN,
+    ("GET", "/api/v1/me/sessions"): SIGNED_IN,
+    ("POST", "/api/v1/me/sessions/{session_id}/revoke"): SIGNED_IN,
     # listings
     # a credit listing (the cell's body) is drafted by a borrower; a transfer one by an originator
     ("POST", "/api/v1/listings"): BORROWERS,
@@ -152,22 +167,55 @@ API: dict[tuple[str, str], frozenset[str]] = {
     **{("GET", f"/api/v1/operator/analytics/{name}"): OPERATOR_AUDITOR for name in (
         "funnel", "active-investors", "cohort-retention", "average-ticket",
         "investors-by-tier", "borrowers-by-grade", "cost-per-investor", "volume",
-        "weighted-rates", "funding-time", "auto-invest-share", "secondary-market",
+        "volume-by-vertical", "weighted-rates", "funding-time", "auto-invest-share",
+        "secondary-market",
         "outstanding-principal", "overdue-by-bucket", "bad-debt-rate", "vintage-curves",
-        "losses-and-recoveries", "guarantors", "buyback-coverage", "collateral-ltv",
+        "roll-rates", "grade-calibration", "losses-and-recoveries", "guarantors",
+        "buyback-coverage", "collateral-ltv",
         "payments-by-channel", "platform-income",
         "custody-against-wallets")},
     # audit trail: read by operators and auditors
     ("GET", "/api/v1/operator/audit"): OPERATOR_AUDITOR,
+    # incentives: public rules; an investor's coupons, trials, referrer; operators' campaigns
+    ("GET", "/api/v1/incentive-campaigns"): EVERYONE,
+    ("GET", "/api/v1/me/coupons"): INVESTORS,
+    ("POST", "/api/v1/me/trials"): INVESTORS,
+    ("POST", "/api/v1/me/referrer"): INVESTORS,
+    ("GET", "/api/v1/operator/incentives/campaigns"): OPERATOR_AUDITOR,
+    ("POST", "/api/v1/operator/incentives/campaigns"): OPERATOR,
+    ("POST", "/api/v1/operator/incentives/campaigns/{campaign_id}/templates"): OPERATOR,
+    ("POST", "/api/v1/operator/incentives/templates/{template_id}/issue"): OPERATOR,
     # documents: a party reads its own copies (the list is each caller's own)
     ("GET", "/api/v1/me/documents"): SIGNED_IN,
     ("GET", "/api/v1/me/documents/{document_id}"): frozenset({"investor"}),
+    ("GET", "/api/v1/me/statements"): INVESTORS,
+    ("GET", "/api/v1/me/statements/pdf"): INVESTORS,
+    ("GET", "/api/v1/me/statements/xlsx"): INVESTORS,
+    # support: a user's own tickets; operators answer, triage and keep the FAQ
+    ("POST", "/api/v1/support/tickets"): SIGNED_IN,
+    ("GET", "/api/v1/support/tickets"): SIGNED_IN,
+    ("GET", "/api/v1/support/tickets/{ticket_id}"): frozenset({"investor", "operator"}),
+    ("POST", "/api/v1/support/tickets/{ticket_id}/messages"): frozenset({"investor",
+                                                                         "operator"}),
+    ("GET", "/api/v1/operator/support/tickets"): OPERATOR,
+    ("POST", "/api/v1/operator/support/tickets/{ticket_id}/triage"): OPERATOR,
+    ("POST", "/api/v1/operator/support/tickets/{ticket_id}/resolve"): OPERATOR,
+    ("GET", "/api/v1/operator/support/canned-answers"): OPERATOR,
+    ("POST", "/api/v1/operator/support/canned-answers"): OPERATOR,
+    ("GET", "/api/v1/support/faq"): EVERYONE,
+    ("POST", "/api/v1/operator/support/faq"): OPERATOR,
+    ("PUT", "/api/v1/operator/support/faq/{faq_id}"): OPERATOR,
+    ("GET", "/api/v1/support/complaints"): EVERYONE,
     # meta
     ("GET", "/healthz"): EVERYONE,
 }
 
 #: GET page path -> the callers allowed (pages outside the OpenAPI spec).
 PAGES: dict[str, frozenset[str]] = {
+    "/me/inbox": SIGNED_IN,
+    "/me/security": SIGNED_IN,
+    "/password-reset": EVERYONE,
+    "/password-reset/confirm": EVERYONE,
     "/": EVERYONE,
     "/listings": EVERYONE,
     "/listings/{listing_id}": EVERYONE,
@@ -210,6 +258,7 @@ PAGES: dict[str, frozenset[str]] = {
     "/market/sales/{sale_id}/buy": INVESTORS,
     "/me/holdings/{holding_id}/sell": frozenset({"investor"}),
     "/me/market": INVESTORS,
+    "/me/coupons": INVESTORS,
 }
 
 
@@ -301,6 +350,8 @@ class World:
         for name in CALLERS[1:]:
             self._sign_in(name)
         self.document_id = issued_document(platform, self.ids["investor"])
+        self.ticket_id = self._made("/api/v1/support/tickets", self.headers["investor"], {
+            "category": "repayment", "subject": "matrix", "body": "x"})["id"]
         self.open_listing_id = published_listing(platform, platform.investing_rules,
                                                  borrower=self.ids["borrower"], amount=50_000)
         inv = self.headers["investor"]
@@ -361,7 +412,13 @@ class World:
             "holding_id": self.holding_id,
             "borrower_id": self.ids["borrower"],
             "code": "en",
+            "campaign_id": 999_999,
+            "template_id": 999_999,
             "document_id": self.document_id,
+            "ticket_id": self.ticket_id,
+            "faq_id": 999_999,
+            "message_id": 999_999,
+            "session_id": "0123456789abcdef",
         }
 
     def body(self, spec: dict[str, Any], method: str, path: str) -> Any:

@@ -1,0 +1,56 @@
+"""`biaodi notify …`: the relay that sends the outbox, and a look at it."""
+
+from __future__ import annotations
+
+import time
+
+import typer
+
+from biaodi.adapters.messaging.setup import senders_from
+from biaodi.cli.common import console, platform
+from biaodi.services.notifications import inbox
+from biaodi.services.notifications.relay import relay_once
+
+app = typer.Typer(help="Notifications: the inbox, e-mail and SMS.", no_args_is_help=True)
+
+
+@app.command()
+def relay(
+    loop: bool = typer.Option(False, "--loop", help="Keep relaying until stopped (Ctrl-C)."),
+    interval: float = typer.Option(
+        None, help="Seconds between passes with --loop (default BIAODI_NOTIFY_RELAY_INTERVAL_"
+                   "SECONDS)."),
+) -> None:
+    """Capture new events into the inbox and send what is due by e-mail (SMTP, BIAODI_SMTP_*)
+    and SMS (the sandbox gateway, BIAODI_SMS_SANDBOX_DIR); failures wait and are retried."""
+    p = platform()
+    senders = senders_from(p.settings)
+    pause = interval if interval is not None else (p.settings.notify_relay_interval_seconds or 5)
+    try:
+        while True:
+            result = relay_once(p.uow, p.cipher, senders,
+                                max_attempts=p.settings.notify_max_attempts)
+            if not loop or result.captured or result.sent or result.failed or result.dead:
+                console.print(
+                    f"captured {result.captured}, sent {result.sent}, to retry {result.failed},"
+                    f" given up {result.dead}", highlight=False)
+                for error in result.errors:
+                    console.print(f"  {error}", highlight=False)
+            if not loop:
+                break
+            time.sleep(pause)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        p.close()
+
+
+@app.command()
+def outbox() -> None:
+    """Deliveries in the outbox per status (pending, sent, dead)."""
+    p = platform()
+    with p.reader() as uow:
+        counts = inbox.outbox_counts(uow)
+    p.close()
+    for status in ("pending", "sent", "dead"):
+        console.print(f"{status}: {counts.get(status, 0)}", highlight=False)
