@@ -28,6 +28,7 @@ from biaodi.api.routes import (
     secondary,
     security,
     servicing,
+    support,
 )
 from biaodi.bootstrap import Platform, build_platform
 from biaodi.services.investing import funding
@@ -52,6 +53,7 @@ API_ROUTERS = (
     disclosure.router,
     audit.router,
     documents.router,
+    support.router,
     notifications.router,
     security.router,
 )

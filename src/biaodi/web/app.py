@@ -19,6 +19,7 @@ from biaodi.web.routes import (
     auto_invest,
     borrower,
     disclosure,
+    documents,
     incentives,
     investor,
     marketplace,
@@ -29,6 +30,7 @@ from biaodi.web.routes import (
     operator_defaults,
     secondary,
     security,
+    support,
 )
 
 #: The pages' routers, one a line.
@@ -47,6 +49,8 @@ PAGE_ROUTERS = (
     notifications.router,
     disclosure.router,
     security.router,
+    documents.router,
+    support.router,
 )
 
 access_log = logging.getLogger("biaodi.access")  # the same log as the API's refusals
