@@ -8,6 +8,7 @@ import typer
 
 from biaodi.adapters.messaging.setup import senders_from
 from biaodi.cli.common import console, platform
+from biaodi.domain.servicing.conduct import ConductRules
 from biaodi.services.notifications import inbox
 from biaodi.services.notifications.relay import relay_once
 
@@ -25,11 +26,12 @@ def relay(
     and SMS (the sandbox gateway, BIAODI_SMS_SANDBOX_DIR); failures wait and are retried."""
     p = platform()
     senders = senders_from(p.settings)
+    window = ConductRules.parse_window(p.settings.servicing_contact_window)
     pause = interval if interval is not None else (p.settings.notify_relay_interval_seconds or 5)
     try:
         while True:
             result = relay_once(p.uow, p.cipher, senders,
-                                max_attempts=p.settings.notify_max_attempts)
+                                max_attempts=p.settings.notify_max_attempts, window=window)
             if not loop or result.captured or result.sent or result.failed or result.dead:
                 console.print(
                     f"captured {result.captured}, sent {result.sent}, to retry {result.failed},"
