@@ -7,7 +7,9 @@ import time
 import typer
 
 from biaodi.adapters.messaging.setup import senders_from
+from biaodi.adapters.messaging.sms import SandboxSmsGateway
 from biaodi.cli.common import console, platform
+from biaodi.config import Settings
 from biaodi.domain.servicing.conduct import ConductRules
 from biaodi.services.notifications import inbox
 from biaodi.services.notifications.relay import relay_once
@@ -56,3 +58,12 @@ def outbox() -> None:
     p.close()
     for status in ("pending", "sent", "dead"):
         console.print(f"{status}: {counts.get(status, 0)}", highlight=False)
+
+
+@app.command()
+def sms(last: int = typer.Option(20, min=1, help="How many of the newest to show.")) -> None:
+    """What the sandbox SMS gateway accepted (BIAODI_SMS_SANDBOX_DIR), newest last."""
+    gateway = senders_from(Settings())["sms"]
+    assert isinstance(gateway, SandboxSmsGateway)
+    for text in gateway.received()[-last:]:
+        console.print(f"{text['to']}  {text['text']}", highlight=False)

@@ -23,7 +23,7 @@ from biaodi.domain.shared.errors import InvalidInput, NotFound
 from biaodi.services.notifications.capture import chosen_channels
 
 #: An e-mail address, loosely: the API states the same pattern (EMAIL_PATTERN) in its schema.
-EMAIL_CORE = r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)*\.[^@\s.]{2,}"
+EMAIL_CORE = r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
 _EMAIL = re.compile(EMAIL_CORE)
 
 
