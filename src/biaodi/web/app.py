@@ -21,11 +21,13 @@ from biaodi.web.routes import (
     incentives,
     investor,
     marketplace,
+    notifications,
     operator,
     operator_analytics,
     operator_audit,
     operator_defaults,
     secondary,
+    security,
 )
 
 #: The pages' routers, one a line.
@@ -41,6 +43,8 @@ PAGE_ROUTERS = (
     incentives.router,
     auto_invest.router,
     secondary.router,
+    notifications.router,
+    security.router,
 )
 
 access_log = logging.getLogger("biaodi.access")  # the same log as the API's refusals
