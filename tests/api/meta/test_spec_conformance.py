@@ -74,6 +74,16 @@ RULES_BEYOND_THE_SPEC: dict[tuple[str, str], str] = {
                                                         "worst, the amount at least a minimum "
                                                         "ticket",
     ("POST", "/api/v1/me/risk-assessment"): "every question must be answered",
+    ("POST", "/api/v1/operator/incentives/campaigns"): "the end date not before the start",
+    ("POST", "/api/v1/operator/incentives/campaigns/{campaign_id}/templates"): "what each "
+        "coupon kind needs (an amount, a rate and days, a boost's maximum investment), the "
+        "maximum not below the minimum, a cash coupon worth no more than its minimum",
+    **{("GET", f"/api/v1/me/statements{fmt}"): "a period that has begun (the clock)"
+       for fmt in ("", "/pdf", "/xlsx")},
+    ("POST", "/api/v1/support/tickets/{ticket_id}/messages"): "a body, or a canned answer "
+    "(staff only) when the body is empty",
+    ("POST", "/api/v1/operator/support/tickets/{ticket_id}/triage"): "the assignee must hold "
+    "the operator role",
     ("POST", "/api/v1/operator/campaigns"): "the name printable text (no control or format "
                                             "characters, which Unicode lists by category)",
     ("POST", "/api/v1/auth/password-reset/confirm"): "the code must be the one sent (a "
