@@ -24,6 +24,7 @@ from biaodi.api.routes import (
     payments,
     risk,
     secondary,
+    security,
     servicing,
 )
 from biaodi.bootstrap import Platform, build_platform
@@ -48,6 +49,7 @@ API_ROUTERS = (
     audit.router,
     documents.router,
     notifications.router,
+    security.router,
 )
 
 
