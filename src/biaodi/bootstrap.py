@@ -119,7 +119,7 @@ class Platform:
         steps += [DayStep(name, run) for name, run in incentive_steps()]
         steps += crowdfunding_steps(self.crowdfunding_rules)
         steps += document_steps(self.settings.document_font)
-        steps += disclosure_steps()
+        steps += disclosure_steps(self.settings)
         return tuple(steps)
 
     def close_day_command(self, progress: Progress | None = None) -> CloseDay:

@@ -18,13 +18,16 @@ from biaodi.web.routes import (
     accounts,
     auto_invest,
     borrower,
+    incentives,
     investor,
     marketplace,
+    notifications,
     operator,
     operator_analytics,
     operator_audit,
     operator_defaults,
     secondary,
+    security,
 )
 
 #: The pages' routers, one a line.
@@ -37,8 +40,11 @@ PAGE_ROUTERS = (
     operator_analytics.router,
     borrower.router,
     investor.router,
+    incentives.router,
     auto_invest.router,
     secondary.router,
+    notifications.router,
+    security.router,
 )
 
 access_log = logging.getLogger("biaodi.access")  # the same log as the API's refusals
