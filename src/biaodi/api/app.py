@@ -27,6 +27,7 @@ from biaodi.api.routes import (
     secondary,
     security,
     servicing,
+    support,
 )
 from biaodi.bootstrap import Platform, build_platform
 from biaodi.services.investing import funding
@@ -50,6 +51,7 @@ API_ROUTERS = (
     analytics.router,
     audit.router,
     documents.router,
+    support.router,
     notifications.router,
     security.router,
 )

@@ -74,6 +74,12 @@ RULES_BEYOND_THE_SPEC: dict[tuple[str, str], str] = {
                                                         "worst, the amount at least a minimum "
                                                         "ticket",
     ("POST", "/api/v1/me/risk-assessment"): "every question must be answered",
+    **{("GET", f"/api/v1/me/statements{fmt}"): "a period that has begun (the clock)"
+       for fmt in ("", "/pdf", "/xlsx")},
+    ("POST", "/api/v1/support/tickets/{ticket_id}/messages"): "a body, or a canned answer "
+    "(staff only) when the body is empty",
+    ("POST", "/api/v1/operator/support/tickets/{ticket_id}/triage"): "the assignee must hold "
+    "the operator role",
     ("POST", "/api/v1/operator/campaigns"): "the name printable text (no control or format "
                                             "characters, which Unicode lists by category)",
     **{("GET", f"/api/v1/operator/analytics/{name}"): "the period's start no later than its "
