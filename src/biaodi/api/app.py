@@ -15,8 +15,10 @@ from biaodi import __version__
 from biaodi.api import errors, guards, openapi
 from biaodi.api.routes import (
     accounts,
+    advisory,
     analytics,
     audit,
+    crowdfunding,
     documents,
     investing,
     listings,
@@ -25,6 +27,7 @@ from biaodi.api.routes import (
     risk,
     secondary,
     servicing,
+    wallet,
 )
 from biaodi.bootstrap import Platform, build_platform
 from biaodi.services.investing import funding
@@ -48,6 +51,9 @@ API_ROUTERS = (
     audit.router,
     documents.router,
     notifications.router,
+    wallet.router,
+    crowdfunding.router,
+    advisory.router,
 )
 
 

@@ -74,6 +74,14 @@ RULES_BEYOND_THE_SPEC: dict[tuple[str, str], str] = {
                                                         "worst, the amount at least a minimum "
                                                         "ticket",
     ("POST", "/api/v1/me/risk-assessment"): "every question must be answered",
+    ("POST", "/api/v1/crowdfunding/projects"): "each tier's estimated ship date after today "
+                                               "(the clock)",
+    ("POST", "/api/v1/operator/crowdfunding/projects/{project_id}/review"): "a rejection needs "
+                                                                             "a note",
+    ("POST", "/api/v1/crowdfunding/projects/{project_id}/pledges"): "a tier or an amount, not "
+                                                                     "both and not neither",
+    ("POST", "/api/v1/me/advice/adoption"): "the per-listing amount within the budget, a budget "
+                                            "that gives some grade of the mix a fen",
     ("POST", "/api/v1/operator/campaigns"): "the name printable text (no control or format "
                                             "characters, which Unicode lists by category)",
     **{("GET", f"/api/v1/operator/analytics/{name}"): "the period's start no later than its "
