@@ -107,6 +107,7 @@ class Platform:
         """Close-of-business steps of the capabilities above servicing, in the order they run
         after the loan steps. One line per capability: each returns its own steps."""
         from biaodi.services.crowdfunding.projects import day_steps as crowdfunding_steps
+        from biaodi.services.disclosure.steps import disclosure_steps
         from biaodi.services.documents.steps import document_steps
         from biaodi.services.funds.wallet import day_steps as fund_steps
         from biaodi.services.incentives.days import incentive_steps
@@ -118,6 +119,7 @@ class Platform:
         steps += [DayStep(name, run) for name, run in incentive_steps()]
         steps += crowdfunding_steps(self.crowdfunding_rules)
         steps += document_steps(self.settings.document_font)
+        steps += disclosure_steps()
         return tuple(steps)
 
     def close_day_command(self, progress: Progress | None = None) -> CloseDay:

@@ -26,6 +26,7 @@ from biaodi.api.routes import (
     payments,
     risk,
     secondary,
+    security,
     servicing,
     wallet,
 )
@@ -51,6 +52,7 @@ API_ROUTERS = (
     audit.router,
     documents.router,
     notifications.router,
+    security.router,
     wallet.router,
     crowdfunding.router,
     advisory.router,

@@ -55,7 +55,7 @@ def query_one_of(*values: str) -> Any:
     return Query(json_schema_extra={"enum": list(values)})
 
 
-#: A password of 8 to 128 characters with letters and digits (`users._check_password`).
+#: A password of 8 to 128 characters with letters and digits (`users.check_password`).
 Password = Annotated[str, documented(minLength=8, maxLength=128, pattern=(
     r"^[^\u0000]*([A-Za-z][^\u0000]*[0-9]|[0-9][^\u0000]*[A-Za-z])[^\u0000]*$"))]
 #: A person's name of 2–32 characters: Chinese characters, letters, spaces, · . ' - (not at

@@ -4,6 +4,8 @@ CSV and Parquet; `biaodi export`: the book as Parquet partitioned by month; `bia
 
 from __future__ import annotations
 
+import json
+from datetime import date
 from pathlib import Path
 
 import typer
@@ -12,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from biaodi.cli.common import console, err_console, fail, platform
 from biaodi.domain.analytics.tiers import parse_tiers
 from biaodi.domain.shared.errors import BiaodiError
-from biaodi.services.analytics import dashboards, report
+from biaodi.services.analytics import catalog, dashboards, export, report, spark
 from biaodi.web import dashboards as views
 from biaodi.web import i18n
 from biaodi.web import report as html_report
@@ -68,3 +70,93 @@ def report_command(
     finally:
         p.close()
     console.print(f"report {label}: {page} and {len(written) - 1} table files in {folder}")
+
+
+def _day(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"{option} must be a date YYYY-MM-DD, not {text!r}", 2)
+
+
+@app.command("export")
+def export_command(
+    out: str = typer.Option("book", "--out", help="Folder to write the book into."),
+) -> None:
+    """The book (users without personal data, listings, loans, investments, holdings,
+    instalments, repayments, payment orders, journal entries and postings, …) as Parquet,
+    one folder per table, partitioned by month (month=YYYY-MM)."""
+    folder = Path(out)
+    p = platform()
+    try:
+        with Progress(*_columns(), TextColumn("{task.fields[rows]} rows"),
+                      console=err_console) as bar:
+            task = bar.add_task("export", total=len(export.BOOK), rows=0)
+
+            def progress(written: export.Written) -> None:
+                bar.update(task, advance=1, description=written.table,
+                           rows=bar.tasks[task].fields["rows"] + written.rows)
+
+            with p.reader() as uow:
+                done = export.export_book(uow, folder, progress)
+    finally:
+        p.close()
+    console.print(f"book exported to {folder}: "
+                  + ", ".join(f"{w.table} {w.rows}" for w in done))
+
+
+_METRIC = typer.Option(None, "--metric", help="A metric by name (repeat; default: every one "
+                                              "Spark computes).")
+
+
+@app.command("analytics")
+def analytics_command(
+    engine: str = typer.Option("spark", "--engine", help="spark (from an exported book) or "
+                                                         "sql (from the database)."),
+    book: str = typer.Option("book", "--book", help="The folder `biaodi export` wrote."),
+    metric: list[str] | None = _METRIC,
+    start: str = typer.Option(None, "--start", help="Period start YYYY-MM-DD."),
+    end: str = typer.Option(None, "--end", help="Period end YYYY-MM-DD."),
+    as_of: str = typer.Option(None, "--as-of", help="The day months count to (default today)."),
+    grain: str = typer.Option(None, "--grain", help="day or month (active investors)."),
+) -> None:
+    """The metrics as JSON: with `--engine spark` computed by PySpark (local mode, the extra
+    `spark`) from an exported book; with `--engine sql` from the database, for comparison."""
+    if engine not in ("spark", "sql"):
+        fail("--engine must be spark or sql", 2)
+    names = metric or list(spark.SPARK_METRICS)
+    params = {"start": _day(start, "--start"), "end": _day(end, "--end"),
+              "as_of": _day(as_of, "--as-of"), "grain": grain}
+    p = platform()
+    results: dict[str, object] = {}
+    try:
+        if engine == "sql":
+            tiers = parse_tiers(p.settings.analytics_tiers)
+            with p.reader() as uow:
+                for name in names:
+                    results[name] = catalog.compute(uow, name, tiers=tiers, **params)
+        else:
+            try:
+                ours = not spark.running()
+                session = spark.start_session()
+            except ImportError:
+                fail("PySpark is not installed: pip install 'biaodi[spark]' (Java 17 on PATH)")
+            try:
+                with Progress(*_columns(), console=err_console) as bar:
+                    task = bar.add_task("spark", total=len(names))
+                    source = spark.Book(session, Path(book))
+                    for name in names:
+                        bar.update(task, description=name)
+                        results[name] = spark.compute(source, name, today=p.clock.today(),
+                                                      **params)
+                        bar.advance(task)
+            finally:
+                if ours:  # a session the caller had started stays theirs
+                    session.stop()
+    except BiaodiError as error:
+        fail(error.message, 2 if error.status in (404, 422) else 1)
+    finally:
+        p.close()
+    console.print_json(json.dumps(results, ensure_ascii=False))

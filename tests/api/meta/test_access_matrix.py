@@ -70,6 +70,15 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/me/notifications/read-all"): SIGNED_IN,
     ("GET", "/api/v1/me/notification-settings"): SIGNED_IN,
     ("PUT", "/api/v1/me/notification-settings"): SIGNED_IN,
+    # account security
+    ("POST", "/api/v1/auth/password-reset"): EVERYONE,
+    ("POST", "/api/v1/auth/password-reset/confirm"): EVERYONE,
+    ("POST", "/api/v1/me/password"): SIGNED_IN,
+    ("POST", "/api/v1/me/mobile-verification"): SIGNED_IN,
+    ("POST", "/api/v1/me/mobile-verification/confirm"): SIGNED_IN,
+    ("GET", "/api/v1/me/security"): SIGNED_IN,
+    ("GET", "/api/v1/me/sessions"): SIGNED_IN,
+    ("POST", "/api/v1/me/sessions/{session_id}/revoke"): SIGNED_IN,
     # listings
     # a credit listing (the cell's body) is drafted by a borrower; a transfer one by an originator
     ("POST", "/api/v1/listings"): BORROWERS,
@@ -158,9 +167,11 @@ API: dict[tuple[str, str], frozenset[str]] = {
     **{("GET", f"/api/v1/operator/analytics/{name}"): OPERATOR_AUDITOR for name in (
         "funnel", "active-investors", "cohort-retention", "average-ticket",
         "investors-by-tier", "borrowers-by-grade", "cost-per-investor", "volume",
-        "weighted-rates", "funding-time", "auto-invest-share", "secondary-market",
+        "volume-by-vertical", "weighted-rates", "funding-time", "auto-invest-share",
+        "secondary-market",
         "outstanding-principal", "overdue-by-bucket", "bad-debt-rate", "vintage-curves",
-        "losses-and-recoveries", "guarantors", "buyback-coverage", "collateral-ltv",
+        "roll-rates", "grade-calibration", "losses-and-recoveries", "guarantors",
+        "buyback-coverage", "collateral-ltv",
         "payments-by-channel", "platform-income",
         "custody-against-wallets")},
     # audit trail: read by operators and auditors
@@ -393,6 +404,7 @@ class World:
             "code": "en",
             "document_id": self.document_id,
             "message_id": 999_999,
+            "session_id": "0123456789abcdef",
             "project_id": 999_999,
             "pledge_id": 999_999,
         }

@@ -24,15 +24,17 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from biaodi.adapters.db.disclosure_tables import BucketHistory
 from biaodi.adapters.db.secondary_tables import SecondaryPurchase
 from biaodi.adapters.db.servicing_tables import LoanServicing
 from biaodi.adapters.db.tables import Listing, LoanInstalment
 from biaodi.bootstrap import Platform
 from biaodi.domain.ledger.rules import OwnerKind, wallet
 from biaodi.domain.shared.money import Money
-from biaodi.services.analytics import catalog, money, products, risk, users
+from biaodi.services.analytics import catalog, history, money, products, risk, users
 from biaodi.services.analytics.common import Period
 from biaodi.services.secondary import purchases, sales
+from biaodi.services.servicing.close_day import CloseDay, close_day
 from servicing_support import (
     INVESTING,
     Loan,
@@ -45,7 +47,7 @@ from servicing_support import (
     move,
     pay_in,
     published_listing,
-    run_close,
+    servicing_rules,
 )
 
 END = date(2027, 4, 3)
@@ -59,7 +61,10 @@ def at(platform: Platform, day: date, hour: int = 2, minute: int = 0) -> None:
 
 
 def close_through(platform: Platform, day: date) -> None:
-    run_close(platform, day)
+    """Close of business through `day` with the steps of the capabilities above servicing
+    (the bucket history among them)."""
+    close_day(CloseDay(platform.engine, platform.clock, servicing_rules(platform), INVESTING,
+                       day_steps=platform.day_steps), day)
 
 
 @dataclass
@@ -321,3 +326,38 @@ def test_every_metric_answers_through_the_catalogue(book_platform: Platform, boo
     assert bucket[0] == {"bucket": "current", "loans": 1, "principal_fen": LOAN,
                          "overdue_fen": 0, "amount_rate": "0.250000",
                          "count_rate": "0.250000"}
+
+
+
+# --- bucket history, roll rates, verticals ---------------------------------------------------
+def test_close_of_business_keeps_each_live_loans_bucket(book_platform: Platform, book: Book
+                                                        ) -> None:
+    with book_platform.reader() as uow:
+        found = {r.listing_id: (r.bucket, r.status, r.outstanding_principal_fen)
+                 for r in uow.s.scalars(select(BucketHistory).where(
+                     BucketHistory.business_date == END))}
+    # bad was written off on 2027-03-29: no longer live, so not in the history
+    assert found == {book.good.listing_id: ("current", "performing", LOAN),
+                     book.backed.listing_id: ("M3+", "defaulted", LOAN),
+                     book.late.listing_id: ("M2", "overdue", LOAN),
+                     book.fresh: ("M1", "overdue", LOAN)}
+
+
+def test_roll_rates_between_two_closed_dates(book_platform: Platform, book: Book) -> None:
+    third, half = Decimal("0.333333"), Decimal("0.500000")
+    # on 2027-03-01 bad and backed were 63 days past their first due date (M3); good, late
+    # (first due that day) and fresh (funded that day) were current
+    assert _read(book_platform, history.roll_rates, Period(date(2027, 3, 1), END)) == [
+        history.RollRow("current", "current", 1, LOAN, third, third),  # good
+        history.RollRow("current", "M1", 1, LOAN, third, third),  # fresh
+        history.RollRow("current", "M2", 1, LOAN, third, third),  # late
+        history.RollRow("M3", "M3+", 1, LOAN, half, half),  # backed
+        history.RollRow("M3", "written_off", 1, LOAN, half, half)]  # bad
+    # a start before the first closed date has no history to roll from
+    assert _read(book_platform, history.roll_rates, Period(date(2026, 11, 1), END)) == []
+
+
+def test_volume_by_vertical(book_platform: Platform, book: Book) -> None:
+    assert _read(book_platform, products.volume_by_vertical, WHOLE) == [
+        products.VerticalRow("credit", 4, 4 * LOAN),
+        products.VerticalRow("guarantee", 1, LOAN)]

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
+from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.api.deps import CurrentUser, Operator, PlatformDep, address_of
 from biaodi.api.idempotent import idempotent_response
 from biaodi.api.params import (
@@ -27,7 +28,7 @@ from biaodi.domain.accounts.attribution import CAMPAIGN_MAX, Channel
 from biaodi.domain.accounts.roles import STAFF_ROLES
 from biaodi.domain.shared.bounds import RowId
 from biaodi.domain.shared.money import Money
-from biaodi.services.accounts import bonus, users
+from biaodi.services.accounts import bonus, security, users
 from biaodi.services.shared.idempotency import Answer, check_key
 from biaodi.services.shared.tx import in_transaction
 
@@ -79,7 +80,15 @@ def register(body: RegisterRequest, platform: PlatformDep, request: Request) -> 
     """Sign-ups are rate-limited per address (429 with Retry-After)."""
     platform.rate_limiter.hit("signup", address_of(request))
     cmd = users.Register(**body.model_dump() | {"roles": tuple(body.roles)})
-    view = in_transaction(platform.uow, lambda uow: users.register(uow, cmd, platform.cipher))
+    rules = security.SecurityRules.from_settings(platform.settings)
+
+    def act(uow: UnitOfWork) -> users.UserView:
+        view = users.register(uow, cmd, platform.cipher)
+        # the mobile is verified by the code sent to it (POST /me/mobile-verification/confirm)
+        security.send_code(uow, view.id, "mobile", "sms", platform.cipher, rules)
+        return view
+
+    view = in_transaction(platform.uow, act)
     return UserResponse(**view.__dict__)
 
 
@@ -91,9 +100,10 @@ def token(
     """Sign-in attempts are rate-limited per address and per username (429, Retry-After)."""
     platform.rate_limiter.hit("login", address_of(request), f"login:{form.username.lower()}")
     ttl = timedelta(minutes=platform.settings.token_ttl_minutes)
-    access, expires = in_transaction(
+    access, expires = security.sign_in(
         platform.uow,
-        lambda uow: users.login(uow, form.username, form.password, ttl, platform.cipher))
+        lambda uow: users.login(uow, form.username, form.password, ttl, platform.cipher),
+        security.SecurityRules.from_settings(platform.settings))
     return TokenResponse(access_token=access, expires_at=expires)
 
 

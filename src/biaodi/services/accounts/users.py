@@ -24,6 +24,7 @@ from biaodi.domain.accounts.roles import SELF_SERVICE_ROLES, STAFF_ROLES, Role
 from biaodi.domain.ledger.rules import ROLE_WALLETS, OwnerKind, wallet
 from biaodi.domain.shared.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from biaodi.domain.shared.money import Money
+from biaodi.services.accounts import security
 from biaodi.services.ledger.posting import open_accounts
 from biaodi.services.shared import audit
 
@@ -55,7 +56,7 @@ class UserView:
     status: str = "active"
 
 
-def _check_password(password: str) -> None:
+def check_password(password: str) -> None:
     if len(password) < 8 or len(password) > 128:
         raise InvalidInput("password must have 8 to 128 characters", field="password")
     if not re.search(r"[A-Za-z]", password) or not re.search(r"[0-9]", password):
@@ -90,7 +91,7 @@ def _create(
             "username must be 3–32 characters: a letter, then letters, digits or _",
             field="username",
         )
-    _check_password(cmd.password)
+    check_password(cmd.password)
     real_name = cmd.real_name.strip()
     if not _NAME_RE.match(real_name):
         raise InvalidInput(
@@ -195,8 +196,11 @@ def login(uow: UnitOfWork, username: str, password: str, ttl: timedelta,
     if cipher is not None:
         found = found | (User.mobile_digest == cipher.digest(name))
     user = uow.s.execute(select(User).where(found)).scalar_one_or_none()
-    if user is None or not verify_password(user.password_hash, password):
+    if user is None:
         raise Unauthorized("wrong username or password", code="invalid_credentials")
+    security.check_not_locked(uow, user.id)
+    if not verify_password(user.password_hash, password):
+        raise security.WrongPassword(user.id)  # counted by `security.sign_in`
     if user.status != "active":
         raise Unauthorized("this account is disabled", code="account_disabled")
     token, digest = new_token(user.id, cipher)
@@ -209,6 +213,7 @@ def login(uow: UnitOfWork, username: str, password: str, ttl: timedelta,
     )
     audit.note(uow, "user.signed_in", subjects=[("user", user.id)],
                changes={"expires_at": expires})
+    security.signed_in(uow, user.id)
     return token, expires
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from biaodi.domain.analytics.tiers import Tier
 from biaodi.domain.shared.errors import NotFound
-from biaodi.services.analytics import money, products, risk, users
+from biaodi.services.analytics import history, money, products, risk, users
 from biaodi.services.analytics.common import Period, UnitOfWork, as_plain
 
 #: What a metric takes besides the unit of work: a period (`start`, `end`; "period?" when
@@ -40,6 +40,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("borrowers-by-grade", "users", users.borrowers_by_grade),
     Metric("cost-per-investor", "users", users.cost_per_investor),
     Metric("volume", "products", products.volume, ("period",)),
+    Metric("volume-by-vertical", "products", products.volume_by_vertical, ("period",)),
     Metric("weighted-rates", "products", products.weighted_rates, ("period",)),
     Metric("funding-time", "products", products.funding_time, ("period",)),
     Metric("auto-invest-share", "products", products.auto_invest_share, ("period",)),
@@ -48,6 +49,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("overdue-by-bucket", "risk", risk.overdue_by_bucket),
     Metric("bad-debt-rate", "risk", risk.bad_debt_rate),
     Metric("vintage-curves", "risk", risk.vintage_curves, ("as_of",)),
+    Metric("roll-rates", "risk", history.roll_rates, ("period",)),
+    Metric("grade-calibration", "risk", risk.grade_calibration),
     Metric("losses-and-recoveries", "risk", risk.losses_and_recoveries),
     Metric("guarantors", "risk", risk.guarantors),
     Metric("buyback-coverage", "risk", risk.buyback_coverage),

@@ -15,6 +15,7 @@ from decimal import Decimal
 from itertools import pairwise
 
 from biaodi.domain.analytics.tiers import rate
+from biaodi.domain.risk.grades import GRADES
 from biaodi.domain.servicing.buckets import BUCKETS
 from biaodi.services.analytics.common import Sql, UnitOfWork, fetch, month_index, month_text
 from biaodi.services.listings.security import OUTSTANDING
@@ -259,3 +260,42 @@ def collateral_ltv(uow: UnitOfWork) -> list[LtvBand]:
     names = [f"0-{LTV_BANDS[0]}%", *(f"{lo}-{hi}%" for lo, hi in pairwise(LTV_BANDS)),
              f">{LTV_BANDS[-1]}%"]
     return [LtvBand(name, *by.get(i, (0, 0, 0))) for i, name in enumerate(names)]
+
+
+@dataclass(frozen=True)
+class CalibrationRow:
+    grade: str
+    loans: int
+    expected_pd: Decimal | None  # mean model PD of the loans' decisions
+    expected_default_rate: Decimal | None  # mean of the model card's default rate per grade
+    defaulted: int
+    observed_default_rate: Decimal | None  # defaulted / loans
+
+
+def grade_calibration(uow: UnitOfWork) -> list[CalibrationRow]:
+    """Grade calibration: for every funded loan with a grade, the decision it was priced on —
+    its applicant's latest risk decision made at or before the listing was created — gives
+    the expected probability of default (the model's PD, `risk_decisions.pd_ppm`, and the
+    default rate the model card states for the grade, `expected_default_ppm`); the observed
+    rate is the loans that entered default handling (`loan_servicing.defaulted_on` set) over
+    the loans. Per grade (A … HR): loans, mean expected PD, mean expected default rate,
+    defaulted loans and the observed default rate. Grades with no loan are left out."""
+    found = fetch(uow, """
+        SELECT x.grade, COUNT(*) AS n, COUNT(x.pd) AS with_pd, COALESCE(SUM(x.pd), 0) AS pd,
+               COUNT(x.card) AS with_card, COALESCE(SUM(x.card), 0) AS card,
+               SUM(CASE WHEN x.defaulted_on IS NULL THEN 0 ELSE 1 END) AS dead
+        FROM (SELECT l.grade, s.defaulted_on,
+                     (SELECT d.pd_ppm FROM risk_decisions d WHERE d.user_id = l.applicant_id
+                        AND d.decided_at <= l.created_at
+                      ORDER BY d.decided_at DESC, d.id DESC LIMIT 1) AS pd,
+                     (SELECT d.expected_default_ppm FROM risk_decisions d
+                      WHERE d.user_id = l.applicant_id AND d.decided_at <= l.created_at
+                      ORDER BY d.decided_at DESC, d.id DESC LIMIT 1) AS card
+              FROM loan_servicing s JOIN listings l ON l.id = s.listing_id
+              WHERE l.grade IS NOT NULL) x
+        GROUP BY x.grade""")
+    order = {g.value: i for i, g in enumerate(GRADES)}
+    out = [CalibrationRow(r.grade, int(r.n), rate(int(r.pd), int(r.with_pd) * 1_000_000),
+                          rate(int(r.card), int(r.with_card) * 1_000_000), int(r.dead),
+                          rate(int(r.dead), int(r.n))) for r in found]
+    return sorted(out, key=lambda r: order.get(r.grade, 99))

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import DateTime, bindparam, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from biaodi.adapters.crypto import PersonalDataCipher
 from biaodi.adapters.db.notification_tables import (
     Notification,
     NotificationDelivery,
@@ -28,6 +29,8 @@ from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.notifications.kinds import KINDS, Channel, kind_of, render
 
 LOOKBACK = timedelta(days=7)
+#: A body kept encrypted (one-time codes): the relay decrypts it to send it.
+SECRET_PREFIX = "enc:"
 
 
 @dataclass(frozen=True)
@@ -169,13 +172,18 @@ def chosen_channels(uow: UnitOfWork, user_id: int, kind: str) -> set[Channel]:
 
 
 def notify(uow: UnitOfWork, user_id: int, kind: str, event_key: str, params: dict[str, Any],
-           *, channels: set[Channel] | None = None) -> int | None:
+           *, channels: set[Channel] | None = None,
+           secret: PersonalDataCipher | None = None) -> int | None:
     """One inbox message for (event, user) and its deliveries; None when it was there already.
-    `channels` overrides the user's choice (a one-time code goes where it was asked)."""
+    `channels` overrides the user's choice (a one-time code goes where it was asked); with
+    `secret` the body and parameters are kept encrypted (a code is readable only by the relay
+    that sends it, and never listed in the inbox)."""
     spec = KINDS[kind]
     found = settings_of(uow, user_id)
     language = found.language if found else "zh-CN"
     title, body = render(spec, language, params)
+    if secret is not None:
+        body, params = SECRET_PREFIX + secret.encrypt(body), {}
     now = uow.clock.now()
     dialect = uow.s.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

@@ -44,7 +44,7 @@ class Message:
 def messages(uow: UnitOfWork, user_id: int, *, unread_only: bool = False, page: int = 1,
              page_size: int = 20) -> tuple[list[Message], int, int]:
     """(messages on the page, total, unread) of the user's inbox, newest first."""
-    where = [Notification.user_id == user_id]
+    where = [Notification.user_id == user_id, Notification.kind != "security.code"]
     unread = int(uow.s.scalar(select(func.count()).select_from(Notification).where(
         *where, Notification.read_at.is_(None))) or 0)
     if unread_only:
@@ -67,7 +67,7 @@ def mark_read(uow: UnitOfWork, user_id: int, message_id: int | None = None) -> i
     now = uow.clock.now()
     if message_id is not None:
         found = uow.s.get(Notification, message_id)
-        if found is None or found.user_id != user_id:
+        if found is None or found.user_id != user_id or found.kind == "security.code":
             raise NotFound(f"you have no message {message_id}", field="message_id")
         if found.read_at is None:
             found.read_at = now
@@ -75,7 +75,8 @@ def mark_read(uow: UnitOfWork, user_id: int, message_id: int | None = None) -> i
             return 1
         return 0
     result = uow.s.execute(update(Notification).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None)).values(read_at=now))
+        Notification.user_id == user_id, Notification.kind != "security.code",
+        Notification.read_at.is_(None)).values(read_at=now))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

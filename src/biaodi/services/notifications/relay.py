@@ -26,7 +26,7 @@ from biaodi.adapters.db.tables import User
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.adapters.messaging.base import DeliveryFailed, OutgoingMessage, Sender
 from biaodi.domain.notifications.kinds import backoff_seconds
-from biaodi.services.notifications.capture import capture
+from biaodi.services.notifications.capture import SECRET_PREFIX, capture
 
 LEASE = timedelta(minutes=2)
 
@@ -73,7 +73,10 @@ def _claim(uow: UnitOfWork, cipher: PersonalDataCipher, limit: int) -> list[_Cla
         else:
             user = uow.s.get(User, note.user_id)
             to = cipher.decrypt(user.mobile_enc) if user else None
-        message = OutgoingMessage(delivery.message_id, to, note.title, note.body) if to else None
+        body = note.body
+        if body.startswith(SECRET_PREFIX):
+            body = cipher.decrypt(body[len(SECRET_PREFIX):])
+        message = OutgoingMessage(delivery.message_id, to, note.title, body) if to else None
         claimed.append(_Claimed(delivery.id, delivery.channel, delivery.attempts, message))
     uow.s.flush()
     return claimed

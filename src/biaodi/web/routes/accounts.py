@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from biaodi.adapters.ratelimit import address_key
 from biaodi.domain.accounts.attribution import CAMPAIGN_MAX, Channel
 from biaodi.domain.shared.errors import Conflict, InvalidInput, Unauthorized
-from biaodi.services.accounts import users
+from biaodi.services.accounts import security, users
 from biaodi.services.shared.tx import in_transaction
 from biaodi.web import i18n, pages, refusals
 from biaodi.web.pages import Form, platform_of, redirect, render, safe_next
@@ -26,8 +26,9 @@ def _start_session(request: Request, response: Response, username: str, password
     CSRF seed is renewed, so that tokens from before the sign-in no longer work."""
     platform = platform_of(request)
     ttl = timedelta(minutes=platform.settings.token_ttl_minutes)
-    token, _expires = in_transaction(platform.uow, lambda uow: users.login(
-        uow, username, password, ttl, platform.cipher))
+    token, _expires = security.sign_in(platform.uow, lambda uow: users.login(
+        uow, username, password, ttl, platform.cipher),
+        security.SecurityRules.from_settings(platform.settings))
     max_age = int(ttl.total_seconds())
     pages.set_cookie(request, response, pages.SESSION_COOKIE, token, max_age)
     pages.set_cookie(request, response, pages.CSRF_COOKIE, pages.secrets.token_urlsafe(32))

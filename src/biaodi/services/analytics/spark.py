@@ -1,0 +1,295 @@
+"""The metrics on Apache Spark (`biaodi analytics --engine spark --book book/`): the same
+definitions as the SQL metrics, computed by PySpark in local mode from the book that
+`biaodi export` wrote as Parquet, for a platform whose book has outgrown one database.
+
+Spark does the set work (joins, filters, sums and counts over every row); what is left — the
+division of two exact integers into a rate, the average in whole fen, filling in the months —
+is the very same Python the SQL metrics use (`domain/analytics/tiers.rate`, `users.per`), and
+each metric returns the SQL metric's own rows, so the two agree to the fen
+(`tests/integration/analytics/test_spark_parity.py`). PySpark is the optional extra `spark`
+(Java 17 on PATH); this module imports it only when a session is started.
+
+The metrics computed here are `SPARK_METRICS`; the others are refused by name.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from biaodi.adapters.clock import CST
+from biaodi.domain.analytics.tiers import rate
+from biaodi.domain.servicing.buckets import BUCKETS
+from biaodi.domain.shared.errors import InvalidInput
+from biaodi.services.analytics.common import Period, as_plain, month_text
+from biaodi.services.analytics.export import BOOK
+from biaodi.services.analytics.money import ChannelRow
+from biaodi.services.analytics.products import VolumeRow
+from biaodi.services.analytics.risk import BadDebt, BucketRow, OutstandingRow, VintagePoint
+from biaodi.services.analytics.users import ActiveRow, CohortRow, FunnelRow, Ticket, per
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pyspark.sql import SparkSession
+
+#: Local mode on this kind of machine (docs/ANALYTICS.md): two cores, no UI, few shuffle
+#: partitions; timestamps read as UTC; partition folders (month=2026-11) stay text.
+SETTINGS = {
+    "spark.ui.enabled": "false",
+    "spark.sql.shuffle.partitions": "2",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
+    "spark.driver.memory": "1g",
+    "spark.sql.ansi.enabled": "true",
+}
+_LIVE = "s.status NOT IN ('closed', 'written_off')"
+_ACTS = """SELECT investor_id AS who, subscribed_on AS d FROM investments
+           UNION ALL SELECT buyer_id AS who, business_date AS d FROM secondary_purchases"""
+
+
+def start_session(master: str = "local[2]") -> SparkSession:
+    """A local Spark session with `SETTINGS` (SPARK_LOCAL_IP 127.0.0.1 unless set)."""
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master(master).appName("biaodi-analytics")
+    for key, value in SETTINGS.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def running() -> bool:
+    """Whether this process already has a Spark session (that a caller started)."""
+    from pyspark.sql import SparkSession
+
+    return SparkSession.getActiveSession() is not None
+
+
+class Book:
+    """An exported book's tables as Spark views (one per folder of `export.BOOK`)."""
+
+    def __init__(self, spark: SparkSession, folder: Path) -> None:
+        self.spark = spark
+        missing = [s.table for s in BOOK if not (folder / s.table).is_dir()]
+        if missing:
+            raise InvalidInput(f"{folder} is not an exported book: no {', '.join(missing)} "
+                               "(write one with `biaodi export`)", field="book")
+        for spec in BOOK:
+            spark.read.parquet(str(folder / spec.table)).createOrReplaceTempView(spec.table)
+
+    def rows(self, statement: str) -> list[Any]:
+        return self.spark.sql(statement).collect()
+
+
+def _d(day: date) -> str:
+    return f"DATE'{day.isoformat()}'"
+
+
+def _ts(moment: datetime) -> str:
+    return f"TIMESTAMP'{moment.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S')}'"
+
+
+def _m(column: str) -> str:
+    return f"(year({column}) * 12 + month({column}))"
+
+
+def _cst_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=CST)
+
+
+# --- users ------------------------------------------------------------------------------------
+def funnel(book: Book, period: Period | None) -> list[FunnelRow]:
+    where = ""
+    if period is not None:
+        where = (f"WHERE u.created_at >= {_ts(_cst_start(period.start))} "
+                 f"AND u.created_at < {_ts(_cst_start(period.end + timedelta(days=1)))}")
+    found = book.rows(f"""
+        SELECT u.acquisition_channel AS channel, u.acquisition_campaign AS campaign,
+               COUNT(*) AS registered,
+               SUM(CASE WHEN q.x IS NOT NULL THEN 1 ELSE 0 END) AS questionnaire,
+               SUM(CASE WHEN q.x IS NOT NULL AND d.x IS NOT NULL THEN 1 ELSE 0 END) AS deposit,
+               SUM(CASE WHEN q.x IS NOT NULL AND d.x IS NOT NULL AND i.x IS NOT NULL
+                        THEN 1 ELSE 0 END) AS invested
+        FROM users u
+        JOIN (SELECT user_id FROM user_roles WHERE role = 'investor') r ON r.user_id = u.id
+        LEFT JOIN (SELECT DISTINCT investor_id AS x FROM risk_assessments) q ON q.x = u.id
+        LEFT JOIN (SELECT DISTINCT user_id AS x FROM payment_orders
+                   WHERE kind = 'deposit' AND status = 'succeeded') d ON d.x = u.id
+        LEFT JOIN (SELECT DISTINCT investor_id AS x FROM investments) i ON i.x = u.id
+        {where}
+        GROUP BY u.acquisition_channel, u.acquisition_campaign""")
+    return sorted((FunnelRow(r.channel, r.campaign, int(r.registered), int(r.registered),
+                             int(r.questionnaire), int(r.deposit), int(r.invested))
+                   for r in found), key=lambda r: (r.channel, r.campaign))
+
+
+def active_investors(book: Book, period: Period, grain: str = "day") -> list[ActiveRow]:
+    if grain not in ("day", "month"):
+        raise InvalidInput("grain must be day or month", field="grain")
+    key = f"date_format(a.d, '{'yyyy-MM-dd' if grain == 'day' else 'yyyy-MM'}')"
+    found = book.rows(f"""
+        SELECT {key} AS k, COUNT(DISTINCT a.who) AS n FROM ({_ACTS}) a
+        WHERE a.d >= {_d(period.start)} AND a.d <= {_d(period.end)} GROUP BY {key}""")
+    return sorted((ActiveRow(str(r.k), int(r.n)) for r in found), key=lambda r: r.period)
+
+
+def cohort_retention(book: Book, period: Period) -> list[CohortRow]:
+    found = book.rows(f"""
+        WITH acts AS (SELECT a.who, {_m('a.d')} AS m FROM ({_ACTS}) a
+                      WHERE a.d <= {_d(period.end)}),
+             firsts AS (SELECT who, MIN(m) AS m0 FROM acts GROUP BY who)
+        SELECT f.m0, x.m - f.m0 AS k, COUNT(DISTINCT x.who) AS n
+        FROM acts x JOIN firsts f ON f.who = x.who
+        WHERE f.m0 >= {period.start.year * 12 + period.start.month}
+          AND f.m0 <= {period.end.year * 12 + period.end.month}
+        GROUP BY f.m0, x.m - f.m0""")
+    active = {(int(r.m0), int(r.k)): int(r.n) for r in found}
+    last = period.end.year * 12 + period.end.month
+    out = []
+    for m0 in sorted({m0 for m0, _ in active}):
+        size = active[(m0, 0)]
+        for k in range(last - m0 + 1):
+            n = active.get((m0, k), 0)
+            out.append(CohortRow(month_text(m0), k, size, n, rate(n, size)))
+    return out
+
+
+def average_ticket(book: Book, period: Period) -> Ticket:
+    r = book.rows(f"""
+        SELECT COALESCE(SUM(amount_fen), 0) AS fen, COUNT(*) AS n,
+               COUNT(DISTINCT investor_id) AS who
+        FROM investments WHERE status <> 'refunded'
+          AND subscribed_on >= {_d(period.start)} AND subscribed_on <= {_d(period.end)}""")[0]
+    fen, n, who = int(r.fen), int(r.n), int(r.who)
+    return Ticket(fen, n, who, per(fen, who), per(fen, n))
+
+
+# --- products ---------------------------------------------------------------------------------
+def volume(book: Book, period: Period) -> list[VolumeRow]:
+    found = book.rows(f"""
+        SELECT l.kind, l.term, l.term_unit, COALESCE(l.grade, '') AS grade, COUNT(*) AS n,
+               COALESCE(SUM(l.funded_fen), 0) AS fen
+        FROM loan_servicing s JOIN listings l ON l.id = s.listing_id
+        WHERE s.onboarded_on >= {_d(period.start)} AND s.onboarded_on <= {_d(period.end)}
+        GROUP BY l.kind, l.term, l.term_unit, COALESCE(l.grade, '')""")
+    rows = [VolumeRow(r.kind, int(r.term), r.term_unit, r.grade, int(r.n), int(r.fen))
+            for r in found]
+    return sorted(rows, key=lambda r: (r.kind, r.term_unit, r.term, r.grade))
+
+
+# --- risk -------------------------------------------------------------------------------------
+def outstanding_principal(book: Book) -> list[OutstandingRow]:
+    found = book.rows(f"""
+        SELECT l.kind, COUNT(*) AS n, COALESCE(SUM(s.outstanding_principal_fen), 0) AS fen
+        FROM loan_servicing s JOIN listings l ON l.id = s.listing_id WHERE {_LIVE}
+        GROUP BY l.kind""")
+    return sorted((OutstandingRow(r.kind, int(r.n), int(r.fen)) for r in found),
+                  key=lambda r: r.kind)
+
+
+def overdue_by_bucket(book: Book) -> list[BucketRow]:
+    found = book.rows(f"""
+        SELECT s.bucket, COUNT(*) AS n, COALESCE(SUM(s.outstanding_principal_fen), 0) AS fen,
+               COALESCE(SUM(s.due_principal_fen + s.due_interest_fen), 0) AS due
+        FROM loan_servicing s WHERE {_LIVE} GROUP BY s.bucket""")
+    by = {r.bucket: (int(r.n), int(r.fen), int(r.due)) for r in found}
+    loans = sum(v[0] for v in by.values())
+    principal = sum(v[1] for v in by.values())
+    out = []
+    for _, bucket in BUCKETS:
+        n, fen, due = by.get(bucket.value, (0, 0, 0))
+        out.append(BucketRow(bucket.value, n, fen, due, rate(fen, principal), rate(n, loans)))
+    return out
+
+
+def bad_debt_rate(book: Book) -> BadDebt:
+    m3 = book.rows(f"""SELECT COALESCE(SUM(s.outstanding_principal_fen), 0) AS fen
+                       FROM loan_servicing s WHERE {_LIVE} AND s.bucket = 'M3+'""")[0]
+    off = book.rows("SELECT COALESCE(SUM(written_off_fen), 0) AS fen FROM servicing_positions")
+    funded = book.rows("""SELECT COALESCE(SUM(l.funded_fen), 0) AS fen FROM loan_servicing s
+                          JOIN listings l ON l.id = s.listing_id""")[0]
+    bad, total = int(m3.fen) + int(off[0].fen), int(funded.fen)
+    return BadDebt(bad, total, rate(bad, total))
+
+
+def vintage_curves(book: Book, as_of: date) -> list[VintagePoint]:
+    on, dd = _m("s.onboarded_on"), _m("s.defaulted_on")
+    born = book.rows(f"""
+        SELECT {on} AS m0, COUNT(*) AS n, COALESCE(SUM(l.funded_fen), 0) AS fen
+        FROM loan_servicing s JOIN listings l ON l.id = s.listing_id
+        WHERE s.onboarded_on <= {_d(as_of)} GROUP BY {on}""")
+    died = book.rows(f"""
+        SELECT {on} AS m0, {dd} - {on} AS k, COUNT(*) AS n,
+               COALESCE(SUM(l.funded_fen), 0) AS fen
+        FROM loan_servicing s JOIN listings l ON l.id = s.listing_id
+        WHERE s.onboarded_on <= {_d(as_of)} AND s.defaulted_on IS NOT NULL
+          AND s.defaulted_on <= {_d(as_of)}
+        GROUP BY {on}, {dd} - {on}""")
+    dead = {(int(r.m0), int(r.k)): (int(r.n), int(r.fen)) for r in died}
+    last = as_of.year * 12 + as_of.month
+    out = []
+    for r in sorted(born, key=lambda r: int(r.m0)):
+        m0, n, fen = int(r.m0), int(r.n), int(r.fen)
+        cum_n = cum_fen = 0
+        for k in range(last - m0 + 1):
+            dn, dfen = dead.get((m0, k), (0, 0))
+            cum_n, cum_fen = cum_n + dn, cum_fen + dfen
+            out.append(VintagePoint(month_text(m0), k, n, fen, cum_n, cum_fen,
+                                    rate(cum_fen, fen)))
+    return out
+
+
+# --- money ------------------------------------------------------------------------------------
+def payments_by_channel(book: Book, period: Period) -> list[ChannelRow]:
+    found = book.rows(f"""
+        SELECT kind, channel, COUNT(*) AS n,
+               COALESCE(SUM(COALESCE(settled_fen, amount_fen)), 0) AS fen
+        FROM payment_orders WHERE status = 'succeeded'
+          AND business_date >= {_d(period.start)} AND business_date <= {_d(period.end)}
+        GROUP BY kind, channel""")
+    return sorted((ChannelRow(r.kind, r.channel, int(r.n), int(r.fen)) for r in found),
+                  key=lambda r: (r.kind, r.channel))
+
+
+#: name → (function, what it takes), as in `catalog.METRICS`.
+SPARK_METRICS: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
+    "funnel": (funnel, ("period?",)),
+    "active-investors": (active_investors, ("period", "grain")),
+    "cohort-retention": (cohort_retention, ("period",)),
+    "average-ticket": (average_ticket, ("period",)),
+    "volume": (volume, ("period",)),
+    "outstanding-principal": (outstanding_principal, ()),
+    "overdue-by-bucket": (overdue_by_bucket, ()),
+    "bad-debt-rate": (bad_debt_rate, ()),
+    "vintage-curves": (vintage_curves, ("as_of",)),
+    "payments-by-channel": (payments_by_channel, ("period",)),
+}
+
+
+def compute(book: Book, name: str, *, today: date, start: date | None = None,
+            end: date | None = None, as_of: date | None = None, grain: str | None = None
+            ) -> Any:
+    """The metric `name` from the book, JSON-ready exactly as `catalog.compute` gives it (the
+    same defaults: a bound left out is month to date, `as_of` today)."""
+    found = SPARK_METRICS.get(name)
+    if found is None:
+        raise InvalidInput(f"{name!r} is not computed on Spark; these are: "
+                           f"{', '.join(SPARK_METRICS)}", field="metric")
+    function, takes = found
+    args: list[Any] = []
+    for need in takes:
+        if need in ("period", "period?"):
+            if need == "period?" and start is None and end is None:
+                args.append(None)
+                continue
+            last = end or as_of or today
+            args.append(Period(start or last.replace(day=1), last))
+        elif need == "as_of":
+            args.append(as_of or today)
+        elif need == "grain":
+            args.append(grain or "day")
+    return as_plain(function(book, *args))
