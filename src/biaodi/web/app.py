@@ -21,13 +21,16 @@ from biaodi.web.routes import (
     borrower,
     cash_wallet,
     crowdfunding,
+    incentives,
     investor,
     marketplace,
+    notifications,
     operator,
     operator_analytics,
     operator_audit,
     operator_defaults,
     secondary,
+    security,
 )
 
 #: The pages' routers, one a line.
@@ -40,8 +43,11 @@ PAGE_ROUTERS = (
     operator_analytics.router,
     borrower.router,
     investor.router,
+    incentives.router,
     auto_invest.router,
     secondary.router,
+    notifications.router,
+    security.router,
     cash_wallet.router,
     crowdfunding.router,
     advisory.router,

@@ -176,6 +176,15 @@ API: dict[tuple[str, str], frozenset[str]] = {
         "custody-against-wallets")},
     # audit trail: read by operators and auditors
     ("GET", "/api/v1/operator/audit"): OPERATOR_AUDITOR,
+    # incentives: public rules; an investor's coupons, trials, referrer; operators' campaigns
+    ("GET", "/api/v1/incentive-campaigns"): EVERYONE,
+    ("GET", "/api/v1/me/coupons"): INVESTORS,
+    ("POST", "/api/v1/me/trials"): INVESTORS,
+    ("POST", "/api/v1/me/referrer"): INVESTORS,
+    ("GET", "/api/v1/operator/incentives/campaigns"): OPERATOR_AUDITOR,
+    ("POST", "/api/v1/operator/incentives/campaigns"): OPERATOR,
+    ("POST", "/api/v1/operator/incentives/campaigns/{campaign_id}/templates"): OPERATOR,
+    ("POST", "/api/v1/operator/incentives/templates/{template_id}/issue"): OPERATOR,
     # documents: a party reads its own copies (the list is each caller's own)
     ("GET", "/api/v1/me/documents"): SIGNED_IN,
     ("GET", "/api/v1/me/documents/{document_id}"): frozenset({"investor"}),
@@ -204,6 +213,10 @@ API: dict[tuple[str, str], frozenset[str]] = {
 
 #: GET page path -> the callers allowed (pages outside the OpenAPI spec).
 PAGES: dict[str, frozenset[str]] = {
+    "/me/inbox": SIGNED_IN,
+    "/me/security": SIGNED_IN,
+    "/password-reset": EVERYONE,
+    "/password-reset/confirm": EVERYONE,
     "/": EVERYONE,
     "/listings": EVERYONE,
     "/listings/{listing_id}": EVERYONE,
@@ -246,6 +259,7 @@ PAGES: dict[str, frozenset[str]] = {
     "/market/sales/{sale_id}/buy": INVESTORS,
     "/me/holdings/{holding_id}/sell": frozenset({"investor"}),
     "/me/market": INVESTORS,
+    "/me/coupons": INVESTORS,
     "/me/cash-wallet": INVESTORS,
     "/crowdfunding": EVERYONE,
     "/crowdfunding/{project_id}": EVERYONE,
@@ -402,6 +416,8 @@ class World:
             "holding_id": self.holding_id,
             "borrower_id": self.ids["borrower"],
             "code": "en",
+            "campaign_id": 999_999,
+            "template_id": 999_999,
             "document_id": self.document_id,
             "message_id": 999_999,
             "session_id": "0123456789abcdef",

@@ -26,6 +26,7 @@ from biaodi.domain.risk.grades import Grade
 from biaodi.domain.shared.bounds import Count, RowId
 from biaodi.domain.shared.errors import NotFound
 from biaodi.domain.shared.money import Money
+from biaodi.services.incentives import coupons
 from biaodi.services.investing import auto_invest, funding, one_trip, queries, suitability
 from biaodi.services.investing import invest as investing
 from biaodi.services.shared.idempotency import Answer, check_key
@@ -37,6 +38,9 @@ router = APIRouter(tags=["investing"])
 
 class InvestRequest(RequestBody):
     amount: Yuan = Field(examples=["500.00"])
+    coupon_id: RowId | None = Field(default=None, description="a coupon (红包, 加息券) to use")
+    coupon_ids: list[RowId] = Field(default_factory=list, max_length=10,
+                                    description="several coupons, when every one is stackable")
 
 
 class AssessmentRequest(RequestBody):
@@ -64,16 +68,20 @@ def invest(listing_id: RowId, body: InvestRequest, request: Request, platform: P
            token: Annotated[str | None, Depends(oauth2)],
            idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
     """Invest in a published listing. `Idempotency-Key` is required; a replay returns the
-    first answer. 409 `listing_full` / `listing_closed` / `insufficient_balance`; 429 past the
-    per-investor rate limit. On PostgreSQL the whole investment, the token check included, is
-    one statement (services/investing/one_trip.py)."""
+    first answer. 409 `listing_full` / `listing_closed` / `insufficient_balance` /
+    `coupon_not_available`; 422 `coupon_expired`, `coupon_min_investment`, `coupon_term`,
+    `coupon_stacking` …; 429 past the per-investor rate limit. On PostgreSQL an investment
+    without coupons, the token check included, is one statement
+    (services/investing/one_trip.py); one with coupons takes the step-by-step path."""
     key = check_key(idempotency_key)
-    if token and one_trip.available(platform.engine):
+    coupon_ids = coupons.named(body.coupon_id, body.coupon_ids)
+    payload = body.model_dump(exclude_defaults=True)
+    if token and one_trip.available(platform.engine) and not coupon_ids:
         platform.rate_limiter.hit("invest", claimed_caller(request, platform, token))
         amount = Money.parse(body.amount, field="amount",
                              ceiling_fen=platform.settings.money_ceiling_fen)
         answer = one_trip.invest(platform.uow, token=token, listing_id=listing_id,
-                                 amount=amount, key=key, payload=body.model_dump(),
+                                 amount=amount, key=key, payload=payload,
                                  rules=platform.investing_rules)
         if answer is not None:
             headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
@@ -84,7 +92,8 @@ def invest(listing_id: RowId, body: InvestRequest, request: Request, platform: P
     def act(uow):  # type: ignore[no-untyped-def]
         amount = Money.parse(body.amount, field="amount",
                              ceiling_fen=platform.settings.money_ceiling_fen)
-        made = investing.invest(uow, investing.Invest(listing_id, user.id, amount),
+        made = investing.invest(uow, investing.Invest(listing_id, user.id, amount,
+                                                      coupon_ids=coupon_ids),
                                 platform.investing_rules)
         return Answer(201, {"id": made.investment_id, "listing_id": listing_id,
                             "amount": str(made.amount), "status": made.status,
@@ -92,7 +101,7 @@ def invest(listing_id: RowId, body: InvestRequest, request: Request, platform: P
                             "listing_status": made.listing_status})
 
     return idempotent_response(platform, scope=f"user:{user.id}:{one_trip.route(listing_id)}",
-                               key=key, payload=body.model_dump(), fn=act)
+                               key=key, payload=payload, fn=act)
 
 
 @router.get("/me/investments")

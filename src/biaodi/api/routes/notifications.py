@@ -57,6 +57,8 @@ class SettingsView(BaseModel):
     language: str
     kinds: dict[str, list[str]] = Field(description="kind → the channels it goes to besides "
                                                     "the inbox")
+    choices: dict[str, list[str]] = Field(description="kind → the channels chosen (e-mail "
+                                                      "counts here even without an address)")
 
 
 @router.get("/me/notifications", response_model=InboxPage)

@@ -203,7 +203,7 @@ _EXPOSURE = text("""
       (SELECT COUNT(*) FROM incentive_coupons k WHERE k.campaign_id = c.id) AS issued,
       (SELECT COUNT(*) FROM incentive_coupons k WHERE k.campaign_id = c.id
          AND k.status NOT IN ('issued', 'expired', 'void')) AS used
-    FROM incentive_campaigns c WHERE (:id IS NULL OR c.id = :id) ORDER BY c.id""")
+    FROM incentive_campaigns c WHERE (CAST(:id AS BIGINT) IS NULL OR c.id = :id) ORDER BY c.id""")
 
 
 def campaigns_view(uow: UnitOfWork, campaign_id: int | None = None) -> list[dict[str, Any]]:

@@ -19,7 +19,6 @@ from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.incentives.coupons import (
     CouponFacts,
     CouponKind,
-    CouponRefused,
     CouponTaken,
     InvestmentFacts,
     TemplateTerms,
@@ -172,10 +171,7 @@ def _percent(ppm: int | None) -> str | None:
     return str((Decimal(ppm) / 10_000).quantize(Decimal("0.01")))
 
 
-def parse_coupon_ids(coupon_id: int | None, coupon_ids: list[int] | None) -> tuple[int, ...]:
-    """The coupons a request names (`coupon_id` and/or `coupon_ids`), in order, once each."""
-    named = ([coupon_id] if coupon_id is not None else []) + list(coupon_ids or [])
-    if len(set(named)) != len(named):
-        raise CouponRefused("the same coupon is named twice", field="coupon_ids",
-                            code="coupon_stacking")
-    return tuple(named)
+def named(coupon_id: int | None, coupon_ids: list[int] | None) -> tuple[int, ...]:
+    """The coupons a request names (`coupon_id` and `coupon_ids`), in order; a coupon named
+    twice is refused by `check_use` (stacking)."""
+    return ((coupon_id,) if coupon_id is not None else ()) + tuple(coupon_ids or ())

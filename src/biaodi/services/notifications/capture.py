@@ -154,9 +154,10 @@ def settings_of(uow: UnitOfWork, user_id: int) -> NotificationSettings | None:
     return uow.s.get(NotificationSettings, user_id)
 
 
-def chosen_channels(uow: UnitOfWork, user_id: int, kind: str) -> set[Channel]:
+def chosen_channels(uow: UnitOfWork, user_id: int, kind: str, *,
+                    need_address: bool = True) -> set[Channel]:
     """The channels a message of `kind` goes to: the kind's defaults changed by the user's
-    choices; e-mail only where the user gave an address."""
+    choices; e-mail only where the user gave an address (unless not `need_address`)."""
     channels = set(kind_of(kind).defaults)
     for pref in uow.s.scalars(select(NotificationPreference).where(
             NotificationPreference.user_id == user_id, NotificationPreference.kind == kind)):
@@ -166,7 +167,7 @@ def chosen_channels(uow: UnitOfWork, user_id: int, kind: str) -> set[Channel]:
         else:
             channels.discard(channel)
     found = settings_of(uow, user_id)
-    if found is None or not found.email:
+    if need_address and (found is None or not found.email):
         channels.discard(Channel.EMAIL)
     return channels
 

@@ -81,12 +81,17 @@ def mark_read(uow: UnitOfWork, user_id: int, message_id: int | None = None) -> i
 
 
 def preferences(uow: UnitOfWork, user_id: int) -> dict[str, Any]:
-    """The user's address, language and, per kind, the channels messages go to."""
+    """The user's address, language and, per kind, the channels messages go to (`kinds`) and
+    the channels chosen (`choices`: e-mail counts there even without an address)."""
     found = uow.s.get(NotificationSettings, user_id)
     kinds = {name: sorted(c.value for c in chosen_channels(uow, user_id, name))
              for name in KINDS if name != "security.code"}
+    choices = {name: sorted(c.value for c in chosen_channels(uow, user_id, name,
+                                                            need_address=False))
+               for name in kinds}
     return {"email": found.email if found else None,
-            "language": found.language if found else "zh-CN", "kinds": kinds}
+            "language": found.language if found else "zh-CN", "kinds": kinds,
+            "choices": choices}
 
 
 def set_contact(uow: UnitOfWork, user_id: int, *, email: str | None = None,

@@ -21,6 +21,7 @@ from biaodi.domain.shared.errors import BiaodiError, IdempotencyConflict, Invali
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts import users
 from biaodi.services.accounts.users import UserView
+from biaodi.services.incentives import coupons
 from biaodi.services.investing import invest as investing
 from biaodi.services.investing import quote as quotes
 from biaodi.services.investing import suitability
@@ -275,7 +276,8 @@ def _parse_amount(text: str, request: Request) -> Money:
 
 
 def _invest_page(request: Request, user: UserView, listing_id: RowId, amount_text: str,
-                 error: str | None = None, status: int = 200) -> Response:
+                 error: str | None = None, status: int = 200,
+                 coupon_id: int | None = None) -> Response:
     platform = platform_of(request)
     lang = i18n.language_of(request)
     amount = None
@@ -288,6 +290,7 @@ def _invest_page(request: Request, user: UserView, listing_id: RowId, amount_tex
     try:
         with platform.reader() as uow:
             found = quotes.quote(uow, listing_id, user.id, amount, platform.investing_rules)
+            usable = coupons.usable_for(uow, user.id, listing_id)
     except NotFound:
         raise PageError(404, "error.not_found.title", "error.not_found.text") from None
     refusal = _say_refusal(lang, found["refusal"]) if found["refusal"] else None
@@ -296,13 +299,20 @@ def _invest_page(request: Request, user: UserView, listing_id: RowId, amount_tex
                                available=i18n.money(found["available"]))
     return render(request, "investor/invest.html", {
         "q": found, "item": found["listing"], "amount_text": amount_text,
-        "refusal": refusal, "error": error, "key": uuid.uuid4().hex}, status)
+        "refusal": refusal, "error": error, "key": uuid.uuid4().hex,
+        "coupons": usable, "coupon_id": coupon_id}, status)
+
+
+def _coupon_id(text: object) -> int | None:
+    """The coupon chosen on the form (empty: none; anything else than an id: none)."""
+    value = str(text or "").strip()
+    return int(value) if value.isdigit() and 0 < len(value) <= 18 else None
 
 
 @router.get("/listings/{listing_id}/invest")
 def invest_page(request: Request, listing_id: RowId, user: InvestorUser,
-                amount: str = "") -> Response:
-    return _invest_page(request, user, listing_id, amount[:40])
+                amount: str = "", coupon: str = "") -> Response:
+    return _invest_page(request, user, listing_id, amount[:40], coupon_id=_coupon_id(coupon))
 
 
 @router.post("/listings/{listing_id}/invest")
@@ -311,26 +321,31 @@ def invest(request: Request, listing_id: RowId, user: InvestorUser, form: Form) 
     platform.rate_limiter.hit("invest", f"user:{user.id}")
     amount_text = str(form.get("amount", "")).strip()[:40]
     key = str(form.get("idempotency_key", "")).strip()[:128] or uuid.uuid4().hex
+    coupon_id = _coupon_id(form.get("coupon_id"))
     try:
         amount = _parse_amount(amount_text, request)
     except InvalidInput as exc:
         return _invest_page(request, user, listing_id, amount_text, refusals.say(request, exc),
-                            422)
+                            422, coupon_id)
+    chosen = (coupon_id,) if coupon_id else ()
 
     def act(uow):  # type: ignore[no-untyped-def]
-        made = investing.invest(uow, investing.Invest(listing_id, user.id, amount),
+        made = investing.invest(uow, investing.Invest(listing_id, user.id, amount,
+                                                      coupon_ids=chosen),
                                 platform.investing_rules)
         return Answer(201, {"listing_id": listing_id, "amount": str(made.amount),
                             "status": made.status})
 
     try:
         answer = run_idempotent(platform.uow, scope=f"web:user:{user.id}:invest:{listing_id}",
-                                key=key, payload={"amount": str(amount)}, fn=act)
+                                key=key, payload={"amount": str(amount)} | (
+                                    {"coupon_id": coupon_id} if coupon_id else {}), fn=act)
     except IdempotencyConflict:  # the same form posted again with another amount
         return _invest_page(request, user, listing_id, amount_text)
     if answer.status_code >= 300:
         return _invest_page(request, user, listing_id, amount_text,
-                            _say_error(request, user, listing_id, amount, answer.body), 409)
+                            _say_error(request, user, listing_id, amount, answer.body), 409,
+                            coupon_id)
     return redirect(f"/me?invested={listing_id}:{answer.body['amount']}:"
                     f"{answer.body['status']}")
 
