@@ -12,7 +12,7 @@ from biaodi.domain.ledger.rules import EntryDraft, OwnerKind, wallet
 from biaodi.domain.listings import ListingTerms
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts import users
-from biaodi.services.investing import auto_invest, suitability
+from biaodi.services.investing import auto_invest, counters, suitability
 from biaodi.services.investing import invest as investing
 from biaodi.services.investing.rules import InvestingRules
 from biaodi.services.ledger import posting as ledger
@@ -134,5 +134,7 @@ def assert_books_balanced(platform: Platform) -> None:
         wallets = uow.s.execute(select(func.sum(ledger.Account.balance)).where(
             ledger.Account.owner_kind.in_(["investor", "borrower", "originator", "guarantor"])
         )).scalar()
+        miscounted = counters.mismatches(uow)
     assert result.balanced, result.problems
+    assert not miscounted, miscounted  # the maintained counters equal the sums of history
     assert custody == wallets  # custody holds exactly the users' money, nothing else

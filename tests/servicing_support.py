@@ -17,7 +17,7 @@ from biaodi.adapters.db.tables import Account, Holding, HoldingInstalment, Listi
 from biaodi.bootstrap import Platform
 from biaodi.domain.ledger.rules import EntryDraft, OwnerKind, wallet
 from biaodi.domain.shared.money import Money
-from biaodi.services.investing import suitability
+from biaodi.services.investing import counters, suitability
 from biaodi.services.investing.rules import InvestingRules
 from biaodi.services.ledger import posting as ledger
 from biaodi.services.listings import lifecycle as listings
@@ -183,6 +183,8 @@ def check_books(platform: Platform) -> None:
     with platform.uow() as uow:
         result = ledger.verify(uow)
         assert result.balanced, result.problems
+        miscounted = counters.mismatches(uow)
+        assert not miscounted, miscounted  # the maintained counters equal the sums of history
         custody = ledger.balance(uow, "custody:cash")
         wallets = uow.s.execute(select(func.coalesce(func.sum(Account.balance), 0)).where(
             Account.owner_kind.in_(["investor", "borrower", "originator", "guarantor"]),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 from biaodi.adapters.clock import Clock, clock_from_setting
 from biaodi.adapters.crypto import PersonalDataCipher, load_or_create_key, parse_digest_key
-from biaodi.adapters.db.engine import is_sqlite, make_engine
+from biaodi.adapters.db.engine import ONE_STATEMENT, is_sqlite, make_engine
 from biaodi.adapters.db.migrate import upgrade
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.adapters.fundco.protocol import FundCompany
@@ -46,6 +47,15 @@ class Platform:
     def reader(self) -> UnitOfWork:
         """A unit of work for reading only: pages and GET requests."""
         return UnitOfWork(self.read_engine or self.engine, self.clock)
+
+    def glance(self) -> UnitOfWork:
+        """A unit of work for a read of ONE statement (the bearer token's check on every
+        request): on SQLite it sends no BEGIN (`engine.ONE_STATEMENT`)."""
+        return UnitOfWork(self._one_statement_engine, self.clock)
+
+    @cached_property
+    def _one_statement_engine(self) -> Engine:
+        return (self.read_engine or self.engine).execution_options(**{ONE_STATEMENT: True})
 
     @property
     def listing_rules(self) -> ListingRules:
@@ -119,7 +129,7 @@ class Platform:
         steps += [DayStep(name, run) for name, run in incentive_steps()]
         steps += crowdfunding_steps(self.crowdfunding_rules)
         steps += document_steps(self.settings.document_font)
-        steps += disclosure_steps()
+        steps += disclosure_steps(self.settings)
         return tuple(steps)
 
     def close_day_command(self, progress: Progress | None = None) -> CloseDay:

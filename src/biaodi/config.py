@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     #: Investor tiers, lowest first: `name:minimum assets held in yuan:minimum whole months since
     #: the first investment`, comma-separated (domain/analytics/tiers.py; docs/ANALYTICS.md).
     analytics_tiers: str = "普通:0:0,白银:10000:1,黄金:100000:6,钻石:1000000:12"
+    #: Information disclosure: a JSON file with the institution and custody details
+    #: (domain/disclosure/institution.py; docs/DISCLOSURE.md). Unset: the sandbox's, marked so.
+    disclosure_institution_file: Path | None = None
 
     # risk
     #: Rule pack (biaodi/risk_modelling/packs: cn-2016, permissive, or a .toml path); unset:

@@ -29,6 +29,7 @@ from biaodi.api.routes import (
     secondary,
     security,
     servicing,
+    support,
     wallet,
 )
 from biaodi.bootstrap import Platform, build_platform
@@ -53,6 +54,7 @@ API_ROUTERS = (
     analytics.router,
     audit.router,
     documents.router,
+    support.router,
     notifications.router,
     security.router,
     wallet.router,

@@ -39,7 +39,7 @@ def get_current_user(
         raise Unauthorized(
             "log in first: send Authorization: Bearer <token>", code="not_authenticated"
         )
-    with platform.reader() as uow:
+    with platform.glance() as uow:  # one statement: token, user and roles
         user = users.user_for_token(uow, token)
     request.state.user_id = user.id  # for the access log of a refusal (api/errors.AccessLog)
     audit.signed_in(user.id)  # the actor of the audit records this request writes
@@ -55,7 +55,7 @@ def get_optional_user(
     """The caller if a valid token came with the request; anonymous otherwise."""
     if not token:
         return None
-    with platform.reader() as uow:
+    with platform.glance() as uow:  # one statement: token, user and roles
         user = users.user_for_token(uow, token)
     request.state.user_id = user.id
     audit.signed_in(user.id)

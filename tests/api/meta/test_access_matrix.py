@@ -188,6 +188,24 @@ API: dict[tuple[str, str], frozenset[str]] = {
     # documents: a party reads its own copies (the list is each caller's own)
     ("GET", "/api/v1/me/documents"): SIGNED_IN,
     ("GET", "/api/v1/me/documents/{document_id}"): frozenset({"investor"}),
+    ("GET", "/api/v1/me/statements"): INVESTORS,
+    ("GET", "/api/v1/me/statements/pdf"): INVESTORS,
+    ("GET", "/api/v1/me/statements/xlsx"): INVESTORS,
+    # support: a user's own tickets; operators answer, triage and keep the FAQ
+    ("POST", "/api/v1/support/tickets"): SIGNED_IN,
+    ("GET", "/api/v1/support/tickets"): SIGNED_IN,
+    ("GET", "/api/v1/support/tickets/{ticket_id}"): frozenset({"investor", "operator"}),
+    ("POST", "/api/v1/support/tickets/{ticket_id}/messages"): frozenset({"investor",
+                                                                         "operator"}),
+    ("GET", "/api/v1/operator/support/tickets"): OPERATOR,
+    ("POST", "/api/v1/operator/support/tickets/{ticket_id}/triage"): OPERATOR,
+    ("POST", "/api/v1/operator/support/tickets/{ticket_id}/resolve"): OPERATOR,
+    ("GET", "/api/v1/operator/support/canned-answers"): OPERATOR,
+    ("POST", "/api/v1/operator/support/canned-answers"): OPERATOR,
+    ("GET", "/api/v1/support/faq"): EVERYONE,
+    ("POST", "/api/v1/operator/support/faq"): OPERATOR,
+    ("PUT", "/api/v1/operator/support/faq/{faq_id}"): OPERATOR,
+    ("GET", "/api/v1/support/complaints"): EVERYONE,
     # cash wallet: the fund is public; an investor's own wallet; staff read the breaks
     ("GET", "/api/v1/cash-wallet/fund"): EVERYONE,
     ("GET", "/api/v1/me/cash-wallet"): INVESTORS,
@@ -356,6 +374,8 @@ class World:
         for name in CALLERS[1:]:
             self._sign_in(name)
         self.document_id = issued_document(platform, self.ids["investor"])
+        self.ticket_id = self._made("/api/v1/support/tickets", self.headers["investor"], {
+            "category": "repayment", "subject": "matrix", "body": "x"})["id"]
         self.open_listing_id = published_listing(platform, platform.investing_rules,
                                                  borrower=self.ids["borrower"], amount=50_000)
         inv = self.headers["investor"]
@@ -419,6 +439,8 @@ class World:
             "campaign_id": 999_999,
             "template_id": 999_999,
             "document_id": self.document_id,
+            "ticket_id": self.ticket_id,
+            "faq_id": 999_999,
             "message_id": 999_999,
             "session_id": "0123456789abcdef",
             "project_id": 999_999,

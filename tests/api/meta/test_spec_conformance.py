@@ -74,6 +74,12 @@ RULES_BEYOND_THE_SPEC: dict[tuple[str, str], str] = {
                                                         "worst, the amount at least a minimum "
                                                         "ticket",
     ("POST", "/api/v1/me/risk-assessment"): "every question must be answered",
+    **{("GET", f"/api/v1/me/statements{fmt}"): "a period that has begun (the clock)"
+       for fmt in ("", "/pdf", "/xlsx")},
+    ("POST", "/api/v1/support/tickets/{ticket_id}/messages"): "a body, or a canned answer "
+    "(staff only) when the body is empty",
+    ("POST", "/api/v1/operator/support/tickets/{ticket_id}/triage"): "the assignee must hold "
+    "the operator role",
     ("POST", "/api/v1/crowdfunding/projects"): "each tier's estimated ship date after today "
                                                "(the clock)",
     ("POST", "/api/v1/operator/crowdfunding/projects/{project_id}/review"): "a rejection needs "

@@ -20,6 +20,12 @@ from biaodi.adapters.db.audit import sha256hex
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
+#: Execution option for a read that sends one statement (the bearer token's check): on
+#: SQLite's read-only engine it runs without BEGIN, since a single statement is its own read
+#: transaction. Elsewhere it changes nothing.
+ONE_STATEMENT = "biaodi_one_statement"
+
+
 def normalise_url(url: str) -> str:
     """Accept plain ``postgresql://`` URLs and pick the psycopg 3 driver for them."""
     parsed = make_url(url)
@@ -79,4 +85,6 @@ def _configure_sqlite(engine: Engine, *, read_only: bool = False) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if read_only and connection.get_execution_options().get(ONE_STATEMENT):
+            return  # one SELECT reads one consistent snapshot by itself: no BEGIN to send
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

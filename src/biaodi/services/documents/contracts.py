@@ -13,7 +13,7 @@ import hashlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -242,12 +242,17 @@ def verify(uow: UnitOfWork, content: bytes) -> Verdict:
     return Verdict(True, digest, _view(doc, _signatures(uow, [doc.id])[doc.id]))
 
 
+def _utc(at: datetime) -> datetime:
+    """SQLite hands back naive datetimes (stored as UTC)."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
 def _signatures(uow: UnitOfWork, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for s in uow.s.scalars(select(ContractSignature).where(
             ContractSignature.document_id.in_(ids)).order_by(ContractSignature.id)):
         found[s.document_id].append({"party_role": s.party_role, "act": s.act,
-                                     "accepted_at": s.accepted_at})
+                                     "accepted_at": _utc(s.accepted_at)})
     return found
 
 
@@ -255,7 +260,7 @@ def _view(doc: ContractDocument, signatures: list[dict[str, Any]]) -> dict[str, 
     return {"id": doc.id, "kind": doc.kind, "subject": doc.subject,
             "listing_id": doc.listing_id, "party_role": doc.party_role, "sha256": doc.sha256,
             "size_bytes": doc.size_bytes, "template_version": doc.template_version,
-            "issued_on": doc.issued_on, "issued_at": doc.issued_at, "signatures": signatures}
+            "issued_on": doc.issued_on, "issued_at": _utc(doc.issued_at), "signatures": signatures}
 
 
 def my_documents(uow: UnitOfWork, user_id: int) -> list[dict[str, Any]]:

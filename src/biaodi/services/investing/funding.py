@@ -333,7 +333,9 @@ def complete_all_sold_out(uow_factory: Callable[[], UnitOfWork],
 
 
 def refund(uow: UnitOfWork, listing: Listing) -> None:
-    """Return every frozen amount: debit `investor:N:frozen`, credit `investor:N:available`."""
+    """Return every frozen amount: debit `investor:N:frozen`, credit `investor:N:available`.
+    The investments are marked first (their triggers move the investors' exposure), then the
+    wallets: exposure before wallets, the order every investment takes them in."""
     frozen = uow.s.scalars(select(Investment).where(
         Investment.listing_id == listing.id, Investment.status == "frozen")).all()
     if frozen:
@@ -342,9 +344,10 @@ def refund(uow: UnitOfWork, listing: Listing) -> None:
             draft.transfer(wallet(OwnerKind.INVESTOR, investment.investor_id, "frozen").code,
                            wallet(OwnerKind.INVESTOR, investment.investor_id).code,
                            investment.amount_fen)
+        uow.s.execute(update(Investment).where(Investment.listing_id == listing.id,
+                                               Investment.status == "frozen")
+                      .values(status="refunded"))
         ledger.post(uow, draft, idempotency_key=f"funding_refund:{listing.id}")
-        for investment in frozen:
-            investment.status = "refunded"
     listing.remaining_fen = 0
 
 

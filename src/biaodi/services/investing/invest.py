@@ -1,19 +1,23 @@
 """Investing in a listing (投标): freeze the investor's money and take it from the listing's
 remaining amount in one transaction; the last ticket funds the listing.
 
-Locks are taken in one global order — the listing row first, then the investor's wallet — so
-that an investment never holds a wallet while it waits for a listing that a disbursement
-(which holds the listing and locks every investor's frozen wallet) is completing:
+Locks are taken in one global order — the listing row first, then (PostgreSQL) the investor's
+exposure counter, then the wallet — so that an investment never holds a wallet while it waits
+for a listing that a disbursement (which holds the listing, writes its investors' exposure and
+locks their frozen wallets) is completing:
 
 1. the checks, read without locks: the listing open, the investor role, not one's own listing,
-   suitability, the ticket (minimum, step, what is left);
+   suitability (money at risk from the maintained counter, `counters`), the ticket (minimum,
+   step, what is left);
 2. the hot row: one conditional `UPDATE listings SET remaining_fen = remaining_fen - :x WHERE …
    remaining_fen >= :x RETURNING remaining_fen` — no row back means the listing is full;
-3. the freeze: one `investment_freeze` entry (`investor:N:available` → `investor:N:frozen`),
-   refused if the wallet has less;
-4. the per-investor cap, counted now that this listing's earlier investments have committed
-   (they queued on the hot row);
-5. the investment row. The last ticket completes the funding (`funding.complete_funding`).
+3. (PostgreSQL) the investor's exposure row, locked before the wallet as funding and close
+   of business take them; then the freeze: one `investment_freeze` entry
+   (`investor:N:available` → `investor:N:frozen`), refused if the wallet has less;
+4. the per-investor cap, from the maintained stake, read now that this listing's earlier
+   investments have committed (they queued on the hot row);
+5. the investment row (its triggers move the counters). The last ticket completes the funding
+   (`funding.complete_funding`).
 
 Every statement is SQLAlchemy Core (no ORM objects on the path). On PostgreSQL the API runs the
 same steps as one statement, a function (`one_trip`); both give the same answers, built here
@@ -56,6 +60,7 @@ from biaodi.domain.shared.errors import (
 )
 from biaodi.domain.shared.money import Money
 from biaodi.services.incentives import coupons
+from biaodi.services.investing import counters
 from biaodi.services.investing.funding import complete_funding, settle_subscription
 from biaodi.services.investing.rules import InvestingRules
 from biaodi.services.ledger import posting as ledger
@@ -236,10 +241,7 @@ _CHECKS = text(
     "  ORDER BY id DESC LIMIT 1) AS level,"
     " (SELECT valid_until FROM risk_assessments WHERE investor_id = :user"
     "  ORDER BY id DESC LIMIT 1) AS valid_until,"
-    " (SELECT COALESCE(SUM(amount_fen), 0) FROM investments"
-    "  WHERE investor_id = :user AND status = 'frozen')"
-    " + (SELECT COALESCE(SUM(outstanding_principal_fen), 0) FROM holdings"
-    "  WHERE investor_id = :user AND status = 'active') AS outstanding "
+    f" {counters.EXPOSURE_SQL} AS outstanding "
     "FROM listings l WHERE l.id = :listing"
 ).columns(valid_until=Date)
 
@@ -249,10 +251,7 @@ _TAKE = text(
     "RETURNING remaining_fen"
 )
 
-_ALREADY = text(
-    "SELECT COALESCE(SUM(amount_fen), 0) FROM investments "
-    "WHERE listing_id = :listing AND investor_id = :user AND status IN ('frozen', 'settled')"
-)
+_ALREADY = text(f"SELECT {counters.STAKE_SQL}")
 
 # The freeze: both wallet rows in one UPDATE (the available one only if it holds enough);
 # fewer than two rows back means the money is not there (or a wallet is missing).
@@ -304,6 +303,7 @@ def invest(uow: UnitOfWork, cmd: Invest, rules: InvestingRules) -> Invested:
     remaining = uow.s.execute(_TAKE, {"amount": cmd.amount.fen, "id": terms.listing_id}).scalar()
     if remaining is None:
         raise refuse("listing_full")
+    counters.lock_exposure(uow, cmd.investor_id)
     entry = None if terms.settles_on_subscription else _freeze(uow, cmd, refuse)
     already = int(uow.s.execute(_ALREADY, {"listing": terms.listing_id,
                                            "user": cmd.investor_id}).scalar() or 0)

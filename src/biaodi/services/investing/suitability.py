@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from biaodi.adapters.db.tables import Holding, Investment, RiskAssessment
+from biaodi.adapters.db.tables import RiskAssessment
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.investing.suitability import VALIDITY, InvestorLevel, level_for, score_answers
 from biaodi.domain.shared.errors import Forbidden
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts.users import roles_of
+from biaodi.services.investing import counters
 
 
 def assess(uow: UnitOfWork, investor_id: int, answers: dict[str, int]) -> RiskAssessment:
@@ -35,10 +36,6 @@ def level_of(row: RiskAssessment | None) -> InvestorLevel | None:
 
 
 def outstanding(uow: UnitOfWork, investor_id: int) -> Money:
-    """Money at risk: frozen subscriptions plus outstanding principal of active holdings."""
-    frozen = uow.s.execute(select(func.coalesce(func.sum(Investment.amount_fen), 0)).where(
-        Investment.investor_id == investor_id, Investment.status == "frozen")).scalar()
-    held = uow.s.execute(select(func.coalesce(func.sum(Holding.outstanding_principal_fen), 0))
-                         .where(Holding.investor_id == investor_id,
-                                Holding.status == "active")).scalar()
-    return Money(int(frozen or 0) + int(held or 0))
+    """Money at risk: frozen subscriptions plus outstanding principal of active holdings (the
+    maintained counter)."""
+    return counters.exposure(uow, investor_id)

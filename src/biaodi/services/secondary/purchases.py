@@ -10,7 +10,9 @@ order — the sale's row first:
    it by reading the sale;
 3. one read of everything the checks and the price need, taking (PostgreSQL, `FOR UPDATE`)
    the seller's servicing position, its holding and the loan, in the order close of business
-   takes them: the listing, the buyer's role, assessment and money at risk, the seller's
+   takes them, and (PostgreSQL) the buyer's and the seller's exposure counters, which the
+   writes move, before the accounts: the listing, the buyer's role, assessment and money at
+   risk (the counter), the seller's
    future shares (as JSON), the accounts of the entry, and ids reserved for the new holding
    and journal entry;
 4. checks and the quote in Python: the same split of every future share (principal exactly,
@@ -176,6 +178,14 @@ def _context_sql(sql: Sql) -> TextClause:
     accounts = sql.json_rows("code, id, balance", "accounts WHERE code IN (:a0, :a1, :a2, :a3,"
                              " :a4, :a5)")
     lock = " FOR UPDATE OF p, h, l" if sql.pg else ""
+    # Money at risk, from the buyer's exposure counter. PostgreSQL locks the buyer's and the
+    # seller's counters (which the writes move) here, in id order, before the accounts: the
+    # order investments and close of business take exposure and wallets in.
+    at_risk = ("(SELECT SUM(CASE WHEN x.investor_id = :buyer THEN x.outstanding_fen ELSE 0 END)"
+               " FROM (SELECT investor_id, outstanding_fen FROM investor_exposure"
+               " WHERE investor_id IN (:buyer, h.investor_id) ORDER BY investor_id FOR UPDATE)"
+               " x)" if sql.pg else
+               "(SELECT e.outstanding_fen FROM investor_exposure e WHERE e.investor_id = :buyer)")
     return text(f"""
         SELECT h.investor_id, h.investment_id, h.outstanding_principal_fen AS outstanding,
                h.interest_start, h.status AS holding_status,
@@ -189,10 +199,7 @@ def _context_sql(sql: Sql) -> TextClause:
                 ORDER BY a.id DESC LIMIT 1) AS level,
                (SELECT a.valid_until FROM risk_assessments a WHERE a.investor_id = :buyer
                 ORDER BY a.id DESC LIMIT 1) AS valid_until,
-               (SELECT COALESCE(SUM(i.amount_fen), 0) FROM investments i
-                WHERE i.investor_id = :buyer AND i.status = 'frozen')
-             + (SELECT COALESCE(SUM(b.outstanding_principal_fen), 0) FROM holdings b
-                WHERE b.investor_id = :buyer AND b.status = 'active') AS at_risk,
+               COALESCE({at_risk}, 0) AS at_risk,
                {shares} AS shares, {accounts} AS accounts,
                {sql.next_id("holdings")} AS new_holding_id,
                {sql.next_id("journal_entries")} AS new_entry_id
