@@ -21,6 +21,7 @@ from biaodi.web.routes import (
     borrower,
     cash_wallet,
     crowdfunding,
+    documents,
     incentives,
     investor,
     marketplace,
@@ -31,6 +32,7 @@ from biaodi.web.routes import (
     operator_defaults,
     secondary,
     security,
+    support,
 )
 
 #: The pages' routers, one a line.
@@ -48,6 +50,8 @@ PAGE_ROUTERS = (
     secondary.router,
     notifications.router,
     security.router,
+    documents.router,
+    support.router,
     cash_wallet.router,
     crowdfunding.router,
     advisory.router,
