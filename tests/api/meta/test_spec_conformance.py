@@ -74,6 +74,10 @@ RULES_BEYOND_THE_SPEC: dict[tuple[str, str], str] = {
                                                         "worst, the amount at least a minimum "
                                                         "ticket",
     ("POST", "/api/v1/me/risk-assessment"): "every question must be answered",
+    ("POST", "/api/v1/operator/incentives/campaigns"): "the end date not before the start",
+    ("POST", "/api/v1/operator/incentives/campaigns/{campaign_id}/templates"): "what each "
+        "coupon kind needs (an amount, a rate and days, a boost's maximum investment), the "
+        "maximum not below the minimum, a cash coupon worth no more than its minimum",
     **{("GET", f"/api/v1/me/statements{fmt}"): "a period that has begun (the clock)"
        for fmt in ("", "/pdf", "/xlsx")},
     ("POST", "/api/v1/support/tickets/{ticket_id}/messages"): "a body, or a canned answer "
