@@ -18,6 +18,7 @@ from biaodi.web.routes import (
     accounts,
     auto_invest,
     borrower,
+    documents,
     incentives,
     investor,
     marketplace,
@@ -28,6 +29,7 @@ from biaodi.web.routes import (
     operator_defaults,
     secondary,
     security,
+    support,
 )
 
 #: The pages' routers, one a line.
@@ -45,6 +47,8 @@ PAGE_ROUTERS = (
     secondary.router,
     notifications.router,
     security.router,
+    documents.router,
+    support.router,
 )
 
 access_log = logging.getLogger("biaodi.access")  # the same log as the API's refusals

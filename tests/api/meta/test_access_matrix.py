@@ -258,6 +258,15 @@ PAGES: dict[str, frozenset[str]] = {
     "/market/sales/{sale_id}/buy": INVESTORS,
     "/me/holdings/{holding_id}/sell": frozenset({"investor"}),
     "/me/market": INVESTORS,
+    # documents and customer service
+    "/me/documents": SIGNED_IN,
+    "/me/documents/{document_id}.pdf": frozenset({"investor"}),
+    "/me/statements.pdf": INVESTORS,
+    "/me/statements.xlsx": INVESTORS,
+    "/support": EVERYONE,
+    "/support/tickets/{ticket_id}": frozenset({"investor"}),
+    "/operator/support": OPERATOR,
+    "/operator/support/tickets/{ticket_id}": OPERATOR,
     "/me/coupons": INVESTORS,
 }
 
