@@ -14,6 +14,7 @@ from biaodi.cli import (
     db,
     demo,
     disclosure,
+    incentives,
     keys,
     ledger,
     notify,
@@ -53,6 +54,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(disclosure.app, name="disclosure")
 app.add_typer(contracts.app, name="contracts")
 app.add_typer(notify.app, name="notify")
+app.add_typer(incentives.app, name="incentives")
 # The payment commands (gateway-sandbox, reconcile, …) are top-level: `biaodi reconcile`.
 app.registered_commands.extend(payments.app.registered_commands)
 # So are the servicing commands: `biaodi close-day`.
