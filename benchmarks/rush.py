@@ -83,7 +83,8 @@ class Bench:
         )
         self.proc = subprocess.Popen(
             [BIN / "biaodi", "serve", "--port", str(self.port), "--workers", str(self.workers),
-             "--no-gateway", "--no-access-log", "--loop", self.loop, "--http", self.http],
+             "--no-gateway", "--no-relay", "--no-access-log", "--loop", self.loop,
+             "--http", self.http],
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -13,6 +13,7 @@ from biaodi.cli import (
     contracts,
     db,
     demo,
+    incentives,
     keys,
     ledger,
     notify,
@@ -51,6 +52,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
 app.add_typer(contracts.app, name="contracts")
 app.add_typer(notify.app, name="notify")
+app.add_typer(incentives.app, name="incentives")
 # The payment commands (gateway-sandbox, reconcile, …) are top-level: `biaodi reconcile`.
 app.registered_commands.extend(payments.app.registered_commands)
 # So are the servicing commands: `biaodi close-day`.

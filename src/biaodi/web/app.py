@@ -16,8 +16,12 @@ from biaodi.domain.shared.errors import BiaodiError, TooManyRequests
 from biaodi.web import charts, pages
 from biaodi.web.routes import (
     accounts,
+    advisory,
     auto_invest,
     borrower,
+    cash_wallet,
+    crowdfunding,
+    documents,
     incentives,
     investor,
     marketplace,
@@ -28,6 +32,7 @@ from biaodi.web.routes import (
     operator_defaults,
     secondary,
     security,
+    support,
 )
 
 #: The pages' routers, one a line.
@@ -45,6 +50,11 @@ PAGE_ROUTERS = (
     secondary.router,
     notifications.router,
     security.router,
+    documents.router,
+    support.router,
+    cash_wallet.router,
+    crowdfunding.router,
+    advisory.router,
 )
 
 access_log = logging.getLogger("biaodi.access")  # the same log as the API's refusals

@@ -42,6 +42,8 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("nav.operator", "/operator", ("operator", "risk_officer", "auditor")),
     ("investor.nav", "/me", ("investor",)),
     ("nav.borrow", "/borrow", ("borrower", "originator")),
+    ("docs.nav", "/me/documents", ("investor", "borrower", "guarantor")),
+    ("support.nav", "/support", ()),
     ("notify.nav", "/me/inbox", ("investor", "borrower", "originator", "guarantor", "operator",
                                  "risk_officer", "auditor")),
 ]

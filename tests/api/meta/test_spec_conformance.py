@@ -74,14 +74,30 @@ RULES_BEYOND_THE_SPEC: dict[tuple[str, str], str] = {
                                                         "worst, the amount at least a minimum "
                                                         "ticket",
     ("POST", "/api/v1/me/risk-assessment"): "every question must be answered",
+    ("POST", "/api/v1/operator/incentives/campaigns"): "the end date not before the start",
+    ("POST", "/api/v1/operator/incentives/campaigns/{campaign_id}/templates"): "what each "
+        "coupon kind needs (an amount, a rate and days, a boost's maximum investment), the "
+        "maximum not below the minimum, a cash coupon worth no more than its minimum",
     **{("GET", f"/api/v1/me/statements{fmt}"): "a period that has begun (the clock)"
        for fmt in ("", "/pdf", "/xlsx")},
     ("POST", "/api/v1/support/tickets/{ticket_id}/messages"): "a body, or a canned answer "
     "(staff only) when the body is empty",
     ("POST", "/api/v1/operator/support/tickets/{ticket_id}/triage"): "the assignee must hold "
     "the operator role",
+    ("POST", "/api/v1/crowdfunding/projects"): "each tier's estimated ship date after today "
+                                               "(the clock)",
+    ("POST", "/api/v1/operator/crowdfunding/projects/{project_id}/review"): "a rejection needs "
+                                                                             "a note",
+    ("POST", "/api/v1/crowdfunding/projects/{project_id}/pledges"): "a tier or an amount, not "
+                                                                     "both and not neither",
+    ("POST", "/api/v1/me/advice/adoption"): "the per-listing amount within the budget, a budget "
+                                            "that gives some grade of the mix a fen",
     ("POST", "/api/v1/operator/campaigns"): "the name printable text (no control or format "
                                             "characters, which Unicode lists by category)",
+    ("POST", "/api/v1/auth/password-reset/confirm"): "the code must be the one sent (a "
+                                                     "secret the schema cannot know)",
+    ("POST", "/api/v1/me/mobile-verification/confirm"): "the code must be the one sent",
+    ("POST", "/api/v1/me/password"): "the current password must be the caller's",
     **{("GET", f"/api/v1/operator/analytics/{name}"): "the period's start no later than its "
        "end" for name, metric in catalog.METRICS.items() if set(metric.takes) & {"period",
                                                                                 "period?"}},

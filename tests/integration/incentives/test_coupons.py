@@ -5,6 +5,7 @@ the campaign's exposure; the ledger balanced throughout."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -130,3 +131,28 @@ def test_budget_counts_and_exposure(platform: Platform, clock: FixedClock) -> No
         set_day(clock, clock.today() + timedelta(days=60))
         issue(platform, cash, investor(platform, 0))
     assert ended.value.code == "campaign_ended"
+
+
+def test_one_coupon_raced_by_two_investments_is_used_once(platform: Platform) -> None:
+    listings = [published_listing(platform, RULES, amount=10_000) for _ in range(2)]
+    alice = investor(platform, 10_000)
+    [coupon] = issue(platform, template(platform, campaign(platform)), alice)
+    start, outcomes = threading.Barrier(2), []
+
+    def attempt(listing: int) -> None:
+        start.wait()
+        try:
+            invest_with(platform, RULES, listing, alice, 1_000, coupon)
+            outcomes.append("ok")
+        except BiaodiError as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=attempt, args=(lst,)) for lst in listings]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["coupon_not_available", "ok"]
+    assert coupon_status(platform, coupon) == ("used", 2_000)
+    assert balances(platform, f"investor:{alice}:frozen")[f"investor:{alice}:frozen"] == 100_000
+    assert_books_balanced(platform)

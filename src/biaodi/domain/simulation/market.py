@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
 
+from biaodi.domain.shared.errors import InvalidInput
+
 #: (listing type, vertical) → weight: what borrowers and originators ask for.
 DEFAULT_MIX: Mapping[str, int] = MappingProxyType({
     "credit:consumer": 40, "collateral:house": 12, "collateral:car": 16, "collateral:art": 7,
@@ -109,10 +111,12 @@ def parse_mix(text: str) -> Mapping[str, int]:
         name, _, raw = part.partition("=")
         name = name.strip()
         if name not in DEFAULT_MIX:
-            raise ValueError(f"unknown segment {name!r}: one of {', '.join(SEGMENTS)}")
+            raise InvalidInput(f"mix: unknown segment {name!r}: one of {', '.join(SEGMENTS)}",
+                               field="mix")
         if not raw.strip().isdigit():
-            raise ValueError(f"{name}: the weight must be a whole number")
+            raise InvalidInput(f"mix: {name}: the weight must be a whole number", field="mix")
         weights[name] = int(raw)
     if not weights or sum(weights.values()) <= 0:
-        raise ValueError("the mix needs at least one segment with a weight above 0")
+        raise InvalidInput("the mix needs at least one segment with a weight above 0",
+                           field="mix")
     return MappingProxyType(weights)

@@ -33,7 +33,6 @@ def device_digest(device_id: str) -> str:
 
 def claim_trial(uow: UnitOfWork, user_id: int, template_id: int, device_id: str) -> int:
     """Start a trial of the template for the investor on this device; the trial's id."""
-    device_id = device_id.strip()
     if not device_id or len(device_id) > 128:
         raise InvalidInput("a device id of 1 to 128 characters is required",
                            field="device_id")

@@ -26,11 +26,13 @@ def _rows(uow: UnitOfWork, sql: str, **params: Any) -> Rows:
 
 def losses(uow: UnitOfWork) -> Rows:
     """Per (type, vertical): loans funded, principal lent, principal written off (the holders'
-    loss), principal still outstanding past due, and collateral sale proceeds."""
+    loss), principal still outstanding past due; for collateral sold, what the sale brought in
+    (net of its costs), what of it reached the creditors, and what they were owed."""
     return _rows(uow, f"""
         SELECT kind, vertical, COUNT(*) AS loans, SUM(lent) AS lent_fen,
                SUM(written_off) AS written_off_fen, SUM(overdue) AS overdue_fen,
-               SUM(proceeds) AS disposal_proceeds_fen,
+               SUM(proceeds) AS disposal_net_proceeds_fen,
+               SUM(recovered) AS disposal_recovered_fen,
                SUM(owed_at_disposal) AS disposal_owed_fen
         FROM (SELECT l.kind AS kind, {VERTICAL} AS vertical,
                      (SELECT SUM(i.principal_fen) FROM loan_instalments i
@@ -40,7 +42,8 @@ def losses(uow: UnitOfWork) -> Rows:
                          AS written_off,
                      CASE WHEN s.days_past_due > 0 AND s.status <> 'closed'
                           THEN s.outstanding_principal_fen ELSE 0 END AS overdue,
-                     COALESCE(d.proceeds_fen, 0) AS proceeds,
+                     COALESCE(d.proceeds_fen - d.costs_fen, 0) AS proceeds,
+                     COALESCE(d.principal_fen + d.interest_fen + d.penalty_fen, 0) AS recovered,
                      COALESCE(d.principal_fen + d.interest_fen + d.penalty_fen
                               + d.shortfall_fen, 0) AS owed_at_disposal
               FROM listings l JOIN loan_servicing s ON s.listing_id = l.id

@@ -72,7 +72,8 @@ def collect(platform: Platform, sim: Any) -> Result:
     lent = sum(int(r["lent_fen"] or 0) for r in losses)
     lost = sum(int(r["written_off_fen"] or 0) for r in losses)
     overdue = sum(int(r["overdue_fen"] or 0) for r in losses)
-    proceeds = sum(int(r["disposal_proceeds_fen"] or 0) for r in losses)
+    proceeds = sum(int(r["disposal_net_proceeds_fen"] or 0) for r in losses)
+    recovered = sum(int(r["disposal_recovered_fen"] or 0) for r in losses)
     owed = sum(int(r["disposal_owed_fen"] or 0) for r in losses)
     offered = sum(int(r["offered_fen"]) for r in market)
     sold = sum(int(r["sold_fen"]) for r in market)
@@ -80,7 +81,8 @@ def collect(platform: Platform, sim: Any) -> Result:
         "days": len(sim.history), "loans": sum(int(r["loans"]) for r in losses),
         "lent_fen": lent, "written_off_fen": lost, "overdue_fen": overdue,
         "loss_rate": _ratio(lost, lent), "loss_and_overdue_rate": _ratio(lost + overdue, lent),
-        "collateral_recovery_rate": _ratio(proceeds, owed),
+        "collateral_cover": _ratio(proceeds, owed),
+        "collateral_recovery_rate": _ratio(recovered, owed),
         "guarantor_paid_fen": sum(r["paid_fen"] for r in coverage if r["kind"] == "guarantee"),
         "buyback_paid_fen": sum(r["paid_fen"] for r in coverage if r["kind"] == "transfer"),
         "secondary_offered_fen": offered, "secondary_sold_fen": sold,

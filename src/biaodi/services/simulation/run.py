@@ -71,6 +71,8 @@ class SimConfig:
     strategies: Mapping[str, int] = field(default_factory=lambda: market.STRATEGY_WEIGHTS)
     scenario: Scenario = field(default_factory=Scenario)
     data: Path | None = None  # credit data CSV; None: the full credit_data set
+    arrival_days: int | None = None  # borrowers arrive within these first days (None: all)
+    disposal_days: int = DISPOSAL_DAYS  # from a disposal opened to the sale
 
 
 @dataclass
@@ -121,8 +123,7 @@ class Simulator:
         self.start = self.clock.today()
         self.tag = f"{config.seed}x{self.start:%y%m%d}"
         self.rng = {name: random.Random(f"{config.seed}:{name}") for name in (
-            "people", "borrowers", "listings", "invest", "repay", "secondary", "cash",
-            "disposal")}
+            "people", "borrowers", "listings", "invest", "secondary", "cash")}
         self.pay = Payments(platform, self.tag)
         self.rules = platform.investing_rules
         self.secondary_rules = platform.secondary_rules
@@ -162,6 +163,9 @@ class Simulator:
             self.refusal_examples.setdefault(key, refusal.message)
             return None
 
+    def keyed(self, purpose: str, *key: object) -> random.Random:
+        return random.Random(":".join(str(k) for k in (self.cfg.seed, purpose, *key)))
+
     def count(self, event: str, n: int = 1) -> None:
         self.events[event] = self.events.get(event, 0) + n
 
@@ -170,6 +174,13 @@ class Simulator:
 
     def set_day(self, day: date) -> None:
         self.clock.set(datetime.combine(day, time(10, 0), tzinfo=CST))
+
+    def cash(self, people: list[Investor]) -> dict[int, int]:
+        """Investors' available cash, in one query."""
+        codes = {i.user_id: wallet(OwnerKind.INVESTOR, i.user_id).code for i in people}
+        with self.p.reader() as uow:
+            found = ledger.balances(uow, list(codes.values())) if codes else {}
+        return {uid: found.get(code, 0) for uid, code in codes.items()}
 
     def balance(self, code: str) -> int:
         with self.p.reader() as uow:
@@ -229,7 +240,7 @@ class Simulator:
     def _arrivals(self) -> dict[int, list[people.Profile]]:
         rng = self.rng["borrowers"]
         drawn = people.draw(self.profiles, self.cfg.borrowers, rng)
-        last = max(self.cfg.days - 1, 1)
+        last = max(min(self.cfg.arrival_days or self.cfg.days, self.cfg.days) - 1, 1)
         out: dict[int, list[people.Profile]] = {}
         for profile in drawn:
             out.setdefault(rng.randrange(last), []).append(profile)
@@ -289,34 +300,32 @@ class Simulator:
         self.investors.append(investor)
 
     def invest_by_hand(self) -> None:
+        """Manual investors look at the open listings in the order they were published; each
+        takes a ticket of a listing with a two-in-five chance a day."""
         rng = self.rng["invest"]
         with self.p.reader() as uow:
-            open_ = uow.s.execute(select(Listing.id, Listing.remaining_fen, Listing.grade)
-                                  .where(Listing.status == "published",
-                                         Listing.remaining_fen > 0)
-                                  .order_by(Listing.id)).all()
-        if not open_:
-            return
-        for investor in self.investors:
-            if investor.strategy.auto or investor.ran:
-                continue
-            if not market.chance(rng, Decimal("0.3")):
-                continue
-            listing_id, _, _ = open_[rng.randrange(len(open_))]
-            cash = self.balance(wallet(OwnerKind.INVESTOR, investor.user_id).code)
-            ticket = int(cash * investor.strategy.ticket_share) // 10_000 * 10_000
-            if ticket <= 0:
-                continue
+            open_ = list(uow.s.scalars(select(Listing.id).where(
+                Listing.status == "published", Listing.remaining_fen > 0).order_by(Listing.id)))
+        manual = [i for i in self.investors if not i.strategy.auto and not i.ran]
+        for listing_id in open_:
+            held = self.cash(manual)
+            for investor in manual:
+                if not market.chance(rng, Decimal("0.4")):
+                    continue
+                cash = held[investor.user_id]
+                ticket = int(cash * investor.strategy.ticket_share) // 10_000 * 10_000
+                if ticket <= 0:
+                    continue
 
-            def place(uow: Any, listing_id: int = listing_id, ticket: int = ticket,
-                      who: int = investor.user_id) -> Any:
-                listing = uow.s.get(Listing, listing_id)
-                amount = min(ticket, listing.remaining_fen)
-                return investing.invest(uow, investing.Invest(listing_id, who, Money(amount)),
-                                        self.rules)
+                def place(uow: Any, listing_id: int = listing_id, ticket: int = ticket,
+                          who: int = investor.user_id) -> Any:
+                    listing = uow.s.get(Listing, listing_id)
+                    amount = min(ticket, listing.remaining_fen)
+                    return investing.invest(uow, investing.Invest(listing_id, who,
+                                                                  Money(amount)), self.rules)
 
-            if self.attempt("invest", place) is not None:
-                self.count("manual_investments")
+                if self.attempt("invest", place) is not None:
+                    self.count("manual_investments")
 
     # --- borrowers and listings ------------------------------------------------------------
     def new_borrower(self, profile: people.Profile) -> None:
@@ -436,7 +445,6 @@ class Simulator:
     def repay(self, day: date) -> None:
         """Before close of business: each payer with an instalment due today either deposits
         it (auto-debit takes it at the close), repays the whole loan early, or stops paying."""
-        rng = self.rng["repay"]
         factor = self.cfg.scenario.default_factor(self.day_no())
         with self.p.reader() as uow:
             due = uow.s.execute(
@@ -452,6 +460,9 @@ class Simulator:
                 payer = self.payers[listing_id] = self._live_payer(listing_id)
             if payer.stopped:
                 continue
+            # One draw per loan and date: a scenario that changes the odds changes only the
+            # decisions it should, never the rest of the market's draws.
+            rng = self.keyed("repay", listing_id, day)
             if market.stops_at_due_date(rng, payer.bad, payer.instalments, factor):
                 payer.stopped = True
                 self.count("borrowers_stopped")
@@ -485,20 +496,20 @@ class Simulator:
 
     # --- collateral disposal ---------------------------------------------------------------
     def dispose(self, day: date) -> None:
-        rng = self.rng["disposal"]
         with self.p.reader() as uow:
             pending = uow.s.execute(
                 select(CollateralDisposal.listing_id, CollateralDisposal.opened_on)
                 .where(CollateralDisposal.status == "pending")
                 .order_by(CollateralDisposal.listing_id)).all()
         for listing_id, opened_on in pending:
-            if (day - opened_on).days < DISPOSAL_DAYS:
+            if (day - opened_on).days < self.cfg.disposal_days:
                 continue
             with self.p.reader() as uow:
                 assets = uow.s.execute(select(PledgedAssetRow.asset_class,
                                               PledgedAssetRow.appraisal_value_fen)
                                        .where(PledgedAssetRow.listing_id == listing_id)
                                        .order_by(PledgedAssetRow.id)).all()
+            rng = self.keyed("disposal", listing_id)
             proceeds = sum(market.sale_price_fen(
                 value, self.cfg.scenario.haircut(asset, self.day_no()), rng)
                 for asset, value in assets)
@@ -571,26 +582,28 @@ class Simulator:
     # --- cash in and out -------------------------------------------------------------------
     def cash_moves(self, d: int) -> None:
         rng = self.rng["cash"]
+        held = self.cash(self.investors)
         for investor in self.investors:
-            code = wallet(OwnerKind.INVESTOR, investor.user_id).code
+            left = held[investor.user_id]
             if investor.ran:
-                left = self.balance(code)
                 if left:
                     self._withdraw(investor.user_id, left, "investor")
             elif market.chance(rng, Decimal("0.004")):
-                left = self.balance(code)
                 self._withdraw(investor.user_id, left * 3 // 10, "investor")
             elif market.chance(rng, Decimal("0.01")):
                 self.pay.deposit(investor.user_id, Money.yuan(rng.randrange(5, 50) * 1000).fen,
                                  "investor")
-        for listing_id, payer in sorted(self.payers.items()):
-            if payer.role != "borrower" or payer.instalments < 0:
-                continue
+        borrowers = {listing_id: wallet(OwnerKind.BORROWER, payer.user_id).code
+                     for listing_id, payer in self.payers.items() if payer.role == "borrower"}
+        with self.p.reader() as uow:
+            found = ledger.balances(uow, sorted(set(borrowers.values()))) if borrowers else {}
+        for listing_id, code in sorted(borrowers.items()):
+            payer = self.payers[listing_id]
             # A borrower takes the loan's money out once it is disbursed.
-            code = wallet(OwnerKind.BORROWER, payer.user_id).code
-            left = self.balance(code)
+            left = found.get(code, 0)
             if left > 0 and self._owes_nothing_today(listing_id):
                 self._withdraw(payer.user_id, left, "borrower")
+                found[code] = 0
 
     def _owes_nothing_today(self, listing_id: int) -> bool:
         with self.p.reader() as uow:
