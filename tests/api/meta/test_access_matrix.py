@@ -268,6 +268,7 @@ PAGES: dict[str, frozenset[str]] = {
     "/operator/support": OPERATOR,
     "/operator/support/tickets/{ticket_id}": OPERATOR,
     "/me/coupons": INVESTORS,
+    "/operator/incentives": OPERATOR_AUDITOR,
 }
 
 
