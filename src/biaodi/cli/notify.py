@@ -7,7 +7,10 @@ import time
 import typer
 
 from biaodi.adapters.messaging.setup import senders_from
+from biaodi.adapters.messaging.sms import SandboxSmsGateway
 from biaodi.cli.common import console, platform
+from biaodi.config import Settings
+from biaodi.domain.servicing.conduct import ConductRules
 from biaodi.services.notifications import inbox
 from biaodi.services.notifications.relay import relay_once
 
@@ -25,11 +28,12 @@ def relay(
     and SMS (the sandbox gateway, BIAODI_SMS_SANDBOX_DIR); failures wait and are retried."""
     p = platform()
     senders = senders_from(p.settings)
+    window = ConductRules.parse_window(p.settings.servicing_contact_window)
     pause = interval if interval is not None else (p.settings.notify_relay_interval_seconds or 5)
     try:
         while True:
             result = relay_once(p.uow, p.cipher, senders,
-                                max_attempts=p.settings.notify_max_attempts)
+                                max_attempts=p.settings.notify_max_attempts, window=window)
             if not loop or result.captured or result.sent or result.failed or result.dead:
                 console.print(
                     f"captured {result.captured}, sent {result.sent}, to retry {result.failed},"
@@ -54,3 +58,12 @@ def outbox() -> None:
     p.close()
     for status in ("pending", "sent", "dead"):
         console.print(f"{status}: {counts.get(status, 0)}", highlight=False)
+
+
+@app.command()
+def sms(last: int = typer.Option(20, min=1, help="How many of the newest to show.")) -> None:
+    """What the sandbox SMS gateway accepted (BIAODI_SMS_SANDBOX_DIR), newest last."""
+    gateway = senders_from(Settings())["sms"]
+    assert isinstance(gateway, SandboxSmsGateway)
+    for text in gateway.received()[-last:]:
+        console.print(f"{text['to']}  {text['text']}", highlight=False)

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import httpx
 import typer
@@ -41,6 +41,11 @@ def serve(
     access_log: bool = typer.Option(
         True, "--access-log/--no-access-log",
         help="Log every request (off for benchmarks: it costs a share of each request)."),
+    relay: bool = typer.Option(
+        True, "--relay/--no-relay",
+        help="Also run the notification relay (`biaodi notify relay --loop`: e-mail over "
+             "BIAODI_SMTP_*, SMS to the sandbox) as a child process, unless "
+             "BIAODI_NOTIFY_RELAY_INTERVAL_SECONDS is 0."),
 ) -> None:
     """Start the platform's web server (web pages, API under /api/v1, its reference at /docs,
     OpenAPI at /openapi.json) and the sandbox payment gateway next to it; Ctrl-C stops both."""
@@ -59,7 +64,8 @@ def serve(
     # A SIGTERM before uvicorn takes over the signals still runs the `finally` below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     runs = _gateway(host, local, port, gateway_port) if gateway else _no_gateway()
-    with runs as gateway_url:
+    relays = _relay() if relay and Settings().notify_relay_interval_seconds > 0 else nullcontext()
+    with runs as gateway_url, relays:
         console.print(f"Biaodi 标的 at {url}  (API reference {url}/docs)", highlight=False)
         if gateway:
             console.print(f"sandbox payment gateway at {gateway_url}: deposits are paid or "
@@ -100,6 +106,19 @@ def _gateway(host: str, local: str, port: int, gateway_port: int | None) -> Iter
     try:
         _wait_ready(child, gateway_url)
         yield gateway_url
+    finally:
+        _stop(child)
+
+
+@contextmanager
+def _relay() -> Iterator[None]:
+    """The notification relay as a child process, stopped with the server."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "biaodi.cli.main", "notify", "relay", "--loop"],
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+    )
+    try:
+        yield
     finally:
         _stop(child)
 

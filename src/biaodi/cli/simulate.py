@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+import logging
+from dataclasses import replace
+from datetime import date, datetime, time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -13,8 +15,9 @@ from biaodi.adapters.clock import CST, FixedClock
 from biaodi.adapters.db.engine import make_engine
 from biaodi.bootstrap import Platform, build_platform, migrate_database
 from biaodi.cli.common import console, fail, platform
-from biaodi.domain.shared.errors import BiaodiError
+from biaodi.domain.shared.errors import BiaodiError, InvalidInput
 from biaodi.domain.simulation import market
+from biaodi.domain.simulation.scenario import Scenario
 from biaodi.services.simulation import output, scenarios
 from biaodi.services.simulation.integrity import Violation
 from biaodi.services.simulation.run import DayFigures, SimConfig, Simulator
@@ -31,43 +34,49 @@ def simulate(
     scenario: str = typer.Option("baseline", help="A scenario name (scenarios/NAME.toml) or "
                                  "a TOML file."),
     from_live: bool = typer.Option(False, "--from-live", help="Start from a copy of the "
-                                   "configured database's book, in a scratch database under "
-                                   "--out; the live one is never written."),
+                                   "configured database's book; the live one is only read."),
     mix: str = typer.Option("", help="Listing mix, e.g. credit:consumer=40,collateral:car=20 "
                             "(default: docs/SIMULATION.md)."),
     data: Annotated[Path | None, typer.Option(help="Credit data CSV in Biaodi's column names "
                                               "(default: the credit_data set).")] = None,
     compare: bool = typer.Option(True, help="Also run the baseline and compare against it."),
+    start: str = typer.Option("", help="First simulated day YYYY-MM-DD (default: today)."),
+    database: str = typer.Option("", help="Simulate in this empty database (e.g. a PostgreSQL "
+                                 "URL) instead of a scratch SQLite file under --out."),
+    contracts: bool = typer.Option(False, help="Render the e-contracts' PDFs at each close "
+                                   "(slow); without it they stay pending, as without a font."),
 ) -> None:
     """Simulate the market day by day through the platform's services and write a report."""
     try:
         chosen = scenarios.find(scenario)
         weights = market.parse_mix(mix) if mix else market.DEFAULT_MIX
+        first = _start(start)
     except BiaodiError as problem:
         fail(problem.message)
+    if database and compare and chosen.name != "baseline":
+        fail("--database holds one run: add --no-compare (or simulate the baseline)")
     out.mkdir(parents=True, exist_ok=True)
     config = SimConfig(days=days, borrowers=borrowers, investors=investors, seed=seed,
                        mix=weights, scenario=chosen, data=data)
+    runs = [config]
+    if compare and chosen.name != "baseline":
+        runs.insert(0, replace(config, scenario=Scenario()))
+    if not contracts:
+        logging.getLogger("biaodi.documents").setLevel(logging.ERROR)
     live = platform()
+    results = {}
     try:
-        results = {}
-        runs = [config]
-        if compare and chosen.name != "baseline":
-            runs.insert(0, SimConfig(days=days, borrowers=borrowers, investors=investors,
-                                     seed=seed, mix=weights, data=data))
         for run in runs:
             name = run.scenario.name
             try:
-                target = scratch(live, out / f"{name}.db", from_live=from_live)
+                target = scratch(live, out / f"{name}.db", from_live=from_live, start=first,
+                                 url=database or None, contracts=contracts)
             except BiaodiError as problem:
                 fail(problem.message)
             try:
                 results[name] = _run(target, run, name)
             except Violation as broken:
-                console.print(f"[red]the books broke on {broken.day}[/red] ({name}):")
-                for problem in broken.problems:
-                    console.print(f"  {problem}", highlight=False)
-                raise typer.Exit(3) from None
+                _broken(out, name, broken)
             finally:
                 target.close()
     finally:
@@ -75,6 +84,26 @@ def simulate(
     written = output.write(out, results, baseline="baseline" if "baseline" in results else None)
     for path in written:
         console.print(f"wrote {path}")
+
+
+def _start(text: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("--start must be a date YYYY-MM-DD", field="start") from None
+    return datetime.combine(day, time(10, 0), tzinfo=CST)
+
+
+def _broken(out: Path, name: str, broken: Violation) -> NoReturn:
+    """Stop at the first broken day, saying what broke (also in violation.txt)."""
+    lines = [f"the books broke on {broken.day} in the {name} run:", *broken.problems]
+    (out / "violation.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    console.print(f"[red]{lines[0]}[/red]", highlight=False)
+    for problem in broken.problems:
+        console.print(f"  {problem}", highlight=False)
+    raise typer.Exit(3)
 
 
 def _run(target, config: SimConfig, name: str):  # type: ignore[no-untyped-def]
@@ -93,21 +122,32 @@ def _run(target, config: SimConfig, name: str):  # type: ignore[no-untyped-def]
     return output.collect(target, sim)
 
 
-def scratch(live: Platform, path: Path, *, from_live: bool, start: datetime | None = None
-            ) -> Platform:
-    """A platform on a new SQLite database at `path` with a clock the simulation moves:
-    empty and migrated, or holding a copy of the live book."""
-    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        leftover.unlink(missing_ok=True)
-    url = f"sqlite:///{path}"
+def scratch(live: Platform, path: Path, *, from_live: bool, start: datetime | None = None,
+            url: str | None = None, contracts: bool = False) -> Platform:
+    """A platform with a clock the simulation moves, on a new SQLite database at `path` (or the
+    empty database at `url`): migrated, and holding a copy of the live book with
+    `from_live`. The live database is only read."""
+    if url is None:
+        for leftover in (path, path.with_name(path.name + "-wal"),
+                         path.with_name(path.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
     engine = make_engine(url)
     migrate_database(engine, cipher=live.cipher)
+    if scenarios.has_users(engine):
+        engine.dispose()
+        raise InvalidInput("the simulation's database must be empty: it already has users "
+                           "(the live book is only ever copied, with --from-live)",
+                           field="database")
     if from_live:
         scenarios.copy_book(live.engine, engine)
     begin = start or live.clock.now()
     day = begin.astimezone(CST).date()
     clock = FixedClock(datetime.combine(day, time(10, 0), tzinfo=CST))
-    settings = live.settings.model_copy(update={"database_url": url})
+    update: dict[str, object] = {"database_url": url}
+    if not contracts:
+        update["document_font"] = path.with_name("no-font-contracts-pending.ttc")
+    settings = live.settings.model_copy(update=update)
     target = build_platform(settings, clock=clock, engine=engine)
     target.cipher = live.cipher
     return target

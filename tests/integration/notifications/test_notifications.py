@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from biaodi.domain.payments.orders import WithdrawalLimits
 from biaodi.domain.servicing.conduct import ConductRules
 from biaodi.domain.shared.money import Money
 from biaodi.services.notifications import inbox
-from biaodi.services.notifications.capture import capture
+from biaodi.services.notifications.capture import capture, notify
 from biaodi.services.notifications.relay import relay_once
 from biaodi.services.payments import orders as payments
 from biaodi.services.secondary import purchases, sales
@@ -206,3 +206,27 @@ def test_every_event_gives_one_message_per_chosen_channel(
         stuck = uow.s.scalar(select(func.count()).select_from(NotificationDelivery).where(
             NotificationDelivery.attempts > 1))
     assert stuck and stuck > 2  # the stop made deliveries wait and try again
+
+
+def test_collection_messages_wait_for_the_contact_hours(
+        platform: Platform, clock: FixedClock, tmp_path: Path) -> None:
+    """An overdue notice captured late in the evening goes out by SMS at 08:00 the next day;
+    a deposit's message goes at once."""
+    sms = SandboxSmsGateway(tmp_path / "sms")
+    who = investor(platform, 0)
+    set_day(clock, date(2026, 12, 3), time(22, 30))
+    with platform.uow() as uow:
+        late = notify(uow, who, "instalment.overdue", "instalment.overdue:test",
+                      {"title": "t", "days": 3, "amount": 100})
+        now = notify(uow, who, "deposit.succeeded", "deposit.succeeded:test",
+                     {"order_no": "D1", "amount": 100})
+        uow.commit()
+    window = ConductRules().window
+    relay_once(platform.uow, platform.cipher, {"sms": sms, "email": sms}, window=window)
+    assert [m["message_id"] for m in sms.received()] == [f"<n{now}.sms@biaodi>"]
+    set_day(clock, date(2026, 12, 4), time(7, 59))
+    relay_once(platform.uow, platform.cipher, {"sms": sms, "email": sms}, window=window)
+    assert len(sms.received()) == 1
+    set_day(clock, date(2026, 12, 4), time(8, 0))
+    relay_once(platform.uow, platform.cipher, {"sms": sms, "email": sms}, window=window)
+    assert [m["message_id"] for m in sms.received()][1:] == [f"<n{late}.sms@biaodi>"]

@@ -40,3 +40,37 @@ def test_a_small_market_runs_with_the_books_balanced_every_day(platform: Platfor
     elif "tables" in _SQLITE:
         # Same seed and configuration: the same market to the fen on both databases.
         assert tables == _SQLITE["tables"]
+
+
+def as_text(state: dict[str, Any]) -> dict[str, list[tuple[str, ...]]]:
+    """A snapshot's values as text: SQLite gives dates as text, PostgreSQL as dates."""
+    return {name: [tuple(str(v) for v in row) for row in rows]  # type: ignore[attr-defined]
+            for name, rows in state.items()}
+
+
+def test_from_live_starts_from_a_copy_and_never_touches_the_live_book(
+        platform: Platform, tmp_path: Path) -> None:
+    from sqlalchemy import func, select
+
+    from biaodi.adapters.db.tables import Listing
+    from biaodi.cli.simulate import scratch
+    from biaodi.services.demo import seed as demo
+    from biaodi.services.shared.tx import in_transaction
+    from risk_support import env
+    from servicing_support import snapshot
+
+    seed_lpr(platform)
+    in_transaction(platform.uow, lambda uow: demo.seed(uow, platform.cipher,
+                                                       platform.investing_rules, env(platform)))
+    before = snapshot(platform)
+    copy = scratch(platform, tmp_path / "scratch.db", from_live=True)
+    try:
+        assert as_text(snapshot(copy)) == as_text(before)  # the copy starts as the live book
+        sim = Simulator(copy, SimConfig(days=4, borrowers=3, investors=3, seed=2, data=DATA))
+        sim.run()  # the live book's loans are serviced too, and the books hold every day
+        with copy.reader() as uow:
+            listed = uow.s.scalar(select(func.count()).select_from(Listing))
+    finally:
+        copy.close()
+    assert listed >= len(before["listings"])
+    assert snapshot(platform) == before

@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
-from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.api.deps import CurrentUser, Operator, PlatformDep, address_of
 from biaodi.api.idempotent import idempotent_response
 from biaodi.api.params import (
@@ -81,14 +80,9 @@ def register(body: RegisterRequest, platform: PlatformDep, request: Request) -> 
     platform.rate_limiter.hit("signup", address_of(request))
     cmd = users.Register(**body.model_dump() | {"roles": tuple(body.roles)})
     rules = security.SecurityRules.from_settings(platform.settings)
-
-    def act(uow: UnitOfWork) -> users.UserView:
-        view = users.register(uow, cmd, platform.cipher)
-        # the mobile is verified by the code sent to it (POST /me/mobile-verification/confirm)
-        security.send_code(uow, view.id, "mobile", "sms", platform.cipher, rules)
-        return view
-
-    view = in_transaction(platform.uow, act)
+    # the mobile is verified by the code sent to it (POST /me/mobile-verification/confirm)
+    view = in_transaction(platform.uow, lambda uow: security.register(
+        uow, cmd, platform.cipher, rules))
     return UserResponse(**view.__dict__)
 
 

@@ -12,6 +12,7 @@ from biaodi.api.params import RequestBody, one_of
 from biaodi.domain.notifications.kinds import KINDS, LANGUAGES, Channel
 from biaodi.domain.shared.bounds import PageNo, PageSize, RowId
 from biaodi.services.notifications import inbox
+from biaodi.services.notifications.inbox import EMAIL_CORE
 from biaodi.services.shared.tx import in_transaction
 
 router = APIRouter(tags=["notifications"])
@@ -46,7 +47,7 @@ class ChannelChoice(RequestBody):
 
 
 class SettingsUpdate(RequestBody):
-    email: str | None = Field(default=None, max_length=254,
+    email: str | None = Field(default=None, max_length=254, pattern=f"^$|^{EMAIL_CORE}$",
                               description="address for e-mail; empty removes it")
     language: Annotated[str, one_of(*LANGUAGES)] | None = None
     channels: list[ChannelChoice] = Field(default_factory=list, max_length=100)

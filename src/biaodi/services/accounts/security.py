@@ -150,6 +150,16 @@ def send_code(uow: UnitOfWork, user_id: int, purpose: str, channel: str,
     return True
 
 
+def register(uow: UnitOfWork, cmd: Any, cipher: PersonalDataCipher, rules: SecurityRules) -> Any:
+    """Self-service registration (`users.register`) and the code that verifies the mobile,
+    sent to it by SMS in the same transaction."""
+    from biaodi.services.accounts.users import register as create
+
+    view = create(uow, cmd, cipher)
+    send_code(uow, view.id, "mobile", "sms", cipher, rules)
+    return view
+
+
 def _check_code(uow: UnitOfWork, user_id: int, purpose: str, code: str,
                 cipher: PersonalDataCipher, rules: SecurityRules) -> str | None:
     """None if `code` is the user's live code for `purpose` (it is used up); else why not. A
@@ -296,5 +306,6 @@ def events(uow: UnitOfWork, user_id: int, limit: int = 50) -> list[dict[str, Any
 
 
 __all__ = ["PURPOSES", "SecurityRules", "WrongPassword", "change_password", "check_not_locked",
-           "events", "log", "overview", "record_failure", "request_reset", "reset_password",
-           "revoke_session", "send_code", "sessions", "sign_in", "signed_in", "verify_mobile"]
+           "events", "log", "overview", "record_failure", "register", "request_reset",
+           "reset_password", "revoke_session", "send_code", "sessions", "sign_in", "signed_in",
+           "verify_mobile"]

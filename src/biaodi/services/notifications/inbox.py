@@ -22,7 +22,9 @@ from biaodi.domain.notifications.kinds import KINDS, LANGUAGES, Channel, channel
 from biaodi.domain.shared.errors import InvalidInput, NotFound
 from biaodi.services.notifications.capture import chosen_channels
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+#: An e-mail address, loosely: the API states the same pattern (EMAIL_PATTERN) in its schema.
+EMAIL_CORE = r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+_EMAIL = re.compile(EMAIL_CORE)
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ def set_contact(uow: UnitOfWork, user_id: int, *, email: str | None = None,
     """Set (or, with an empty e-mail, remove) the address and the language."""
     if email is not None:
         email = email.strip()
-        if email and (len(email) > 254 or not _EMAIL.match(email)):
+        if email and (len(email) > 254 or not _EMAIL.fullmatch(email)):
             raise InvalidInput("email must look like name@example.com", field="email")
     if language is not None and language not in LANGUAGES:
         raise InvalidInput(f"language must be one of {', '.join(LANGUAGES)}", field="language")

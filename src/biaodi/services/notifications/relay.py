@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from biaodi.adapters.clock import CST
 from biaodi.adapters.crypto import PersonalDataCipher
 from biaodi.adapters.db.notification_tables import (
     Notification,
@@ -25,7 +26,7 @@ from biaodi.adapters.db.notification_tables import (
 from biaodi.adapters.db.tables import User
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.adapters.messaging.base import DeliveryFailed, OutgoingMessage, Sender
-from biaodi.domain.notifications.kinds import backoff_seconds
+from biaodi.domain.notifications.kinds import KINDS, backoff_seconds
 from biaodi.services.notifications.capture import SECRET_PREFIX, capture
 
 LEASE = timedelta(minutes=2)
@@ -52,12 +53,30 @@ class _Claimed:
     message: OutgoingMessage | None  # None: no address any more
 
 
-def _claim(uow: UnitOfWork, cipher: PersonalDataCipher, limit: int) -> list[_Claimed]:
+def _window_opens(now: datetime, window: tuple[time, time]) -> datetime | None:
+    """None inside the contact window (local time); else when it next opens."""
+    local = now.astimezone(CST)
+    start, end = window
+    if start <= local.time() < end:
+        return None
+    day = local.date() if local.time() < start else local.date() + timedelta(days=1)
+    return datetime.combine(day, start, tzinfo=CST)
+
+
+def _claim(uow: UnitOfWork, cipher: PersonalDataCipher, limit: int,
+           window: tuple[time, time] | None) -> list[_Claimed]:
     now = uow.clock.now()
+    where = [NotificationDelivery.status == "pending", NotificationDelivery.next_attempt_at <= now]
+    opens = _window_opens(now, window) if window else None
+    if opens is not None:  # collection messages wait for the contact hours
+        held = [k.name for k in KINDS.values() if k.collection]
+        uow.s.execute(update(NotificationDelivery).where(
+            *where, NotificationDelivery.notification_id.in_(
+                select(Notification.id).where(Notification.kind.in_(held))))
+            .values(next_attempt_at=opens).execution_options(synchronize_session=False))
     query = (select(NotificationDelivery, Notification)
              .join(Notification, Notification.id == NotificationDelivery.notification_id)
-             .where(NotificationDelivery.status == "pending",
-                    NotificationDelivery.next_attempt_at <= now)
+             .where(*where)
              .order_by(NotificationDelivery.next_attempt_at, NotificationDelivery.id)
              .limit(limit))
     if uow.s.get_bind().dialect.name == "postgresql":
@@ -83,14 +102,16 @@ def _claim(uow: UnitOfWork, cipher: PersonalDataCipher, limit: int) -> list[_Cla
 
 
 def relay_once(uow_factory: Callable[[], UnitOfWork], cipher: PersonalDataCipher,
-               senders: dict[str, Sender], *, max_attempts: int = 10,
-               limit: int = 200) -> RelayResult:
+               senders: dict[str, Sender], *, max_attempts: int = 10, limit: int = 200,
+               window: tuple[time, time] | None = None) -> RelayResult:
+    """One pass. `window`: the contact hours (China Standard Time) of the rules of conduct;
+    collection messages (reminders, overdue notices) wait for them."""
     result = RelayResult()
     with uow_factory() as uow:
         result.captured = capture(uow)
         uow.commit()
     with uow_factory() as uow:
-        claimed = _claim(uow, cipher, limit)
+        claimed = _claim(uow, cipher, limit, window)
         uow.commit()
     outcomes: dict[int, str | None] = {}
     for item in claimed:

@@ -3,9 +3,10 @@ live book for `--from-live`; the live database is only read)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select, text
 
 from biaodi.adapters.db.schema import Base
 from biaodi.domain.shared.errors import InvalidInput
@@ -33,20 +34,41 @@ def find(name: str) -> Scenario:
                                                    else ""), field="scenario")
 
 
+def has_users(engine: Engine) -> bool:
+    from biaodi.adapters.db.tables import User
+
+    with engine.connect() as conn:
+        return conn.execute(select(User.id).limit(1)).first() is not None
+
+
 def copy_book(source: Engine, target: Engine) -> int:
     """Every row of every table, from `source` into the migrated `target` (emptied first);
-    returns the rows copied. `source` is only read."""
+    returns the rows copied. `source` is only read. The target's triggers (counters kept by
+    the database) are off while the rows go in: the copied rows already hold their effects."""
     tables = Base.metadata.sorted_tables
     copied = 0
     with target.begin() as dst:
+        restore = _triggers_off(dst)
         for table in reversed(tables):
             dst.execute(delete(table))
         with source.connect() as src:
             for table in tables:
-                order = [c for c in table.primary_key.columns] or list(table.columns)
+                order = list(table.primary_key.columns) or list(table.columns)
                 result = src.execute(select(table).order_by(*order)).mappings()
                 while batch := result.fetchmany(COPY_BATCH):
                     dst.execute(insert(table), [dict(row) for row in batch])
                     copied += len(batch)
             src.rollback()
+        restore()
     return copied
+
+
+def _triggers_off(conn: Connection) -> Callable[[], None]:
+    if conn.dialect.name == "sqlite":
+        found = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                  "ORDER BY name")).all()
+        for name, _ in found:
+            conn.execute(text(f'DROP TRIGGER "{name}"'))
+        return lambda: [conn.execute(text(sql)) for _, sql in found] and None
+    conn.execute(text("SET LOCAL session_replication_role = replica"))
+    return lambda: None

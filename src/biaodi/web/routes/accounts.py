@@ -104,8 +104,9 @@ def signup(request: Request, form: Form) -> Response:
                              mobile=values["mobile"], roles=(values["role"],),
                              channel=values["channel"], campaign=values["campaign"])
         try:
+            rules = security.SecurityRules.from_settings(platform.settings)
             in_transaction(platform.uow,
-                           lambda uow: users.register(uow, cmd, platform.cipher))
+                           lambda uow: security.register(uow, cmd, platform.cipher, rules))
         except (InvalidInput, Conflict) as exc:
             field = "role" if exc.field == "roles" else (exc.field or "username")
             if isinstance(exc, Conflict):
