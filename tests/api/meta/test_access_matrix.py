@@ -287,6 +287,7 @@ PAGES: dict[str, frozenset[str]] = {
     "/operator/support": OPERATOR,
     "/operator/support/tickets/{ticket_id}": OPERATOR,
     "/me/coupons": INVESTORS,
+    "/operator/incentives": OPERATOR_AUDITOR,
     "/me/cash-wallet": INVESTORS,
     "/crowdfunding": EVERYONE,
     "/crowdfunding/{project_id}": EVERYONE,
