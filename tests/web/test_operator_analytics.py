@@ -1,20 +1,21 @@
 """The console's analytics dashboards on a one-loan book, on both databases: every tab
 renders its chart with the table beside it from the metrics (the volume funded this month, the
-active investors, the funnel, a cohort heatmap, the vintage and the buckets); a metric that is
-not in the catalog yet shows "no data yet"; both languages; a bad month is named; only staff
-read it."""
+active investors, the funnel, a cohort heatmap, the vintage, the buckets now and at each
+month-end, the roll-rate matrix from the bucket history close of business keeps); a month
+without data says so; both languages; a bad month is named; only staff read it."""
 
 from __future__ import annotations
 
 import json
 import re
+from datetime import date
 
 from fastapi.testclient import TestClient
 
 from biaodi.bootstrap import Platform
-from biaodi.services.analytics import catalog, dashboards
+from biaodi.services.servicing.close_day import close_day
 from operator_support import sign_in
-from servicing_support import TICKETS, funded_loan, run_close
+from servicing_support import TICKETS, funded_loan, set_day
 
 
 def _figure(html: str, key: str) -> dict:
@@ -26,7 +27,10 @@ def _figure(html: str, key: str) -> dict:
 
 def test_every_tab_draws_the_metrics_of_the_book(client: TestClient, platform: Platform) -> None:
     loan = funded_loan(platform, "credit")
-    run_close(platform)  # servicing takes the loan on: funded on 2026-11-28
+    # close of business as the platform runs it (with the bucket history): servicing takes
+    # the loan on, funded on 2026-11-28; the history has 28–30 November
+    set_day(platform.clock, date(2026, 11, 30))
+    close_day(platform.close_day_command(), date(2026, 11, 30))
     sign_in(client, platform, "risk_officer")
     page = client.get("/operator/analytics?month=2026-11")
     assert page.status_code == 200
@@ -63,12 +67,15 @@ def test_every_tab_draws_the_metrics_of_the_book(client: TestClient, platform: P
     assert [s["name"] for s in stack["data"]] == ["current", "M1", "M2", "M3", "M3+"]
     assert stack["data"][0]["y"] == [total] and stack["layout"]["barmode"] == "stack"
 
-    rolls = client.get("/operator/analytics?month=2026-11&tab=rolls").text
-    if dashboards.ROLL_RATES not in catalog.METRICS:
-        assert "暂无数据：指标 roll-rates 尚未提供" in rolls
-        assert 'id="chart-rolls-figure"' not in rolls
-    else:
-        assert 'data-panel="rolls"' in rolls
+    history = _figure(buckets, "bucket-history")
+    assert history["data"][0]["name"] == "current" and history["data"][0]["x"] == ["2026-11"]
+    assert history["data"][0]["y"] == [total]
+    # November's rolls start before the first closed day: none; December's from 30 November
+    assert "暂无数据" in client.get("/operator/analytics?month=2026-11&tab=rolls").text
+    rolls = _figure(client.get("/operator/analytics?month=2026-12&tab=rolls").text,
+                    "rolls")["data"][0]
+    assert rolls["type"] == "heatmap" and rolls["y"] == ["current"]
+    assert rolls["x"] == ["current"] and rolls["text"] == [["100.00%"]]
 
     client.get("/lang/en")
     english = client.get("/operator/analytics?month=2026-11").text

@@ -15,8 +15,10 @@ from biaodi import __version__
 from biaodi.api import errors, guards, openapi
 from biaodi.api.routes import (
     accounts,
+    advisory,
     analytics,
     audit,
+    crowdfunding,
     documents,
     incentives,
     investing,
@@ -28,6 +30,7 @@ from biaodi.api.routes import (
     security,
     servicing,
     support,
+    wallet,
 )
 from biaodi.bootstrap import Platform, build_platform
 from biaodi.services.investing import funding
@@ -54,6 +57,9 @@ API_ROUTERS = (
     support.router,
     notifications.router,
     security.router,
+    wallet.router,
+    crowdfunding.router,
+    advisory.router,
 )
 
 

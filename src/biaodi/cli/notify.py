@@ -33,7 +33,8 @@ def relay(
     try:
         while True:
             result = relay_once(p.uow, p.cipher, senders,
-                                max_attempts=p.settings.notify_max_attempts, window=window)
+                                max_attempts=p.settings.notify_max_attempts, window=window,
+                                reader=p.reader)
             if not loop or result.captured or result.sent or result.failed or result.dead:
                 console.print(
                     f"captured {result.captured}, sent {result.sent}, to retry {result.failed},"

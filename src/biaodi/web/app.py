@@ -16,8 +16,11 @@ from biaodi.domain.shared.errors import BiaodiError, TooManyRequests
 from biaodi.web import charts, pages
 from biaodi.web.routes import (
     accounts,
+    advisory,
     auto_invest,
     borrower,
+    cash_wallet,
+    crowdfunding,
     documents,
     incentives,
     investor,
@@ -49,6 +52,9 @@ PAGE_ROUTERS = (
     security.router,
     documents.router,
     support.router,
+    cash_wallet.router,
+    crowdfunding.router,
+    advisory.router,
 )
 
 access_log = logging.getLogger("biaodi.access")  # the same log as the API's refusals

@@ -47,7 +47,7 @@ i18n.register({
     "dash.panel.cohorts": ("月度队列留存", "Monthly cohort retention"),
     "dash.panel.vintages": ("账龄曲线（累计违约率）", "Vintage curves (cumulative default)"),
     "dash.panel.buckets": ("当前各逾期档未还本金", "Outstanding principal by bucket, now"),
-    "dash.panel.bucket-history": ("各逾期档本金（按日）", "Principal by bucket, day by day"),
+    "dash.panel.bucket-history": ("各月末逾期档未还本金", "Principal by bucket at each month-end"),
     "dash.panel.rolls": ("逾期迁徙率矩阵", "Roll-rate matrix"),
     "dash.s.funded": ("成交本金", "Principal funded"),
     "dash.s.investors": ("投资人数", "Investors"),
@@ -74,8 +74,8 @@ i18n.register({
     "dash.col.overdue_fen": ("逾期本息", "Overdue amount"),
     "dash.col.amount_rate": ("金额占比", "Amount rate"),
     "dash.col.count_rate": ("笔数占比", "Count rate"),
-    "dash.col.from_bucket": ("起始档", "From"), "dash.col.to_bucket": ("一个月后", "To"),
-    "dash.col.rate": ("迁徙率", "Rate"),
+    "dash.col.from_bucket": ("月初所在档", "From (month start)"),
+    "dash.col.to": ("月末所在档", "To (month end)"),
 })
 
 

@@ -206,6 +206,25 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/operator/support/faq"): OPERATOR,
     ("PUT", "/api/v1/operator/support/faq/{faq_id}"): OPERATOR,
     ("GET", "/api/v1/support/complaints"): EVERYONE,
+    # cash wallet: the fund is public; an investor's own wallet; staff read the breaks
+    ("GET", "/api/v1/cash-wallet/fund"): EVERYONE,
+    ("GET", "/api/v1/me/cash-wallet"): INVESTORS,
+    ("POST", "/api/v1/me/cash-wallet/subscriptions"): INVESTORS,
+    ("POST", "/api/v1/me/cash-wallet/redemptions"): INVESTORS,
+    ("GET", "/api/v1/operator/cash-wallet/breaks/{business_date}"): OPERATOR_AUDITOR,
+    # crowdfunding: anyone signed in may start a project; investors back it; owners ship
+    ("GET", "/api/v1/crowdfunding/projects"): EVERYONE,
+    ("GET", "/api/v1/crowdfunding/projects/{project_id}"): EVERYONE,
+    ("POST", "/api/v1/crowdfunding/projects"): SIGNED_IN,
+    ("POST", "/api/v1/operator/crowdfunding/projects/{project_id}/review"): OPERATOR,
+    ("POST", "/api/v1/crowdfunding/projects/{project_id}/pledges"): INVESTORS,
+    ("GET", "/api/v1/me/crowdfunding"): SIGNED_IN,
+    ("POST", "/api/v1/crowdfunding/pledges/{pledge_id}/shipment"): SIGNED_IN,
+    ("POST", "/api/v1/crowdfunding/pledges/{pledge_id}/confirmation"): INVESTORS,
+    ("POST", "/api/v1/crowdfunding/pledges/{pledge_id}/complaint"): INVESTORS,
+    # advisory: an investor's own advice and its adoption as auto-invest rules
+    ("GET", "/api/v1/me/advice"): INVESTORS,
+    ("POST", "/api/v1/me/advice/adoption"): INVESTORS,
     # meta
     ("GET", "/healthz"): EVERYONE,
 }
@@ -268,6 +287,14 @@ PAGES: dict[str, frozenset[str]] = {
     "/operator/support": OPERATOR,
     "/operator/support/tickets/{ticket_id}": OPERATOR,
     "/me/coupons": INVESTORS,
+    "/operator/incentives": OPERATOR_AUDITOR,
+    "/me/cash-wallet": INVESTORS,
+    "/crowdfunding": EVERYONE,
+    "/crowdfunding/{project_id}": EVERYONE,
+    "/crowdfunding/new": SIGNED_IN,
+    "/operator/crowdfunding": STAFF,
+    "/me/crowdfunding": SIGNED_IN,
+    "/me/advice": INVESTORS,
 }
 
 
@@ -428,6 +455,8 @@ class World:
             "faq_id": 999_999,
             "message_id": 999_999,
             "session_id": "0123456789abcdef",
+            "project_id": 999_999,
+            "pledge_id": 999_999,
         }
 
     def body(self, spec: dict[str, Any], method: str, path: str) -> Any:
@@ -452,6 +481,8 @@ class World:
                                         "principal": "0.01"},
             "/api/v1/secondary/sales/{sale_id}/purchases": {"principal": "0.01"},
             "/api/v1/loans/{listing_id}/repayments": {"amount": "0.01"},
+            # a budget too small for any grade of the mix: refused, no rule made
+            "/api/v1/me/advice/adoption": {"budget": "0.01", "per_listing": "0.01"},
             # more than is owed (refused): a repayment would also close the sale on offer
             "/api/v1/loans/{listing_id}/early-repayment": {"principal": "90000"},
         }

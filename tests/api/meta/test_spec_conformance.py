@@ -84,6 +84,14 @@ RULES_BEYOND_THE_SPEC: dict[tuple[str, str], str] = {
     "(staff only) when the body is empty",
     ("POST", "/api/v1/operator/support/tickets/{ticket_id}/triage"): "the assignee must hold "
     "the operator role",
+    ("POST", "/api/v1/crowdfunding/projects"): "each tier's estimated ship date after today "
+                                               "(the clock)",
+    ("POST", "/api/v1/operator/crowdfunding/projects/{project_id}/review"): "a rejection needs "
+                                                                             "a note",
+    ("POST", "/api/v1/crowdfunding/projects/{project_id}/pledges"): "a tier or an amount, not "
+                                                                     "both and not neither",
+    ("POST", "/api/v1/me/advice/adoption"): "the per-listing amount within the budget, a budget "
+                                            "that gives some grade of the mix a fen",
     ("POST", "/api/v1/operator/campaigns"): "the name printable text (no control or format "
                                             "characters, which Unicode lists by category)",
     ("POST", "/api/v1/auth/password-reset/confirm"): "the code must be the one sent (a "

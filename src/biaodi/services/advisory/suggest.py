@@ -135,6 +135,9 @@ def adopt(uow: UnitOfWork, investor_id: int, suggestion: Suggestion, budget: Mon
             amount_per_listing=Money(min(per_listing.fen, cap.fen)), best_grade=grade,
             worst_grade=grade, total_cap=cap))
         ids.append(rule.id)
+    if not ids:
+        raise InvalidInput("the budget is too small to give any grade of the mix a fen",
+                           field="budget")
     return ids
 
 

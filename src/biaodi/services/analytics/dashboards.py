@@ -1,8 +1,7 @@
 """The operator's dashboards and the monthly report, as plain data: each panel is a chart
 (its categories and series, or a heatmap's grid) and the table beside it, computed from the
-metrics by name through `catalog` — a metric that is not in the catalog yet (roll rates, the
-bucket history) gives a panel marked not ready ("no data yet") instead of an error, and shows
-as soon as it lands.
+metrics by name through `catalog` — a metric that is not in the catalog gives a panel marked
+not ready ("no data yet") instead of an error.
 
 The page (`web/routes/operator_analytics.py`) and `biaodi report` draw the same panels; the
 report writes every panel's table as CSV and Parquet (`services/analytics/report.py`).
@@ -27,9 +26,9 @@ from biaodi.services.analytics.common import UnitOfWork
 TABS = ("activity", "funnel", "cohorts", "vintages", "buckets", "rolls")
 #: How many months the time series and cohorts look back (the chosen month included).
 WINDOW = 12
-#: Metrics another part of analytics adds; their panels wait for them by these names.
+#: The roll-rate metric (from the bucket history close of business keeps); the roll and
+#: bucket-history panels say "no data yet" while it is not in the catalog.
 ROLL_RATES = "roll-rates"
-BUCKET_HISTORY = "bucket-history"
 BUCKET_ORDER = ("current", "M1", "M2", "M3", "M3+")
 
 
@@ -209,53 +208,57 @@ def _buckets(read: _Reader, month: date) -> Panel:
                  x_key="")
 
 
-def _first(row: dict[str, Any], names: tuple[str, ...]) -> Any:
-    return next((row[n] for n in names if n in row), None)
+#: Where a roll ends: a bucket, or out of the live book.
+ROLL_ENDS = (*BUCKET_ORDER, "closed", "written_off")
+
+
+def _order(names: set[str]) -> list[str]:
+    return [b for b in ROLL_ENDS if b in names] + sorted(names - set(ROLL_ENDS))
 
 
 def _bucket_history(read: _Reader, month: date) -> Panel:
-    """Outstanding principal per bucket at each snapshot date of the month, stacked (from the
-    bucket history metric when it exists; the rows' date, bucket and principal read by the
-    usual names)."""
-    columns = ("date", "bucket", "loans", "principal_fen")
-    if not read.has(BUCKET_HISTORY):
-        return Panel("bucket-history", "buckets", "stack", BUCKET_HISTORY, False,
+    """Outstanding principal per bucket at each month's end of the window, stacked: the
+    bucket history of the last closed day on or before the month's end, read through the
+    roll-rate metric (a roll from that day to itself: its rows by from-bucket are the day's
+    buckets). Months before the first closed day are left out."""
+    columns = ("month", "bucket", "loans", "principal_fen")
+    if not read.has(ROLL_RATES):
+        return Panel("bucket-history", "buckets", "stack", ROLL_RATES, False,
                      Table("bucket-history", columns, []))
-    found = read(BUCKET_HISTORY, start=month, end=month_end(month))
-    rows = [(str(_first(r, ("day", "date", "business_date", "as_of", "period"))),
-             str(_first(r, ("bucket",))), _first(r, ("loans", "count")),
-             _first(r, ("principal_fen", "outstanding_principal_fen", "outstanding_fen")))
-            for r in (found if isinstance(found, list) else [])]
-    days = sorted({r[0] for r in rows})
-    buckets = [b for b in BUCKET_ORDER if any(r[1] == b for r in rows)]
-    buckets += sorted({r[1] for r in rows} - set(buckets))
-    cell = {(r[0], r[1]): r[3] or 0 for r in rows}
-    return Panel("bucket-history", "buckets", "stack", BUCKET_HISTORY, True,
-                 Table("bucket-history", columns, rows), x=days,
-                 series=[Series(b, [cell.get((d, b), 0) for d in days], "fen", key=False)
-                         for b in buckets], x_key="dash.col.day")
+    rows: list[tuple[Any, ...]] = []
+    for first in months_back(month, WINDOW):
+        last = month_end(first)
+        totals: dict[str, tuple[int, int]] = {}
+        for r in read(ROLL_RATES, start=last, end=last):
+            n, fen = totals.get(r["from_bucket"], (0, 0))
+            totals[r["from_bucket"]] = (n + r["loans"], fen + r["principal_fen"])
+        rows += [(first.strftime("%Y-%m"), b, *totals[b]) for b in _order(set(totals))]
+    months = sorted({r[0] for r in rows})
+    cell = {(r[0], r[1]): r[3] for r in rows}
+    return Panel("bucket-history", "buckets", "stack", ROLL_RATES, True,
+                 Table("bucket-history", columns, rows), x=months,
+                 series=[Series(b, [cell.get((m, b), 0) for m in months], "fen", key=False)
+                         for b in _order({r[1] for r in rows})], x_key="dash.col.month")
 
 
 def _rolls(read: _Reader, month: date) -> Panel:
-    """The roll-rate matrix: the share of loans in each bucket (rows) found in each bucket
-    (columns) a month later, from the roll-rate metric when it exists."""
-    columns = ("from_bucket", "to_bucket", "loans", "rate")
+    """The roll-rate matrix of the month: the share of the loans in each bucket (rows) at the
+    last closed day before the month that were in each bucket, closed or written off (columns)
+    at its last closed day (count rate; the table gives the amount rate too)."""
+    columns = ("from_bucket", "to", "loans", "principal_fen", "count_rate", "amount_rate")
     if not read.has(ROLL_RATES):
         return Panel("rolls", "rolls", "heatmap", ROLL_RATES, False,
                      Table("roll-rates", columns, []))
-    found = read(ROLL_RATES, start=month, end=month_end(month))
-    rows = [(str(_first(r, ("from_bucket", "from", "source"))),
-             str(_first(r, ("to_bucket", "to", "target"))), _first(r, ("loans", "count")),
-             _rate(_first(r, ("rate", "roll_rate", "share"))))
-            for r in (found if isinstance(found, list) else [])]
-    names = set(r[0] for r in rows) | set(r[1] for r in rows)
-    order = [b for b in BUCKET_ORDER if b in names] + sorted(names - set(BUCKET_ORDER))
-    cell = {(r[0], r[1]): r[3] for r in rows}
-    sources = [b for b in order if any(r[0] == b for r in rows)]
+    rows = [(r["from_bucket"], r["to"], r["loans"], r["principal_fen"], _rate(r["count_rate"]),
+             _rate(r["amount_rate"])) for r in read(ROLL_RATES, start=month,
+                                                    end=month_end(month))]
+    sources = _order({r[0] for r in rows})
+    targets = _order({r[1] for r in rows} | set(sources))
+    cell = {(r[0], r[1]): r[4] for r in rows}
     return Panel("rolls", "rolls", "heatmap", ROLL_RATES, True,
-                 Table("roll-rates", columns, rows), x=order, y=sources,
-                 z=[[cell.get((a, b)) for b in order] for a in sources],
-                 x_key="dash.col.to_bucket")
+                 Table("roll-rates", columns, rows), x=targets, y=sources,
+                 z=[[cell.get((a, b)) for b in targets] for a in sources],
+                 x_key="dash.col.to")
 
 
 BUILDERS: dict[str, tuple[Callable[[_Reader, date], Panel], ...]] = {

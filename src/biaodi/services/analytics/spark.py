@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
 #: partitions; timestamps read as UTC; partition folders (month=2026-11) stay text.
 SETTINGS = {
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",  # our own progress bar
     "spark.sql.shuffle.partitions": "2",
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",

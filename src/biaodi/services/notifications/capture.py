@@ -125,14 +125,23 @@ SOURCES: tuple[Source, ...] = (
 _FIELDS = ("order_no", "amount", "reason", "title", "due_date", "days", "price")
 
 
-def capture(uow: UnitOfWork, *, since: datetime | None = None, limit: int = 1000) -> int:
-    """Inbox messages and deliveries for facts not yet told of; returns how many messages."""
+@dataclass(frozen=True)
+class Fact:
+    user_id: int
+    kind: str
+    event_key: str
+    params: dict[str, Any]
+
+
+def untold(uow: UnitOfWork, *, since: datetime | None = None, limit: int = 1000) -> list[Fact]:
+    """Facts since `since` (default: the look-back window) not yet in their user's inbox. Only
+    reads: the relay runs it in a read transaction, so that a pass with nothing new never
+    takes SQLite's write lock."""
     since = since or uow.clock.now() - LOOKBACK
-    made = 0
+    found = []
     for source in SOURCES:
         statement = text(source.sql).bindparams(bindparam("since", type_=DateTime(timezone=True)))
-        rows = uow.s.execute(statement, {"since": since, "limit": limit}).mappings().all()
-        for row in rows:
+        for row in uow.s.execute(statement, {"since": since, "limit": limit}).mappings():
             params: dict[str, Any] = {}
             for name in _FIELDS:
                 if name in row and row[name] is not None:
@@ -140,9 +149,20 @@ def capture(uow: UnitOfWork, *, since: datetime | None = None, limit: int = 1000
                     params[name] = value.isoformat() if isinstance(value, date) else value
             if "reason" in row and not params.get("reason"):
                 params["reason"] = "—"
-            made += bool(notify(uow, int(row["user_id"]), row["kind"],
-                                f"{row['kind']}:{row['ref']}", params))
-    return made
+            found.append(Fact(int(row["user_id"]), row["kind"], f"{row['kind']}:{row['ref']}",
+                              params))
+    return found
+
+
+def store(uow: UnitOfWork, facts: list[Fact]) -> int:
+    """The messages and deliveries of `facts`; one already there (another relay was first) is
+    skipped. Returns how many messages were made."""
+    return sum(bool(notify(uow, f.user_id, f.kind, f.event_key, f.params)) for f in facts)
+
+
+def capture(uow: UnitOfWork, *, since: datetime | None = None, limit: int = 1000) -> int:
+    """Inbox messages and deliveries for facts not yet told of; returns how many messages."""
+    return store(uow, untold(uow, since=since, limit=limit))
 
 
 def capture_day(uow: UnitOfWork, day: date) -> int:

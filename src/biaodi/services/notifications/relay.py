@@ -1,6 +1,8 @@
 """The relay: sends the outbox after the facts' transactions, at least once.
 
-One pass: capture new facts (one transaction); claim due deliveries (one short transaction:
+One pass: look for new facts and due deliveries in a read transaction (a quiet pass writes
+nothing and, on SQLite, never takes the write lock); store the new facts' messages (one
+transaction); claim due deliveries (one short transaction:
 each claimed row's next try moves a lease ahead and its attempt is counted, so a second relay
 or a crashed one does not send it again before the lease ends; PostgreSQL skips rows another
 relay holds); send each with no transaction open; record the outcomes (one transaction): sent,
@@ -27,7 +29,7 @@ from biaodi.adapters.db.tables import User
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.adapters.messaging.base import DeliveryFailed, OutgoingMessage, Sender
 from biaodi.domain.notifications.kinds import KINDS, backoff_seconds
-from biaodi.services.notifications.capture import SECRET_PREFIX, capture
+from biaodi.services.notifications.capture import SECRET_PREFIX, store, untold
 
 LEASE = timedelta(minutes=2)
 
@@ -101,15 +103,30 @@ def _claim(uow: UnitOfWork, cipher: PersonalDataCipher, limit: int,
     return claimed
 
 
+def _any_due(uow: UnitOfWork) -> bool:
+    return uow.s.execute(select(NotificationDelivery.id).where(
+        NotificationDelivery.status == "pending",
+        NotificationDelivery.next_attempt_at <= uow.clock.now()).limit(1)).first() is not None
+
+
 def relay_once(uow_factory: Callable[[], UnitOfWork], cipher: PersonalDataCipher,
                senders: dict[str, Sender], *, max_attempts: int = 10, limit: int = 200,
-               window: tuple[time, time] | None = None) -> RelayResult:
+               window: tuple[time, time] | None = None,
+               reader: Callable[[], UnitOfWork] | None = None) -> RelayResult:
     """One pass. `window`: the contact hours (China Standard Time) of the rules of conduct;
-    collection messages (reminders, overdue notices) wait for them."""
+    collection messages (reminders, overdue notices) wait for them. `reader`: read-only units
+    of work (`Platform.reader`) for looking before writing."""
     result = RelayResult()
-    with uow_factory() as uow:
-        result.captured = capture(uow)
-        uow.commit()
+    look = reader or uow_factory
+    with look() as uow:  # reading first: a quiet pass takes no write lock
+        facts = untold(uow)
+        due = _any_due(uow)
+    if facts:
+        with uow_factory() as uow:
+            result.captured = store(uow, facts)
+            uow.commit()
+    if not (due or result.captured):
+        return result
     with uow_factory() as uow:
         claimed = _claim(uow, cipher, limit, window)
         uow.commit()

@@ -1,0 +1,100 @@
+"""The cash-wallet, crowdfunding and advisory pages, through the app (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from biaodi.adapters.clock import FixedClock
+from biaodi.adapters.db.tables import AutoInvestRule
+from biaodi.bootstrap import Platform
+from biaodi.domain.shared.money import Money
+from biaodi.services.crowdfunding import projects as cf
+from biaodi.services.funds import wallet as cash
+from biaodi.services.shared.tx import in_transaction
+from investing_support import user
+from servicing_support import set_day
+from web_support import assessed_investor, post_form, sign_in_as
+
+
+def test_cash_wallet_page_subscribes_and_refuses_an_instant_redemption_over_the_cap(
+        client: TestClient, platform: Platform, clock: FixedClock) -> None:
+    set_day(clock, date(2026, 12, 1), time(10, 0))
+    me = assessed_investor(client, platform, 30_000)
+    done = post_form(client, "/me/cash-wallet/subscribe", {"amount": "20000"},
+                     token_from="/me/cash-wallet")
+    assert done.status_code == 303 and "day=2026-12-02" in done.headers["location"]
+    # the fund confirms on T+1 (the clock stays: the page's session lasts hours, not a day)
+    in_transaction(platform.uow, lambda uow: cash.confirm(uow, platform.fund_company,
+                                                          date(2026, 12, 2)))
+    page = client.get("/me/cash-wallet")
+    assert "¥20,000.00" in page.text and "零钱理财" in page.text
+    refused = post_form(client, "/me/cash-wallet/redeem",
+                        {"amount": "10000.01", "instant": "on"}, token_from="/me/cash-wallet")
+    assert refused.status_code == 409 and "1 万元上限" in refused.text
+    with platform.reader() as uow:
+        assert cash.overview(uow, me)["units"] == "20000.00"  # nothing moved
+
+
+def test_a_backer_supports_a_live_project_from_its_page(
+        client: TestClient, platform: Platform, clock: FixedClock) -> None:
+    set_day(clock, date(2026, 12, 1), time(10, 0))
+    owner = user(platform, "borrower")
+
+    def make(uow):  # type: ignore[no-untyped-def]
+        project = cf.create(uow, cf.CreateProject(
+            owner, "折叠自行车", "", Money.yuan(5_000), 10,
+            [cf.TierInput("早鸟", Money.yuan(999), 5, date(2027, 1, 15))]),
+            platform.crowdfunding_rules)
+        cf.review(uow, project.id, approve=True, note="", rules=platform.crowdfunding_rules)
+        return project.id
+
+    project_id = in_transaction(platform.uow, make)
+    assert "折叠自行车" in client.get("/crowdfunding").text
+    assessed_investor(client, platform, 2_000)
+    page = client.get(f"/crowdfunding/{project_id}")
+    tier = page.text.split('name="tier_id" value="')[1].split('"')[0]
+    backed = post_form(client, f"/crowdfunding/{project_id}/back", {"tier_id": tier},
+                       token_from=f"/crowdfunding/{project_id}")
+    assert backed.status_code == 303
+    mine = client.get("/me/crowdfunding")
+    assert "折叠自行车" in mine.text and "¥999.00" in mine.text
+    assert "¥999.00 (19 %)" in client.get(f"/crowdfunding/{project_id}").text
+
+
+def test_the_advice_page_explains_the_mix_and_adopts_it_as_rules(
+        client: TestClient, platform: Platform) -> None:
+    me = assessed_investor(client, platform, 1_000)
+    page = client.get("/me/advice")
+    assert 'data-grade="C"' in page.text and "eats its 20.00 % coupon" in page.text
+    adopted = post_form(client, "/me/advice/adopt", {"budget": "10000", "per_listing": "500"},
+                        token_from="/me/advice")
+    assert adopted.status_code == 303 and adopted.headers["location"] == "/me/auto-invest"
+    with platform.reader() as uow:
+        grades = uow.s.scalars(select(AutoInvestRule.best_grade).where(
+            AutoInvestRule.investor_id == me)).all()
+    assert sorted(grades) == ["A", "B", "C"]
+
+
+def test_a_project_started_on_its_page_goes_live_when_an_operator_approves_it(
+        client: TestClient, platform: Platform, clock: FixedClock) -> None:
+    set_day(clock, date(2026, 12, 1), time(10, 0))
+    sign_in_as(client, platform, "borrower")
+    refused = post_form(client, "/crowdfunding/new", {
+        "title": "手冲壶", "goal": "3000", "days": "61"}, token_from="/crowdfunding/new")
+    assert refused.status_code == 422 and "请检查：筹款天数（1–60）" in refused.text
+    made = post_form(client, "/crowdfunding/new", {
+        "title": "手冲壶", "goal": "3000", "days": "20", "tier0_title": "一把",
+        "tier0_price": "199", "tier0_quota": "50", "tier0_ship_date": "2027-01-20"},
+        token_from="/crowdfunding/new")
+    assert made.status_code == 303
+    project_id = int(made.headers["location"].rsplit("/", 1)[1])
+    client.cookies.clear()
+    sign_in_as(client, platform, "operator")
+    assert "手冲壶" in client.get("/operator/crowdfunding").text
+    approved = post_form(client, f"/operator/crowdfunding/{project_id}/review",
+                         {"decision": "approve", "note": ""}, token_from="/operator/crowdfunding")
+    assert approved.status_code == 303
+    assert "筹款中" in client.get(f"/crowdfunding/{project_id}").text
