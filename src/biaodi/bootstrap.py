@@ -128,7 +128,8 @@ class Platform:
         steps += [DayStep(name, fn) for name, fn in fund_steps(self.fund_company)]
         steps += [DayStep(name, run) for name, run in incentive_steps()]
         steps += crowdfunding_steps(self.crowdfunding_rules)
-        steps += document_steps(self.settings.document_font)
+        steps += document_steps(self.settings.document_font,
+                                at_close=self.settings.contracts_at_close)
         steps += disclosure_steps(self.settings)
         return tuple(steps)
 

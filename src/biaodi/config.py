@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     #: The TrueType font embedded in contracts and statements (a subset); it must cover
     #: Chinese. Default: the file of the Debian package fonts-wqy-zenhei (docs/DOCUMENTS.md).
     document_font: Path = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+    #: Issue the e-contracts at close of business (the `contracts` day step). Off: they are
+    #: issued by `biaodi contracts issue`, run by the installation's own job.
+    contracts_at_close: bool = True
 
     # payments
     #: The payment gateway's base URL (in development the sandbox: `biaodi gateway-sandbox`).

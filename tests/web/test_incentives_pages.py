@@ -13,7 +13,7 @@ from biaodi.bootstrap import Platform
 from biaodi.services.investing.rules import InvestingRules
 from incentive_support import campaign, coupon_status, issue, template
 from investing_support import assert_books_balanced, published_listing
-from web_support import assessed_investor, post_form
+from web_support import assessed_investor, post_form, sign_in_as
 
 RULES = InvestingRules()
 
@@ -56,3 +56,17 @@ def test_choose_a_coupon_when_investing_and_see_it_used(client: TestClient,
     english = client.get("/me/coupons").text
     assert f'data-coupon="{coupon}" data-status="used"' in english and ">Used<" in english
     assert_books_balanced(platform)
+
+
+def test_the_console_shows_each_campaign_with_its_exposure(client: TestClient,
+                                                           platform: Platform) -> None:
+    people = [assessed_investor(client, platform) for _ in range(2)]
+    camp = campaign(platform)
+    issue(platform, template(platform, camp, expected_use_ppm=500_000), *people)
+    client.cookies.clear()
+    sign_in_as(client, platform, "operator")
+    page = client.get("/operator/incentives")
+    assert page.status_code == 200 and 'href="/operator/incentives" aria-current="page"' in \
+        page.text
+    assert f'data-campaign="{camp}"' in page.text and "新手专享" in page.text
+    assert 'class="num exposure">¥20.00' in page.text  # 2 × 20.00 × 50 %

@@ -287,9 +287,12 @@ PAGES: dict[str, frozenset[str]] = {
     "/operator/support": OPERATOR,
     "/operator/support/tickets/{ticket_id}": OPERATOR,
     "/me/coupons": INVESTORS,
+    "/operator/incentives": OPERATOR_AUDITOR,
     "/me/cash-wallet": INVESTORS,
     "/crowdfunding": EVERYONE,
     "/crowdfunding/{project_id}": EVERYONE,
+    "/crowdfunding/new": SIGNED_IN,
+    "/operator/crowdfunding": STAFF,
     "/me/crowdfunding": SIGNED_IN,
     "/me/advice": INVESTORS,
 }

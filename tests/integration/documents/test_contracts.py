@@ -5,6 +5,8 @@ and nothing else stops."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,11 +16,13 @@ from biaodi.adapters.clock import FixedClock
 from biaodi.bootstrap import Platform
 from biaodi.cli.main import app
 from biaodi.domain.shared.errors import NotFound
+from biaodi.domain.shared.money import Money
 from biaodi.services.documents import contracts
 from biaodi.services.documents.steps import document_steps
+from biaodi.services.secondary import purchases, sales
 from biaodi.services.shared.tx import in_transaction
 from conftest import TEST_KEY
-from servicing_support import funded_loan
+from servicing_support import due_dates, funded_loan, pay_in, run_close, set_day
 
 
 def _close(platform: Platform, font: Path | None = None) -> int:
@@ -84,3 +88,25 @@ def test_without_the_font_contracts_stay_pending(platform: Platform, tmp_path: P
     assert _close(platform, tmp_path / "no-such-font.ttf") == 0
     with platform.reader() as uow:
         assert contracts.pending(uow) == {"loans": 1, "purchases": 0}
+
+
+def test_a_secondary_purchase_gets_its_transfer_agreement(platform: Platform,
+                                                          font_present: None,
+                                                          clock: FixedClock) -> None:
+    loan = funded_loan(platform, "credit", tickets=(5_000, 5_000))
+    seller, buyer = loan.investors
+    pay_in(platform, loan.payer, 5_000_000)
+    set_day(clock, due_dates(platform, loan.listing_id)[0] + timedelta(days=1))
+    run_close(platform, clock.today())
+    rules = platform.secondary_rules
+    sale = in_transaction(platform.uow, lambda uow: sales.offer(uow, sales.Offer(
+        loan.holdings[0], seller, Decimal("-0.01"), Money.yuan(1_000)), rules))
+    in_transaction(platform.uow, lambda uow: purchases.buy(uow, purchases.Buy(sale.id, buyer),
+                                                           rules))
+    assert _close(platform) == 3 + 2  # the loan's agreements, then the transfer's two copies
+    with platform.reader() as uow:
+        kinds = [(d["kind"], d["party_role"]) for d in contracts.my_documents(uow, buyer)]
+        copy = contracts.my_documents(uow, seller)[0]
+    assert kinds == [("transfer_agreement", "buyer"), ("loan_agreement", "investor")]
+    assert copy["kind"] == "transfer_agreement" and copy["party_role"] == "seller"
+    assert [s["party_role"] for s in copy["signatures"]] == ["seller", "buyer"]

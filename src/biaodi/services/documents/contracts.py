@@ -40,9 +40,10 @@ from biaodi.services.shared import audit
 
 log = logging.getLogger("biaodi.documents")
 
-#: At most this many contracts (loans or purchases) a run: a backlog is worked off over days
-#: instead of holding close of business for hours.
-BATCH = 200
+#: A run starts no new loan or purchase once it has made this many documents (a PDF takes
+#: some 0.2–0.5 s): a backlog is worked off over the following days instead of holding close
+#: of business for hours.
+BUDGET = 100
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,7 @@ def _transfer_documents(uow: UnitOfWork, renderer: PdfRenderer,
     return 2
 
 
-def issue_contracts(uow: UnitOfWork, renderer: PdfRenderer, limit: int = BATCH) -> int:
+def issue_contracts(uow: UnitOfWork, renderer: PdfRenderer, budget: int = BUDGET) -> int:
     """Issue what is due and not issued yet; returns the number of documents made. Without
     the font nothing is made (logged): the contracts stay pending for the next run."""
     if not renderer.available():
@@ -193,14 +194,17 @@ def issue_contracts(uow: UnitOfWork, renderer: PdfRenderer, limit: int = BATCH) 
                            .order_by(Listing.id)).all()
     done = _issued(uow, ContractKind.LOAN_AGREEMENT, [f"listing:{x.id}" for x in funded])
     made = 0
-    todo = [x for x in funded if f"listing:{x.id}" not in done][:limit]
-    for listing in todo:
+    for listing in [x for x in funded if f"listing:{x.id}" not in done]:
+        if made >= budget:
+            return made
         made += _loan_documents(uow, renderer, listing)
         audit.note(uow, "contracts.issued", subjects=[("listing", listing.id)],
                    changes={"kind": "loan_agreement"})
     purchases = uow.s.scalars(select(SecondaryPurchase).order_by(SecondaryPurchase.id)).all()
     done = _issued(uow, ContractKind.TRANSFER_AGREEMENT, [f"purchase:{p.id}" for p in purchases])
-    for purchase in [p for p in purchases if f"purchase:{p.id}" not in done][:limit]:
+    for purchase in [p for p in purchases if f"purchase:{p.id}" not in done]:
+        if made >= budget:
+            return made
         made += _transfer_documents(uow, renderer, purchase)
         audit.note(uow, "contracts.issued", subjects=[("listing", purchase.listing_id)],
                    changes={"kind": "transfer_agreement", "purchase_id": purchase.id})

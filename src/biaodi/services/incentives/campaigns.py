@@ -223,3 +223,22 @@ def campaigns_view(uow: UnitOfWork, campaign_id: int | None = None) -> list[dict
             "exposure": str(Money(exposure)), "exposure_fen": exposure,
         })
     return out
+
+
+def templates_view(uow: UnitOfWork) -> dict[int, list[dict[str, Any]]]:
+    """Every template by campaign: what it gives, its conditions, how many were issued."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    for row in uow.s.scalars(select(CouponTemplate).order_by(CouponTemplate.id)):
+        terms = terms_of(row)
+        out.setdefault(row.campaign_id, []).append({
+            "id": row.id, "kind": row.kind, "name": row.name,
+            "amount": str(terms.amount) if terms.amount else None,
+            "rate_ppm": row.rate_ppm, "days": row.days, "validity_days": row.validity_days,
+            "min_investment": str(terms.min_invest),
+            "max_investment": str(terms.max_invest) if terms.max_invest else None,
+            "listing_kinds": list(terms.listing_kinds), "terms": list(terms.terms),
+            "total_count": row.total_count, "per_user_count": row.per_user_count,
+            "issued_count": row.issued_count, "stackable": row.stackable,
+            "auto_invest": row.auto_invest, "face_value": str(terms.face_value()),
+            "expected_use_ppm": row.expected_use_ppm})
+    return out

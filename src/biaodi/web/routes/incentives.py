@@ -15,9 +15,11 @@ from biaodi.services.incentives import campaigns, coupons, referrals, trials
 from biaodi.services.incentives.rules import IncentiveRules
 from biaodi.web import i18n
 from biaodi.web.pages import platform_of, render, require_role
+from biaodi.web.routes import operator_books
 
 router = APIRouter()
 InvestorUser = Annotated[UserView, Depends(require_role("investor"))]
+CampaignReader = Annotated[UserView, Depends(require_role(*operator_books.READ["incentives"]))]
 RULES = IncentiveRules()
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -61,6 +63,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "incent.points.next": ("再得 {n} 分升至 {level}", "{n} more to reach {level}"),
     "incent.rules": ("活动规则", "Campaign rules"),
     "incent.rules.dates": ("{start} 至 {end}", "{start} to {end}"),
+    "op.tab.incentives": ("营销活动", "Incentives"),
+    "incent.op.intro": ("营销活动的预算、已支出与未兑付敞口（未使用券面值 × 预计使用率，"
+                        "加上计息中的加息券与体验金尚可支付的金额）。"
+                        "活动与券模板通过 API 或 `biaodi incentives` 创建与发放。",
+                        "Each campaign's budget, what it paid and its outstanding exposure "
+                        "(unused coupons' face value × expected use, plus what accruing boosts "
+                        "and running trials may still pay). Campaigns and templates are made "
+                        "and issued through the API or `biaodi incentives`."),
+    "incent.op.none": ("还没有营销活动。", "No campaign yet."),
+    "incent.op.budget": ("预算", "Budget"),
+    "incent.op.spent": ("已支出", "Spent"),
+    "incent.op.exposure": ("未兑付敞口", "Exposure"),
+    "incent.op.issued": ("已发放 / 已使用", "Issued / used"),
+    "incent.op.templates": ("券模板", "Templates"),
+    "incent.op.count": ("已发 {issued}{total}，每人 {per_user} 张",
+                        "{issued} issued{total}, {per_user} per user"),
+    "incent.op.total": ("（上限 {n}）", " (of {n})"),
     "incent.choose": ("使用优惠券", "Use a coupon"),
     "incent.choose.none": ("不使用", "None"),
     "incent.chosen": ("使用优惠券 #{id}", "Using coupon #{id}"),
@@ -97,3 +116,13 @@ def my_coupons(request: Request, user: InvestorUser) -> Response:
     return render(request, "investor/coupons.html", {
         "coupons": mine, "trials": my_trials, "points": points,
         "campaigns": [c for c in rules if c["name"] in named]})
+
+
+@router.get("/operator/incentives")
+def campaigns_page(request: Request, user: CampaignReader) -> Response:
+    with platform_of(request).reader() as uow:
+        rows = campaigns.campaigns_view(uow)
+        templates = campaigns.templates_view(uow)
+    return render(request, "operator/incentives.html", {
+        "campaigns": rows, "templates": templates,
+        **operator_books.chrome(request, user, "incentives")})

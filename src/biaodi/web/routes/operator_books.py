@@ -50,6 +50,7 @@ TABS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
      ("operator", "risk_officer")),
     ("audit", "/operator/audit", ("operator", "auditor"), ()),  # read only, for everyone
     ("analytics", "/operator/analytics", ("operator", "risk_officer", "auditor"), ()),
+    ("incentives", "/operator/incentives", ("operator", "auditor"), ()),  # read only
 )
 READ = {tab: readers for tab, _, readers, _ in TABS}
 #: Tabs whose label lives under another module's prefix (default: op.tab.<tab>).
