@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/rush.py [--investors 60] [--per-investor 20] [--repeats 3]
                                         [--workers 2] [--server postgresql://…/test]
+                                        [--loop auto|asyncio|uvloop] [--http auto|h11|httptools]
 
 Creates its own PostgreSQL database on the server, starts `biaodi serve --no-access-log` on it
 as a separate process, registers and funds the investors, then, `--repeats` times: every
@@ -53,12 +54,14 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class Bench:
-    def __init__(self, server_url: str, investors: int, workers: int):
+    def __init__(self, server_url: str, investors: int, workers: int,
+                 stack: tuple[str, str] = ("auto", "auto")):
         self.server = make_url(server_url).set(drivername="postgresql+psycopg")
         self.name = f"biaodi_bench_{uuid.uuid4().hex[:8]}"
         self.url = self.server.set(database=self.name).render_as_string(hide_password=False)
         self.n = investors
         self.workers = workers
+        self.loop, self.http = stack  # uvicorn's event loop and HTTP parser
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = os.environ | {
@@ -80,12 +83,15 @@ class Bench:
         )
         self.proc = subprocess.Popen(
             [BIN / "biaodi", "serve", "--port", str(self.port), "--workers", str(self.workers),
-             "--no-gateway", "--no-access-log"],
+             "--no-gateway", "--no-relay", "--no-access-log", "--loop", self.loop,
+             "--http", self.http],
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        for _ in range(100):
+        for _ in range(600):  # a loaded machine takes a while to start the workers
+            if self.proc.poll() is not None:
+                raise SystemExit(f"biaodi serve exited with {self.proc.returncode}")
             try:
                 if httpx.get(f"{self.base}/healthz").status_code == 200:
                     break
@@ -342,6 +348,10 @@ def main() -> None:
                         help="investments each investor sends back to back")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--loop", default="auto", choices=["auto", "asyncio", "uvloop"],
+                        help="the server's event loop (biaodi serve --loop)")
+    parser.add_argument("--http", default="auto", choices=["auto", "h11", "httptools"],
+                        help="the server's HTTP parser (biaodi serve --http)")
     parser.add_argument(
         "--server",
         default=os.environ.get(
@@ -350,7 +360,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     per = args.per_investor
-    with Bench(args.server, args.investors, args.workers) as bench:
+    with Bench(args.server, args.investors, args.workers, (args.loop, args.http)) as bench:
         t0 = time.perf_counter()
         heads = bench.investors()
         setup = time.perf_counter() - t0
@@ -375,6 +385,7 @@ def main() -> None:
             "investors": args.investors,
             "per_investor": per,
             "server_workers": args.workers,
+            "server_loop_http": [args.loop, args.http],
             "setup_s": round(setup, 1),
             "one_hot_listing": runs,
             "successive_20000_listings": fills,

@@ -22,6 +22,8 @@ from biaodi.services.demo import seed as demo
 
 #: The sandbox listens this far above the platform's port unless --gateway-port says otherwise.
 GATEWAY_PORT_OFFSET = 100
+LOOPS = ("auto", "asyncio", "uvloop")
+PARSERS = ("auto", "h11", "httptools")
 
 
 def serve(
@@ -46,11 +48,17 @@ def serve(
         help="Also run the notification relay (`biaodi notify relay --loop`: e-mail over "
              "BIAODI_SMTP_*, SMS to the sandbox) as a child process, unless "
              "BIAODI_NOTIFY_RELAY_INTERVAL_SECONDS is 0."),
+    loop: str = typer.Option(
+        "auto", help="Event loop: auto (uvloop where installed), asyncio or uvloop."),
+    http: str = typer.Option(
+        "auto", help="HTTP/1.1 parser: auto (httptools where installed), h11 or httptools."),
 ) -> None:
     """Start the platform's web server (web pages, API under /api/v1, its reference at /docs,
     OpenAPI at /openapi.json) and the sandbox payment gateway next to it; Ctrl-C stops both."""
     import uvicorn
 
+    if loop not in LOOPS or http not in PARSERS:
+        fail(f"--loop is one of {', '.join(LOOPS)}; --http one of {', '.join(PARSERS)}")
     p = platform()  # a missing or unmigrated database ends here, with one line
     try:
         with p.reader() as uow:
@@ -79,7 +87,7 @@ def serve(
             console.print(f"demo logins (password {demo.PASSWORD}): {logins}", highlight=False)
         uvicorn.run("biaodi.api.asgi:app", host=host, port=port, reload=reload,
                     workers=workers, log_level="warning" if workers > 1 else "info",
-                    access_log=access_log)
+                    access_log=access_log, loop=loop, http=http)
 
 
 @contextmanager

@@ -50,6 +50,7 @@ __all__ = [
     "TermUnit",
     "accrued_interest",
     "build_schedule",
+    "first_level_payment",
 ]
 
 
@@ -133,6 +134,27 @@ def build_schedule(
     return _level_schedule(
         fen, due_dates, exact_payment, monthly(fen), monthly, lambda payment, i: payment - i
     )
+
+
+def first_level_payment(amount: Money, annual_rate: Decimal, months: int, start: date) -> Money:
+    """The first payment of the equal-instalment (等额本息) schedule of `amount` over `months`
+    — `build_schedule(…)[0].payment` — without building the rows or their dates when the
+    half-up level amortises (it almost always does): a risk decision needs only this."""
+    _check_amount(amount, "amount", allow_zero=False)
+    _check_rate(annual_rate)
+    _check_term(months, TermUnit.MONTH)
+    fen = amount.fen
+
+    def monthly(balance: int) -> int:
+        return _interest(balance, annual_rate, 1, 12)
+
+    level = round_half_up(_annuity(fen, annual_rate, months))
+    parts = _amortise(fen, months, level, monthly, lambda payment, i: payment - i)
+    if parts is None:  # the level needs lowering: the schedule's own search decides it
+        return build_schedule(amount, annual_rate, months, TermUnit.MONTH,
+                              RepaymentMethod.EQUAL_INSTALLMENT, start)[0].payment
+    principal, interest = parts[0]
+    return Money(principal + interest)
 
 
 def accrued_interest(

@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 
 from biaodi.domain.accounts.identity import PROVINCES, parse_resident_id
-from biaodi.domain.listings.schedule import build_schedule
+from biaodi.domain.listings.schedule import first_level_payment
 from biaodi.domain.shared.errors import InvalidInput
 from biaodi.domain.shared.money import Money
 
@@ -119,9 +119,7 @@ def credit_code_ok(code: str) -> bool:
 def monthly_instalment(amount: Money, annual_rate: Decimal, term_months: int,
                        start: date) -> Money:
     """The level monthly payment (等额本息) of `amount` over `term_months` at `annual_rate`."""
-    schedule = build_schedule(amount, annual_rate, term_months, "month", "equal_installment",
-                              start)
-    return schedule[0].payment
+    return first_level_payment(amount, annual_rate, term_months, start)
 
 
 def debt_to_income(instalment: Money, existing_payments: Money, income: Money) -> Decimal:

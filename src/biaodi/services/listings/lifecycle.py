@@ -10,7 +10,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.orm.util import identity_key
 
 from biaodi.adapters.db.tables import (
     CreditLimit,
@@ -34,6 +35,7 @@ from biaodi.services.listings import borrowing
 from biaodi.services.listings.security import SecurityInput, store_for
 from biaodi.services.shared import audit
 from biaodi.services.shared.rates import lpr_on, rate_to_ppm
+from biaodi.services.shared.sqlkit import stamped
 
 OFFLINE_STEPS = ("signed_contract", "notarisation", "mortgage_registration")
 
@@ -408,14 +410,23 @@ def record_vehicle_registration(uow: UnitOfWork, listing_id: int, asset_id: int,
     return asset
 
 
+_BORROWER = text("SELECT 1 FROM user_roles WHERE user_id = :user AND role = 'borrower'")
+_SET_LIMIT = stamped(
+    "INSERT INTO credit_limits (user_id, limit_fen, source, set_by, reason, set_at) "
+    "VALUES (:user, :limit, :source, :by, :reason, :now) ON CONFLICT (user_id) DO UPDATE SET "
+    "limit_fen = excluded.limit_fen, source = excluded.source, set_by = excluded.set_by, "
+    "reason = excluded.reason, set_at = excluded.set_at")
+
+
 def set_credit_limit(uow: UnitOfWork, user_id: int, limit: Money, *, actor_id: int | None,
                      reason: str, source: str = "operator", rules: ListingRules | None = None,
                      borrower_type: str | None = None, clip_to_cap: bool = False
                      ) -> CreditLimit:
     """The borrower's 信用标 credit limit, never above the platform borrowing cap of their type
     (from `borrower_type`, else as risk control recorded it): refused, or with `clip_to_cap`
-    (risk control's own limits) lowered to the cap, the reason saying so."""
-    if "borrower" not in roles_of(uow, user_id):
+    (risk control's own limits) lowered to the cap, the reason saying so. Core statements (a
+    risk decision sets one on every approval): the role, then one upsert."""
+    if uow.s.execute(_BORROWER, {"user": user_id}).first() is None:
         raise NotFound(f"user {user_id} is not a borrower", field="user_id")
     if not reason.strip():
         raise InvalidInput("a reason is required to set a credit limit", field="reason")
@@ -428,13 +439,13 @@ def set_credit_limit(uow: UnitOfWork, user_id: int, limit: Money, *, actor_id: i
                   f" (rule {BORROWING_CAPS.rule_id})")
         limit = cap
     check_credit_limit(profile, kind, limit)
-    row = uow.s.get(CreditLimit, user_id)
-    if row is None:
-        row = CreditLimit(user_id=user_id)
-        uow.s.add(row)
-    row.limit_fen, row.source, row.set_by = limit.fen, source, actor_id
-    row.reason, row.set_at = reason.strip(), uow.clock.now()
-    uow.s.flush()
+    row = CreditLimit(user_id=user_id, limit_fen=limit.fen, source=source, set_by=actor_id,
+                      reason=reason.strip(), set_at=uow.clock.now())
+    uow.s.execute(_SET_LIMIT, {"user": user_id, "limit": row.limit_fen, "source": source,
+                               "by": actor_id, "reason": row.reason, "now": row.set_at})
+    loaded = uow.s.identity_map.get(identity_key(CreditLimit, user_id))
+    if loaded is not None:  # a copy read earlier in this transaction: read it again
+        uow.s.expire(loaded)
     audit.note(uow, "user.credit_limit", subjects=[("user", user_id)], changes={
         "limit_fen": limit.fen, "source": source, "reason": row.reason})
     return row
