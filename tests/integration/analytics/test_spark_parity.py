@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -144,6 +145,11 @@ def test_the_commands(book_platform: Platform, book: Path, session: Any, tmp_pat
     exported = runner.invoke(app, ["export", "--out", str(tmp_path / "book")])
     assert exported.exit_code == 0, exported.output
     assert "investments 8" in exported.stdout
+    people = pq.read_table(tmp_path / "book" / "users")  # no personal data leaves
+    assert sorted(people.column_names) == ["acquisition_campaign", "acquisition_channel",
+                                           "created_at", "id", "month", "status"]
+    assert sorted(set(people.column("month").to_pylist())) == ["2026-11"]
+    assert "answers" not in pq.read_table(tmp_path / "book" / "risk_assessments").column_names
     args = ["--metric", "volume", "--metric", "overdue-by-bucket", "--start", "2026-11-01"]
     by_spark = runner.invoke(app, ["analytics", "--engine", "spark", "--book",
                                    str(tmp_path / "book"), *args])
