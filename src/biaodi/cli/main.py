@@ -8,6 +8,7 @@ import typer
 
 from biaodi.cli import accounts as users
 from biaodi.cli import (
+    advisory,
     analytics,
     audit,
     contracts,
@@ -20,6 +21,7 @@ from biaodi.cli import (
     payments,
     risk,
     servicing,
+    wallet,
 )
 from biaodi.cli.listings import schedule
 from biaodi.cli.serve import serve
@@ -53,6 +55,8 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(contracts.app, name="contracts")
 app.add_typer(notify.app, name="notify")
 app.add_typer(incentives.app, name="incentives")
+app.add_typer(wallet.app, name="wallet")
+app.add_typer(advisory.app, name="advisory")
 # The payment commands (gateway-sandbox, reconcile, …) are top-level: `biaodi reconcile`.
 app.registered_commands.extend(payments.app.registered_commands)
 # So are the servicing commands: `biaodi close-day`.
