@@ -16,7 +16,7 @@ from biaodi.services.funds import wallet as cash
 from biaodi.services.shared.tx import in_transaction
 from investing_support import user
 from servicing_support import set_day
-from web_support import assessed_investor, post_form
+from web_support import assessed_investor, post_form, sign_in_as
 
 
 def test_cash_wallet_page_subscribes_and_refuses_an_instant_redemption_over_the_cap(
@@ -76,3 +76,25 @@ def test_the_advice_page_explains_the_mix_and_adopts_it_as_rules(
         grades = uow.s.scalars(select(AutoInvestRule.best_grade).where(
             AutoInvestRule.investor_id == me)).all()
     assert sorted(grades) == ["A", "B", "C"]
+
+
+def test_a_project_started_on_its_page_goes_live_when_an_operator_approves_it(
+        client: TestClient, platform: Platform, clock: FixedClock) -> None:
+    set_day(clock, date(2026, 12, 1), time(10, 0))
+    sign_in_as(client, platform, "borrower")
+    refused = post_form(client, "/crowdfunding/new", {
+        "title": "手冲壶", "goal": "3000", "days": "61"}, token_from="/crowdfunding/new")
+    assert refused.status_code == 422 and "请检查：筹款天数（1–60）" in refused.text
+    made = post_form(client, "/crowdfunding/new", {
+        "title": "手冲壶", "goal": "3000", "days": "20", "tier0_title": "一把",
+        "tier0_price": "199", "tier0_quota": "50", "tier0_ship_date": "2027-01-20"},
+        token_from="/crowdfunding/new")
+    assert made.status_code == 303
+    project_id = int(made.headers["location"].rsplit("/", 1)[1])
+    client.cookies.clear()
+    sign_in_as(client, platform, "operator")
+    assert "手冲壶" in client.get("/operator/crowdfunding").text
+    approved = post_form(client, f"/operator/crowdfunding/{project_id}/review",
+                         {"decision": "approve", "note": ""}, token_from="/operator/crowdfunding")
+    assert approved.status_code == 303
+    assert "筹款中" in client.get(f"/crowdfunding/{project_id}").text

@@ -45,7 +45,7 @@ def test_choose_a_coupon_when_investing_and_see_it_used(client: TestClient,
 
     page = client.get(f"/listings/{listing}/invest", params={"amount": "1000",
                                                               "coupon": str(coupon)})
-    assert 'id="chosen-coupon"' in page.text
+    assert 'id="chosen-coupon"' in page.text and "预计奖励 ¥20.00" in page.text
     key = re.search(r'name="idempotency_key" value="(\w+)"', page.text).group(1)
     done = post_form(client, f"/listings/{listing}/invest",
                      {"amount": "1000.00", "idempotency_key": key, "coupon_id": str(coupon)},

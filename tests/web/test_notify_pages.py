@@ -99,3 +99,16 @@ def test_inbox_and_security_pages(client: TestClient, platform: Platform,
     signed = post_form(client, "/login", {"username": me["username"],
                                           "password": "fresh-passw0rd", "next": "/"})
     assert signed.status_code == 303
+
+
+def test_the_sign_in_page_says_when_an_account_is_locked(client: TestClient,
+                                                         platform: Platform) -> None:
+    me = sign_in_as(client, platform, "investor")
+    client.cookies.clear()
+    for _ in range(platform.settings.login_max_failures):
+        wrong = post_form(client, "/login", {"username": me["username"],
+                                             "password": "wrong-passw0rd", "next": "/"})
+        assert wrong.status_code == 400 and "账户已暂时锁定" not in wrong.text
+    locked = post_form(client, "/login", {"username": me["username"],
+                                          "password": me["password"], "next": "/"})
+    assert locked.status_code == 400 and "账户已暂时锁定" in locked.text

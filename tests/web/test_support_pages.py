@@ -23,6 +23,7 @@ def test_ticket_from_the_page_to_resolved(client: TestClient, platform: Platform
         "category": "payment", "priority": "normal", "subject": "充值未到账", "body": "  "},
         token_from="/support")
     assert blank.status_code == 422 and 'data-field="body"' in blank.text
+    assert "请填写此项" in blank.text  # the refusal in the page's language
     assert "充值未到账" in blank.text  # what was typed is kept
     opened = post_form(client, "/support/tickets", {
         "category": "payment", "priority": "high", "subject": "充值未到账",
@@ -34,6 +35,7 @@ def test_ticket_from_the_page_to_resolved(client: TestClient, platform: Platform
 
     client.cookies.clear()
     sign_in_as(client, platform, "operator")
+    assert 'id="to-queue"' in client.get("/support").text
     queue = client.get("/operator/support")
     assert f'data-ticket="{ticket_id}"' in queue.text
     answered = post_form(client, f"/operator/support/tickets/{ticket_id}/reply",

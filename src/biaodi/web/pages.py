@@ -39,6 +39,7 @@ env.filters["moment"] = i18n.moment
 NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("nav.marketplace", "/listings", ()),
     ("market.nav", "/market", ()),
+    ("cf.title", "/crowdfunding", ()),
     ("nav.operator", "/operator", ("operator", "risk_officer", "auditor")),
     ("investor.nav", "/me", ("investor",)),
     ("nav.borrow", "/borrow", ("borrower", "originator")),

@@ -291,6 +291,8 @@ PAGES: dict[str, frozenset[str]] = {
     "/me/cash-wallet": INVESTORS,
     "/crowdfunding": EVERYONE,
     "/crowdfunding/{project_id}": EVERYONE,
+    "/crowdfunding/new": SIGNED_IN,
+    "/operator/crowdfunding": STAFF,
     "/me/crowdfunding": SIGNED_IN,
     "/me/advice": INVESTORS,
 }

@@ -23,6 +23,7 @@ from biaodi.domain.incentives.coupons import (
     InvestmentFacts,
     TemplateTerms,
     check_use,
+    simple_interest,
     term_label,
 )
 from biaodi.domain.shared.errors import NotFound
@@ -175,3 +176,14 @@ def named(coupon_id: int | None, coupon_ids: list[int] | None) -> tuple[int, ...
     """The coupons a request names (`coupon_id` and `coupon_ids`), in order; a coupon named
     twice is refused by `check_use` (stacking)."""
     return ((coupon_id,) if coupon_id is not None else ()) + tuple(coupon_ids or ())
+
+
+def expected_reward(coupon: dict[str, Any], amount: Money) -> Money:
+    """What a coupon (as `coupons_of` lists it) should pay with an investment of `amount`: a
+    cash coupon its amount; a boost its rate on the amount (at most its maximum) for its days,
+    if the holding is kept and not repaid early."""
+    if coupon["kind"] == CouponKind.CASH:
+        return Money.parse(coupon["amount"], field="amount")
+    most = Money.parse(coupon["max_investment"], field="max_investment")
+    rate_ppm = int(Decimal(coupon["rate"]) * 10_000)
+    return simple_interest(min(amount, most), rate_ppm, int(coupon["days"]))

@@ -51,7 +51,8 @@ def login(request: Request, form: Form) -> Response:
     try:
         _start_session(request, response, username, str(form.get("password", "")))
     except Unauthorized as exc:
-        key = "login.disabled" if exc.code == "account_disabled" else "login.failed"
+        key = {"account_disabled": "login.disabled",
+               "account_locked": "security.locked"}.get(exc.code, "login.failed")
         return render(request, "login.html", {"next": target, "username": username,
                                               "error": key}, 400)
     return response

@@ -77,6 +77,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "own.tier_sold_out": ("该档位名额已满", "This tier is sold out"),
     "own.project_not_live": ("项目不在筹款期内", "The project is not taking support"),
     "own.insufficient_balance": ("可用余额不足", "Not enough available money in your wallet"),
+    "new": ("发起众筹项目", "Start a project"),
+    "field.title": ("项目名称", "Title"),
+    "field.description": ("项目介绍", "Description"),
+    "field.goal": ("目标金额（元）", "Goal (yuan)"),
+    "field.days": ("筹款天数（1–60）", "Days of fundraising (1–60)"),
+    "field.tier": ("回报档位 {n}（可不填）", "Reward tier {n} (optional)"),
+    "field.tier_title": ("名称", "Title"),
+    "field.quota": ("名额", "Quota"),
+    "field.ship_date": ("预计发货日（YYYY-MM-DD）", "Estimated ship date (YYYY-MM-DD)"),
+    "do.submit": ("提交审核", "Submit for review"),
+    "review": ("众筹项目审核", "Crowdfunding review"),
+    "review.empty": ("没有待审核的项目。", "No project waiting for review."),
+    "do.approve": ("通过并上线", "Approve: go live"),
+    "do.reject": ("驳回", "Reject"),
+    "note": ("审核意见（驳回必填）", "Note (required to reject)"),
+    "error.form": ("请检查：{field}", "Please check: {field}"),
 }
 i18n.register({f"cf.{key}": text for key, text in MESSAGES.items()})
 
@@ -101,6 +117,97 @@ def _detail(request: Request, project_id: int, *, error: str | None = None,
                     and user.id != project["owner_id"])
     return render(request, "crowdfunding/project.html", {
         "p": project, "can_back": can_back, "error": error}, status)
+
+
+# --- starting a project, and its review ---------------------------------------------------
+TIER_ROWS = 3
+
+
+def _new_page(request: Request, values: dict[str, str], error: str | None = None,
+              status: int = 200) -> Response:
+    return render(request, "crowdfunding/new.html", {
+        "values": values, "error": error, "rows": range(TIER_ROWS)}, status)
+
+
+@router.get("/crowdfunding/new")
+def new_project_page(request: Request, user: SignedIn) -> Response:
+    return _new_page(request, {"days": "30"})
+
+
+def _parse_project(owner_id: int, values: dict[str, str]) -> projects.CreateProject:
+    from datetime import date as _date
+
+    def money(name: str) -> Money:
+        return Money.parse(values.get(name, "")[:20], field=name)
+
+    days = values.get("days", "")
+    if not (days.isdigit() and len(days) <= 3):
+        raise InvalidInput("days must be a whole number", field="days")
+    tiers = []
+    for n in range(TIER_ROWS):
+        title = values.get(f"tier{n}_title", "")
+        if not title:
+            continue
+        quota = values.get(f"tier{n}_quota", "")
+        if not (quota.isdigit() and len(quota) <= 7):
+            raise InvalidInput("quota must be a whole number", field=f"tier{n}_quota")
+        try:
+            ship = _date.fromisoformat(values.get(f"tier{n}_ship_date", "")[:10])
+        except ValueError:
+            raise InvalidInput("ship date must be YYYY-MM-DD", field=f"tier{n}_ship_date"
+                               ) from None
+        tiers.append(projects.TierInput(title[:120], money(f"tier{n}_price"), int(quota), ship))
+    return projects.CreateProject(owner_id, values.get("title", "")[:120],
+                                  values.get("description", "")[:4000], money("goal"),
+                                  int(days), tiers)
+
+
+@router.post("/crowdfunding/new")
+def create_project(request: Request, user: SignedIn, form: Form) -> Response:
+    lang = i18n.language_of(request)
+    values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+    platform = platform_of(request)
+    try:
+        cmd = _parse_project(user.id, values)
+        project_id = in_transaction(platform.uow, lambda uow: projects.create(
+            uow, cmd, platform.crowdfunding_rules).id)
+    except BiaodiError as refusal:
+        key = f"cf.field.{refusal.field}"
+        label = i18n.translate(lang, key) if key in i18n.MESSAGES else (refusal.field or "")
+        said = i18n.translate(lang, "cf.error.form", field=label) + " — " + \
+            refusals.say(request, refusal, own="cf.own")
+        return _new_page(request, values, said, 422)
+    return redirect(f"/crowdfunding/{project_id}")
+
+
+@router.get("/operator/crowdfunding")
+def review_page(request: Request, user: Annotated[UserView, Depends(require_role(
+        "operator", "risk_officer", "auditor"))]) -> Response:
+    with platform_of(request).reader() as uow:
+        waiting = queries.in_review(uow)
+    return render(request, "crowdfunding/review.html", {
+        "waiting": waiting, "can_act": "operator" in user.roles, "error": None})
+
+
+@router.post("/operator/crowdfunding/{project_id}/review")
+def review(request: Request, project_id: RowId,
+           user: Annotated[UserView, Depends(require_role("operator"))], form: Form
+           ) -> Response:
+    platform = platform_of(request)
+    approve = form.get("decision") == "approve"
+    note = str(form.get("note", "")).strip()[:400]
+    try:
+        in_transaction(platform.uow, lambda uow: projects.review(
+            uow, project_id, approve=approve, note=note, rules=platform.crowdfunding_rules))
+    except NotFound:
+        raise PageError(404, "error.not_found.title", "error.not_found.text") from None
+    except BiaodiError as refusal:
+        with platform.reader() as uow:
+            waiting = queries.in_review(uow)
+        return render(request, "crowdfunding/review.html", {
+            "waiting": waiting, "can_act": True,
+            "error": refusals.say(request, refusal, own="cf.own")}, 409)
+    return redirect("/operator/crowdfunding")
 
 
 @router.get("/crowdfunding/{project_id}")
@@ -177,3 +284,4 @@ def confirm(request: Request, pledge_id: RowId, user: SignedIn, form: Form) -> R
 @router.post("/me/crowdfunding/pledges/{pledge_id}/complain")
 def complain(request: Request, pledge_id: RowId, user: SignedIn, form: Form) -> Response:
     return _delivery(request, user, pledge_id, "complain", form)
+

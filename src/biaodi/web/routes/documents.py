@@ -49,6 +49,10 @@ i18n.register({f"docs.{key}": text for key, text in {
     "month": ("月份（留空为全年）", "Month (empty: the whole year)"),
     "pdf": ("下载 PDF", "Download PDF"),
     "xlsx": ("下载 Excel", "Download Excel"),
+    "font.title": ("暂时无法生成 PDF", "No PDF for now"),
+    "font.text": ("服务器未安装中文字体，暂时无法生成 PDF；请先下载 Excel 版本。",
+                  "The server has no Chinese font installed, so no PDF can be made; "
+                  "download the Excel version meanwhile."),
 }.items()})
 
 
@@ -97,7 +101,7 @@ def statement_pdf(request: Request, user: InvestorUser, year: str = "",
     data = _statement(request, user.id, year, month)
     renderer = contracts.renderer_for(platform_of(request).settings.document_font)
     if not renderer.available():
-        raise PageError(503, "error.not_found.title", "error.not_found.text")
+        raise PageError(503, "docs.font.title", "docs.font.text")
     content = statements.as_pdf(data, renderer, platform_of(request).clock.now())
     return Response(content, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="statement-{data["period"]}.pdf"'})

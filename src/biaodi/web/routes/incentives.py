@@ -83,6 +83,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "incent.choose": ("使用优惠券", "Use a coupon"),
     "incent.choose.none": ("不使用", "None"),
     "incent.chosen": ("使用优惠券 #{id}", "Using coupon #{id}"),
+    "incent.reward": ("预计奖励 ¥{amount}（由平台营销账户支付）",
+                      "expected reward ¥{amount} (paid by the platform's marketing account)"),
     # refusals of coupons, for every page
     "refusal.coupon_expired": ("该优惠券已过期。", "This coupon has expired."),
     "refusal.coupon_min_investment": ("出借金额未达到该优惠券的使用门槛。",

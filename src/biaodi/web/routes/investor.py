@@ -300,7 +300,9 @@ def _invest_page(request: Request, user: UserView, listing_id: RowId, amount_tex
     return render(request, "investor/invest.html", {
         "q": found, "item": found["listing"], "amount_text": amount_text,
         "refusal": refusal, "error": error, "key": uuid.uuid4().hex,
-        "coupons": usable, "coupon_id": coupon_id}, status)
+        "coupons": usable, "coupon_id": coupon_id,
+        "reward": next((coupons.expected_reward(c, amount) for c in usable
+                        if c["id"] == coupon_id), None) if amount else None}, status)
 
 
 def _coupon_id(text: object) -> int | None:

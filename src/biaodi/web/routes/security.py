@@ -66,6 +66,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reset.submit": ("设置新密码", "Set the new password"),
     "reset.done": ("密码已重置，请用新密码登录。", "Password reset: sign in with the new one."),
     "forgot": ("忘记密码？", "Forgot your password?"),
+    "locked": ("登录失败次数过多，账户已暂时锁定。请稍后再试，或找回密码。",
+               "Too many failed sign-ins: the account is locked for a while. Try again later, "
+               "or reset your password."),
 }
 i18n.register({f"security.{key}": text for key, text in MESSAGES.items()})
 

@@ -96,6 +96,26 @@ i18n.register({f"support.{key}": text for key, text in {
 }.items()})
 
 
+i18n.register({f"support.code.{code}": text for code, text in {
+    "empty": ("请填写此项，不能只有空格。", "Fill this in: it must not be only spaces."),
+    "too_long": ("内容过长。", "That is too long."),
+    "unknown_category": ("请选择列出的类别。", "Choose one of the categories listed."),
+    "unknown_priority": ("请选择列出的优先级。", "Choose one of the priorities listed."),
+    "unknown_reference": ("请选择列出的对象类型。", "Choose one of the kinds listed."),
+    "reference_not_found": ("没有找到您名下的这个对象，请核对编号。",
+                            "None of yours has that number: check it."),
+    "not_an_operator": ("只能分配给运营人员。", "Only an operator can be assigned."),
+    "already_resolved": ("该工单已解决。", "The ticket is already resolved."),
+    "canned_answer_not_found": ("没有这条常用回复。", "No such canned answer."),
+    "title_taken": ("已有同名的常用回复。", "A canned answer has that title already."),
+    "faq_entry_not_found": ("没有这条常见问题。", "No such question."),
+}.items()})
+
+
+def _say(request: Request, refused: BiaodiError) -> str:
+    return refusals.say(request, refused, own="support.code", labels=("support",))
+
+
 def _faq_lang(request: Request) -> str:
     return "zh" if i18n.language_of(request) == "zh-CN" else "en"
 
@@ -134,8 +154,8 @@ def open_ticket(request: Request, user: SignedIn, form: Form) -> Response:
         ticket_id = in_transaction(platform_of(request).uow,
                                    lambda uow: tickets.open_ticket(uow, cmd))
     except BiaodiError as refused:
-        return _support_page(request, errors={refused.field or "body": refusals.say(
-            request, refused)}, values=values, status=422)
+        return _support_page(request, errors={refused.field or "body": _say(request, refused)},
+                             values=values, status=422)
     return redirect(f"/support/tickets/{ticket_id}")
 
 
@@ -166,7 +186,7 @@ def _reply(request: Request, ticket_id: int, user_id: int, staff: bool, form: An
         raise PageError(404, "error.not_found.title", "error.not_found.text") from None
     except BiaodiError as refused:
         return _ticket_with_error(request, ticket_id, user_id, staff,
-                                  refusals.say(request, refused))
+                                  _say(request, refused))
     return redirect(back)
 
 
@@ -237,7 +257,7 @@ def operator_triage(ticket_id: RowId, request: Request, user: OperatorUser,
         raise PageError(404, "error.not_found.title", "error.not_found.text") from None
     except BiaodiError as refused:
         return _ticket_with_error(request, ticket_id, user.id, True,
-                                  refusals.say(request, refused))
+                                  _say(request, refused))
     return redirect(f"/operator/support/tickets/{ticket_id}")
 
 
@@ -252,7 +272,7 @@ def operator_resolve(ticket_id: RowId, request: Request, user: OperatorUser,
         raise PageError(404, "error.not_found.title", "error.not_found.text") from None
     except BiaodiError as refused:
         return _ticket_with_error(request, ticket_id, user.id, True,
-                                  refusals.say(request, refused))
+                                  _say(request, refused))
     return redirect(f"/operator/support/tickets/{ticket_id}")
 
 
@@ -264,7 +284,7 @@ def operator_canned(request: Request, user: OperatorUser, form: Form) -> Respons
             uow, user.id, values.get("title", ""), values.get("body", ""),
             values.get("category") or None))
     except BiaodiError as refused:
-        return _queue(request, error=refusals.say(request, refused), status=422)
+        return _queue(request, error=_say(request, refused), status=422)
     return redirect("/operator/support")
 
 
@@ -281,5 +301,5 @@ def operator_faq(request: Request, user: OperatorUser, form: Form) -> Response:
             published=values.get("published", "1") == "1",
             entry_id=int(entry) if entry.isdigit() else None))
     except BiaodiError as refused:
-        return _queue(request, error=refusals.say(request, refused), status=422)
+        return _queue(request, error=_say(request, refused), status=422)
     return redirect("/operator/support")
