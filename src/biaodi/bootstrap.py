@@ -159,6 +159,7 @@ def build_platform(
         cipher=cipher_from(settings),
         read_engine=make_engine(url, read_only=True) if is_sqlite(url) else None,
         rate_limiter=rate_limiter_from(settings),
+        fund_company=SandboxFundCompany(state_file=settings.fund_sandbox_state),
     )
 
 

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(default=12 * 60, gt=0)
     #: Fixed clock for demos and tests, ISO datetime (UTC); unset means the system clock.
     fixed_now: str | None = None
+    #: Where the sandbox fund company keeps its register (JSON, file-locked), so that every
+    #: process of an installation sees one fund; unset: in memory, per process (tests).
+    fund_sandbox_state: Path | None = None
     #: The TrueType font embedded in contracts and statements (a subset); it must cover
     #: Chinese. Default: the file of the Debian package fonts-wqy-zenhei (docs/DOCUMENTS.md).
     document_font: Path = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")

@@ -143,6 +143,7 @@ def test_close_of_business_runs_the_wallet_steps(platform: Platform, clock: Fixe
     set_day(clock, date(2026, 12, 2), time(22, 0))
     [summary] = close_day(platform.close_day_command(), date(2026, 12, 2))
     assert summary.steps["fund_confirm"] == 1 and summary.steps["fund_income"] == 1
+    assert summary.steps["crowdfunding_settle"] == 0  # crowdfunding's steps run too
     assert _overview(platform, holder)["units"] == "1000.06"
     with platform.reader() as uow:
         assert cash.seven_day_yield_on(uow, date(2026, 12, 2)) is None  # one day of 万份收益

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from biaodi.adapters.clock import CST
+from biaodi.adapters.fundco.protocol import FundOrder
+from biaodi.adapters.fundco.sandbox import SandboxFundCompany
 from biaodi.domain.funds.wallet import (
     check_instant_redemption,
     daily_income_exact,
@@ -60,3 +63,16 @@ def test_instant_redemption_cap_is_dated_and_names_its_rule() -> None:
         check_instant_redemption(day, Money.yuan(6_000), Money.parse("4000.01"))
     assert refused.value.rule_id == "csrc2018.mmf_instant_redemption_cap"
     check_instant_redemption(date(2018, 5, 31), Money(0), Money.yuan(50_000))  # before the rule
+
+
+def test_the_sandbox_fund_shares_its_register_between_processes_through_its_state_file(
+        tmp_path: Path) -> None:
+    state = tmp_path / "fund.json"
+    server, batch = SandboxFundCompany(state_file=state), SandboxFundCompany(state_file=state)
+    account = server.open_account("biaodi:1")
+    ack = server.place(FundOrder("o-1", account, "subscribe", 1_000_000,
+                                 datetime(2026, 12, 1, 10, 0, tzinfo=CST)))
+    assert ack.confirm_date == date(2026, 12, 2)
+    assert [c.order_no for c in batch.confirmations(date(2026, 12, 2))] == ["o-1"]
+    assert batch.statement(date(2026, 12, 2))[0].units_fen == 1_000_060
+    assert server.statement(date(2026, 12, 2))[0].units_fen == 1_000_060

@@ -3,15 +3,25 @@ speaking the fund-sales protocol. Like the sandbox gateway it keeps its own stat
 applies the fund's own rules (15:00 cut-off, T+1 on the working-day calendar, income from its
 published 万份收益 accrued per holder at full precision and credited rounded), so that its
 statement is an independent record to reconcile against. Tests can publish 万份收益 for given
-days and plant discrepancies (`adjust`)."""
+days and plant discrepancies (`adjust`).
+
+With `state_file` (setting `BIAODI_FUND_SANDBOX_STATE`) the register lives in a JSON file
+instead, read and written under an exclusive file lock for each call, so that the server and
+`biaodi close-day` run in other processes see one fund company."""
 
 from __future__ import annotations
 
-import itertools
+import fcntl
+import json
+import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from biaodi.adapters.clock import CST
 from biaodi.adapters.fundco.protocol import (
@@ -52,17 +62,70 @@ class SandboxFundCompany:
     confirmed: list[Confirmation] = field(default_factory=list)
     #: The register has been brought up to the end of this day.
     through: date | None = None
-    _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
+    next_no: int = 1
+    state_file: Path | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def open_account(self, holder_ref: str) -> str:
+    # --- state, in memory or in a locked JSON file ------------------------------------------
+    @contextmanager
+    def _session(self, *, write: bool = True) -> Iterator[None]:
         with self._lock:
-            account_no = f"{self.fund_code}-{next(self._seq):08d}"
+            if self.state_file is None:
+                yield
+                return
+            self.state_file.parent.mkdir(parents=True, exist_ok=True)
+            with open(f"{self.state_file}.lock", "a+") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                try:
+                    self._load()
+                    yield
+                    if write:
+                        self._save()
+                finally:
+                    fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _load(self) -> None:
+        assert self.state_file is not None
+        if not self.state_file.exists():
+            return
+        raw = json.loads(self.state_file.read_text())
+        self.through = date.fromisoformat(raw["through"]) if raw["through"] else None
+        self.next_no = raw["next_no"]
+        self.published = {date.fromisoformat(d): Decimal(r) for d, r in raw["published"].items()}
+        self.holders = {no: _Holder(h[0], h[1], Decimal(h[2]), h[3])
+                        for no, h in raw["holders"].items()}
+        self.pending = [_Pending(_order(p["order"]), date.fromisoformat(p["confirm_date"]))
+                        for p in raw["pending"]]
+        self.confirmed = [Confirmation(c[0], c[1], c[2], c[3], date.fromisoformat(c[4]))
+                          for c in raw["confirmed"]]
+
+    def _save(self) -> None:
+        assert self.state_file is not None
+        raw = {
+            "through": self.through.isoformat() if self.through else None,
+            "next_no": self.next_no,
+            "published": {d.isoformat(): str(r) for d, r in self.published.items()},
+            "holders": {no: [h.units, h.redeeming, str(h.income_exact), h.income_posted]
+                        for no, h in self.holders.items()},
+            "pending": [{"order": _order_raw(p.order), "confirm_date": p.confirm_date.isoformat()}
+                        for p in self.pending],
+            "confirmed": [[c.order_no, c.account_no, c.kind, c.units_fen,
+                           c.confirmed_on.isoformat()] for c in self.confirmed],
+        }
+        temporary = Path(f"{self.state_file}.tmp")
+        temporary.write_text(json.dumps(raw))
+        os.replace(temporary, self.state_file)
+
+    # --- the protocol -----------------------------------------------------------------------
+    def open_account(self, holder_ref: str) -> str:
+        with self._session():
+            account_no = f"{self.fund_code}-{self.next_no:08d}"
+            self.next_no += 1
             self.holders[account_no] = _Holder()
             return account_no
 
     def place(self, order: FundOrder) -> Ack:
-        with self._lock:
+        with self._session():
             holder = self.holders.get(order.account_no)
             if holder is None:
                 raise FundRefused(f"no fund account {order.account_no}")
@@ -89,9 +152,14 @@ class SandboxFundCompany:
             return Ack(order.order_no, dates.trade_date, dates.confirm_date)
 
     def publish(self, day: date, per_10k: Decimal) -> None:
-        self.published[day] = per_10k
+        with self._session():
+            self.published[day] = per_10k
 
     def per_10k_income(self, day: date) -> Decimal:
+        with self._session(write=False):
+            return self._rate(day)
+
+    def _rate(self, day: date) -> Decimal:
         return self.published.get(day, self.default_per_10k)
 
     def _confirm_due(self, day: date) -> None:
@@ -111,7 +179,7 @@ class SandboxFundCompany:
         current = day if self.through is None else self.through + timedelta(days=1)
         while current <= day:
             self._confirm_due(current)
-            rate = self.per_10k_income(current)
+            rate = self._rate(current)
             for holder in self.holders.values():
                 if holder.units <= 0:
                     continue
@@ -125,14 +193,14 @@ class SandboxFundCompany:
 
     def confirmations(self, day: date) -> list[Confirmation]:
         """Every confirmation up to `day` (the channel takes those it has not recorded)."""
-        with self._lock:
+        with self._session():
             if self.through is None or self.through < day - timedelta(days=1):
                 self._close(day - timedelta(days=1))
             self._confirm_due(day)
             return [c for c in self.confirmed if c.confirmed_on <= day]
 
     def statement(self, day: date) -> list[HoldingLine]:
-        with self._lock:
+        with self._session():
             if self.through is None or self.through < day:
                 self._close(day)
             return [HoldingLine(no, h.units, h.redeeming, h.income_posted)
@@ -140,5 +208,15 @@ class SandboxFundCompany:
 
     def adjust(self, account_no: str, units_fen: int) -> None:
         """Sandbox control: change an account's units behind the channel's back."""
-        with self._lock:
+        with self._session():
             self.holders[account_no].units += units_fen
+
+
+def _order_raw(order: FundOrder) -> dict[str, Any]:
+    return {"order_no": order.order_no, "account_no": order.account_no, "kind": order.kind,
+            "amount_fen": order.amount_fen, "received_at": order.received_at.isoformat()}
+
+
+def _order(raw: dict[str, Any]) -> FundOrder:
+    return FundOrder(raw["order_no"], raw["account_no"], raw["kind"], raw["amount_fen"],
+                     datetime.fromisoformat(raw["received_at"]))
