@@ -50,7 +50,9 @@ def serve(args: list[str]) -> None:
     # The database and key file live next to this file, whatever folder this is run from.
     env = os.environ | {"BIAODI_HOME": os.environ.get("BIAODI_HOME", str(ROOT))}
     _run(BIN / "biaodi", "db", "upgrade", env=env)
-    _run(BIN / "biaodi", "demo", "seed", env=env)  # a no-op once the database has users
+    # A no-op once the database has users. The first start simulates two months of market
+    # first (about 30 s on 2 cores, docs/SIMULATION.md), so the pages show real activity.
+    _run(BIN / "biaodi", "demo", "seed", "--simulate-days", "60", env=env)
     os.execve(BIN / "biaodi", [str(BIN / "biaodi"), "serve", *args], env)
 
 

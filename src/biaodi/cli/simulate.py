@@ -106,7 +106,15 @@ def _broken(out: Path, name: str, broken: Violation) -> NoReturn:
     raise typer.Exit(3)
 
 
-def _run(target, config: SimConfig, name: str):  # type: ignore[no-untyped-def]
+def _run(target: Platform, config: SimConfig, name: str) -> output.Result:
+    sim = Simulator(target, config)
+    run_with_progress(target, config, name, sim)
+    return output.collect(target, sim)
+
+
+def run_with_progress(target: Platform, config: SimConfig, name: str,
+                      sim: Simulator | None = None) -> list[DayFigures]:
+    """Run the simulation under a Rich progress bar: day, book outstanding, overdue rate."""
     with Progress(TextColumn(f"[bold]{name}[/bold]"), BarColumn(),
                   TextColumn("day {task.completed:.0f}/{task.total:.0f}"),
                   TextColumn("{task.fields[book]}"), TextColumn("{task.fields[overdue]}"),
@@ -117,9 +125,9 @@ def _run(target, config: SimConfig, name: str):  # type: ignore[no-untyped-def]
             bar.update(task, completed=f.day + 1, book=f"book {f.book_fen / 100:,.2f}",
                        overdue=f"overdue {f.overdue_rate * 100:.2f} %")
 
-        sim = Simulator(target, config, progress=progress)
-        sim.run()
-    return output.collect(target, sim)
+        sim = sim or Simulator(target, config)
+        sim.progress = progress
+        return sim.run()
 
 
 def scratch(live: Platform, path: Path, *, from_live: bool, start: datetime | None = None,

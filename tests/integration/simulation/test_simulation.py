@@ -74,3 +74,20 @@ def test_from_live_starts_from_a_copy_and_never_touches_the_live_book(
         copy.close()
     assert listed >= len(before["listings"])
     assert snapshot(platform) == before
+
+
+def test_the_demo_marketplace_seeds_beside_a_simulated_market(platform: Platform) -> None:
+    from biaodi.services.demo import seed as demo
+    from biaodi.services.ledger import posting as ledger
+    from biaodi.services.shared.tx import in_transaction
+    from risk_support import env
+
+    simulate(platform, SimConfig(days=3, borrowers=4, investors=4, seed=3, data=DATA))
+    rules, risk_env = platform.investing_rules, env(platform)
+    made = in_transaction(platform.uow, lambda uow: demo.seed(
+        uow, platform.cipher, rules, risk_env, beside_others=True))
+    again = in_transaction(platform.uow, lambda uow: demo.seed(
+        uow, platform.cipher, rules, risk_env, beside_others=True))
+    assert made.created and made.listings == 6 and not again.created
+    with platform.reader() as uow:
+        assert ledger.verify(uow).balanced

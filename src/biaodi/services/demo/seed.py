@@ -22,7 +22,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from biaodi.adapters.crypto import PersonalDataCipher
-from biaodi.adapters.db.tables import PledgedAssetRow, User
+from biaodi.adapters.db.tables import Listing, PledgedAssetRow, User
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.accounts.identity import make_resident_id
 from biaodi.domain.ledger.rules import EntryDraft
@@ -126,10 +126,11 @@ def _fund(uow: UnitOfWork, account: str, yuan: int) -> None:
 
 
 def seed(uow: UnitOfWork, cipher: PersonalDataCipher, rules: InvestingRules,
-         risk_env: risk.RiskEnv) -> DemoSummary:
-    """Create the demo marketplace in one transaction; does nothing if users already exist.
+         risk_env: risk.RiskEnv, *, beside_others: bool = False) -> DemoSummary:
+    """Create the demo marketplace in one transaction; does nothing if users already exist
+    (with `beside_others`, e.g. after a simulated market: only if the demo users do not).
     `risk_env` decides the borrowers' risk applications."""
-    if is_seeded(uow):
+    if has_demo_users(uow) if beside_others else is_seeded(uow):
         return DemoSummary(created=False, users={}, listings=0)
     today = uow.clock.today()
     operator = _person(uow, cipher, 1, "demo_operator", "王运营", ("operator",), staff=True)
@@ -201,8 +202,14 @@ def seed(uow: UnitOfWork, cipher: PersonalDataCipher, rules: InvestingRules,
     tickets = [(ids[0], 0, 20_000), (ids[0], 1, 10_000), (ids[3], 2, 100_000),
                (ids[4], 3, 30_000), (ids[5], 0, 10_000), (ids[5], 1, 10_000)]
     for listing_id, who, yuan in tickets:
-        investing.invest(uow, investing.Invest(listing_id, investors[who], Money.yuan(yuan)),
-                         rules)
+        amount = Money.yuan(yuan)
+        if beside_others:  # a simulated market's auto-invest rules took their part already
+            left = uow.s.execute(select(Listing.remaining_fen).where(
+                Listing.id == listing_id)).scalar_one()
+            amount = min(amount, Money(left))
+            if not amount.fen:
+                continue
+        investing.invest(uow, investing.Invest(listing_id, investors[who], amount), rules)
     return DemoSummary(
         created=True,
         users=DEMO_LOGINS | {"password (all)": PASSWORD},

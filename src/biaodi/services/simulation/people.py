@@ -77,9 +77,13 @@ def load_profiles(path: Path | None) -> list[Profile]:
     import pandas as pd
 
     if path is None:
+        from biaodi.risk_modelling.data import DataError
         from biaodi.risk_modelling.datasets import credit_data
 
-        frame = credit_data(biaodi=True)
+        try:
+            frame = credit_data(biaodi=True)
+        except DataError as missing:
+            raise InvalidInput(f"{missing} (or pass a CSV with --data)", field="data") from None
     else:
         try:
             frame = pd.read_csv(path)
@@ -101,7 +105,7 @@ def draw(profiles: list[Profile], count: int, rng: random.Random) -> list[Profil
 
 def identity(n: int, birth: date) -> tuple[str, str, str]:
     """(ID number, mobile, bank card) for simulated person `n`, all valid and unique."""
-    id_number = make_resident_id("310101", birth, n % 1000)
+    id_number = make_resident_id("310115", birth, n % 1000)  # 浦东: apart from the demo's
     body = f"62284{n:010d}"
     card = next(body + str(d) for d in range(10) if luhn_ok(body + str(d)))
     return id_number, f"137{n:08d}", card

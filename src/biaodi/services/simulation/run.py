@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from time import perf_counter as time_counter
 from typing import Any
 
 from sqlalchemy import func, select
@@ -138,6 +139,7 @@ class Simulator:
         self.refusal_examples: dict[str, str] = {}
         self.events: dict[str, int] = {}
         self.history: list[DayFigures] = []
+        self.timings: dict[str, float] = {}
         self.baseline = integrity.Baseline.take(platform)
         self._n = self._first_number()
 
@@ -192,28 +194,39 @@ class Simulator:
         arrivals = self._arrivals()
         investor_days = self._investor_days()
         for d in range(self.cfg.days):
-            day = self.start + timedelta(days=d)
-            self.set_day(day)
-            self.scenario_events(d)
-            for n in investor_days.get(d, []):
-                self.new_investor(n)
-            for profile in arrivals.get(d, []):
-                self.new_borrower(profile)
-            self.invest_by_hand()
-            self.repay(day)
-            self.dispose(day)
-            self.secondary(d)
-            self.cash_moves(d)
-            self.top_up_guarantors(d)
-            close_day(self.p.close_day_command(), day)
-            problems = integrity.check(self.p, self.baseline, self.pay)
-            figures = self.figures(d, day)
-            self.history.append(figures)
-            if problems:
-                raise integrity.Violation(day, problems, figures)
-            if self.progress:
-                self.progress(figures)
+            self.one_day(d, investor_days.get(d, []), arrivals.get(d, []))
         return self.history
+
+    def one_day(self, d: int, investors: list[int], borrowers: list[people.Profile]) -> None:
+        day = self.start + timedelta(days=d)
+        self.set_day(day)
+        self.timed("scenario", self.scenario_events, d)
+        for n in investors:
+            self.timed("investors", self.new_investor, n)
+        for profile in borrowers:
+            self.timed("borrowers", self.new_borrower, profile)
+        self.timed("invest", self.invest_by_hand)
+        self.timed("repay", self.repay, day)
+        self.timed("dispose", self.dispose, day)
+        self.timed("secondary", self.secondary, d)
+        self.timed("cash", self.cash_moves, d)
+        self.timed("cash", self.top_up_guarantors, d)
+        self.timed("close_day", close_day, self.p.close_day_command(), day)
+        problems = self.timed("integrity", integrity.check, self.p, self.baseline, self.pay)
+        figures = self.figures(d, day)
+        self.history.append(figures)
+        if problems:
+            raise integrity.Violation(day, problems, figures)
+        if self.progress:
+            self.progress(figures)
+
+    def timed(self, phase: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run one phase of a day, adding its wall time to `timings` (for the benchmark)."""
+        began = time_counter()
+        try:
+            return fn(*args)
+        finally:
+            self.timings[phase] = self.timings.get(phase, 0.0) + time_counter() - began
 
     def setup(self) -> None:
         """The operator, guarantee companies, originators; staff of the simulated market."""
