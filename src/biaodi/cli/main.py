@@ -8,6 +8,7 @@ import typer
 
 from biaodi.cli import accounts as users
 from biaodi.cli import (
+    advisory,
     analytics,
     audit,
     contracts,
@@ -21,6 +22,7 @@ from biaodi.cli import (
     payments,
     risk,
     servicing,
+    wallet,
 )
 from biaodi.cli.listings import schedule
 from biaodi.cli.serve import serve
@@ -55,6 +57,8 @@ app.add_typer(disclosure.app, name="disclosure")
 app.add_typer(contracts.app, name="contracts")
 app.add_typer(notify.app, name="notify")
 app.add_typer(incentives.app, name="incentives")
+app.add_typer(wallet.app, name="wallet")
+app.add_typer(advisory.app, name="advisory")
 # The payment commands (gateway-sandbox, reconcile, …) are top-level: `biaodi reconcile`.
 app.registered_commands.extend(payments.app.registered_commands)
 # So are the servicing commands: `biaodi close-day`.
