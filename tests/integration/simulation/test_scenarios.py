@@ -6,8 +6,8 @@ SQLite only: these compare two runs of the same market, which the determinism te
 (test_simulation.py) shows to be the same on both databases. The shocks start on a day that
 fits a short run (`Scenario.shifted`), and the default shock is far stronger than the shipped
 ×3 (risk control approves mostly rows the data marks good, which stop paying with 3 % over a
-loan's life), so that a handful of loans shows it. The e-contracts are left pending (no font configured, as
-the platform does without one): rendering them is most of a small run's time."""
+loan's life), so that a handful of loans shows it. The e-contracts are left pending (no font
+configured, as the platform does without one): rendering them is most of a small run's time."""
 
 from __future__ import annotations
 
