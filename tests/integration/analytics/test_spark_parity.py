@@ -6,7 +6,7 @@ where PySpark or Java is missing (the `spark` extra, which the test command inst
 The book (through the services and close of business):
 - 2026-11-28: A signs up from the WeChat campaign 双十一, B from search ads, C organic; A and B
   answer the questionnaire; A deposits 50,000.00 by mobile and B 1,000.00 through a third
-  party; a 信用标 (3 months) and a 担保标 (1 month) are funded by three investors each; A
+  party; a 信用标 (3 months, 6 %) and a 担保标 (1 month, 8 %) are funded by three investors each; A
   invests 2,000.00 in a listing still open;
 - 2026-12-02: B invests 500.00 in it;
 - the book is read after the close of 2027-01-05: both loans unpaid, past due since 2026-12-28.
@@ -81,7 +81,7 @@ def book(book_platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> P
     _deposit(platform, a, "50000.00", "mobile")
     _deposit(platform, b, "1000.00", "third_party")
     funded_loan(platform, "credit")
-    funded_loan(platform, "guarantee", term=1)
+    funded_loan(platform, "guarantee", term=1, rate="0.08")
     open_listing = published_listing(platform, INVESTING, amount=100_000)
     invest(platform, INVESTING, open_listing, a, 2_000)
     run_close(platform)
@@ -104,6 +104,9 @@ CASES = [
     ("cohort-retention", {"start": date(2026, 11, 1), "end": END}),
     ("average-ticket", {"start": date(2026, 11, 1), "end": END}),
     ("volume", {"start": date(2026, 11, 1), "end": END}),
+    ("weighted-rates", {"start": date(2026, 11, 1), "end": END}),
+    ("funding-time", {"start": date(2026, 11, 1), "end": END}),
+    ("auto-invest-share", {"start": date(2026, 11, 1), "end": END}),
     ("outstanding-principal", {}), ("overdue-by-bucket", {}), ("bad-debt-rate", {}),
     ("vintage-curves", {"as_of": END}),
     ("payments-by-channel", {"start": date(2026, 11, 1), "end": END}),

@@ -27,7 +27,7 @@ from biaodi.domain.shared.errors import InvalidInput
 from biaodi.services.analytics.common import Period, as_plain, month_text
 from biaodi.services.analytics.export import BOOK
 from biaodi.services.analytics.money import ChannelRow
-from biaodi.services.analytics.products import VolumeRow
+from biaodi.services.analytics.products import AutoShare, FundingTime, RateRow, VolumeRow
 from biaodi.services.analytics.risk import BadDebt, BucketRow, OutstandingRow, VintagePoint
 from biaodi.services.analytics.users import ActiveRow, CohortRow, FunnelRow, Ticket, per
 
@@ -182,6 +182,45 @@ def volume(book: Book, period: Period) -> list[VolumeRow]:
     return sorted(rows, key=lambda r: (r.kind, r.term_unit, r.term, r.grade))
 
 
+_FUNDED = ("FROM loan_servicing s JOIN listings l ON l.id = s.listing_id "
+           "WHERE s.onboarded_on >= {s} AND s.onboarded_on <= {e}")
+
+
+def weighted_rates(book: Book, period: Period) -> list[RateRow]:
+    found = book.rows(f"""
+        SELECT l.kind, COALESCE(SUM(l.funded_fen), 0) AS fen,
+               COALESCE(SUM(l.funded_fen * l.annual_rate_ppm), 0) AS r,
+               COALESCE(SUM(l.funded_fen * COALESCE(l.all_in_cost_ppm, l.annual_rate_ppm)), 0)
+                   AS c
+        {_FUNDED.format(s=_d(period.start), e=_d(period.end))} GROUP BY l.kind""")
+    return sorted((RateRow(r.kind, int(r.fen), rate(int(r.r), int(r.fen) * 1_000_000),
+                           rate(int(r.c), int(r.fen) * 1_000_000)) for r in found),
+                  key=lambda r: r.kind)
+
+
+def funding_time(book: Book, period: Period) -> list[FundingTime]:
+    seconds = ("CAST(ROUND((unix_micros(l.funded_at) - unix_micros(l.published_at)) "
+               "/ 1000000.0) AS BIGINT)")
+    found = book.rows(f"""
+        SELECT l.kind, COUNT(*) AS n, COALESCE(SUM({seconds}), 0) AS total,
+               COALESCE(MAX({seconds}), 0) AS longest
+        {_FUNDED.format(s=_d(period.start), e=_d(period.end))}
+          AND l.published_at IS NOT NULL AND l.funded_at IS NOT NULL
+        GROUP BY l.kind""")
+    return sorted((FundingTime(r.kind, int(r.n), per(int(r.total), int(r.n)), int(r.longest))
+                   for r in found), key=lambda r: r.kind)
+
+
+def auto_invest_share(book: Book, period: Period) -> AutoShare:
+    r = book.rows(f"""
+        SELECT COALESCE(SUM(CASE WHEN source = 'auto' THEN amount_fen ELSE 0 END), 0) AS auto,
+               COALESCE(SUM(CASE WHEN source = 'auto' THEN 0 ELSE amount_fen END), 0) AS manual
+        FROM investments WHERE status <> 'refunded'
+          AND subscribed_on >= {_d(period.start)} AND subscribed_on <= {_d(period.end)}""")[0]
+    auto, manual = int(r.auto), int(r.manual)
+    return AutoShare(manual, auto, rate(auto, auto + manual))
+
+
 # --- risk -------------------------------------------------------------------------------------
 def outstanding_principal(book: Book) -> list[OutstandingRow]:
     found = book.rows(f"""
@@ -263,6 +302,9 @@ SPARK_METRICS: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
     "cohort-retention": (cohort_retention, ("period",)),
     "average-ticket": (average_ticket, ("period",)),
     "volume": (volume, ("period",)),
+    "weighted-rates": (weighted_rates, ("period",)),
+    "funding-time": (funding_time, ("period",)),
+    "auto-invest-share": (auto_invest_share, ("period",)),
     "outstanding-principal": (outstanding_principal, ()),
     "overdue-by-bucket": (overdue_by_bucket, ()),
     "bad-debt-rate": (bad_debt_rate, ()),
