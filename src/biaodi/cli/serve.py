@@ -49,9 +49,11 @@ def serve(
              "BIAODI_SMTP_*, SMS to the sandbox) as a child process, unless "
              "BIAODI_NOTIFY_RELAY_INTERVAL_SECONDS is 0."),
     loop: str = typer.Option(
-        "auto", help="Event loop: auto (uvloop where installed), asyncio or uvloop."),
+        "auto", help="Event loop: auto (uvloop where installed: the `fast` extra), "
+                     "asyncio or uvloop."),
     http: str = typer.Option(
-        "auto", help="HTTP/1.1 parser: auto (httptools where installed), h11 or httptools."),
+        "auto", help="HTTP/1.1 parser: auto (httptools where installed: the `fast` "
+                     "extra), h11 or httptools."),
 ) -> None:
     """Start the platform's web server (web pages, API under /api/v1, its reference at /docs,
     OpenAPI at /openapi.json) and the sandbox payment gateway next to it; Ctrl-C stops both."""

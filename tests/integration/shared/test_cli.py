@@ -138,3 +138,10 @@ def test_a_missing_database_is_reported_not_created(
     upgraded = CliRunner().invoke(app, ["db", "upgrade"])
     assert upgraded.exit_code == 0, upgraded.output
     assert CliRunner().invoke(app, ["ledger", "verify"]).exit_code == 0
+
+
+def test_serve_names_the_event_loops_and_parsers_it_knows(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("serve", "--loop", "tokio")
+    assert result.exit_code == 1
+    assert "--loop is one of auto, asyncio, uvloop; --http one of auto, h11, httptools" in \
+        " ".join(result.output.split())
