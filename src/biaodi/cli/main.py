@@ -8,11 +8,13 @@ import typer
 
 from biaodi.cli import accounts as users
 from biaodi.cli import (
+    advisory,
     analytics,
     audit,
     contracts,
     db,
     demo,
+    disclosure,
     incentives,
     keys,
     ledger,
@@ -20,6 +22,7 @@ from biaodi.cli import (
     payments,
     risk,
     servicing,
+    wallet,
 )
 from biaodi.cli.listings import schedule
 from biaodi.cli.serve import serve
@@ -50,9 +53,12 @@ app.command("simulate")(simulate)
 app.add_typer(risk.app, name="risk")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
+app.add_typer(disclosure.app, name="disclosure")
 app.add_typer(contracts.app, name="contracts")
 app.add_typer(notify.app, name="notify")
 app.add_typer(incentives.app, name="incentives")
+app.add_typer(wallet.app, name="wallet")
+app.add_typer(advisory.app, name="advisory")
 # The payment commands (gateway-sandbox, reconcile, …) are top-level: `biaodi reconcile`.
 app.registered_commands.extend(payments.app.registered_commands)
 # So are the servicing commands: `biaodi close-day`.

@@ -40,6 +40,7 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("nav.marketplace", "/listings", ()),
     ("market.nav", "/market", ()),
     ("cf.title", "/crowdfunding", ()),
+    ("disc.nav", "/disclosure", ()),
     ("nav.operator", "/operator", ("operator", "risk_officer", "auditor")),
     ("investor.nav", "/me", ("investor",)),
     ("nav.borrow", "/borrow", ("borrower", "originator")),

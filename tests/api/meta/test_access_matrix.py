@@ -174,6 +174,16 @@ API: dict[tuple[str, str], frozenset[str]] = {
         "buyback-coverage", "collateral-ltv",
         "payments-by-channel", "platform-income",
         "custody-against-wallets")},
+    # disclosure: public reads; operators record events and related parties, publish
+    ("GET", "/api/v1/disclosure"): EVERYONE,
+    ("GET", "/api/v1/disclosure/reports/{month}"): EVERYONE,
+    ("GET", "/api/v1/disclosure/events"): EVERYONE,
+    ("POST", "/api/v1/operator/disclosure/events"): OPERATOR,
+    ("POST", "/api/v1/operator/disclosure/related-parties"): OPERATOR,
+    ("GET", "/api/v1/operator/disclosure/related-parties"): OPERATOR_AUDITOR,
+    ("POST", "/api/v1/operator/disclosure/reports/{month}"): OPERATOR,
+    ("GET", "/api/v1/disclosure/listings/{listing_id}"): EVERYONE,
+    ("POST", "/api/v1/operator/disclosure/listings/{listing_id}/updates"): OPERATOR,
     # audit trail: read by operators and auditors
     ("GET", "/api/v1/operator/audit"): OPERATOR_AUDITOR,
     # incentives: public rules; an investor's coupons, trials, referrer; operators' campaigns
@@ -238,6 +248,9 @@ PAGES: dict[str, frozenset[str]] = {
     "/": EVERYONE,
     "/listings": EVERYONE,
     "/listings/{listing_id}": EVERYONE,
+    "/disclosure": EVERYONE,
+    "/disclosure/reports/{month}": EVERYONE,
+    "/disclosure/events": EVERYONE,
     "/listings/{listing_id}/progress.json": EVERYONE,
     "/login": EVERYONE,
     "/signup": EVERYONE,
@@ -455,6 +468,7 @@ class World:
             "faq_id": 999_999,
             "message_id": 999_999,
             "session_id": "0123456789abcdef",
+            "month": "2026-10",
             "project_id": 999_999,
             "pledge_id": 999_999,
         }
@@ -466,6 +480,8 @@ class World:
             "/api/v1/users": self.data["investor"] | {"roles": ["investor"]},  # taken: 409
             "/api/v1/operator/staff": self.data["operator"] | {"role": "auditor"},  # taken
             "/api/v1/operator/bonuses": {"user_id": 999_999, "amount": "0.01", "reason": "x"},
+            "/api/v1/operator/disclosure/related-parties": {"user_id": 999_999,
+                                                            "relation": "x"},
             "/api/v1/listings": {"kind": "credit", "title": "matrix", "amount": "0.01",
                                  "annual_rate": "10", "term": 1,
                                  "repayment_method": "equal_installment"},

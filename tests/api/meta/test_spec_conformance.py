@@ -74,6 +74,10 @@ RULES_BEYOND_THE_SPEC: dict[tuple[str, str], str] = {
                                                         "worst, the amount at least a minimum "
                                                         "ticket",
     ("POST", "/api/v1/me/risk-assessment"): "every question must be answered",
+    ("POST", "/api/v1/operator/disclosure/listings/{listing_id}/updates"): "period_end the "
+        "end of a 3-month period since the loan was funded, already passed",
+    ("POST", "/api/v1/operator/disclosure/events"): "occurred_at no later than now (the "
+                                                    "clock)",
     ("POST", "/api/v1/operator/incentives/campaigns"): "the end date not before the start",
     ("POST", "/api/v1/operator/incentives/campaigns/{campaign_id}/templates"): "what each "
         "coupon kind needs (an amount, a rate and days, a boost's maximum investment), the "

@@ -13,24 +13,33 @@ The book (every loan 10,000.00 yuan in three tickets of different investors, 3 m
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
+from typer.testing import CliRunner
 
 from biaodi.adapters.db.tables import LoanInstalment
+from biaodi.api.app import create_app
 from biaodi.bootstrap import Platform
+from biaodi.cli.main import app as cli
 from biaodi.domain.disclosure.rules import FIGURE_KEYS, due_on
 from biaodi.domain.shared.errors import Conflict, InvalidInput, NotFound
+from biaodi.services.accounts import users
 from biaodi.services.disclosure import events, report
 from biaodi.services.disclosure.public import fee_schedule
 from biaodi.services.servicing.close_day import CloseDay, close_day
 from biaodi.services.shared.tx import in_transaction
+from conftest import TEST_KEY
+from factories import identity
 from investing_support import user
 from servicing_support import INVESTING, Loan, funded_loan, guarantor, pay_in, servicing_rules
+from test_support import login
 
 LOAN = 1_000_000
 
@@ -200,3 +209,74 @@ def test_due_dates_follow_the_working_day_calendar() -> None:
     # 2026-10-01…07 National Day, 10-10 (Saturday) a make-up working day: 8, 9, 10, 12, 13
     assert due_on("2026-09") == date(2026, 10, 13)
     assert due_on("2026-11") == date(2026, 12, 7)
+
+
+# --- the JSON API and the command line, on the same book ------------------------------------
+def _operator_token(client: TestClient, platform: Platform) -> dict[str, str]:
+    data = identity()
+    cmd = users.Register(**data, roles=("operator",))
+    in_transaction(platform.uow, lambda uow: users.create_staff(uow, cmd, platform.cipher))
+    return login(client, data["username"])
+
+
+def test_the_api_publishes_reports_and_events_to_everyone(book_platform: Platform,
+                                                          book: Book) -> None:
+    with TestClient(create_app(book_platform)) as client:
+        overview = client.get("/api/v1/disclosure").json()
+        assert overview["institution"]["sandbox"] is True
+        assert [r["month"] for r in overview["reports"]] == ["2026-12", "2026-11"]
+        assert overview["fee_schedule"] == fee_schedule(book_platform.settings)
+        december = client.get("/api/v1/disclosure/reports/2026-12").json()
+        assert december["late"] is True and december["due_on"] == "2027-01-07"
+        assert {f["key"]: f["value"] for f in december["figures"]}["overdue_loans"] == 2
+        assert client.get("/api/v1/disclosure/reports/2026-10").status_code == 404
+        assert client.get("/api/v1/disclosure/reports/2026-13").status_code == 422
+        op = _operator_token(client, book_platform)
+        body = {"kind": "litigation", "title": "诉讼", "body": "平台涉诉。",
+                "occurred_at": (book_platform.clock.now() - timedelta(hours=72)).isoformat()}
+        assert client.post("/api/v1/operator/disclosure/events", json=body).status_code == 401
+        made = client.post("/api/v1/operator/disclosure/events", json=body, headers=op)
+        assert made.status_code == 201 and made.json()["late"] is True
+        listed = client.get("/api/v1/disclosure/events").json()
+        assert listed[0]["id"] == made.json()["id"]
+        again = client.post("/api/v1/operator/disclosure/related-parties", headers=op,
+                            json={"user_id": book.kin.applicant, "relation": "x"})
+        assert again.status_code == 409
+        assert client.post("/api/v1/operator/disclosure/reports/2026-12",
+                           headers=op).status_code == 409
+
+
+def test_the_command_line_shows_and_refuses(book_platform: Platform, book: Book,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BIAODI_DATABASE_URL", str(book_platform.settings.database_url))
+    monkeypatch.setenv("BIAODI_SECRET_KEY", TEST_KEY)
+    monkeypatch.setenv("BIAODI_FIXED_NOW", book_platform.clock.now().isoformat())
+    shown = CliRunner().invoke(cli, ["disclosure", "show", "--month", "2026-12", "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output)["late"] is True
+    again = CliRunner().invoke(cli, ["disclosure", "publish", "--month", "2026-12"])
+    assert again.exit_code == 1 and "already published" in again.output
+    listed = CliRunner().invoke(cli, ["disclosure", "list"])
+    assert listed.exit_code == 0 and "2026-11" in listed.output
+
+
+def test_the_pages_show_the_figures_beside_their_formulas(book_platform: Platform,
+                                                          book: Book) -> None:
+    with TestClient(create_app(book_platform)) as client:
+        index = client.get("/disclosure")
+        assert index.status_code == 200
+        assert 'id="disclosure-balances"' in index.text and "/static/charts.js" in index.text
+        assert "演示环境" in index.text and "逾期披露" in index.text  # December was late
+        cmd = events.RecordEvent("custody_change", "存管银行变更", "存管银行变更为某银行。",
+                                 book_platform.clock.now())
+        in_transaction(book_platform.uow, lambda uow: events.record_event(
+            uow, cmd, actor_id=book.operator))
+        assert "存管变更" in client.get("/disclosure").text
+        zh = client.get("/disclosure/reports/2026-12")
+        assert zh.status_code == 200
+        assert "逾期笔数 ÷ 借贷余额笔数" in zh.text and "66.67%" in zh.text
+        client.cookies.set("lang", "en")
+        en = client.get("/disclosure/reports/2026-12")
+        assert "overdue loans ÷ outstanding loans" in en.text and "Overdue rate by count" in en.text
+        assert client.get("/disclosure/reports/2026-10").status_code == 404
+        assert "Major events" in client.get("/disclosure/events").text

@@ -14,9 +14,12 @@ from biaodi.adapters.clock import FixedClock
 from biaodi.bootstrap import Platform
 from biaodi.domain.incentives.coupons import CouponRefused, CouponTaken
 from biaodi.domain.shared.errors import BiaodiError, Conflict
+from biaodi.domain.shared.money import Money
 from biaodi.services.incentives import campaigns
 from biaodi.services.incentives.coupons import coupons_of
+from biaodi.services.investing import auto_invest
 from biaodi.services.investing.rules import InvestingRules
+from biaodi.services.shared.tx import in_transaction
 from incentive_support import (
     BOOST,
     campaign,
@@ -155,4 +158,19 @@ def test_one_coupon_raced_by_two_investments_is_used_once(platform: Platform) ->
     assert sorted(outcomes) == ["coupon_not_available", "ok"]
     assert coupon_status(platform, coupon) == ("used", 2_000)
     assert balances(platform, f"investor:{alice}:frozen")[f"investor:{alice}:frozen"] == 100_000
+    assert_books_balanced(platform)
+
+
+def test_auto_invest_uses_only_a_coupon_its_template_allows(platform: Platform) -> None:
+    alice = investor(platform, 10_000)
+    camp = campaign(platform)
+    [manual_only] = issue(platform, template(platform, camp), alice)
+    [small, big] = [issue(platform, template(platform, camp, auto_invest=True, amount=a), alice)[0]
+                    for a in (Money.yuan(5), Money.yuan(10))]
+    rule = auto_invest.RuleInput(amount_per_listing=Money.yuan(1_000))
+    in_transaction(platform.uow, lambda uow: auto_invest.save_rule(uow, alice, rule))
+    published_listing(platform, RULES, amount=10_000)  # publishing runs auto-invest
+    assert coupon_status(platform, big) == ("used", 1_000)  # the one worth most
+    assert coupon_status(platform, small) == ("issued", 0)
+    assert coupon_status(platform, manual_only) == ("issued", 0)
     assert_books_balanced(platform)

@@ -187,3 +187,20 @@ def expected_reward(coupon: dict[str, Any], amount: Money) -> Money:
     most = Money.parse(coupon["max_investment"], field="max_investment")
     rate_ppm = int(Decimal(coupon["rate"]) * 10_000)
     return simple_interest(min(amount, most), rate_ppm, int(coupon["days"]))
+
+
+def best_for_auto_invest(uow: UnitOfWork, user_id: int, listing_id: int,
+                         amount: Money) -> int | None:
+    """The coupon auto-invest uses for this investment: among the investor's coupons whose
+    template allows auto-invest and that fit the listing and the amount, the one worth most
+    (the earliest to expire on a tie). None: no coupon."""
+    fitting = []
+    for c in usable_for(uow, user_id, listing_id):
+        if not c["auto_invest"] or amount < Money.parse(c["min_investment"],
+                                                        field="min_investment"):
+            continue
+        if c["kind"] == CouponKind.CASH and c["max_investment"] is not None and \
+                amount > Money.parse(c["max_investment"], field="max_investment"):
+            continue
+        fitting.append((-expected_reward(c, amount).fen, c["expires_on"], c["id"]))
+    return min(fitting)[2] if fitting else None

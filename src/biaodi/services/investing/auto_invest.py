@@ -27,6 +27,7 @@ from biaodi.domain.listings import policy_for
 from biaodi.domain.shared.errors import BiaodiError, Forbidden, InvalidInput, NotFound
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts.users import roles_of
+from biaodi.services.incentives import coupons
 from biaodi.services.investing import suitability
 from biaodi.services.investing.invest import Invest, invest, investor_cap
 from biaodi.services.investing.rules import InvestingRules
@@ -181,10 +182,11 @@ def run_for_listing(uow: UnitOfWork, listing_id: int, rules: InvestingRules) -> 
         if amount == 0:
             log.reason = why
             continue
+        coupon = coupons.best_for_auto_invest(uow, investor_id, listing.id, Money(amount))
         savepoint = uow.s.begin_nested()
         try:
-            made = invest(uow, Invest(listing.id, investor_id, Money(amount), source="auto"),
-                          rules)
+            made = invest(uow, Invest(listing.id, investor_id, Money(amount), source="auto",
+                                      coupon_ids=(coupon,) if coupon else ()), rules)
         except BiaodiError as refusal:
             savepoint.rollback()  # the log row was flushed before the savepoint and stays
             log.reason = refusal.message

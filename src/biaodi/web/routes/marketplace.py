@@ -16,6 +16,7 @@ from biaodi.domain.shared.money import Money
 from biaodi.services.listings import queries as listing_queries
 from biaodi.web import i18n
 from biaodi.web.pages import current_user, platform_of, render
+from biaodi.web.routes import disclosure
 
 router = APIRouter()
 KINDS = ("credit", "collateral", "guarantee", "transfer", "instant")
@@ -145,6 +146,7 @@ def listing_page(request: Request, listing_id: RowId) -> Response:
     lang = i18n.language_of(request)
     return render(request, "marketplace/listing.html", {
         "item": listing, "protection": protection(listing, lang),
+        "disclosure": disclosure.for_listing(request, listing_id),
         "poll_ms": platform_of(request).settings.web_progress_poll_ms})
 
 

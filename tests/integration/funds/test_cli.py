@@ -1,0 +1,47 @@
+"""`biaodi wallet breaks` against a real database, and `biaodi advisory suggest`."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+import pytest
+from typer.testing import CliRunner
+
+from biaodi.adapters.clock import FixedClock
+from biaodi.bootstrap import Platform
+from biaodi.cli.main import app
+from biaodi.domain.shared.money import Money
+from biaodi.services.funds import wallet as cash
+from biaodi.services.shared.tx import in_transaction
+from conftest import TEST_KEY
+from investing_support import investor
+from servicing_support import set_day
+
+
+def test_wallet_breaks_lists_a_difference_and_exits_1(
+        db_url: str, platform: Platform, clock: FixedClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BIAODI_DATABASE_URL", db_url)
+    monkeypatch.setenv("BIAODI_SECRET_KEY", TEST_KEY)
+    set_day(clock, date(2026, 12, 1), time(10, 0))
+    holder = investor(platform, 100)
+    in_transaction(platform.uow, lambda uow: cash.subscribe(
+        uow, platform.fund_company, holder, Money.yuan(100)))
+    runner = CliRunner()
+    clean = runner.invoke(app, ["wallet", "breaks", "2026-12-01"])
+    assert clean.exit_code == 0 and "agrees" in clean.output, clean.output
+    # the fund confirmed the units on 12-02; reconciled before the wallet took the
+    # confirmation, our record (no units yet) differs from the fund's statement
+    in_transaction(platform.uow, lambda uow: cash.reconcile(uow, platform.fund_company,
+                                                            date(2026, 12, 2)))
+    found = runner.invoke(app, ["wallet", "breaks", "2026-12-02"])
+    assert found.exit_code == 1  # the fund's units include 12-02's income (0.6 fen → 1)
+    assert "units_mismatch: ours 0.00, fund's 100.01" in found.output
+
+
+def test_advisory_suggest_prints_the_worked_example() -> None:
+    done = CliRunner().invoke(app, ["advisory", "suggest", "--level", "C5"])
+    assert done.exit_code == 0, done.output
+    assert "C: 40.00 %" in done.output and "D left out" in done.output
+    refused = CliRunner().invoke(app, ["advisory", "suggest", "--level", "C2"])
+    assert refused.exit_code == 1 and "no mix" in refused.output
