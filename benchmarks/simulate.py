@@ -8,8 +8,9 @@ Runs `Simulator` (what `biaodi simulate` runs) on a fresh scratch SQLite databas
 the days per second, where a day's time goes (the simulator's own phases against the platform's
 close of business and the books check), and, as the reference measured in the same run, the
 close of business of one quiet day on an empty book. E-contracts stay pending unless
-`--contracts` (their PDFs are rendered by close of business then). A benchmark, not a test: it
-asserts nothing about time.
+`--contracts` (their PDFs are rendered by close of business then); `--fast-hash` hashes
+the simulated users' passwords with the test suite's small Argon2 parameters. A benchmark,
+not a test: it asserts nothing about time.
 """
 
 from __future__ import annotations
@@ -57,8 +58,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--data", type=Path, default=ROOT / "tests/data/credit_data_sample.csv")
     parser.add_argument("--contracts", action="store_true")
+    parser.add_argument("--fast-hash", action="store_true",
+                        help="hash passwords with the test suite's small Argon2 parameters "
+                             "(shows the market's own cost without sign-up's hashing)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    if args.fast_hash:
+        from argon2 import PasswordHasher
+
+        from biaodi.adapters import crypto
+
+        crypto._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         quiet = scratch(folder, "quiet.db", args.contracts)
@@ -80,7 +90,8 @@ def main() -> None:
         "machine": f"{platform.machine()} {os.cpu_count()} CPUs, Python {sys.version.split()[0]}",
         "load_average": os.getloadavg(),
         "config": {"days": args.days, "borrowers": args.borrowers, "investors": args.investors,
-                   "seed": args.seed, "contracts": args.contracts},
+                   "seed": args.seed, "contracts": args.contracts,
+                   "fast_hash": args.fast_hash},
         "seconds": round(total, 2), "days_per_second": round(args.days / total, 3),
         "seconds_per_day": round(total / args.days, 3),
         "reference_quiet_close_day_s": round(quiet_s, 3),

@@ -44,7 +44,7 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("nav.operator", "/operator", ("operator", "risk_officer", "auditor")),
     ("investor.nav", "/me", ("investor",)),
     ("nav.borrow", "/borrow", ("borrower", "originator")),
-    ("docs.nav", "/me/documents", ("investor", "borrower", "guarantor")),
+    ("docs.nav", "/me/documents", ("investor", "borrower", "guarantor", "originator")),
     ("support.nav", "/support", ()),
     ("notify.nav", "/me/inbox", ("investor", "borrower", "originator", "guarantor", "operator",
                                  "risk_officer", "auditor")),

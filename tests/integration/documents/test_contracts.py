@@ -110,3 +110,24 @@ def test_a_secondary_purchase_gets_its_transfer_agreement(platform: Platform,
     assert kinds == [("transfer_agreement", "buyer"), ("loan_agreement", "investor")]
     assert copy["kind"] == "transfer_agreement" and copy["party_role"] == "seller"
     assert [s["party_role"] for s in copy["signatures"]] == ["seller", "buyer"]
+
+
+def test_a_contract_that_fails_stays_pending_and_the_rest_are_issued(
+        platform: Platform, font_present: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = funded_loan(platform, "credit", tickets=(5_000, 5_000))
+    funded_loan(platform, "credit", tickets=(5_000, 5_000))
+    real = contracts._loan_documents
+
+    def failing(uow, renderer, listing):  # type: ignore[no-untyped-def]
+        if listing.id == broken.listing_id:
+            raise RuntimeError("a template error")
+        return real(uow, renderer, listing)
+
+    monkeypatch.setattr(contracts, "_loan_documents", failing)
+    assert _close(platform) == 3  # the other loan's agreements; close of business goes on
+    with platform.reader() as uow:
+        assert contracts.pending(uow) == {"loans": 1, "purchases": 0}
+    monkeypatch.setattr(contracts, "_loan_documents", real)
+    assert _close(platform) == 3
+    with platform.reader() as uow:
+        assert contracts.pending(uow) == {"loans": 0, "purchases": 0}

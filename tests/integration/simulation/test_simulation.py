@@ -27,7 +27,8 @@ def simulate(platform: Platform, config: SimConfig = SMALL) -> output.Result:
 
 
 def test_a_small_market_runs_with_the_books_balanced_every_day(platform: Platform,
-                                                               backend: str) -> None:
+                                                               backend: str,
+                                                               tmp_path: Path) -> None:
     result = simulate(platform)  # integrity.check after every day raises on a broken book
     head = result.headline
     assert head["days"] == SMALL.days
@@ -35,6 +36,10 @@ def test_a_small_market_runs_with_the_books_balanced_every_day(platform: Platfor
     assert result.events["listings_published"] >= head["loans"]
     assert result.events.get("manual_investments", 0) > 0
     tables = result.tables()
+    written = {p.name for p in output.write(tmp_path, {"baseline": result}, "baseline")}
+    assert {"baseline_losses.csv", "baseline_returns.csv", "report.html"} <= written
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Plotly" in page and '<script src=' not in page  # the bundle is inlined
     if backend == "sqlite":
         _SQLITE["tables"] = tables
     elif "tables" in _SQLITE:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, String, cast, func, literal, select
 
 from biaodi.adapters.db.document_tables import ContractDocument, ContractSignature
 from biaodi.adapters.db.secondary_tables import SecondaryPurchase, SecondarySale
@@ -123,13 +124,6 @@ def _store(uow: UnitOfWork, renderer: PdfRenderer, kind: ContractKind, subject: 
                                      act=s.act, accepted_at=s.at) for s in signings])
 
 
-def _issued(uow: UnitOfWork, kind: ContractKind, subjects: list[str]) -> set[str]:
-    if not subjects:
-        return set()
-    return set(uow.s.scalars(select(ContractDocument.subject).where(
-        ContractDocument.kind == kind.value, ContractDocument.subject.in_(subjects))))
-
-
 def _loan_documents(uow: UnitOfWork, renderer: PdfRenderer, listing: Listing) -> int:
     terms = _terms(uow, listing)
     borrower = _person(uow, listing.applicant_id)
@@ -184,30 +178,41 @@ def _transfer_documents(uow: UnitOfWork, renderer: PdfRenderer,
     return 2
 
 
+def _guarded(uow: UnitOfWork, what: str, make: Callable[[], int], *,
+             subjects: list[tuple[str, int]], kind: str) -> int:
+    """One loan's or purchase's documents in a savepoint: if anything goes wrong with them
+    they are left pending (logged) and the run goes on with the next — close of business is
+    never stopped by a contract."""
+    try:
+        with uow.s.begin_nested():
+            made = make()
+            audit.note(uow, "contracts.issued", subjects=subjects,
+                       changes={"kind": kind, "documents": made})
+    except Exception:
+        log.exception("contracts of %s not issued; they stay pending", what)
+        return 0
+    return made
+
+
 def issue_contracts(uow: UnitOfWork, renderer: PdfRenderer, budget: int = BUDGET) -> int:
     """Issue what is due and not issued yet; returns the number of documents made. Without
     the font nothing is made (logged): the contracts stay pending for the next run."""
     if not renderer.available():
         log.warning("contracts pending: font %s missing", renderer.font)
         return 0
-    funded = uow.s.scalars(select(Listing).where(Listing.funded_at.is_not(None))
-                           .order_by(Listing.id)).all()
-    done = _issued(uow, ContractKind.LOAN_AGREEMENT, [f"listing:{x.id}" for x in funded])
     made = 0
-    for listing in [x for x in funded if f"listing:{x.id}" not in done]:
+    for listing in uow.s.scalars(_pending_loans().order_by(Listing.id).limit(budget)).all():
         if made >= budget:
             return made
-        made += _loan_documents(uow, renderer, listing)
-        audit.note(uow, "contracts.issued", subjects=[("listing", listing.id)],
-                   changes={"kind": "loan_agreement"})
-    purchases = uow.s.scalars(select(SecondaryPurchase).order_by(SecondaryPurchase.id)).all()
-    done = _issued(uow, ContractKind.TRANSFER_AGREEMENT, [f"purchase:{p.id}" for p in purchases])
-    for purchase in [p for p in purchases if f"purchase:{p.id}" not in done]:
+        made += _guarded(uow, f"listing {listing.id}", lambda x=listing: _loan_documents(
+            uow, renderer, x), subjects=[("listing", listing.id)], kind="loan_agreement")
+    for purchase in uow.s.scalars(_pending_purchases().order_by(SecondaryPurchase.id)
+                                  .limit(budget)).all():
         if made >= budget:
             return made
-        made += _transfer_documents(uow, renderer, purchase)
-        audit.note(uow, "contracts.issued", subjects=[("listing", purchase.listing_id)],
-                   changes={"kind": "transfer_agreement", "purchase_id": purchase.id})
+        made += _guarded(uow, f"purchase {purchase.id}", lambda x=purchase: _transfer_documents(
+            uow, renderer, x), subjects=[("listing", purchase.listing_id)],
+            kind="transfer_agreement")
     return made
 
 
@@ -215,16 +220,26 @@ def renderer_for(font: Path) -> PdfRenderer:
     return PdfRenderer(font)
 
 
+def _pending_loans() -> Select[tuple[Listing]]:
+    return select(Listing).where(Listing.funded_at.is_not(None), ~select(ContractDocument.id)
+                                 .where(ContractDocument.listing_id == Listing.id,
+                                        ContractDocument.kind == ContractKind.LOAN_AGREEMENT.value)
+                                 .exists())
+
+
+def _pending_purchases() -> Select[tuple[SecondaryPurchase]]:
+    subject = literal("purchase:") + cast(SecondaryPurchase.id, String)
+    return select(SecondaryPurchase).where(~select(ContractDocument.id).where(
+        ContractDocument.kind == ContractKind.TRANSFER_AGREEMENT.value,
+        ContractDocument.listing_id == SecondaryPurchase.listing_id,
+        ContractDocument.subject == subject).exists())
+
+
 def pending(uow: UnitOfWork) -> dict[str, int]:
     """Loans and purchases still waiting for their contracts."""
-    loans = uow.s.scalar(select(func.count()).select_from(Listing).where(
-        Listing.funded_at.is_not(None), ~select(ContractDocument.id).where(
-            ContractDocument.listing_id == Listing.id,
-            ContractDocument.kind == ContractKind.LOAN_AGREEMENT.value).exists())) or 0
-    bought = uow.s.scalar(select(func.count()).select_from(SecondaryPurchase)) or 0
-    issued = uow.s.scalar(select(func.count(func.distinct(ContractDocument.subject))).where(
-        ContractDocument.kind == ContractKind.TRANSFER_AGREEMENT.value)) or 0
-    return {"loans": int(loans), "purchases": int(bought) - int(issued)}
+    loans = uow.s.scalar(select(func.count()).select_from(_pending_loans().subquery()))
+    bought = uow.s.scalar(select(func.count()).select_from(_pending_purchases().subquery()))
+    return {"loans": int(loans or 0), "purchases": int(bought or 0)}
 
 
 # --- verification and reading --------------------------------------------------------------
