@@ -22,7 +22,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-STAMP = VENV / ".biaodi-installed"
 
 
 def _run(*args: str | Path, env: dict[str, str] | None = None) -> None:
@@ -36,13 +35,15 @@ def ensure_environment(extras: str) -> None:
     if not (BIN / "python").exists():
         print("creating virtual environment in .venv …", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
+    # One stamp per set of extras, so that alternating `serve` and `test` does not reinstall.
+    stamp = VENV / f".biaodi-installed-{extras.replace(',', '-')}"
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
-    if STAMP.exists() and STAMP.read_text() == wanted:
+    if stamp.exists() and stamp.read_text() == wanted:
         return
     print(f"installing biaodi[{extras}] into .venv …", flush=True)
     _run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
     _run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", f".[{extras}]")
-    STAMP.write_text(wanted)
+    stamp.write_text(wanted)
 
 
 def serve(args: list[str]) -> None:
