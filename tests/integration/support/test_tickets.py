@@ -7,8 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 
 from biaodi.adapters.clock import FixedClock
+from biaodi.api.app import create_app
 from biaodi.bootstrap import Platform
 from biaodi.domain.shared.errors import Conflict, InvalidInput, NotFound
 from biaodi.services.shared.tx import in_transaction
@@ -84,6 +86,10 @@ def test_complaints_figures_and_the_faq(platform: Platform, clock: FixedClock) -
                        "median_hours_to_resolve": 30.0, "mean_hours_to_resolve": 30.0,
                        "decided_after_15_days": 1, "response_target_missed": 2,
                        "by_reference": {"none": 2}}
+    with TestClient(create_app(platform)) as client:  # the disclosure section shows them
+        assert client.get("/api/v1/disclosure").json()["complaints"] == figures
+        page = client.get("/disclosure").text  # zh-CN, the default
+    assert "超过 15 日办结" in page and "办结用时中位数（小时）" in page
 
     first = in_transaction(tx, lambda uow: knowledge.save_faq(
         uow, operator, lang="zh", question="如何充值？", answer="在我的账户点充值。", position=2))

@@ -32,7 +32,8 @@ def overview(platform: PlatformDep) -> dict[str, Any]:
     with platform.reader() as uow:
         return {"institution": public.institution_view(platform.settings),
                 "fee_schedule": public.fee_schedule(platform.settings),
-                "reports": report.published(uow), "events": events.events(uow, limit=20)}
+                "reports": report.published(uow), "events": events.events(uow, limit=20),
+                "complaints": public.complaints(uow)}
 
 
 @router.get("/disclosure/reports/{month}")

@@ -1,5 +1,5 @@
 """What the disclosure pages and API show besides the monthly reports: the institution and
-custody details from configuration, and the fee schedule in force."""
+custody details from configuration, the fee schedule in force, and the complaints figures."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
+from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.config import Settings
 from biaodi.domain.disclosure.institution import SANDBOX, Institution, parse_institution
 from biaodi.domain.shared.compliance import profile_named
 from biaodi.domain.shared.errors import InvalidInput
+from biaodi.services.support.tickets import complaints_summary
 
 PPM = Decimal(1_000_000)
 
@@ -64,3 +66,10 @@ def fee_schedule(settings: Settings) -> list[dict[str, Any]]:
                  "rate": "per guarantor", "basis": "yearly, on principal owed; on each listing",
                  "payer": "borrower"})
     return rows
+
+
+def complaints(uow: UnitOfWork) -> dict[str, Any]:
+    """The public complaints channel's figures since the platform opened (the guideline asks
+    for complaints and their handling): received, resolved, open, hours to resolve, decided
+    after the 15-day limit, response targets missed (`services/support/tickets.py`)."""
+    return complaints_summary(uow)

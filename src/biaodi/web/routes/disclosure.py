@@ -19,6 +19,10 @@ from biaodi.web.pages import PageError, platform_of, render
 
 router = APIRouter()
 
+#: The complaints figures the page shows, in order (`services/support/tickets.py`).
+COMPLAINT_FIGURES = ("received", "resolved", "open", "median_hours_to_resolve",
+                     "mean_hours_to_resolve", "decided_after_15_days", "response_target_missed")
+
 i18n.register({
     "disc.nav": ("信息披露", "Disclosure"),
     "disc.title": ("信息披露", "Information disclosure"),
@@ -45,6 +49,15 @@ i18n.register({
     "disc.f.custody_bank": ("资金存管银行", "Custody bank"),
     "disc.f.custody_agreement_since": ("存管协议起始", "Custody since"),
     "disc.f.contact": ("联系方式", "Contact"),
+    "disc.complaints": ("投诉处理", "Complaints"),
+    "disc.c.received": ("受理投诉", "Received"),
+    "disc.c.resolved": ("已办结", "Resolved"),
+    "disc.c.open": ("处理中", "Open"),
+    "disc.c.median_hours_to_resolve": ("办结用时中位数（小时）", "Median hours to resolve"),
+    "disc.c.mean_hours_to_resolve": ("平均办结用时（小时）", "Mean hours to resolve"),
+    "disc.c.decided_after_15_days": ("超过 15 日办结", "Decided after 15 days"),
+    "disc.c.response_target_missed": ("未按时响应", "Response target missed"),
+    "disc.complain": ("投诉与客服", "Complain or ask for help"),
     "disc.fees": ("收费标准", "Fee schedule"),
     "disc.fee": ("费用", "Fee"), "disc.kind": ("标的类型", "Listing type"),
     "disc.term_days": ("期限（天）", "Term (days)"), "disc.rate": ("费率", "Rate"),
@@ -154,12 +167,15 @@ def disclosure_page(request: Request) -> Response:
             except BiaodiError:  # its stored text no longer matches its digest
                 r["tampered"] = True
         recent = events.events(uow, limit=10)
+        complaints = public.complaints(uow)
     institution = public.institution_view(platform.settings)
     return render(request, "disclosure/index.html", {
         "institution": [(i18n.translate(lang, f"disc.f.{k}"), v)
                         for k, v in institution.items() if k != "sandbox"],
         "sandbox": institution["sandbox"], "fees": public.fee_schedule(platform.settings),
-        "reports": listed, "figure": _chart(lang, shown), "events": recent})
+        "reports": listed, "figure": _chart(lang, shown), "events": recent,
+        "complaints": [(i18n.translate(lang, f"disc.c.{k}"), "—" if complaints[k] is None
+                        else complaints[k]) for k in COMPLAINT_FIGURES]})
 
 
 @router.get("/disclosure/reports/{month}")
