@@ -128,6 +128,30 @@ def platform(engine: Engine, clock: FixedClock, db_url: str, tmp_path: Path) -> 
     return build_platform(settings, clock=clock, engine=engine)
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def book_platform(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                  ) -> Iterator[Platform]:
+    """An empty platform of its own per test module and database (the clock at START), for
+    modules that build one book through the services and read it in every test (analytics,
+    disclosure)."""
+    tmp: Path = tmp_path_factory.mktemp("book")
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        shutil.copyfile(template, tmp / "biaodi.db")
+        url = f"sqlite:///{tmp / 'biaodi.db'}"
+        engine = make_engine(url)
+    else:
+        if not POSTGRES_URL:
+            pytest.skip(SKIP_POSTGRES)
+        url = str(request.getfixturevalue("postgres_database"))
+        engine = _fresh_postgres(url)
+    settings = Settings(database_url=url, secret_key=TEST_KEY,
+                        secret_key_file=tmp / "unused-secret")
+    platform = build_platform(settings, clock=FixedClock(START), engine=engine)
+    yield platform
+    engine.dispose()
+
+
 @pytest.fixture
 def uow(platform: Platform) -> Iterator[UnitOfWork]:
     with platform.uow() as unit:
