@@ -9,10 +9,12 @@ its servicing status is not `closed` or `written_off`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from itertools import pairwise
+from typing import Any
 
 from biaodi.domain.analytics.tiers import rate
 from biaodi.domain.risk.grades import GRADES
@@ -123,6 +125,14 @@ def vintage_curves(uow: UnitOfWork, as_of: date) -> list[VintagePoint]:
         WHERE s.onboarded_on <= {sql.date('asof')} AND s.defaulted_on IS NOT NULL
           AND s.defaulted_on <= {sql.date('asof')}
         GROUP BY {on}, {dd} - {on}""", asof=as_of)
+    return vintage_points(born, died, as_of)
+
+
+def vintage_points(born: Iterable[Any], died: Iterable[Any], as_of: date) -> list[VintagePoint]:
+    """The curves from two groupings by origination month `m0` (months since year 0): `born`
+    (`n` loans, `fen` funded) and `died` (defaults `k` months on book); each vintage gets a
+    point for every month on book up to `as_of`, the defaults cumulated. Shared by the SQL
+    metric and the Spark engine (`spark.py`)."""
     dead = {(int(r.m0), int(r.k)): (int(r.n), int(r.fen)) for r in died}
     last = as_of.year * 12 + as_of.month
     out = []

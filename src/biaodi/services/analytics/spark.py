@@ -28,7 +28,13 @@ from biaodi.services.analytics.common import Period, as_plain, month_text
 from biaodi.services.analytics.export import BOOK
 from biaodi.services.analytics.money import ChannelRow
 from biaodi.services.analytics.products import AutoShare, FundingTime, RateRow, VolumeRow
-from biaodi.services.analytics.risk import BadDebt, BucketRow, OutstandingRow, VintagePoint
+from biaodi.services.analytics.risk import (
+    BadDebt,
+    BucketRow,
+    OutstandingRow,
+    VintagePoint,
+    vintage_points,
+)
 from biaodi.services.analytics.users import ActiveRow, CohortRow, FunnelRow, Ticket, per
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -269,18 +275,7 @@ def vintage_curves(book: Book, as_of: date) -> list[VintagePoint]:
         WHERE s.onboarded_on <= {_d(as_of)} AND s.defaulted_on IS NOT NULL
           AND s.defaulted_on <= {_d(as_of)}
         GROUP BY {on}, {dd} - {on}""")
-    dead = {(int(r.m0), int(r.k)): (int(r.n), int(r.fen)) for r in died}
-    last = as_of.year * 12 + as_of.month
-    out = []
-    for r in sorted(born, key=lambda r: int(r.m0)):
-        m0, n, fen = int(r.m0), int(r.n), int(r.fen)
-        cum_n = cum_fen = 0
-        for k in range(last - m0 + 1):
-            dn, dfen = dead.get((m0, k), (0, 0))
-            cum_n, cum_fen = cum_n + dn, cum_fen + dfen
-            out.append(VintagePoint(month_text(m0), k, n, fen, cum_n, cum_fen,
-                                    rate(cum_fen, fen)))
-    return out
+    return vintage_points(born, died, as_of)
 
 
 # --- money ------------------------------------------------------------------------------------
