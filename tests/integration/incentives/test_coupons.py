@@ -1,6 +1,7 @@
 """Coupons with an investment on both databases: a cash coupon paid from marketing in the
 investment's transaction, and every rule that refuses one (expired, below the minimum, the
-wrong term, stacking, auto-invest, used twice) leaving nothing changed; budgets, counts and
+wrong term, stacking, auto-invest, used twice) leaving nothing changed; a failed listing giving
+the coupon back; budgets, counts and
 the campaign's exposure; the ledger balanced throughout."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from biaodi.domain.shared.errors import BiaodiError, Conflict
 from biaodi.domain.shared.money import Money
 from biaodi.services.incentives import campaigns
 from biaodi.services.incentives.coupons import coupons_of
-from biaodi.services.investing import auto_invest
+from biaodi.services.investing import auto_invest, funding
 from biaodi.services.investing.rules import InvestingRules
 from biaodi.services.shared.tx import in_transaction
 from incentive_support import (
@@ -54,6 +55,31 @@ def test_a_cash_coupon_is_paid_from_marketing_with_the_investment(platform: Plat
     with platform.uow() as uow:
         [mine] = coupons_of(uow, alice)
     assert mine["status"] == "used" and mine["investment_id"] == made.investment_id
+    assert_books_balanced(platform)
+
+
+def test_a_failed_listing_gives_the_cash_coupon_back(platform: Platform,
+                                                     clock: FixedClock) -> None:
+    """The refund takes the coupon's cash back into marketing and the coupon can be used
+    again: a listing that never funds pays no reward."""
+    listing = published_listing(platform, RULES, amount=10_000)
+    alice = investor(platform, 5_000)
+    camp = campaign(platform)
+    [coupon] = issue(platform, template(platform, camp), alice)
+    before = balances(platform, "platform:marketing_expense")["platform:marketing_expense"]
+    invest_with(platform, RULES, listing, alice, 2_000, coupon)
+    clock.advance(days=7)
+    assert in_transaction(platform.uow, lambda uow: funding.close_funding_window(
+        uow, listing, RULES)) == "failed"
+    assert balances(platform, f"investor:{alice}:available", f"investor:{alice}:frozen",
+                    "platform:marketing_expense") == {
+        f"investor:{alice}:available": 500_000, f"investor:{alice}:frozen": 0,
+        "platform:marketing_expense": before}
+    assert coupon_status(platform, coupon) == ("issued", 0)
+    assert spent(platform, camp) == 0
+    again = published_listing(platform, RULES, amount=10_000)
+    invest_with(platform, RULES, again, alice, 2_000, coupon)  # usable again
+    assert coupon_status(platform, coupon) == ("used", 2_000)
     assert_books_balanced(platform)
 
 

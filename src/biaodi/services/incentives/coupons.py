@@ -2,8 +2,10 @@
 consumed in the investment's own transaction (`services/investing/invest.py` calls both), and
 what an investor holds.
 
-A cash coupon (红包) is paid from the marketing account when it is used; a rate boost (加息券)
-starts accruing on the investment's holding (`days.accrue_boosts`)."""
+A cash coupon (红包) is paid from the marketing account when it is used, and given back to the
+investor unused (its cash taken back) when the listing fails and the investment is refunded
+(`give_back_on_refund`, called by the refund); a rate boost (加息券) starts accruing on the
+investment's holding (`days.accrue_boosts`)."""
 
 from __future__ import annotations
 
@@ -26,9 +28,11 @@ from biaodi.domain.incentives.coupons import (
     simple_interest,
     term_label,
 )
+from biaodi.domain.ledger.rules import OwnerKind, wallet
 from biaodi.domain.shared.errors import NotFound
 from biaodi.domain.shared.money import Money
-from biaodi.services.incentives.payouts import pay
+from biaodi.services.incentives.payouts import pay, take_back
+from biaodi.services.ledger import posting as ledger
 
 _COUPONS = text("""
     SELECT k.id, k.user_id, k.kind, k.status, k.expires_on, k.campaign_id, k.face_fen,
@@ -114,6 +118,42 @@ def consume(uow: UnitOfWork, usable: Usable, investment_id: int, investor_id: in
                changes={"investment_id": investment_id,
                         "coupon_ids": [row.id for row in usable.rows], "paid_fen": paid})
     return paid
+
+
+_CASH_OF_REFUNDED = text("""
+    SELECT k.id, k.user_id, k.paid_fen, k.campaign_id, k.expires_on, k.investment_id
+    FROM incentive_coupons k JOIN investments i ON i.id = k.investment_id
+    WHERE i.listing_id = :listing AND i.status = 'refunded' AND k.kind = 'cash'
+      AND k.status = 'used' ORDER BY k.id""").columns(expires_on=Date)
+
+_GIVE_BACK = text("""
+    UPDATE incentive_coupons SET status = :status, investment_id = NULL, used_on = NULL,
+           paid_fen = paid_fen - :fen
+    WHERE id = :id AND status = 'used'""")
+
+
+def give_back_on_refund(uow: UnitOfWork, listing_id: int) -> int:
+    """A failed listing's refunded investments give their cash coupons back: the payout is
+    taken back from the investor's available wallet (which the refund has just credited with
+    the investment) into marketing, and the coupon can be used again until it expires. Should
+    the wallet hold less than was paid (the investor withdrew it meanwhile), what it holds is
+    taken back and the coupon stays used with the rest paid. What was taken back, in fen."""
+    taken_total = 0
+    for row in list(uow.s.execute(_CASH_OF_REFUNDED, {"listing": listing_id})):
+        available = ledger.balance(uow, wallet(OwnerKind.INVESTOR, row.user_id).code)
+        taken = min(int(row.paid_fen), max(available, 0))
+        if taken:
+            take_back(uow, user_id=row.user_id, fen=taken, kind="coupon_reversal",
+                      memo=f"coupon {row.id} given back: investment {row.investment_id} "
+                           f"refunded", campaign_id=row.campaign_id,
+                      idempotency_key=f"coupon_reversal:{row.id}:{row.investment_id}")
+        if taken == int(row.paid_fen):
+            status = "issued" if row.expires_on >= uow.clock.today() else "expired"
+            uow.s.execute(_GIVE_BACK, {"status": status, "fen": taken, "id": row.id})
+        else:
+            uow.s.execute(_PAID, {"fen": -taken, "id": row.id})
+        taken_total += taken
+    return taken_total
 
 
 _MINE = text("""

@@ -26,3 +26,16 @@ def pay(uow: UnitOfWork, *, user_id: int, fen: int, kind: str, memo: str,
     if campaign_id is not None and not posted.replayed:
         uow.s.execute(_SPENT, {"fen": fen, "id": campaign_id})
     return posted.entry_id
+
+
+def take_back(uow: UnitOfWork, *, user_id: int, fen: int, kind: str, memo: str,
+              campaign_id: int | None, idempotency_key: str | None = None) -> int:
+    """Undo `pay` for `fen`: from the user's available wallet back to marketing, the campaign's
+    spending lowered by as much; the entry's id."""
+    draft = (EntryDraft(kind=kind, memo=memo[:200])
+             .transfer(wallet(OwnerKind.INVESTOR, user_id).code, "custody:cash", fen)
+             .transfer("platform:cash", "platform:marketing_expense", fen))
+    posted = ledger.post(uow, draft, idempotency_key=idempotency_key)
+    if campaign_id is not None and not posted.replayed:
+        uow.s.execute(_SPENT, {"fen": -fen, "id": campaign_id})
+    return posted.entry_id

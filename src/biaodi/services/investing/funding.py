@@ -34,6 +34,7 @@ from biaodi.domain.listings.fees import fee_schedule, fees_on
 from biaodi.domain.listings.schedule import build_schedule
 from biaodi.domain.shared.errors import BiaodiError, InsufficientBalance
 from biaodi.domain.shared.money import Money
+from biaodi.services.incentives import coupons
 from biaodi.services.investing.rules import InvestingRules
 from biaodi.services.ledger import bulk as ledger_bulk
 from biaodi.services.ledger import posting as ledger
@@ -333,7 +334,8 @@ def complete_all_sold_out(uow_factory: Callable[[], UnitOfWork],
 
 
 def refund(uow: UnitOfWork, listing: Listing) -> None:
-    """Return every frozen amount: debit `investor:N:frozen`, credit `investor:N:available`.
+    """Return every frozen amount: debit `investor:N:frozen`, credit `investor:N:available`;
+    cash coupons used with the refunded investments are given back (`coupons.give_back_on_refund`).
     The investments are marked first (their triggers move the investors' exposure), then the
     wallets: exposure before wallets, the order every investment takes them in."""
     frozen = uow.s.scalars(select(Investment).where(
@@ -348,6 +350,7 @@ def refund(uow: UnitOfWork, listing: Listing) -> None:
                                                Investment.status == "frozen")
                       .values(status="refunded"))
         ledger.post(uow, draft, idempotency_key=f"funding_refund:{listing.id}")
+        coupons.give_back_on_refund(uow, listing.id)
     listing.remaining_fen = 0
 
 
