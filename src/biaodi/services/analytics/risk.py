@@ -64,6 +64,13 @@ def overdue_by_bucket(uow: UnitOfWork) -> list[BucketRow]:
         SELECT s.bucket, COUNT(*) AS n, COALESCE(SUM(s.outstanding_principal_fen), 0) AS fen,
                COALESCE(SUM(s.due_principal_fen + s.due_interest_fen), 0) AS due
         FROM loan_servicing s WHERE {_LIVE} GROUP BY s.bucket""")
+    return bucket_rows(found)
+
+
+def bucket_rows(found: Iterable[Any]) -> list[BucketRow]:
+    """Every bucket's row (in bucket order, empty ones as 0) from loans, outstanding principal
+    and due amounts grouped by bucket, with the amount and count rates over all live loans.
+    Shared by the SQL metric and the Spark engine (`spark.py`)."""
     by = {r.bucket: (int(r.n), int(r.fen), int(r.due)) for r in found}
     loans = sum(v[0] for v in by.values())
     principal = sum(v[1] for v in by.values())

@@ -22,9 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from biaodi.adapters.clock import CST
 from biaodi.domain.analytics.tiers import rate
-from biaodi.domain.servicing.buckets import BUCKETS
 from biaodi.domain.shared.errors import InvalidInput
-from biaodi.services.analytics.common import Period, as_plain, month_text
+from biaodi.services.analytics.common import Period, as_plain
 from biaodi.services.analytics.export import BOOK
 from biaodi.services.analytics.money import ChannelRow
 from biaodi.services.analytics.products import AutoShare, FundingTime, RateRow, VolumeRow
@@ -33,9 +32,17 @@ from biaodi.services.analytics.risk import (
     BucketRow,
     OutstandingRow,
     VintagePoint,
+    bucket_rows,
     vintage_points,
 )
-from biaodi.services.analytics.users import ActiveRow, CohortRow, FunnelRow, Ticket, per
+from biaodi.services.analytics.users import (
+    ActiveRow,
+    CohortRow,
+    FunnelRow,
+    Ticket,
+    cohort_rows,
+    per,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from pyspark.sql import SparkSession
@@ -154,15 +161,7 @@ def cohort_retention(book: Book, period: Period) -> list[CohortRow]:
         WHERE f.m0 >= {period.start.year * 12 + period.start.month}
           AND f.m0 <= {period.end.year * 12 + period.end.month}
         GROUP BY f.m0, x.m - f.m0""")
-    active = {(int(r.m0), int(r.k)): int(r.n) for r in found}
-    last = period.end.year * 12 + period.end.month
-    out = []
-    for m0 in sorted({m0 for m0, _ in active}):
-        size = active[(m0, 0)]
-        for k in range(last - m0 + 1):
-            n = active.get((m0, k), 0)
-            out.append(CohortRow(month_text(m0), k, size, n, rate(n, size)))
-    return out
+    return cohort_rows(found, period)
 
 
 def average_ticket(book: Book, period: Period) -> Ticket:
@@ -242,14 +241,7 @@ def overdue_by_bucket(book: Book) -> list[BucketRow]:
         SELECT s.bucket, COUNT(*) AS n, COALESCE(SUM(s.outstanding_principal_fen), 0) AS fen,
                COALESCE(SUM(s.due_principal_fen + s.due_interest_fen), 0) AS due
         FROM loan_servicing s WHERE {_LIVE} GROUP BY s.bucket""")
-    by = {r.bucket: (int(r.n), int(r.fen), int(r.due)) for r in found}
-    loans = sum(v[0] for v in by.values())
-    principal = sum(v[1] for v in by.values())
-    out = []
-    for _, bucket in BUCKETS:
-        n, fen, due = by.get(bucket.value, (0, 0, 0))
-        out.append(BucketRow(bucket.value, n, fen, due, rate(fen, principal), rate(n, loans)))
-    return out
+    return bucket_rows(found)
 
 
 def bad_debt_rate(book: Book) -> BadDebt:

@@ -11,9 +11,11 @@ Definitions shared by several metrics (docs/ANALYTICS.md):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 from sqlalchemy import DateTime, bindparam, text
 
@@ -145,6 +147,13 @@ def cohort_retention(uow: UnitOfWork, period: Period) -> list[CohortRow]:
         GROUP BY f.m0, x.m - f.m0 ORDER BY f.m0, x.m - f.m0""",
         e=period.end, lo=period.start.year * 12 + period.start.month,
         hi=period.end.year * 12 + period.end.month)
+    return cohort_rows(found, period)
+
+
+def cohort_rows(found: Iterable[Any], period: Period) -> list[CohortRow]:
+    """The retention rows from the active investors per first month `m0` and months since
+    `k`: each cohort from its first month to the period's end, months without activity as 0.
+    Shared by the SQL metric and the Spark engine (`spark.py`)."""
     active = {(int(r.m0), int(r.k)): int(r.n) for r in found}
     last = period.end.year * 12 + period.end.month
     out = []
