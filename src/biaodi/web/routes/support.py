@@ -5,6 +5,7 @@ and the reply), and the operators' /operator/support (the queue, canned answers,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -178,10 +179,17 @@ def _reply(request: Request, ticket_id: int, user_id: int, staff: bool, form: An
            back: str) -> Response:
     values = form_values(form)
     canned = values.get("canned_answer_id", "")
+    return _on_ticket(request, ticket_id, user_id, staff, lambda uow: tickets.reply(
+        uow, ticket_id, user_id, staff=staff, body=values.get("body", ""),
+        canned_answer_id=int(canned) if staff and canned.isdigit() else None), back)
+
+
+def _on_ticket(request: Request, ticket_id: int, user_id: int, staff: bool,
+               act: Callable[[Any], object], back: str) -> Response:
+    """Run one change to a ticket in a transaction and go `back`; an unknown ticket is the
+    404 page, a refusal the ticket again with the reason in the page's language."""
     try:
-        in_transaction(platform_of(request).uow, lambda uow: tickets.reply(
-            uow, ticket_id, user_id, staff=staff, body=values.get("body", ""),
-            canned_answer_id=int(canned) if staff and canned.isdigit() else None))
+        in_transaction(platform_of(request).uow, act)
     except NotFound:
         raise PageError(404, "error.not_found.title", "error.not_found.text") from None
     except BiaodiError as refused:
@@ -248,32 +256,17 @@ def operator_reply(ticket_id: RowId, request: Request, user: OperatorUser,
 def operator_triage(ticket_id: RowId, request: Request, user: OperatorUser,
                     form: Form) -> Response:
     values = form_values(form)
-    try:
-        in_transaction(platform_of(request).uow, lambda uow: tickets.triage(
-            uow, ticket_id, user.id,
-            assignee_id=user.id if values.get("assign") == "me" else None,
-            priority=values.get("priority") or None))
-    except NotFound:
-        raise PageError(404, "error.not_found.title", "error.not_found.text") from None
-    except BiaodiError as refused:
-        return _ticket_with_error(request, ticket_id, user.id, True,
-                                  _say(request, refused))
-    return redirect(f"/operator/support/tickets/{ticket_id}")
+    return _on_ticket(request, ticket_id, user.id, True, lambda uow: tickets.triage(
+        uow, ticket_id, user.id, assignee_id=user.id if values.get("assign") == "me" else None,
+        priority=values.get("priority") or None), f"/operator/support/tickets/{ticket_id}")
 
 
 @router.post("/operator/support/tickets/{ticket_id}/resolve")
 def operator_resolve(ticket_id: RowId, request: Request, user: OperatorUser,
                      form: Form) -> Response:
     resolution = form_values(form).get("resolution", "")
-    try:
-        in_transaction(platform_of(request).uow, lambda uow: tickets.resolve(
-            uow, ticket_id, user.id, resolution))
-    except NotFound:
-        raise PageError(404, "error.not_found.title", "error.not_found.text") from None
-    except BiaodiError as refused:
-        return _ticket_with_error(request, ticket_id, user.id, True,
-                                  _say(request, refused))
-    return redirect(f"/operator/support/tickets/{ticket_id}")
+    return _on_ticket(request, ticket_id, user.id, True, lambda uow: tickets.resolve(
+        uow, ticket_id, user.id, resolution), f"/operator/support/tickets/{ticket_id}")
 
 
 @router.post("/operator/support/canned")
