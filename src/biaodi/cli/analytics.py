@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from biaodi.cli.common import console, err_console, fail, platform
 from biaodi.domain.analytics.tiers import parse_tiers
 from biaodi.domain.shared.errors import BiaodiError
-from biaodi.services.analytics import catalog, dashboards, export, report, spark
+from biaodi.services.analytics import catalog, dashboards, export, report, spark, spark_base
 from biaodi.web import dashboards as views
 from biaodi.web import i18n
 from biaodi.web import report as html_report
@@ -139,14 +139,14 @@ def analytics_command(
                     results[name] = catalog.compute(uow, name, tiers=tiers, **params)
         else:
             try:
-                ours = not spark.running()
-                session = spark.start_session()
+                ours = not spark_base.running()
+                session = spark_base.start_session()
             except ImportError:
                 fail("PySpark is not installed: pip install 'biaodi[spark]' (Java 17 on PATH)")
             try:
                 with Progress(*_columns(), console=err_console) as bar:
                     task = bar.add_task("spark", total=len(names))
-                    source = spark.Book(session, Path(book))
+                    source = spark_base.Book(session, Path(book))
                     for name in names:
                         bar.update(task, description=name)
                         results[name] = spark.compute(source, name, today=p.clock.today(),

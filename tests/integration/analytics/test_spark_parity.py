@@ -29,7 +29,7 @@ from biaodi.bootstrap import Platform
 from biaodi.cli.main import app
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts import users
-from biaodi.services.analytics import catalog, export, spark
+from biaodi.services.analytics import catalog, export, spark, spark_base
 from biaodi.services.investing import suitability
 from biaodi.services.payments import orders as payments
 from biaodi.services.payments.orders import StartPayment
@@ -52,7 +52,7 @@ def at(platform: Platform, day: date) -> None:
 def session() -> Iterator[Any]:
     if shutil.which("java") is None:
         pytest.skip("Java 17 is not on PATH: PySpark needs it")
-    started = spark.start_session()
+    started = spark_base.start_session()
     yield started
     started.stop()
 
@@ -123,7 +123,7 @@ def _sorted(value: Any) -> Any:
 def test_spark_and_sql_agree_to_the_fen(book_platform: Platform, book: Path,
                                         session: Any) -> None:
     assert {name for name, _ in CASES} == set(spark.SPARK_METRICS)
-    source = spark.Book(session, book)
+    source = spark_base.Book(session, book)
     with book_platform.reader() as uow:
         for name, params in CASES:
             by_sql = catalog.compute(uow, name, tiers=(), **params)

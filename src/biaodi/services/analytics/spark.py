@@ -9,22 +9,19 @@ each metric returns the SQL metric's own rows, so the two agree to the fen
 (`tests/integration/analytics/test_spark_parity.py`). PySpark is the optional extra `spark`
 (Java 17 on PATH); this module imports it only when a session is started.
 
-The metrics computed here are `SPARK_METRICS`; the others are refused by name.
+The session and the book's views are `spark_base.py`. `SPARK_METRICS` names every metric the
+engine computes; the others are refused by name.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from datetime import date, timedelta
+from typing import Any
 
-from biaodi.adapters.clock import CST
 from biaodi.domain.analytics.tiers import rate
 from biaodi.domain.shared.errors import InvalidInput
 from biaodi.services.analytics.common import Period, as_plain
-from biaodi.services.analytics.export import BOOK
 from biaodi.services.analytics.money import ChannelRow
 from biaodi.services.analytics.products import AutoShare, FundingTime, RateRow, VolumeRow
 from biaodi.services.analytics.risk import (
@@ -35,6 +32,15 @@ from biaodi.services.analytics.risk import (
     bucket_rows,
     vintage_points,
 )
+from biaodi.services.analytics.spark_base import (
+    ACTS,
+    LIVE,
+    Book,
+    cst_start,
+    d,
+    m,
+    ts,
+)
 from biaodi.services.analytics.users import (
     ActiveRow,
     CohortRow,
@@ -44,83 +50,13 @@ from biaodi.services.analytics.users import (
     per,
 )
 
-if TYPE_CHECKING:  # pragma: no cover
-    from pyspark.sql import SparkSession
-
-#: Local mode on this kind of machine (docs/ANALYTICS.md): two cores, no UI, few shuffle
-#: partitions; timestamps read as UTC; partition folders (month=2026-11) stay text.
-SETTINGS = {
-    "spark.ui.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",  # our own progress bar
-    "spark.sql.shuffle.partitions": "2",
-    "spark.sql.session.timeZone": "UTC",
-    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
-    "spark.driver.memory": "1g",
-    "spark.sql.ansi.enabled": "true",
-}
-_LIVE = "s.status NOT IN ('closed', 'written_off')"
-_ACTS = """SELECT investor_id AS who, subscribed_on AS d FROM investments
-           UNION ALL SELECT buyer_id AS who, business_date AS d FROM secondary_purchases"""
-
-
-def start_session(master: str = "local[2]") -> SparkSession:
-    """A local Spark session with `SETTINGS` (SPARK_LOCAL_IP 127.0.0.1 unless set)."""
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    from pyspark.sql import SparkSession
-
-    builder = SparkSession.builder.master(master).appName("biaodi-analytics")
-    for key, value in SETTINGS.items():
-        builder = builder.config(key, value)
-    session = builder.getOrCreate()
-    session.sparkContext.setLogLevel("ERROR")
-    return session
-
-
-def running() -> bool:
-    """Whether this process already has a Spark session (that a caller started)."""
-    from pyspark.sql import SparkSession
-
-    return SparkSession.getActiveSession() is not None
-
-
-class Book:
-    """An exported book's tables as Spark views (one per folder of `export.BOOK`)."""
-
-    def __init__(self, spark: SparkSession, folder: Path) -> None:
-        self.spark = spark
-        missing = [s.table for s in BOOK if not (folder / s.table).is_dir()]
-        if missing:
-            raise InvalidInput(f"{folder} is not an exported book: no {', '.join(missing)} "
-                               "(write one with `biaodi export`)", field="book")
-        for spec in BOOK:
-            spark.read.parquet(str(folder / spec.table)).createOrReplaceTempView(spec.table)
-
-    def rows(self, statement: str) -> list[Any]:
-        return self.spark.sql(statement).collect()
-
-
-def _d(day: date) -> str:
-    return f"DATE'{day.isoformat()}'"
-
-
-def _ts(moment: datetime) -> str:
-    return f"TIMESTAMP'{moment.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S')}'"
-
-
-def _m(column: str) -> str:
-    return f"(year({column}) * 12 + month({column}))"
-
-
-def _cst_start(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=CST)
-
 
 # --- users ------------------------------------------------------------------------------------
 def funnel(book: Book, period: Period | None) -> list[FunnelRow]:
     where = ""
     if period is not None:
-        where = (f"WHERE u.created_at >= {_ts(_cst_start(period.start))} "
-                 f"AND u.created_at < {_ts(_cst_start(period.end + timedelta(days=1)))}")
+        where = (f"WHERE u.created_at >= {ts(cst_start(period.start))} "
+                 f"AND u.created_at < {ts(cst_start(period.end + timedelta(days=1)))}")
     found = book.rows(f"""
         SELECT u.acquisition_channel AS channel, u.acquisition_campaign AS campaign,
                COUNT(*) AS registered,
@@ -146,15 +82,15 @@ def active_investors(book: Book, period: Period, grain: str = "day") -> list[Act
         raise InvalidInput("grain must be day or month", field="grain")
     key = f"date_format(a.d, '{'yyyy-MM-dd' if grain == 'day' else 'yyyy-MM'}')"
     found = book.rows(f"""
-        SELECT {key} AS k, COUNT(DISTINCT a.who) AS n FROM ({_ACTS}) a
-        WHERE a.d >= {_d(period.start)} AND a.d <= {_d(period.end)} GROUP BY {key}""")
+        SELECT {key} AS k, COUNT(DISTINCT a.who) AS n FROM ({ACTS}) a
+        WHERE a.d >= {d(period.start)} AND a.d <= {d(period.end)} GROUP BY {key}""")
     return sorted((ActiveRow(str(r.k), int(r.n)) for r in found), key=lambda r: r.period)
 
 
 def cohort_retention(book: Book, period: Period) -> list[CohortRow]:
     found = book.rows(f"""
-        WITH acts AS (SELECT a.who, {_m('a.d')} AS m FROM ({_ACTS}) a
-                      WHERE a.d <= {_d(period.end)}),
+        WITH acts AS (SELECT a.who, {m('a.d')} AS m FROM ({ACTS}) a
+                      WHERE a.d <= {d(period.end)}),
              firsts AS (SELECT who, MIN(m) AS m0 FROM acts GROUP BY who)
         SELECT f.m0, x.m - f.m0 AS k, COUNT(DISTINCT x.who) AS n
         FROM acts x JOIN firsts f ON f.who = x.who
@@ -169,7 +105,7 @@ def average_ticket(book: Book, period: Period) -> Ticket:
         SELECT COALESCE(SUM(amount_fen), 0) AS fen, COUNT(*) AS n,
                COUNT(DISTINCT investor_id) AS who
         FROM investments WHERE status <> 'refunded'
-          AND subscribed_on >= {_d(period.start)} AND subscribed_on <= {_d(period.end)}""")[0]
+          AND subscribed_on >= {d(period.start)} AND subscribed_on <= {d(period.end)}""")[0]
     fen, n, who = int(r.fen), int(r.n), int(r.who)
     return Ticket(fen, n, who, per(fen, who), per(fen, n))
 
@@ -180,7 +116,7 @@ def volume(book: Book, period: Period) -> list[VolumeRow]:
         SELECT l.kind, l.term, l.term_unit, COALESCE(l.grade, '') AS grade, COUNT(*) AS n,
                COALESCE(SUM(l.funded_fen), 0) AS fen
         FROM loan_servicing s JOIN listings l ON l.id = s.listing_id
-        WHERE s.onboarded_on >= {_d(period.start)} AND s.onboarded_on <= {_d(period.end)}
+        WHERE s.onboarded_on >= {d(period.start)} AND s.onboarded_on <= {d(period.end)}
         GROUP BY l.kind, l.term, l.term_unit, COALESCE(l.grade, '')""")
     rows = [VolumeRow(r.kind, int(r.term), r.term_unit, r.grade, int(r.n), int(r.fen))
             for r in found]
@@ -197,7 +133,7 @@ def weighted_rates(book: Book, period: Period) -> list[RateRow]:
                COALESCE(SUM(l.funded_fen * l.annual_rate_ppm), 0) AS r,
                COALESCE(SUM(l.funded_fen * COALESCE(l.all_in_cost_ppm, l.annual_rate_ppm)), 0)
                    AS c
-        {_FUNDED.format(s=_d(period.start), e=_d(period.end))} GROUP BY l.kind""")
+        {_FUNDED.format(s=d(period.start), e=d(period.end))} GROUP BY l.kind""")
     return sorted((RateRow(r.kind, int(r.fen), rate(int(r.r), int(r.fen) * 1_000_000),
                            rate(int(r.c), int(r.fen) * 1_000_000)) for r in found),
                   key=lambda r: r.kind)
@@ -209,7 +145,7 @@ def funding_time(book: Book, period: Period) -> list[FundingTime]:
     found = book.rows(f"""
         SELECT l.kind, COUNT(*) AS n, COALESCE(SUM({seconds}), 0) AS total,
                COALESCE(MAX({seconds}), 0) AS longest
-        {_FUNDED.format(s=_d(period.start), e=_d(period.end))}
+        {_FUNDED.format(s=d(period.start), e=d(period.end))}
           AND l.published_at IS NOT NULL AND l.funded_at IS NOT NULL
         GROUP BY l.kind""")
     return sorted((FundingTime(r.kind, int(r.n), per(int(r.total), int(r.n)), int(r.longest))
@@ -221,7 +157,7 @@ def auto_invest_share(book: Book, period: Period) -> AutoShare:
         SELECT COALESCE(SUM(CASE WHEN source = 'auto' THEN amount_fen ELSE 0 END), 0) AS auto,
                COALESCE(SUM(CASE WHEN source = 'auto' THEN 0 ELSE amount_fen END), 0) AS manual
         FROM investments WHERE status <> 'refunded'
-          AND subscribed_on >= {_d(period.start)} AND subscribed_on <= {_d(period.end)}""")[0]
+          AND subscribed_on >= {d(period.start)} AND subscribed_on <= {d(period.end)}""")[0]
     auto, manual = int(r.auto), int(r.manual)
     return AutoShare(manual, auto, rate(auto, auto + manual))
 
@@ -230,7 +166,7 @@ def auto_invest_share(book: Book, period: Period) -> AutoShare:
 def outstanding_principal(book: Book) -> list[OutstandingRow]:
     found = book.rows(f"""
         SELECT l.kind, COUNT(*) AS n, COALESCE(SUM(s.outstanding_principal_fen), 0) AS fen
-        FROM loan_servicing s JOIN listings l ON l.id = s.listing_id WHERE {_LIVE}
+        FROM loan_servicing s JOIN listings l ON l.id = s.listing_id WHERE {LIVE}
         GROUP BY l.kind""")
     return sorted((OutstandingRow(r.kind, int(r.n), int(r.fen)) for r in found),
                   key=lambda r: r.kind)
@@ -240,13 +176,13 @@ def overdue_by_bucket(book: Book) -> list[BucketRow]:
     found = book.rows(f"""
         SELECT s.bucket, COUNT(*) AS n, COALESCE(SUM(s.outstanding_principal_fen), 0) AS fen,
                COALESCE(SUM(s.due_principal_fen + s.due_interest_fen), 0) AS due
-        FROM loan_servicing s WHERE {_LIVE} GROUP BY s.bucket""")
+        FROM loan_servicing s WHERE {LIVE} GROUP BY s.bucket""")
     return bucket_rows(found)
 
 
 def bad_debt_rate(book: Book) -> BadDebt:
     m3 = book.rows(f"""SELECT COALESCE(SUM(s.outstanding_principal_fen), 0) AS fen
-                       FROM loan_servicing s WHERE {_LIVE} AND s.bucket = 'M3+'""")[0]
+                       FROM loan_servicing s WHERE {LIVE} AND s.bucket = 'M3+'""")[0]
     off = book.rows("SELECT COALESCE(SUM(written_off_fen), 0) AS fen FROM servicing_positions")
     funded = book.rows("""SELECT COALESCE(SUM(l.funded_fen), 0) AS fen FROM loan_servicing s
                           JOIN listings l ON l.id = s.listing_id""")[0]
@@ -255,17 +191,17 @@ def bad_debt_rate(book: Book) -> BadDebt:
 
 
 def vintage_curves(book: Book, as_of: date) -> list[VintagePoint]:
-    on, dd = _m("s.onboarded_on"), _m("s.defaulted_on")
+    on, dd = m("s.onboarded_on"), m("s.defaulted_on")
     born = book.rows(f"""
         SELECT {on} AS m0, COUNT(*) AS n, COALESCE(SUM(l.funded_fen), 0) AS fen
         FROM loan_servicing s JOIN listings l ON l.id = s.listing_id
-        WHERE s.onboarded_on <= {_d(as_of)} GROUP BY {on}""")
+        WHERE s.onboarded_on <= {d(as_of)} GROUP BY {on}""")
     died = book.rows(f"""
         SELECT {on} AS m0, {dd} - {on} AS k, COUNT(*) AS n,
                COALESCE(SUM(l.funded_fen), 0) AS fen
         FROM loan_servicing s JOIN listings l ON l.id = s.listing_id
-        WHERE s.onboarded_on <= {_d(as_of)} AND s.defaulted_on IS NOT NULL
-          AND s.defaulted_on <= {_d(as_of)}
+        WHERE s.onboarded_on <= {d(as_of)} AND s.defaulted_on IS NOT NULL
+          AND s.defaulted_on <= {d(as_of)}
         GROUP BY {on}, {dd} - {on}""")
     return vintage_points(born, died, as_of)
 
@@ -276,7 +212,7 @@ def payments_by_channel(book: Book, period: Period) -> list[ChannelRow]:
         SELECT kind, channel, COUNT(*) AS n,
                COALESCE(SUM(COALESCE(settled_fen, amount_fen)), 0) AS fen
         FROM payment_orders WHERE status = 'succeeded'
-          AND business_date >= {_d(period.start)} AND business_date <= {_d(period.end)}
+          AND business_date >= {d(period.start)} AND business_date <= {d(period.end)}
         GROUP BY kind, channel""")
     return sorted((ChannelRow(r.kind, r.channel, int(r.n), int(r.fen)) for r in found),
                   key=lambda r: (r.kind, r.channel))
