@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect, text
@@ -91,3 +92,32 @@ def test_stored_mobiles_are_encrypted_by_the_upgrade_and_restored_by_the_downgra
     downgrade(engine, "0010", {"cipher": cipher})  # a downgrade restores the clear column
     with engine.connect() as conn:
         assert conn.execute(text("SELECT mobile FROM users")).scalar_one() == "13812345678"
+
+
+def test_related_parties_recorded_before_0023_are_related_from_their_recorded_day(
+        empty_database: Engine) -> None:
+    engine, cipher = empty_database, PersonalDataCipher(TEST_KEY)
+    migrate_database(engine, "0022", cipher=cipher)
+    # recorded at 20:30 UTC on 2026-11-14: already the 15th in Beijing
+    recorded = datetime(2026, 11, 14, 20, 30, tzinfo=UTC)
+    users = sa.Table("users", sa.MetaData(), autoload_with=engine)
+    # every column the old table requires: a made-up value of its type
+    filler = {sa.Date: date(1990, 5, 17), sa.DateTime: recorded, sa.Boolean: False,
+              sa.Integer: 0, sa.String: "x", sa.Text: "x"}
+    row: dict[str, object] = {}
+    for column in users.columns:
+        if not column.nullable and column.server_default is None and column.name != "id":
+            row[column.name] = next(v for t, v in filler.items()
+                                    if isinstance(column.type, t))
+    with engine.begin() as conn:
+        conn.execute(users.insert().values(id=7, **row))
+        conn.execute(text(
+            "INSERT INTO related_parties (id, user_id, relation, recorded_by, recorded_at) "
+            "VALUES (1, 7, 'shareholder', 7, :at)"), {"at": recorded})
+    migrate_database(engine, cipher=cipher)
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT since, until FROM related_parties WHERE id = 1")).one()
+    assert (str(row.since)[:10], row.until) == ("2026-11-15", None)
+    downgrade(engine, "0022")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT user_id FROM related_parties")).scalars().all() == [7]

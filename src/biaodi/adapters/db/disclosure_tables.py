@@ -5,7 +5,8 @@
 - `disclosure_reports`: the monthly operating reports, stored once when published and never
   changed (on PostgreSQL a trigger refuses UPDATE and DELETE; the digest is checked on read);
 - `disclosure_events`: major events (重大事项) an operator recorded, public at once, append-only;
-- `related_parties`: users an operator recorded as related to the platform (关联方);
+- `related_parties`: users an operator recorded as related to the platform (关联方), each
+  from `since` to `until` (both included; open while `until` is empty), with migration 0023;
 - `post_loan_updates`: what an operator reported about a funded loan after funding (借后信息).
 """
 
@@ -18,6 +19,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -83,14 +85,20 @@ class DisclosureEvent(Base):
 
 
 class RelatedParty(Base):
-    """A user related to the platform (shareholder, officer, their relatives, affiliates)."""
+    """A user related to the platform (shareholder, officer, their relatives, affiliates)
+    from `since` to `until`, both days included; one user's periods never overlap."""
 
     __tablename__ = "related_parties"
-    __table_args__ = (UniqueConstraint("user_id", name="related_party_user"),)
+    __table_args__ = (
+        CheckConstraint("until IS NULL OR until >= since", name="until_not_before_since"),
+        Index("ix_related_parties_user", "user_id", "since"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"))
     relation: Mapped[str] = mapped_column(String(64))
+    since: Mapped[date] = mapped_column(Date)
+    until: Mapped[date | None] = mapped_column(Date, nullable=True)
     recorded_by: Mapped[int] = mapped_column(Id, ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

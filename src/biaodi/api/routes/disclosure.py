@@ -70,19 +70,37 @@ class RelatedPartyRequest(RequestBody):
     user_id: RowId
     relation: NonBlank = Field(max_length=events.RELATION_MAX,
                                description="e.g. shareholder, director, a relative of one")
+    since: date | None = Field(None, description="the first day related (default today; not "
+                               "in the future)")
+    until: date | None = Field(None, description="the last day related, if known (not before "
+                               "since)")
 
 
 @router.post("/operator/disclosure/related-parties", status_code=201)
 def record_related_party(body: RelatedPartyRequest, platform: PlatformDep, op: Operator
                          ) -> dict[str, Any]:
-    """Record a user as a related party of the platform (counted in the next report)."""
+    """Record a user as a related party of the platform from `since` to `until`: a monthly
+    report counts the user's loans when the user is related on the month's last day."""
     return in_transaction(platform.uow, lambda uow: events.record_related_party(
-        uow, body.user_id, body.relation, actor_id=op.id))
+        uow, body.user_id, body.relation, actor_id=op.id, since=body.since, until=body.until))
+
+
+class EndRelationRequest(RequestBody):
+    until: date | None = Field(None, description="the last day related (default today; not "
+                               "before since)")
+
+
+@router.post("/operator/disclosure/related-parties/{party_id}/end")
+def end_related_party(party_id: RowId, body: EndRelationRequest, platform: PlatformDep,
+                      op: Operator) -> dict[str, Any]:
+    """End a recorded relation on `until`, its last related day (once: 409 `already_ended`)."""
+    return in_transaction(platform.uow, lambda uow: events.end_related_party(
+        uow, party_id, body.until, actor_id=op.id))
 
 
 @router.get("/operator/disclosure/related-parties")
 def related_parties(platform: PlatformDep, _staff: Staff) -> list[dict[str, Any]]:
-    """Every recorded related party."""
+    """Every recorded relation with its dates and whether it holds today."""
     with platform.reader() as uow:
         return events.related_parties(uow)
 

@@ -41,6 +41,9 @@ def figures(uow: UnitOfWork, as_of: date) -> dict[str, int | str | None]:
     sql = Sql.of(uow)
     d = sql.date("d")
     live = f"FROM bucket_history h WHERE h.business_date = {d}"
+    # a borrower counts as a related party when related on the report's day (both ends kept)
+    related = (f"EXISTS (SELECT 1 FROM related_parties rp WHERE rp.user_id = l.applicant_id"
+               f" AND rp.since <= {d} AND (rp.until IS NULL OR rp.until >= {d}))")
     r = fetch(uow, f"""
         SELECT
           (SELECT COALESCE(SUM(l.funded_fen), 0) FROM loan_servicing s
@@ -70,11 +73,9 @@ def figures(uow: UnitOfWork, as_of: date) -> dict[str, int | str | None]:
            JOIN listings l ON l.id = h.listing_id WHERE h.business_date = {d}) AS cur_borrowers,
           (SELECT COALESCE(SUM(h.outstanding_principal_fen), 0) FROM bucket_history h
            JOIN listings l ON l.id = h.listing_id
-           JOIN related_parties rp ON rp.user_id = l.applicant_id
-           WHERE h.business_date = {d}) AS rel_fen,
+           WHERE h.business_date = {d} AND {related}) AS rel_fen,
           (SELECT COUNT(*) FROM bucket_history h JOIN listings l ON l.id = h.listing_id
-           JOIN related_parties rp ON rp.user_id = l.applicant_id
-           WHERE h.business_date = {d}) AS rel_n,
+           WHERE h.business_date = {d} AND {related}) AS rel_n,
           (SELECT COALESCE(SUM(h.overdue_fen), 0) {live} AND h.bucket <> 'current') AS od_fen,
           (SELECT COALESCE(SUM(h.outstanding_principal_fen), 0) {live}
              AND h.bucket <> 'current') AS od_principal,
