@@ -120,11 +120,14 @@ class Platform:
         from biaodi.services.disclosure.steps import disclosure_steps
         from biaodi.services.documents.steps import document_steps
         from biaodi.services.funds.wallet import day_steps as fund_steps
+        from biaodi.services.funds.wallet import relay_orders
         from biaodi.services.incentives.days import incentive_steps
         from biaodi.services.notifications.capture import capture_day
         from biaodi.services.servicing.close_day import DayStep
 
         steps: list[DayStep] = [DayStep("notifications", capture_day)]  # after the loan steps
+        steps.append(DayStep("fund_send", lambda uow, day: 0, outside=lambda day: relay_orders(
+            self.uow, self.fund_company).placed))  # orders to the fund, then its answers
         steps += [DayStep(name, fn) for name, fn in fund_steps(self.fund_company)]
         steps += [DayStep(name, run) for name, run in incentive_steps()]
         steps += crowdfunding_steps(self.crowdfunding_rules)

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     #: Where the sandbox fund company keeps its register (JSON, file-locked), so that every
     #: process of an installation sees one fund; unset: in memory, per process (tests).
     fund_sandbox_state: Path | None = None
+    #: Seconds between passes of the fund-order relay beside `biaodi serve` (0: not in serve).
+    fund_relay_interval_seconds: float = Field(default=10.0, ge=0)
     #: The TrueType font embedded in contracts and statements (a subset); it must cover
     #: Chinese. Default: the file of the Debian package fonts-wqy-zenhei (docs/DOCUMENTS.md).
     document_font: Path = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")

@@ -26,7 +26,9 @@ def test_cash_wallet_page_subscribes_and_refuses_an_instant_redemption_over_the_
     done = post_form(client, "/me/cash-wallet/subscribe", {"amount": "20000"},
                      token_from="/me/cash-wallet")
     assert done.status_code == 303 and "day=2026-12-02" in done.headers["location"]
-    # the fund confirms on T+1 (the clock stays: the page's session lasts hours, not a day)
+    # the relay sends it; the fund confirms on T+1 (the clock stays: the page's session lasts
+    # hours, not a day)
+    cash.relay_orders(platform.uow, platform.fund_company)
     in_transaction(platform.uow, lambda uow: cash.confirm(uow, platform.fund_company,
                                                           date(2026, 12, 2)))
     page = client.get("/me/cash-wallet")

@@ -46,8 +46,9 @@ def serve(
     relay: bool = typer.Option(
         True, "--relay/--no-relay",
         help="Also run the notification relay (`biaodi notify relay --loop`: e-mail over "
-             "BIAODI_SMTP_*, SMS to the sandbox) as a child process, unless "
-             "BIAODI_NOTIFY_RELAY_INTERVAL_SECONDS is 0."),
+             "BIAODI_SMTP_*, SMS to the sandbox) and the cash wallet's fund-order relay "
+             "(`biaodi wallet relay --loop`) as child processes, unless "
+             "BIAODI_NOTIFY_RELAY_INTERVAL_SECONDS / BIAODI_FUND_RELAY_INTERVAL_SECONDS is 0."),
     loop: str = typer.Option(
         "auto", help="Event loop: auto (uvloop where installed: the `fast` extra), "
                      "asyncio or uvloop."),
@@ -74,8 +75,12 @@ def serve(
     # A SIGTERM before uvicorn takes over the signals still runs the `finally` below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     runs = _gateway(host, local, port, gateway_port) if gateway else _no_gateway()
-    relays = _relay() if relay and Settings().notify_relay_interval_seconds > 0 else nullcontext()
-    with runs as gateway_url, relays:
+    settings = Settings()
+    relays = _relay(["notify", "relay", "--loop"]) if (
+        relay and settings.notify_relay_interval_seconds > 0) else nullcontext()
+    fund_relays = _relay(["wallet", "relay", "--loop"]) if (
+        relay and settings.fund_relay_interval_seconds > 0) else nullcontext()
+    with runs as gateway_url, relays, fund_relays:
         console.print(f"Biaodi 标的 at {url}  (API reference {url}/docs)", highlight=False)
         if gateway:
             console.print(f"sandbox payment gateway at {gateway_url}: deposits are paid or "
@@ -121,10 +126,11 @@ def _gateway(host: str, local: str, port: int, gateway_port: int | None) -> Iter
 
 
 @contextmanager
-def _relay() -> Iterator[None]:
-    """The notification relay as a child process, stopped with the server."""
+def _relay(command: list[str]) -> Iterator[None]:
+    """A relay (notifications, cash-wallet fund orders) as a child process, stopped with the
+    server."""
     child = subprocess.Popen(
-        [sys.executable, "-m", "biaodi.cli.main", "notify", "relay", "--loop"],
+        [sys.executable, "-m", "biaodi.cli.main", *command],
         preexec_fn=_die_with_parent if sys.platform == "linux" else None,
     )
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import typer
@@ -43,3 +44,46 @@ def breaks(business_date: str = typer.Argument(..., help="YYYY-MM-DD")) -> None:
         err_console.print(f"{line['account_no']} {line['kind']}: ours {line['ours']}, fund's "
                           f"{line['theirs']}", highlight=False)
     raise typer.Exit(1)
+
+
+@app.command()
+def relay(
+    loop: bool = typer.Option(False, "--loop", help="Keep relaying until stopped (Ctrl-C)."),
+    interval: float = typer.Option(
+        None, help="Seconds between passes with --loop (default BIAODI_FUND_RELAY_INTERVAL_"
+                   "SECONDS)."),
+) -> None:
+    """Send recorded subscriptions and redemptions to the fund company; an order the fund
+    did not answer is tried again after a back-off, under the same order number."""
+    p = platform()
+    pause = interval if interval is not None else (p.settings.fund_relay_interval_seconds or 10)
+    try:
+        while True:
+            result = wallet_service.relay_orders(p.uow, p.fund_company)
+            if not loop or result.placed or result.failed or result.refused:
+                console.print(f"accounts opened {result.opened}, placed {result.placed}, "
+                              f"refused {result.refused}, to retry {result.failed}",
+                              highlight=False)
+                for error in result.errors[:5]:
+                    console.print(f"  {error}", highlight=False)
+            if not loop:
+                break
+            time.sleep(pause)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        p.close()
+
+
+@app.command()
+def outbox() -> None:
+    """Orders the fund company has not taken yet, oldest first."""
+    p = platform()
+    with p.reader() as uow:
+        waiting = wallet_service.orders_waiting(uow)
+    p.close()
+    if not waiting:
+        console.print("no order is waiting for the fund company")
+    for o in waiting:
+        console.print(f"{o['order_no']} {o['kind']} ¥{o['amount']} tries {o['attempts']} "
+                      f"next {o['next_attempt_at']} {o['last_error']}", highlight=False)

@@ -27,6 +27,7 @@ def test_wallet_breaks_lists_a_difference_and_exits_1(
     holder = investor(platform, 100)
     in_transaction(platform.uow, lambda uow: cash.subscribe(
         uow, platform.fund_company, holder, Money.yuan(100)))
+    cash.relay_orders(platform.uow, platform.fund_company)
     runner = CliRunner()
     clean = runner.invoke(app, ["wallet", "breaks", "2026-12-01"])
     assert clean.exit_code == 0 and "agrees" in clean.output, clean.output

@@ -32,6 +32,7 @@ def _close(platform: Platform, first: date, last: date) -> list[int]:
     found = []
     day = first
     while day <= last:
+        cash.relay_orders(platform.uow, platform.fund_company)
         for _name, fn in cash.day_steps(platform.fund_company):
             rows = in_transaction(platform.uow, lambda uow, f=fn, d=day: f(uow, d))
         found.append(rows)

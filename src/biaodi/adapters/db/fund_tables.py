@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from biaodi.adapters.db.tables import Base, Id
 
 __all__ = ["Base", "CrowdPledge", "CrowdProject", "CrowdTier", "FundAccount", "FundBreak",
-           "FundIncome", "FundOrderRow", "FundYield"]
+           "FundIncome", "FundOrderRow", "FundReconciliation", "FundYield"]
 
 
 class FundAccount(Base):
@@ -38,7 +38,8 @@ class FundAccount(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     investor_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"), unique=True)
     fund_code: Mapped[str] = mapped_column(String(16))
-    account_no: Mapped[str] = mapped_column(String(32), unique=True)
+    #: Given by the fund company when the relay opens the account (None until then).
+    account_no: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
     #: Confirmed units (income included), and units of ordinary redemptions not yet paid.
     units_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     redeeming_fen: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -49,7 +50,8 @@ class FundAccount(Base):
 
 
 class FundOrderRow(Base):
-    """A subscription or redemption placed with the fund company."""
+    """A subscription or redemption: recorded with its money movement (the outbox row), then
+    sent to the fund company by the relay outside any transaction, under its fixed order_no."""
 
     __tablename__ = "fund_orders"
     __table_args__ = (
@@ -64,13 +66,20 @@ class FundOrderRow(Base):
     #: subscribe | redeem | instant_redeem
     kind: Mapped[str] = mapped_column(String(16))
     amount_fen: Mapped[int] = mapped_column(BigInteger)
-    #: pending → confirmed
+    #: pending (recorded, not yet taken by the fund) → placed → confirmed; or refused
     status: Mapped[str] = mapped_column(String(16))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: Computed by the fund's rules when recorded; replaced by the fund's own acknowledgement.
     trade_date: Mapped[date] = mapped_column(Date)
     confirm_date: Mapped[date] = mapped_column(Date)
     confirmed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     entry_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    #: The relay's tries: how many, when the next is due (a lease while one is under way).
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                             nullable=True)
+    placed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str] = mapped_column(String(400), default="", server_default="")
 
 
 class FundYield(Base):
@@ -113,6 +122,25 @@ class FundBreak(Base):
     ours_fen: Mapped[int] = mapped_column(BigInteger)
     theirs_fen: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: An operator's resolution: adjusted (the fund's figure taken, an adjusting entry posted)
+    #: or timing (a timing difference, cleared by the statement of `cleared_on`).
+    resolution: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    resolved_by: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id"), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reason: Mapped[str] = mapped_column(String(400), default="", server_default="")
+    cleared_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    entry_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class FundReconciliation(Base):
+    """One day's reconciliation against the fund's statement: how many lines, how many breaks."""
+
+    __tablename__ = "fund_reconciliations"
+
+    business_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    lines: Mapped[int] = mapped_column(Integer)
+    breaks: Mapped[int] = mapped_column(Integer)
+    reconciled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 # --- reward crowdfunding (众筹): a product line of its own, outside the lending rules ----------
@@ -147,6 +175,11 @@ class CrowdProject(Base):
     first_released_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     held_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     held_released_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    #: An operator's settlement of complaints on the held 30 %: released (to the owner) or
+    #: refunded (to the complaining backers, pro rata), by whom and why.
+    settlement: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    settled_by: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id"), nullable=True)
+    settlement_reason: Mapped[str] = mapped_column(String(400), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -188,4 +221,6 @@ class CrowdPledge(Base):
     shipped_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     confirmed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     complaint: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    #: What an operator's settlement of the complaints refunded to this backer from the held 30 %.
+    refunded_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -393,6 +393,9 @@ class AutoInvestRule(Base):
     amount_per_listing_fen: Mapped[int] = mapped_column(BigInteger)
     cash_reserve_fen: Mapped[int] = mapped_column(BigInteger)
     total_cap_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    #: Opted in: a short wallet is topped up by an instant redemption from the cash wallet.
+    draw_on_cash_wallet: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                      server_default="false")
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

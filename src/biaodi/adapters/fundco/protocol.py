@@ -54,13 +54,23 @@ class FundRefused(Exception):
     """The fund company refused an order (unknown account, not enough units, …)."""
 
 
+class FundUnavailable(Exception):
+    """The fund company could not be reached or did not answer. The order may or may not have
+    arrived: send it again with the same order_no (placing is idempotent on it)."""
+
+
 class FundCompany(Protocol):
     fund_code: str
     fund_name: str
 
-    def open_account(self, holder_ref: str) -> str: ...
+    def open_account(self, holder_ref: str) -> str:
+        """The holder's account number; the same holder_ref always gets the same account."""
+        ...
 
-    def place(self, order: FundOrder) -> Ack: ...
+    def place(self, order: FundOrder) -> Ack:
+        """Take an order; an order_no already taken answers its first acknowledgement again
+        and changes nothing. Raises FundRefused or FundUnavailable."""
+        ...
 
     def confirmations(self, day: date) -> list[Confirmation]: ...
 

@@ -3,7 +3,9 @@ speaking the fund-sales protocol. Like the sandbox gateway it keeps its own stat
 applies the fund's own rules (15:00 cut-off, T+1 on the working-day calendar, income from its
 published 万份收益 accrued per holder at full precision and credited rounded), so that its
 statement is an independent record to reconcile against. Tests can publish 万份收益 for given
-days and plant discrepancies (`adjust`).
+days, plant discrepancies (`adjust`), take the fund down for the next calls (`down`) or let it
+take orders and lose its answers (`lose_replies`). Orders are idempotent on their order_no and
+accounts on the holder's reference, as the protocol asks.
 
 With `state_file` (setting `BIAODI_FUND_SANDBOX_STATE`) the register lives in a JSON file
 instead, read and written under an exclusive file lock for each call, so that the server and
@@ -29,6 +31,7 @@ from biaodi.adapters.fundco.protocol import (
     Confirmation,
     FundOrder,
     FundRefused,
+    FundUnavailable,
     HoldingLine,
 )
 from biaodi.domain.funds.wallet import daily_income_exact, post_income, trade_dates
@@ -63,6 +66,13 @@ class SandboxFundCompany:
     #: The register has been brought up to the end of this day.
     through: date | None = None
     next_no: int = 1
+    #: Acknowledgements by order_no, and accounts by holder reference (idempotency).
+    acks: dict[str, Ack] = field(default_factory=dict)
+    accounts_by_ref: dict[str, str] = field(default_factory=dict)
+    #: Testing aids: the next `down` calls fail unseen; the next `lose_replies` orders are
+    #: taken but their answer is lost. Both raise FundUnavailable.
+    down: int = 0
+    lose_replies: int = 0
     state_file: Path | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -98,6 +108,9 @@ class SandboxFundCompany:
                         for p in raw["pending"]]
         self.confirmed = [Confirmation(c[0], c[1], c[2], c[3], date.fromisoformat(c[4]))
                           for c in raw["confirmed"]]
+        self.acks = {no: Ack(no, date.fromisoformat(a[0]), date.fromisoformat(a[1]))
+                     for no, a in raw.get("acks", {}).items()}
+        self.accounts_by_ref = dict(raw.get("accounts_by_ref", {}))
 
     def _save(self) -> None:
         assert self.state_file is not None
@@ -111,45 +124,71 @@ class SandboxFundCompany:
                         for p in self.pending],
             "confirmed": [[c.order_no, c.account_no, c.kind, c.units_fen,
                            c.confirmed_on.isoformat()] for c in self.confirmed],
+            "acks": {no: [a.trade_date.isoformat(), a.confirm_date.isoformat()]
+                     for no, a in self.acks.items()},
+            "accounts_by_ref": self.accounts_by_ref,
         }
         temporary = Path(f"{self.state_file}.tmp")
         temporary.write_text(json.dumps(raw))
         os.replace(temporary, self.state_file)
 
     # --- the protocol -----------------------------------------------------------------------
+    def _reachable(self) -> None:
+        if self.down > 0:
+            self.down -= 1
+            raise FundUnavailable(f"{self.fund_code}: the fund company is not answering")
+
     def open_account(self, holder_ref: str) -> str:
+        self._reachable()
         with self._session():
+            if holder_ref in self.accounts_by_ref:
+                return self.accounts_by_ref[holder_ref]
             account_no = f"{self.fund_code}-{self.next_no:08d}"
             self.next_no += 1
             self.holders[account_no] = _Holder()
+            self.accounts_by_ref[holder_ref] = account_no
             return account_no
 
     def place(self, order: FundOrder) -> Ack:
+        self._reachable()
         with self._session():
-            holder = self.holders.get(order.account_no)
-            if holder is None:
-                raise FundRefused(f"no fund account {order.account_no}")
-            if order.amount_fen <= 0:
-                raise FundRefused("an order's amount must be positive")
-            if self.through is None:  # the register starts the day before its first order
-                self.through = order.received_at.astimezone(CST).date() - timedelta(days=1)
-            if order.kind == "subscribe":
-                dates = trade_dates(order.received_at.astimezone(CST), self.calendar)
-                self.pending.append(_Pending(order, dates.confirm_date))
-                return Ack(order.order_no, dates.trade_date, dates.confirm_date)
-            if holder.units < order.amount_fen:
-                raise FundRefused(f"account {order.account_no} holds {holder.units} fen of units,"
-                                  f" fewer than the {order.amount_fen} to redeem")
-            holder.units -= order.amount_fen
-            if order.kind == "instant_redeem":
-                day = order.received_at.astimezone(CST).date()
-                self.confirmed.append(Confirmation(order.order_no, order.account_no, order.kind,
-                                                   order.amount_fen, day))
-                return Ack(order.order_no, day, day)
-            holder.redeeming += order.amount_fen
+            ack = self.acks.get(order.order_no) or self._take(order)
+            self.acks[order.order_no] = ack
+        if self.lose_replies > 0:
+            self.lose_replies -= 1
+            raise FundUnavailable(f"{self.fund_code}: no answer to order {order.order_no}")
+        return ack
+
+    def orders_taken(self) -> list[str]:
+        """Sandbox control: the order numbers the fund has taken, each once, in order."""
+        with self._session(write=False):
+            return list(self.acks)
+
+    def _take(self, order: FundOrder) -> Ack:
+        holder = self.holders.get(order.account_no)
+        if holder is None:
+            raise FundRefused(f"no fund account {order.account_no}")
+        if order.amount_fen <= 0:
+            raise FundRefused("an order's amount must be positive")
+        if self.through is None:  # the register starts the day before its first order
+            self.through = order.received_at.astimezone(CST).date() - timedelta(days=1)
+        if order.kind == "subscribe":
             dates = trade_dates(order.received_at.astimezone(CST), self.calendar)
             self.pending.append(_Pending(order, dates.confirm_date))
             return Ack(order.order_no, dates.trade_date, dates.confirm_date)
+        if holder.units < order.amount_fen:
+            raise FundRefused(f"account {order.account_no} holds {holder.units} fen of units,"
+                              f" fewer than the {order.amount_fen} to redeem")
+        holder.units -= order.amount_fen
+        if order.kind == "instant_redeem":
+            day = order.received_at.astimezone(CST).date()
+            self.confirmed.append(Confirmation(order.order_no, order.account_no, order.kind,
+                                               order.amount_fen, day))
+            return Ack(order.order_no, day, day)
+        holder.redeeming += order.amount_fen
+        dates = trade_dates(order.received_at.astimezone(CST), self.calendar)
+        self.pending.append(_Pending(order, dates.confirm_date))
+        return Ack(order.order_no, dates.trade_date, dates.confirm_date)
 
     def publish(self, day: date, per_10k: Decimal) -> None:
         with self._session():

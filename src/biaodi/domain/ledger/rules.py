@@ -92,6 +92,10 @@ def platform_account(purpose: str) -> AccountSpec:
         "platform:marketing_expense": (AccountType.EXPENSE, OwnerKind.PLATFORM, True),
         "platform:equity": (AccountType.EQUITY, OwnerKind.PLATFORM, False),
         "suspense:gateway": (AccountType.LIABILITY, OwnerKind.SUSPENSE, False),
+        # The cash wallet's differences with the fund's statement that an operator accepted:
+        # held in suspense against the platform's adjustment expense until recovered or paid.
+        "suspense:fund": (AccountType.LIABILITY, OwnerKind.SUSPENSE, False),
+        "platform:fund_adjustment": (AccountType.EXPENSE, OwnerKind.PLATFORM, False),
     }
     if purpose not in specs:
         raise KeyError(f"unknown platform account {purpose!r}")
@@ -114,6 +118,8 @@ PLATFORM_ACCOUNTS = (
     "platform:marketing_expense",
     "platform:equity",
     "suspense:gateway",
+    "suspense:fund",
+    "platform:fund_adjustment",
 )
 
 

@@ -1,19 +1,25 @@
 """Cash wallet use cases (余额宝-style): move idle wallet money into a money-market fund and back,
 through a fund company speaking the fund-sales protocol (`adapters/fundco`).
 
-The fund, not the platform, holds the money. A subscription leaves custody the day it is placed
-(investor:N:available ↓ / custody:cash ↓: paid to the fund's settlement account) and the fund
-confirms its units on T+1; a redemption comes back into custody when the fund pays it
-(custody:cash ↑ / investor:N:available ↑): an ordinary one on T+1 without a cap, an instant one
-at once up to the dated daily cap. Units and income are the fund's; this channel keeps its own
-record of them and reconciles it daily against the fund's statement (`reconcile`).
+The fund, not the platform, holds the money. Every order is first recorded, with its money
+movement, in one transaction (status pending: the outbox); the relay (`relay_orders`, run by
+close of business and beside `biaodi serve`) sends it to the fund afterwards with no transaction
+open, under its fixed order_no, retrying with a back-off while the fund is down.
+
+A subscription leaves custody the day it is placed (investor:N:available ↓ / custody:cash ↓:
+paid to the fund's settlement account) and the fund confirms its units on T+1; a redemption
+comes back into custody when the fund pays it (custody:cash ↑ / investor:N:available ↑): an
+ordinary one on T+1 without a cap, an instant one at once up to the dated daily cap. Units and
+income are the fund's; this channel keeps its own record of them and reconciles it daily
+against the fund's statement (`reconcile`).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +35,14 @@ from biaodi.adapters.db.fund_tables import (
 )
 from biaodi.adapters.db.tables import UserRole
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.adapters.fundco.protocol import FundCompany, FundOrder, FundRefused, OrderKind
+from biaodi.adapters.fundco.protocol import (
+    Ack,
+    FundCompany,
+    FundOrder,
+    FundRefused,
+    FundUnavailable,
+    OrderKind,
+)
 from biaodi.domain.funds.wallet import (
     check_instant_redemption,
     daily_income_exact,
@@ -37,6 +50,7 @@ from biaodi.domain.funds.wallet import (
     parse_per_10k,
     post_income,
     seven_day_yield,
+    trade_dates,
 )
 from biaodi.domain.ledger.rules import EntryDraft, OwnerKind, wallet
 from biaodi.domain.shared.errors import Conflict, InvalidInput, NotFound
@@ -57,33 +71,36 @@ def account_of(uow: UnitOfWork, investor_id: int, *, lock: bool = False) -> Fund
 
 
 def open_account(uow: UnitOfWork, fund: FundCompany, investor_id: int) -> FundAccount:
-    """The investor's account at the fund company, opened on first use."""
+    """The investor's account for the fund, recorded on first use; the relay opens it at the
+    fund company (under the reference `biaodi:<investor id>`) before sending its first order."""
     existing = account_of(uow, investor_id, lock=True)
     if existing is not None:
         return existing
     if not _is_investor(uow, investor_id):
         raise NotFound(f"user {investor_id} is not an investor", field="investor_id")
-    account = FundAccount(investor_id=investor_id, fund_code=fund.fund_code,
-                          account_no=fund.open_account(f"biaodi:{investor_id}"), units_fen=0,
-                          redeeming_fen=0, income_exact_e8=0, income_posted_fen=0,
+    account = FundAccount(investor_id=investor_id, fund_code=fund.fund_code, account_no=None,
+                          units_fen=0, redeeming_fen=0, income_exact_e8=0, income_posted_fen=0,
                           created_at=uow.clock.now())
     uow.s.add(account)
     uow.s.flush()
     return account
 
 
-def _place(uow: UnitOfWork, fund: FundCompany, account: FundAccount, kind: OrderKind,
-           amount: Money) -> FundOrderRow:
-    order = FundOrder(f"biaodi-{uuid.uuid4().hex}", account.account_no, kind, amount.fen,
-                      uow.clock.now())
-    try:
-        ack = fund.place(order)
-    except FundRefused as refused:
-        raise Conflict(f"the fund company refused the order: {refused}", field="amount",
-                       code="fund_refused") from None
-    row = FundOrderRow(order_no=order.order_no, account_id=account.id, kind=kind,
-                       amount_fen=amount.fen, status="pending", received_at=order.received_at,
-                       trade_date=ack.trade_date, confirm_date=ack.confirm_date)
+def _record(uow: UnitOfWork, account: FundAccount, kind: OrderKind, amount: Money
+            ) -> FundOrderRow:
+    """The order as the outbox row, in the transaction of its money movement: pending until
+    the relay has it taken by the fund (`relay_orders`). Its dates follow the fund's rules
+    from the time it came in; the fund's acknowledgement replaces them."""
+    now = _utc_now(uow)
+    if kind == "instant_redeem":
+        trade = confirm_by = now.astimezone(CST).date()
+    else:
+        dates = trade_dates(now.astimezone(CST))
+        trade, confirm_by = dates.trade_date, dates.confirm_date
+    row = FundOrderRow(order_no=f"biaodi-{uuid.uuid4().hex}", account_id=account.id, kind=kind,
+                       amount_fen=amount.fen, status="pending", received_at=now,
+                       trade_date=trade, confirm_date=confirm_by, attempts=0,
+                       next_attempt_at=now, last_error="")
     uow.s.add(row)
     uow.s.flush()
     return row
@@ -102,7 +119,7 @@ def subscribe(uow: UnitOfWork, fund: FundCompany, investor_id: int, amount: Mone
     investor = wallet(OwnerKind.INVESTOR, investor_id).code
     posted = ledger.post(uow, EntryDraft("fund_subscription", memo=f"{fund.fund_code}")
                          .transfer(investor, "custody:cash", amount.fen))
-    row = _place(uow, fund, account, "subscribe", amount)
+    row = _record(uow, account, "subscribe", amount)
     row.entry_id = posted.entry_id
     return row
 
@@ -122,7 +139,7 @@ def redeem(uow: UnitOfWork, fund: FundCompany, investor_id: int, amount: Money
     _positive(amount)
     account = _existing(uow, investor_id)
     _take_units(uow, account, amount, redeeming=True)
-    return _place(uow, fund, account, "redeem", amount)
+    return _record(uow, account, "redeem", amount)
 
 
 def instant_total(uow: UnitOfWork, account_id: int, day: date) -> Money:
@@ -134,14 +151,14 @@ def instant_total(uow: UnitOfWork, account_id: int, day: date) -> Money:
 
 def instant_redeem(uow: UnitOfWork, fund: FundCompany, investor_id: int, amount: Money
                    ) -> FundOrderRow:
-    """An instant (T+0) redemption, paid into the wallet at once, within the daily cap."""
+    """An instant (T+0) redemption, paid into the wallet at once, within the daily cap; the
+    relay tells the fund afterwards."""
     _positive(amount)
     account = _existing(uow, investor_id)
     today = uow.clock.now().astimezone(CST).date()
     check_instant_redemption(today, instant_total(uow, account.id, today), amount)
     _take_units(uow, account, amount, redeeming=False)
-    row = _place(uow, fund, account, "instant_redeem", amount)
-    row.status, row.confirmed_on = "confirmed", today
+    row = _record(uow, account, "instant_redeem", amount)
     row.entry_id = _pay_out(uow, investor_id, amount.fen, "fund_instant_redemption")
     return row
 
@@ -159,24 +176,182 @@ def _pay_out(uow: UnitOfWork, investor_id: int, fen: int, kind: str) -> int:
     return ledger.post(uow, EntryDraft(kind).transfer("custody:cash", investor, fen)).entry_id
 
 
+# --- the relay: orders to the fund company, outside any transaction ---------------------------
+LEASE = timedelta(minutes=2)
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait before the next try: 30 s, doubling, at most an hour."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+@dataclass
+class RelayResult:
+    opened: int = 0
+    placed: int = 0
+    refused: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"opened": self.opened, "placed": self.placed, "refused": self.refused,
+                "failed": self.failed, "errors": self.errors[:5]}
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    order: FundOrder  # account_no "" until the account is opened
+    account_id: int
+    investor_id: int
+
+
+def _utc_now(uow: UnitOfWork) -> datetime:
+    """Times of the outbox are kept in UTC, so that SQLite (which drops the offset) compares
+    and reads them back right."""
+    return uow.clock.now().astimezone(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _claim(uow: UnitOfWork, limit: int) -> list[_Claimed]:
+    now = _utc_now(uow)
+    query = (select(FundOrderRow, FundAccount)
+             .join(FundAccount, FundAccount.id == FundOrderRow.account_id)
+             .where(FundOrderRow.status == "pending", FundOrderRow.next_attempt_at <= now)
+             .order_by(FundOrderRow.id).limit(limit))
+    if uow.s.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=FundOrderRow, skip_locked=True)
+    claimed = []
+    for row, account in uow.s.execute(query).all():
+        row.attempts += 1
+        row.next_attempt_at = now + LEASE  # a lease: no other relay sends it meanwhile
+        order = FundOrder(row.order_no, account.account_no or "", row.kind, row.amount_fen,
+                          _aware(row.received_at))
+        claimed.append(_Claimed(row.id, order, account.id, account.investor_id))
+    uow.s.flush()
+    return claimed
+
+
+def _send(fund: FundCompany, claimed: list[_Claimed], opened: dict[int, str]
+          ) -> dict[int, Ack | tuple[str, str]]:
+    """Open accounts and place orders, in order; after a failure an account's later orders
+    wait for the next pass, so the fund takes them in the order they were made."""
+    outcomes: dict[int, Ack | tuple[str, str]] = {}
+    stalled: set[int] = set()
+    for item in claimed:
+        if item.account_id in stalled:
+            outcomes[item.id] = ("deferred", "an earlier order of the account is waiting")
+            continue
+        try:
+            account_no = item.order.account_no or opened.get(item.account_id)
+            if not account_no:
+                account_no = fund.open_account(f"biaodi:{item.investor_id}")
+                opened[item.account_id] = account_no
+            outcomes[item.id] = fund.place(replace(item.order, account_no=account_no))
+        except FundRefused as refused:
+            outcomes[item.id] = ("refused", str(refused))
+        except FundUnavailable as down:
+            outcomes[item.id] = ("failed", str(down))
+            stalled.add(item.account_id)
+    return outcomes
+
+
+def _refused(uow: UnitOfWork, row: FundOrderRow, account: FundAccount) -> None:
+    """The fund refused: a subscription's money comes back to the wallet, an ordinary
+    redemption's units back to the account. An instant redemption was paid already: it stays
+    for the reconciliation and an operator."""
+    row.status = "refused"
+    if row.kind == "subscribe":
+        _pay_out(uow, account.investor_id, row.amount_fen, "fund_subscription_refused")
+    elif row.kind == "redeem":
+        account.units_fen += row.amount_fen
+        account.redeeming_fen -= row.amount_fen
+
+
+def relay_orders(units: Callable[[], UnitOfWork], fund: FundCompany, *, limit: int = 200
+                 ) -> RelayResult:
+    """One pass: claim due orders (one short transaction), send them with no transaction
+    open, record the answers (one transaction): placed, refused, or tried again after a
+    back-off. A crash between sending and recording sends again after the lease under the same
+    order_no, which the fund answers with its first acknowledgement."""
+    result = RelayResult()
+    with units() as uow:
+        claimed = _claim(uow, limit)
+        uow.commit()
+    if not claimed:
+        return result
+    opened: dict[int, str] = {}
+    outcomes = _send(fund, claimed, opened)
+    with units() as uow:
+        now = _utc_now(uow)
+        for account_id, account_no in opened.items():
+            account = uow.s.get(FundAccount, account_id, with_for_update=True)
+            if account is not None and account.account_no is None:
+                account.account_no = account_no
+                result.opened += 1
+        for item in claimed:
+            row = uow.s.get(FundOrderRow, item.id, with_for_update=True)
+            if row is None or row.status != "pending":
+                continue  # confirmed meanwhile (the fund took it and its answer was lost)
+            outcome = outcomes[item.id]
+            if isinstance(outcome, Ack):
+                row.trade_date, row.confirm_date = outcome.trade_date, outcome.confirm_date
+                row.status, row.placed_at, row.last_error = "placed", now, ""
+                if row.kind == "instant_redeem":
+                    row.status, row.confirmed_on = "confirmed", outcome.confirm_date
+                result.placed += 1
+                continue
+            what, error = outcome
+            row.last_error = error[:400]
+            if what == "refused":
+                account = uow.s.get(FundAccount, row.account_id, with_for_update=True)
+                assert account is not None
+                _refused(uow, row, account)
+                result.refused += 1
+            elif what == "deferred":
+                row.attempts -= 1
+                row.next_attempt_at = now
+            else:
+                row.next_attempt_at = now + backoff(row.attempts)
+                result.failed += 1
+            result.errors.append(f"{row.order_no}: {error}")
+        uow.commit()
+    return result
+
+
+def orders_waiting(uow: UnitOfWork) -> list[dict[str, object]]:
+    """Orders the fund has not taken yet, oldest first (operators, `biaodi wallet outbox`)."""
+    return [{"order_no": o.order_no, "kind": o.kind, "amount": str(Money(o.amount_fen)),
+             "received_at": o.received_at.isoformat(), "attempts": o.attempts,
+             "next_attempt_at": o.next_attempt_at.isoformat() if o.next_attempt_at else None,
+             "last_error": o.last_error}
+            for o in uow.s.scalars(select(FundOrderRow).where(FundOrderRow.status == "pending")
+                                   .order_by(FundOrderRow.id).limit(200))]
+
+
 # --- close of business ----------------------------------------------------------------------
 def confirm(uow: UnitOfWork, fund: FundCompany, day: date) -> int:
     """Take the fund's confirmations up to `day`: a subscription's units join the account, an
-    ordinary redemption is paid into the wallet. Orders already confirmed are skipped."""
+    ordinary redemption is paid into the wallet (an instant one was paid when it was made).
+    Orders already confirmed are skipped."""
     done = 0
     for c in fund.confirmations(day):
         row = uow.s.scalars(select(FundOrderRow).where(FundOrderRow.order_no == c.order_no)
                             .with_for_update()).first()
-        if row is None or row.status == "confirmed":
+        if row is None or row.status in ("confirmed", "refused"):
             continue
         account = uow.s.get(FundAccount, row.account_id, with_for_update=True)
         assert account is not None
         if row.kind == "subscribe":
             account.units_fen += c.units_fen
-        else:
+        elif row.kind == "redeem":
             account.redeeming_fen -= c.units_fen
             row.entry_id = _pay_out(uow, account.investor_id, c.units_fen, "fund_redemption")
         row.status, row.confirmed_on = "confirmed", c.confirmed_on
+        row.placed_at = row.placed_at or _utc_now(uow)
         done += 1
     return done
 
@@ -219,7 +394,8 @@ def reconcile(uow: UnitOfWork, fund: FundCompany, day: date) -> int:
     becomes a break row (rerunning the day replaces that day's breaks)."""
     uow.s.execute(FundBreak.__table__.delete().where(FundBreak.business_date == day))
     theirs = {line.account_no: line for line in fund.statement(day)}
-    ours = {a.account_no: a for a in uow.s.scalars(select(FundAccount))}
+    ours = {a.account_no: a for a in uow.s.scalars(
+        select(FundAccount).where(FundAccount.account_no.is_not(None)))}
     now = uow.clock.now()
     breaks = []
     for no in sorted(set(theirs) | set(ours)):

@@ -101,6 +101,9 @@ class DayStep:
 
     name: str
     run: DayFn
+    #: Work with the outside world (orders to a fund company), run first with no transaction
+    #: open; the rows it reports count as the step's own.
+    outside: Callable[[date], int] | None = None
 
 #: progress(step, chunks done, chunks in the step, rows in the chunk)
 Progress = Callable[[str, int, int, int], None]
@@ -216,7 +219,8 @@ def _close_one(cmd: CloseDay, day: date) -> DaySummary:
                 cmd.progress(step.name, index + 1, len(chunks), hi - lo + 1)
     for day_step in cmd.day_steps:
         if (day_step.name, 0) not in finished:
-            in_transaction(units, lambda uow, s=day_step: _day_step(uow, s, day))
+            sent = day_step.outside(day) if day_step.outside else 0
+            in_transaction(units, lambda uow, s=day_step, n=sent: _day_step(uow, s, day, n))
             faults.point("close_day.chunk")
             if cmd.progress:
                 cmd.progress(day_step.name, 1, 1, 0)
@@ -258,9 +262,9 @@ def _close_funding(cmd: CloseDay, day: date, units: Callable[[], UnitOfWork]) ->
     in_transaction(units, record)
 
 
-def _day_step(uow: UnitOfWork, step: DayStep, day: date) -> int:
+def _day_step(uow: UnitOfWork, step: DayStep, day: date, outside: int = 0) -> int:
     started = time.perf_counter()
-    done = step.run(uow, day)
+    done = step.run(uow, day) + outside
     if done:
         audit.note(uow, f"close_day.{step.name}", changes={"business_date": day, "rows": done})
     uow.s.add(CloseDayStep(business_date=day, step=step.name, chunk=0, rows=done,
