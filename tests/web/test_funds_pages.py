@@ -70,14 +70,20 @@ def test_the_advice_page_explains_the_mix_and_adopts_it_as_rules(
         client: TestClient, platform: Platform) -> None:
     me = assessed_investor(client, platform, 1_000)
     page = client.get("/me/advice")
-    assert 'data-grade="C"' in page.text and "eats its 20.00 % coupon" in page.text
+    assert 'data-grade="C" data-kind="collateral"' in page.text and "抵押标" in page.text
+    assert "eats its 13.50 % coupon" in page.text  # grade E, left out with its reason
+    assert 'id="adv-per-listing-rule"' in page.text and 'id="adv-cash"' not in page.text
+    too_big = post_form(client, "/me/advice/adopt", {"budget": "10000", "per_listing": "600"},
+                        token_from="/me/advice")
+    assert too_big.status_code == 422 and "不得超过总金额的 1/20" in too_big.text
     adopted = post_form(client, "/me/advice/adopt", {"budget": "10000", "per_listing": "500"},
                         token_from="/me/advice")
     assert adopted.status_code == 303 and adopted.headers["location"] == "/me/auto-invest"
     with platform.reader() as uow:
-        grades = uow.s.scalars(select(AutoInvestRule.best_grade).where(
+        rules = uow.s.execute(select(AutoInvestRule.best_grade, AutoInvestRule.kinds).where(
             AutoInvestRule.investor_id == me)).all()
-    assert sorted(grades) == ["A", "B", "C"]
+    assert {grade for grade, _ in rules} >= {"A", "B", "C"}
+    assert {kinds[0] for _, kinds in rules} >= {"collateral", "guarantee"}
 
 
 def test_a_project_started_on_its_page_goes_live_when_an_operator_approves_it(

@@ -94,8 +94,8 @@ RULES_BEYOND_THE_SPEC: dict[tuple[str, str], str] = {
                                                                              "a note",
     ("POST", "/api/v1/crowdfunding/projects/{project_id}/pledges"): "a tier or an amount, not "
                                                                      "both and not neither",
-    ("POST", "/api/v1/me/advice/adoption"): "the per-listing amount within the budget, a budget "
-                                            "that gives some grade of the mix a fen",
+    ("POST", "/api/v1/me/advice/adoption"): "the per-listing amount at most 1/20 of the budget, "
+                                            "a mix that is not all cash",
     ("POST", "/api/v1/operator/campaigns"): "the name printable text (no control or format "
                                             "characters, which Unicode lists by category)",
     ("POST", "/api/v1/auth/password-reset/confirm"): "the code must be the one sent (a "

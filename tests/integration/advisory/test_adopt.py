@@ -7,31 +7,76 @@ from sqlalchemy import select
 
 from biaodi.adapters.db.tables import AutoInvestRule
 from biaodi.bootstrap import Platform
-from biaodi.domain.shared.errors import Conflict
+from biaodi.domain.shared.errors import Conflict, InvalidInput
 from biaodi.domain.shared.money import Money
 from biaodi.services.advisory import suggest as advisory
+from biaodi.services.advisory.suggest import Suggestion
 from biaodi.services.shared.tx import in_transaction
 from investing_support import CONSERVATIVE, investor
 
 
-def test_advice_for_an_aggressive_investor_becomes_one_rule_per_grade(platform: Platform) -> None:
+def _rules(platform: Platform, me: int) -> list[AutoInvestRule]:
+    with platform.reader() as uow:
+        return list(uow.s.scalars(select(AutoInvestRule).where(
+            AutoInvestRule.investor_id == me).order_by(AutoInvestRule.id)).all())
+
+
+def test_live_advice_becomes_one_rule_per_grade_and_listing_type(platform: Platform) -> None:
     me = investor(platform, 20_000)
+    shown: dict[str, Suggestion] = {}
 
     def act(uow):  # type: ignore[no-untyped-def]
-        level, advice = advisory.advise(uow, me)
+        level, advice = advisory.advise(uow, me, settings=platform.settings)
+        shown["advice"] = advice
         return level, advisory.adopt(uow, me, advice, Money.yuan(10_000), Money.yuan(500))
 
     level, ids = in_transaction(platform.uow, act)
-    assert level == "C5" and len(ids) == 3
-    with platform.reader() as uow:
-        rules = uow.s.scalars(select(AutoInvestRule).order_by(AutoInvestRule.best_grade)).all()
-    assert [(r.best_grade, r.worst_grade, r.total_cap_fen, r.amount_per_listing_fen)
-            for r in rules] == [("A", "A", 200_000, 50_000), ("B", "B", 400_000, 50_000),
-                                ("C", "C", 400_000, 50_000)]
+    advice = shown["advice"]
+    assert level == "C5" and len(ids) == len(advice.weights) >= 3
+    rules = _rules(platform, me)
+    made = {f"{r.best_grade}/{r.kinds[0]}": r for r in rules}
+    assert set(made) == set(advice.weights)
+    assert all(r.best_grade == r.worst_grade and len(r.kinds) == 1 for r in rules)
+    top = max(advice.weights, key=lambda key: advice.weights[key])
+    assert made[top].amount_per_listing_fen == 50_000  # the largest share: the whole ticket
+    for key, rule in made.items():  # the others in proportion to their share
+        share = advice.weights[key] / advice.weights[top]
+        assert rule.amount_per_listing_fen == pytest.approx(50_000 * share, abs=1)
+        assert rule.total_cap_fen == 1_000_000  # nothing outstanding yet, plus the budget
 
 
-def test_a_conservative_investor_gets_no_mix_that_breaks_the_40_percent_cap(
+def test_the_worked_example_still_adopts_one_rule_per_grade(platform: Platform) -> None:
+    from biaodi.domain.advisory.model import EXAMPLE_GRADES
+
+    me = investor(platform, 20_000)
+
+    def act(uow):  # type: ignore[no-untyped-def]
+        _level, advice = advisory.advise(uow, me, grades=EXAMPLE_GRADES)
+        return advisory.adopt(uow, me, advice, Money.yuan(10_000), Money.yuan(500))
+
+    in_transaction(platform.uow, act)
+    assert [(r.best_grade, r.kinds, r.amount_per_listing_fen) for r in _rules(platform, me)] == [
+        ("A", [], 25_000), ("B", [], 50_000), ("C", [], 50_000)]
+
+
+def test_the_per_listing_cap_is_a_rule_named_in_the_refusal(platform: Platform) -> None:
+    me = investor(platform, 20_000)
+
+    def act(uow):  # type: ignore[no-untyped-def]
+        _level, advice = advisory.advise(uow, me, settings=platform.settings)
+        return advisory.adopt(uow, me, advice, Money.yuan(10_000), Money.yuan(501))
+
+    with pytest.raises(InvalidInput, match="1/20 of the budget") as refused:
+        in_transaction(platform.uow, act)
+    assert refused.value.field == "per_listing" and _rules(platform, me) == []
+
+
+def test_a_conservative_investor_is_advised_to_keep_cash_and_gets_no_rules(
         platform: Platform) -> None:
     me = investor(platform, 0, answers=CONSERVATIVE)
-    with platform.uow() as uow, pytest.raises(Conflict, match="C1"):
-        advisory.advise(uow, me)
+    with platform.uow() as uow:
+        level, advice = advisory.advise(uow, me, settings=platform.settings)
+        assert level == "C1" and advice.cash == 1 and advice.weights == {}
+        assert "R1 at most" in advice.cash_reason
+        with pytest.raises(Conflict, match="cash wallet"):
+            advisory.adopt(uow, me, advice, Money.yuan(10_000), Money.yuan(500))

@@ -40,9 +40,15 @@ def test_wallet_breaks_lists_a_difference_and_exits_1(
     assert "units_mismatch: ours 0.00, fund's 100.01" in found.output
 
 
-def test_advisory_suggest_prints_the_worked_example() -> None:
-    done = CliRunner().invoke(app, ["advisory", "suggest", "--level", "C5"])
+def test_advisory_suggest_prints_the_worked_example_and_the_live_mix() -> None:
+    done = CliRunner().invoke(app, ["advisory", "suggest", "--level", "C5", "--example"])
     assert done.exit_code == 0, done.output
     assert "C: 40.00 %" in done.output and "D left out" in done.output
-    refused = CliRunner().invoke(app, ["advisory", "suggest", "--level", "C2"])
-    assert refused.exit_code == 1 and "no mix" in refused.output
+    only_a = CliRunner().invoke(app, ["advisory", "suggest", "--level", "C2", "--example"])
+    assert only_a.exit_code == 0 and "A: 40.00 %" in only_a.output
+    assert "cash: 60.00 %" in only_a.output
+    live = CliRunner().invoke(app, ["advisory", "suggest", "--level", "C5"])
+    assert live.exit_code == 0 and "/collateral:" in live.output
+    assert "E/credit left out" in live.output
+    refused = CliRunner().invoke(app, ["advisory", "suggest", "--cvar", "x"])
+    assert refused.exit_code == 1 and "refused" in refused.output

@@ -29,23 +29,25 @@ class AdoptRequest(RequestBody):
 
 @router.get("/me/advice")
 def advice(platform: PlatformDep, user: Investor) -> dict[str, Any]:
-    """The mix for your level (95 % CVaR of annual loss ≤ 3 %, no grade above 40 %) and why
-    each grade left out is out. 409 `assessment_required`, `no_feasible_mix`."""
+    """The mix of grades and listing types for your level (95 % CVaR of annual loss ≤ 3 %, no
+    grade above 40 %, no type above 50 %), the share kept in cash and why, and why each choice
+    left out is out. 409 `assessment_required`."""
     with platform.reader() as uow:
-        level, suggestion = advisory.advise(uow, user.id)
+        level, suggestion = advisory.advise(uow, user.id, settings=platform.settings)
     return {"level": level, **suggestion.as_dict()}
 
 
 @router.post("/me/advice/adoption", status_code=201)
 def adopt(body: AdoptRequest, platform: PlatformDep, user: Investor,
           idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
-    """One click: an auto-invest rule per grade of the mix, capped at its share of the budget.
-    409 `assessment_required`, `no_feasible_mix`; 422 `budget` too small, `per_listing`
-    above the budget."""
+    """One click: an auto-invest rule per grade and listing type of the mix, tickets in
+    proportion to the shares, all within the budget. 409 `assessment_required`,
+    `nothing_to_invest` (the advice is all cash); 422 `per_listing_cap` (`per_listing` above
+    1/20 of the budget)."""
     key = check_key(idempotency_key)
 
     def act(uow):  # type: ignore[no-untyped-def]
-        _level, suggestion = advisory.advise(uow, user.id)
+        _level, suggestion = advisory.advise(uow, user.id, settings=platform.settings)
         ids = advisory.adopt(uow, user.id, suggestion, Money.parse(body.budget, field="budget"),
                              Money.parse(body.per_listing, field="per_listing"))
         return Answer(201, {"rule_ids": ids, **suggestion.as_dict()})

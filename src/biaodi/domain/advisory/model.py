@@ -26,11 +26,18 @@ MAX_RISK_FOR_LEVEL: Mapping[str, int] = {"C1": 1, "C2": 2, "C3": 3, "C4": 4, "C5
 
 @dataclass(frozen=True)
 class GradeInput:
+    """One choice of the mix: a grade, or a grade in one listing type (`kind`)."""
+
     grade: str
     rate: Decimal  # the coupon, a fraction a year
     pd: Decimal  # probability of default within a year
     lgd: Decimal  # share of principal lost on default
-    risk_level: int  # the listing risk level (1–5) the grade carries
+    risk_level: int  # the listing risk level (1–5) the grade (in its type) carries
+    kind: str = ""  # the listing type; "" when the mix is over grades only
+
+    @property
+    def key(self) -> str:
+        return f"{self.grade}/{self.kind}" if self.kind else self.grade
 
     def __post_init__(self) -> None:
         for name in ("rate", "pd", "lgd"):
@@ -60,6 +67,9 @@ class AdvisoryTerms:
     cvar_budget: Decimal = Decimal("0.03")  # 95 % CVaR of annual loss at most this
     confidence: Decimal = Decimal("0.95")
     max_grade_share: Decimal = Decimal("0.40")
+    #: The one-factor model cannot see a listing type's own risk (collateral prices falling, a
+    #: guarantor failing, an originator's buy-back stopping): no type holds more than half.
+    max_kind_share: Decimal = Decimal("0.50")
     #: Asset correlation of the one-factor model: the top of the Basel II range for other
     #: retail exposures (3–16 %), since online consumer credit moves with the platform's fate.
     correlation: Decimal = Decimal("0.15")
@@ -74,6 +84,8 @@ class AdvisoryTerms:
             raise InvalidInput("confidence must lie in [0.5, 1)", field="confidence")
         if not Decimal(0) < self.max_grade_share <= Decimal(1):
             raise InvalidInput("max_grade_share must lie in (0, 1]", field="max_grade_share")
+        if not Decimal(0) < self.max_kind_share <= Decimal(1):
+            raise InvalidInput("max_kind_share must lie in (0, 1]", field="max_kind_share")
         if not Decimal(0) <= self.correlation < Decimal(1):
             raise InvalidInput("correlation must lie in [0, 1)", field="correlation")
         if not 50 <= self.states <= 5_000:
@@ -114,10 +126,18 @@ def suitable(grade: GradeInput, level: str) -> bool:
     return grade.risk_level <= MAX_RISK_FOR_LEVEL[level]
 
 
-#: The grade assumptions advice starts from (coupon, PD, LGD, listing risk level): the worked
-#: example of issue #20, until the risk model publishes PD and LGD per grade; a caller may pass
-#: its own table.
-DEFAULT_GRADES: tuple[GradeInput, ...] = tuple(
+def annual_pd(term_pd: float, term_months: int) -> float:
+    """A default probability over a loan's term as one over a year, defaults spread evenly
+    over the term: 1 − (1 − p)^(12 / term months)."""
+    if not 0 <= term_pd < 1 or term_months <= 0:
+        raise InvalidInput("a term PD lies in [0, 1) over a positive term", field="pd")
+    return 1 - (1 - term_pd) ** (12 / term_months)
+
+
+#: The worked example of issue #20 (coupon, PD, LGD, listing risk level per grade): what the
+#: `--example` CLI and the tests solve. Live advice uses the risk model's grades
+#: (services/advisory/market.py).
+EXAMPLE_GRADES: tuple[GradeInput, ...] = tuple(
     GradeInput(g, Decimal(rate), Decimal(pd), Decimal(lgd), level)
     for g, rate, pd, lgd, level in (("A", "0.08", "0.01", "0.60", 2),
                                     ("B", "0.10", "0.025", "0.70", 3),

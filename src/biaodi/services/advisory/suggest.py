@@ -1,11 +1,15 @@
-"""Smart advisory: a suggested mix of grades as a linear programme (scipy's linprog, HiGHS).
+"""Smart advisory: a suggested mix as a linear programme (scipy's linprog, HiGHS).
 
-maximise   Σ wᵍ · (net return of g)
-subject to Σ wᵍ = 1,  0 ≤ wᵍ ≤ max share,  wᵍ = 0 for grades above the investor's level,
-           t + 1 / ((1 − α) · S) · Σₛ uₛ ≤ CVaR budget,  uₛ ≥ Σ wᵍ · lossₛᵍ − t,  uₛ ≥ 0
+The choices are grades, or (grade, listing type) pairs, and cash left uninvested in the wallet.
+
+maximise   Σ wᵢ · (net return of i)                      (cash: none)
+subject to Σ wᵢ + cash = 1,  0 ≤ cash ≤ 1,  0 ≤ wᵢ,  wᵢ = 0 above the investor's level,
+           Σ wᵢ over a grade ≤ grade share,  Σ wᵢ over a type ≤ type share,
+           t + 1 / ((1 − α) · S) · Σₛ uₛ ≤ CVaR budget,  uₛ ≥ Σ wᵢ · lossₛⁱ − t,  uₛ ≥ 0
 (Rockafellar–Uryasev: at the optimum t is the VaR and the left side the CVaR of the annual
-loss over the S equally likely states of the one-factor model). Every grade left out gets its
-reason; one click turns the mix into auto-invest rules, one per grade.
+loss over the S equally likely states of the one-factor model). Cash loses nothing, so a mix
+always exists: what no choice can hold within the budget and the caps stays in cash. Every
+choice left out gets its reason; one click turns the mix into auto-invest rules.
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ from scipy.optimize import linprog
 
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.advisory.model import (
-    DEFAULT_GRADES,
     LEVEL_FOR_INVESTOR,
     MAX_RISK_FOR_LEVEL,
     AdvisoryTerms,
@@ -30,23 +33,38 @@ from biaodi.domain.advisory.model import (
     tail_loss,
 )
 from biaodi.domain.shared.errors import Conflict, InvalidInput
-from biaodi.domain.shared.money import Money, round_half_up
+from biaodi.domain.shared.money import Money
+from biaodi.services.advisory import market
 from biaodi.services.investing import auto_invest, suitability
 
 #: Shares below this are solver noise, not advice.
 TINY = 1e-6
+#: The one-factor model treats each choice as a well-spread holding: one click asks for at
+#: least this many listings' worth of budget (the amount per listing at most 1/20 of it).
+MIN_LISTINGS = 20
 
 
 @dataclass(frozen=True)
 class Suggestion:
-    weights: dict[str, float]
-    expected_return: float  # after expected loss
+    weights: dict[str, float]  # by choice key ("B", or "B/collateral")
+    expected_return: float  # after expected loss, cash included
     expected_loss: float
     cvar: float
     excluded: dict[str, str] = field(default_factory=dict)
+    cash: float = 0.0  # left uninvested in the wallet
+    choices: dict[str, GradeInput] = field(default_factory=dict)  # the chosen, by key
+    cash_reason: str = ""
 
     def as_dict(self) -> dict[str, Any]:
+        mix = [{"key": key, "grade": self.choices[key].grade, "kind": self.choices[key].kind,
+                "share_percent": f"{w * 100:.2f}",
+                "net_return_percent": f"{self.choices[key].net_return * 100:.2f}",
+                "risk_level": self.choices[key].risk_level}
+               for key, w in self.weights.items()]
         return {"weights": {g: f"{w * 100:.2f}" for g, w in self.weights.items()},
+                "mix": mix,
+                "cash_percent": f"{self.cash * 100:.2f}",
+                "cash_reason": self.cash_reason,
                 "expected_return_percent": f"{self.expected_return * 100:.2f}",
                 "expected_loss_percent": f"{self.expected_loss * 100:.2f}",
                 "cvar_percent": f"{self.cvar * 100:.2f}",
@@ -57,45 +75,85 @@ def _pct(x: float) -> str:
     return f"{x * 100:.2f} %"
 
 
+def _group_rows(values: list[str], k: int, width: int) -> tuple[list[np.ndarray], list[str]]:
+    rows, names = [], []
+    for name in dict.fromkeys(values):
+        row = np.zeros(width)
+        row[:k] = [1.0 if v == name else 0.0 for v in values]
+        rows.append(row)
+        names.append(name)
+    return rows, names
+
+
 def suggest(grades: Sequence[GradeInput], terms: AdvisoryTerms) -> Suggestion:
     """The mix that maximises the expected return after expected loss within the budget."""
     if not grades:
         raise InvalidInput("no grades to choose from", field="grades")
-    if len({g.grade for g in grades}) != len(grades):
-        raise InvalidInput("each grade may appear once", field="grades")
+    if len({g.key for g in grades}) != len(grades):
+        raise InvalidInput("each grade (in each listing type) may appear once", field="grades")
     k, states = len(grades), terms.states
     alpha, share = float(terms.confidence), float(terms.max_grade_share)
-    losses = np.array(loss_table(grades, terms))  # states × grades
+    width = k + 2 + states  # w (k), cash, t, u (states)
+    losses = np.array(loss_table(grades, terms))  # states × choices
     net = np.array([g.net_return for g in grades])
-    # variables: w (k), t (1), u (states)
-    cost = np.concatenate([-net, [0.0], np.zeros(states)])
-    cvar_row = np.concatenate([np.zeros(k), [1.0], np.full(states, 1 / ((1 - alpha) * states))])
-    tail_rows = np.hstack([losses, -np.ones((states, 1)), -np.eye(states)])
-    a_ub = np.vstack([cvar_row, tail_rows])
-    b_ub = np.concatenate([[float(terms.cvar_budget)], np.zeros(states)])
-    a_eq = np.concatenate([np.ones(k), [0.0], np.zeros(states)]).reshape(1, -1)
+    cost = np.concatenate([-net, [0.0, 0.0], np.zeros(states)])
+    cvar_row = np.concatenate([np.zeros(k + 1), [1.0],
+                               np.full(states, 1 / ((1 - alpha) * states))])
+    tail_rows = np.hstack([losses, np.zeros((states, 1)), -np.ones((states, 1)), -np.eye(states)])
+    grade_rows, _ = _group_rows([g.grade for g in grades], k, width)
+    caps = [share] * len(grade_rows)
+    kinds = [g.kind for g in grades]
+    if any(kinds):
+        kind_rows, _ = _group_rows(kinds, k, width)
+        grade_rows += kind_rows
+        caps += [float(terms.max_kind_share)] * len(kind_rows)
+    a_ub = np.vstack([cvar_row, tail_rows, *grade_rows])
+    b_ub = np.concatenate([[float(terms.cvar_budget)], np.zeros(states), caps])
+    a_eq = np.concatenate([np.ones(k + 1), [0.0], np.zeros(states)]).reshape(1, -1)
     bounds = ([(0.0, share if suitable(g, terms.level) else 0.0) for g in grades]
-              + [(None, None)] + [(0.0, None)] * states)
+              + [(0.0, 1.0), (None, None)] + [(0.0, None)] * states)
     result = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=[1.0], bounds=bounds,
                      method="highs")
-    if result.status != 0:
-        raise Conflict(
-            f"no mix of the grades your level {terms.level} allows keeps the {alpha:.0%} CVaR of"
-            f" annual loss within {_pct(float(terms.cvar_budget))} with no grade above"
-            f" {_pct(share)}: {result.message}", field="cvar_budget", code="no_feasible_mix")
-    weights = {g.grade: float(w) for g, w in zip(grades, result.x[:k], strict=True) if w > TINY}
-    total = sum(weights.values())
-    weights = {g: w / total for g, w in weights.items()}
-    chosen = [g for g in grades if g.grade in weights]
-    portfolio = losses @ np.array([weights.get(g.grade, 0.0) for g in grades])
+    if result.status != 0:  # cash alone is always feasible: only a solver failure lands here
+        raise Conflict(f"the advisory programme could not be solved: {result.message}",
+                       field="cvar_budget", code="no_feasible_mix")
+    raw = {g.key: float(w) for g, w in zip(grades, result.x[:k], strict=True) if w > TINY}
+    cash = float(result.x[k]) if result.x[k] > TINY else 0.0
+    total = sum(raw.values()) + cash
+    weights = {key: w / total for key, w in raw.items()}
+    cash /= total
+    by_key = {g.key: g for g in grades}
+    chosen = [by_key[key] for key in weights]
+    portfolio = losses @ np.array([weights.get(g.key, 0.0) for g in grades])
     worst = np.sort(portfolio)[::-1][:max(1, round(states * (1 - alpha)))]
     return Suggestion(
         weights=weights,
-        expected_return=float(sum(weights[g.grade] * g.net_return for g in chosen)),
-        expected_loss=float(sum(weights[g.grade] * g.expected_loss for g in chosen)),
+        expected_return=float(sum(weights[g.key] * g.net_return for g in chosen)),
+        expected_loss=float(sum(weights[g.key] * g.expected_loss for g in chosen)),
         cvar=float(worst.mean()),
-        excluded={g.grade: _why_out(g, grades, weights, terms) for g in grades
-                  if g.grade not in weights})
+        excluded={g.key: _why_out(g, grades, weights, terms) for g in grades
+                  if g.key not in weights},
+        cash=cash, choices={g.key: g for g in chosen},
+        cash_reason=_why_cash(cash, grades, terms, float(worst.mean())) if cash else "")
+
+
+def _why_cash(cash: float, grades: Sequence[GradeInput], terms: AdvisoryTerms,
+              cvar: float) -> str:
+    """Why part of the money stays uninvested: no suitable choice, the loss budget, or the
+    caps on a grade and a type."""
+    allowed = [g for g in grades if suitable(g, terms.level)]
+    kept = f"{_pct(cash)} stays in the cash wallet, earning nothing and losing nothing"
+    if not allowed:
+        return (f"{kept}: no grade or listing type on offer is within what level"
+                f" {terms.level} may take (R{MAX_RISK_FOR_LEVEL[terms.level]} at most)")
+    if not any(g.net_return > 0 for g in allowed):
+        return f"{kept}: every choice level {terms.level} may take loses money on average"
+    if cvar >= float(terms.cvar_budget) - 1e-6:
+        return (f"{kept}: investing more would take the 95 % CVaR of annual loss past the"
+                f" {_pct(float(terms.cvar_budget))} budget")
+    return (f"{kept}: the grades and types level {terms.level} may take are full at"
+            f" {_pct(float(terms.max_grade_share))} a grade and"
+            f" {_pct(float(terms.max_kind_share))} a listing type")
 
 
 def _why_out(grade: GradeInput, grades: Sequence[GradeInput], weights: dict[str, float],
@@ -103,41 +161,67 @@ def _why_out(grade: GradeInput, grades: Sequence[GradeInput], weights: dict[str,
     if not suitable(grade, terms.level):
         return (f"risk level R{grade.risk_level} is above what level {terms.level} may take"
                 f" (R{MAX_RISK_FOR_LEVEL[terms.level]} at most)")
-    tail = tail_loss(grade, terms)
-    better = [g for g in grades if g.grade in weights and g.net_return >= grade.net_return
-              and tail_loss(g, terms) <= tail]
     eats = (f"expected loss {_pct(grade.expected_loss)} eats its {_pct(float(grade.rate))}"
             f" coupon down to {_pct(grade.net_return)}")
+    if grade.net_return <= 0:
+        return f"{eats}: it loses money on average"
+    tail = tail_loss(grade, terms)
+    better = [g for g in grades if g.key in weights and g.net_return >= grade.net_return
+              and tail_loss(g, terms) <= tail]
     if better:
-        return (f"{eats}: grade {better[0].grade} earns {_pct(better[0].net_return)} with a"
+        return (f"{eats}: {_label(better[0])} earns {_pct(better[0].net_return)} with a"
                 f" smaller tail loss")
+    same_grade = sum(w for key, w in weights.items() if key.split("/")[0] == grade.grade)
+    if same_grade >= float(terms.max_grade_share) - TINY:
+        return (f"{eats}; grade {grade.grade} already holds its"
+                f" {_pct(float(terms.max_grade_share))} through a choice that earns more")
+    if grade.kind:
+        same_kind = sum(w for key, w in weights.items() if key.endswith(f"/{grade.kind}"))
+        if same_kind >= float(terms.max_kind_share) - TINY:
+            return (f"{eats}; {grade.kind} listings already hold their"
+                    f" {_pct(float(terms.max_kind_share))} through choices that earn more")
     return (f"{eats}, and in the worst {1 - float(terms.confidence):.0%} of years it loses"
             f" {_pct(tail)}: more of the {_pct(float(terms.cvar_budget))} loss budget than its"
-            f" return is worth against the grades chosen")
+            f" return is worth against the choices made")
+
+
+def _label(g: GradeInput) -> str:
+    return f"grade {g.grade}" + (f" {g.kind}" if g.kind else "")
 
 
 # --- one click: auto-invest rules -----------------------------------------------------------
 def adopt(uow: UnitOfWork, investor_id: int, suggestion: Suggestion, budget: Money,
           per_listing: Money) -> list[int]:
-    """Turn a suggestion into auto-invest rules: one per grade, capped at its share of the
-    budget, at most `per_listing` in any one listing. The rule ids."""
+    """Turn a suggestion into auto-invest rules, one per choice of the mix (its grade, and its
+    listing type when it has one). Auto-invest caps an investor's whole outstanding principal,
+    not a rule's: every rule is capped at what is outstanding now plus the budget, and the
+    shares are kept by the tickets: the largest share invests `per_listing` in a listing, the
+    others in proportion to their share. The rule ids."""
     if budget.fen <= 0:
         raise InvalidInput("budget must be positive", field="budget")
-    if per_listing.fen <= 0 or per_listing.fen > budget.fen:
-        raise InvalidInput("per_listing must be positive and within the budget",
-                           field="per_listing")
+    if per_listing.fen <= 0 or per_listing.fen * MIN_LISTINGS > budget.fen:
+        raise InvalidInput(
+            f"per_listing must be positive and at most 1/{MIN_LISTINGS} of the budget"
+            f" ({Money(budget.fen // MIN_LISTINGS)}): the advice assumes a holding spread over"
+            f" at least {MIN_LISTINGS} listings", field="per_listing", code="per_listing_cap")
+    if not suggestion.weights:
+        raise Conflict("the advice keeps everything in the cash wallet: there is nothing to"
+                       " invest", field="budget", code="nothing_to_invest")
+    top = max(suggestion.weights.values())
+    cap = Money(suitability.outstanding(uow, investor_id).fen + budget.fen)
     ids = []
-    for grade, weight in sorted(suggestion.weights.items()):
-        cap = Money(round_half_up(Decimal(budget.fen) * Decimal(str(weight))))
-        if cap.fen <= 0:
+    for key, weight in sorted(suggestion.weights.items()):
+        choice = suggestion.choices.get(key)
+        grade = choice.grade if choice else key
+        kinds = (choice.kind,) if choice and choice.kind else ()
+        # the share to four places (the solver's noise below that), then down to the fen
+        ticket = Money(int(Decimal(per_listing.fen) * Decimal(f"{weight / top:.4f}")))
+        if ticket.fen <= 0:
             continue
         rule = auto_invest.save_rule(uow, investor_id, auto_invest.RuleInput(
-            amount_per_listing=Money(min(per_listing.fen, cap.fen)), best_grade=grade,
-            worst_grade=grade, total_cap=cap))
+            amount_per_listing=ticket, kinds=kinds, best_grade=grade, worst_grade=grade,
+            total_cap=cap))
         ids.append(rule.id)
-    if not ids:
-        raise InvalidInput("the budget is too small to give any grade of the mix a fen",
-                           field="budget")
     return ids
 
 
@@ -151,7 +235,11 @@ def investor_level(uow: UnitOfWork, investor_id: int) -> str:
 
 
 def advise(uow: UnitOfWork, investor_id: int, *, cvar_budget: Decimal = Decimal("0.03"),
-           grades: Sequence[GradeInput] = DEFAULT_GRADES) -> tuple[str, Suggestion]:
-    """The investor's level and the mix suggested for it."""
+           grades: Sequence[GradeInput] | None = None, settings: Any = None
+           ) -> tuple[str, Suggestion]:
+    """The investor's level and the mix suggested for it, over `grades` or else the choices
+    of the platform's rule pack and risk model (`settings`; the shipped ones without)."""
     level = investor_level(uow, investor_id)
-    return level, suggest(grades, AdvisoryTerms(level, cvar_budget=cvar_budget))
+    choices = grades if grades is not None else (
+        market.options_for(settings) if settings is not None else market.options("cn-2016"))
+    return level, suggest(choices, AdvisoryTerms(level, cvar_budget=cvar_budget))

@@ -21,11 +21,32 @@ InvestorUser = Annotated[UserView, Depends(require_role("investor"))]
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "title": ("智能投顾", "Smart advisory"),
-    "intro": ("按您的风险等级和损失预算（95% CVaR 年损失不超过 3%）建议各信用等级的配置，"
-              "使扣除预期损失后的收益最高；单一等级不超过 40%。建议不是收益承诺。",
-              "A mix of grades for your risk level and loss budget (95 % CVaR of annual loss at"
-              " most 3 %) that earns the most after expected loss, no grade above 40 %. Advice"
-              " is not a promise of return."),
+    "intro": ("按您的风险等级和损失预算（95% CVaR 年损失不超过 3%）建议各信用等级与标的类型的"
+              "配置，使扣除预期损失后的收益最高；单一等级不超过 40%，单一标的类型不超过 50%。"
+              "违约概率来自风控模型，利率取风控规则包中该等级利率区间的中点，违约损失率按标的类型的"
+              "担保方式假设。建议不是收益承诺。",
+              "A mix of grades and listing types for your risk level and loss budget (95 % CVaR"
+              " of annual loss at most 3 %) that earns the most after expected loss, no grade"
+              " above 40 % and no listing type above 50 %. Default probabilities come from the"
+              " risk model, each grade's rate is the middle of its band in the rule pack, and"
+              " the loss given default is assumed per listing type from its security. Advice is"
+              " not a promise of return."),
+    "kind": ("标的类型", "Listing type"),
+    "net": ("扣除预期损失后年收益", "Return after expected loss"),
+    "risk": ("风险等级", "Risk level"),
+    "cash": ("留在现金钱包（不投资）", "Kept in the cash wallet (not invested)"),
+    "cash_why": ("不投资的部分既无收益也无损失：{why}", "Money not invested earns nothing and"
+                 " loses nothing: {why}"),
+    "per_listing_rule": ("单标上限：每个标的最多投入总金额的 1/20，使组合至少分散在 20 个标的上"
+                         "（模型假设持仓充分分散）。", "Per-listing cap: at most 1/20 of the"
+                         " budget in any one listing, so the holding spreads over at least 20"
+                         " listings (the model assumes a well-spread holding)."),
+    "rules_note": ("每个配置生成一条自动投标规则（等级与标的类型）；"
+                   "占比最大的配置每标投入上述金额，其余按比例；所有规则合计不超过总金额。",
+                   "Each choice of the mix becomes one"
+                   " auto-invest rule (its grade and listing type); the largest share invests"
+                   " the amount per listing, the others in proportion; all the rules together"
+                   " stay within the budget."),
     "level": ("您的风险等级：{level}", "Your level: {level}"),
     "grade": ("等级", "Grade"),
     "share": ("比例", "Share"),
@@ -39,9 +60,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.money": ("请输入正数金额，最多两位小数", "Enter a positive amount with at most two"
                     " decimals"),
     "own.assessment_required": ("请先完成风险测评", "Take the risk assessment first"),
-    "own.no_feasible_mix": ("在您的风险等级内，没有满足损失预算且单一等级不超过 40% 的配置",
-                            "No mix within your level keeps to the loss budget with no grade"
-                            " above 40 %"),
+    "own.no_feasible_mix": ("暂时无法计算配置，请稍后再试",
+                            "The mix could not be worked out; try again later"),
+    "own.per_listing_cap": ("每标最多金额超过单标上限：不得超过总金额的 1/20",
+                            "The amount per listing is above the per-listing cap: at most 1/20"
+                            " of the budget"),
+    "own.nothing_to_invest": ("建议全部留在现金钱包：没有可投资的配置",
+                              "The advice keeps everything in the cash wallet: nothing to"
+                              " invest"),
 }
 i18n.register({f"adv.{key}": text for key, text in MESSAGES.items()})
 
@@ -51,7 +77,8 @@ def _page(request: Request, user: UserView, error: str | None = None, status: in
     advice, level, refusal = None, None, None
     try:
         with platform_of(request).reader() as uow:
-            level, suggestion = advisory.advise(uow, user.id)
+            level, suggestion = advisory.advise(uow, user.id,
+                                                settings=platform_of(request).settings)
         advice = suggestion.as_dict()
     except BiaodiError as found:
         refusal = refusals.say(request, found, own="adv.own")
@@ -75,11 +102,13 @@ def adopt(request: Request, user: InvestorUser, form: Form) -> Response:
         return _page(request, user, i18n.translate(lang, "adv.error.money"), 422)
 
     def act(uow):  # type: ignore[no-untyped-def]
-        _level, suggestion = advisory.advise(uow, user.id)
+        _level, suggestion = advisory.advise(uow, user.id,
+                                             settings=platform_of(request).settings)
         return advisory.adopt(uow, user.id, suggestion, budget, per_listing)
 
     try:
         in_transaction(platform_of(request).uow, act)
     except BiaodiError as refusal:
-        return _page(request, user, refusals.say(request, refusal, own="adv.own"), 409)
+        return _page(request, user, refusals.say(request, refusal, own="adv.own"),
+                     refusal.status)
     return redirect("/me/auto-invest")
