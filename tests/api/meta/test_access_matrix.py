@@ -181,6 +181,7 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/operator/disclosure/events"): OPERATOR,
     ("POST", "/api/v1/operator/disclosure/related-parties"): OPERATOR,
     ("GET", "/api/v1/operator/disclosure/related-parties"): OPERATOR_AUDITOR,
+    ("POST", "/api/v1/operator/disclosure/related-parties/{party_id}/end"): OPERATOR,
     ("POST", "/api/v1/operator/disclosure/reports/{month}"): OPERATOR,
     ("GET", "/api/v1/disclosure/listings/{listing_id}"): EVERYONE,
     ("POST", "/api/v1/operator/disclosure/listings/{listing_id}/updates"): OPERATOR,
@@ -251,6 +252,9 @@ PAGES: dict[str, frozenset[str]] = {
     "/disclosure": EVERYONE,
     "/disclosure/reports/{month}": EVERYONE,
     "/disclosure/events": EVERYONE,
+    "/operator/disclosure": OPERATOR,
+    "/operator/disclosure/related": OPERATOR,
+    "/operator/disclosure/updates": OPERATOR,
     "/listings/{listing_id}/progress.json": EVERYONE,
     "/login": EVERYONE,
     "/signup": EVERYONE,
@@ -471,6 +475,7 @@ class World:
             "month": "2026-10",
             "project_id": 999_999,
             "pledge_id": 999_999,
+            "party_id": 999_999,
         }
 
     def body(self, spec: dict[str, Any], method: str, path: str) -> Any:

@@ -53,7 +53,8 @@ def record_event(uow: UnitOfWork, cmd: RecordEvent, *, actor_id: int) -> dict[st
     if not body or len(body) > BODY_MAX:
         raise InvalidInput(f"body must have 1 to {BODY_MAX} characters", field="body")
     now = uow.clock.now()
-    occurred = _aware(cmd.occurred_at)
+    # stored in UTC: SQLite keeps no offset, so another zone would read back hours off
+    occurred = _aware(cmd.occurred_at).astimezone(UTC)
     if occurred > now:
         raise InvalidInput("occurred_at is in the future: record an event once it happened",
                            field="occurred_at")

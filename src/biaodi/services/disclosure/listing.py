@@ -203,6 +203,36 @@ def post_loan(uow: UnitOfWork, listing_id: int,
             "periods": periods}
 
 
+#: Loan statuses after which no more updates fall due (paid off, or written off).
+ENDED = ("closed", "written_off")
+
+
+def updates_owed(uow: UnitOfWork, calendar: WorkingDayCalendar = CN_CALENDAR
+                 ) -> list[dict[str, Any]]:
+    """The post-loan updates the operators owe: every period of a live loan that has ended
+    without an update, earliest due first, each with its due date and whether it is late
+    (past the 5th working day from the period's end)."""
+    today = uow.clock.now().astimezone(CST).date()
+    loans = uow.s.execute(select(
+        LoanServicing.listing_id, LoanServicing.onboarded_on, LoanServicing.status,
+        Listing.title, Listing.kind).join(Listing, Listing.id == LoanServicing.listing_id).where(
+        LoanServicing.status.not_in(ENDED)).order_by(LoanServicing.listing_id)).all()
+    recorded = {(r.listing_id, r.period_end) for r in uow.s.execute(
+        select(PostLoanUpdate.listing_id, PostLoanUpdate.period_end))}
+    owed = []
+    for loan in loans:
+        for end in period_ends(loan.onboarded_on, today):
+            if (loan.listing_id, end) in recorded:
+                continue
+            due = update_due(end, calendar)
+            owed.append({"listing_id": loan.listing_id, "title": loan.title,
+                         "kind": loan.kind, "status": loan.status,
+                         "funded_on": loan.onboarded_on.isoformat(),
+                         "period_end": end.isoformat(), "due_on": due.isoformat(),
+                         "late": today > due})
+    return sorted(owed, key=lambda o: (o["due_on"], o["listing_id"]))
+
+
 def disclosure(uow: UnitOfWork, listing_id: int) -> dict[str, Any]:
     """A listing's borrower items and, once funded, its post-loan information."""
     return {"borrower": borrower_items(uow, listing_id),

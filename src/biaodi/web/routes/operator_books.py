@@ -51,10 +51,12 @@ TABS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("audit", "/operator/audit", ("operator", "auditor"), ()),  # read only, for everyone
     ("analytics", "/operator/analytics", ("operator", "risk_officer", "auditor"), ()),
     ("incentives", "/operator/incentives", ("operator", "auditor"), ()),  # read only
+    ("disclosure", "/operator/disclosure", ("operator",), ("operator",)),
 )
 READ = {tab: readers for tab, _, readers, _ in TABS}
 #: Tabs whose label lives under another module's prefix (default: op.tab.<tab>).
-TAB_LABELS = {"defaults": "opd.tab.defaults", "guarantors": "opd.tab.guarantors"}
+TAB_LABELS = {"defaults": "opd.tab.defaults", "guarantors": "opd.tab.guarantors",
+              "disclosure": "opx.tab"}
 ACT = {tab: actors for tab, _, _, actors in TABS}
 BUCKETS = tuple(b.value for b in Bucket if b is not Bucket.CURRENT)
 #: Resolutions the page offers: every one the service supports. A refund asks the payment
