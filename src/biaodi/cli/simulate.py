@@ -140,7 +140,8 @@ def scratch(live: Platform, path: Path, *, from_live: bool, start: datetime | No
                          path.with_name(path.name + "-shm")):
             leftover.unlink(missing_ok=True)
         url = f"sqlite:///{path}"
-    engine = make_engine(url)
+    # One run's connections are few; its database is a scratch one (see make_engine).
+    engine = make_engine(url, pool_size=4, durable=False)
     migrate_database(engine, cipher=live.cipher)
     if scenarios.has_users(engine):
         engine.dispose()
