@@ -156,8 +156,39 @@ def untold(uow: UnitOfWork, *, since: datetime | None = None, limit: int = 1000)
 
 def store(uow: UnitOfWork, facts: list[Fact]) -> int:
     """The messages and deliveries of `facts`; one already there (another relay was first) is
-    skipped. Returns how many messages were made."""
-    return sum(bool(notify(uow, f.user_id, f.kind, f.event_key, f.params)) for f in facts)
+    skipped. Returns how many messages were made. The users' settings and choices are read
+    once for the batch (a close of business tells hundreds of facts)."""
+    known = Choices.read(uow, {f.user_id for f in facts})
+    return sum(bool(notify(uow, f.user_id, f.kind, f.event_key, f.params, known=known))
+               for f in facts)
+
+
+@dataclass(frozen=True)
+class Choices:
+    """Some users' notification settings and channel choices, read in a few queries."""
+
+    settings: dict[int, NotificationSettings]
+    preferences: dict[tuple[int, str], list[NotificationPreference]]
+
+    @classmethod
+    def read(cls, uow: UnitOfWork, user_ids: set[int]) -> Choices:
+        ordered = sorted(user_ids)
+        settings: dict[int, NotificationSettings] = {}
+        preferences: dict[tuple[int, str], list[NotificationPreference]] = {}
+        for start in range(0, len(ordered), _IN_CHUNK):
+            chunk = ordered[start:start + _IN_CHUNK]
+            for found in uow.s.scalars(select(NotificationSettings).where(
+                    NotificationSettings.user_id.in_(chunk))):
+                settings[found.user_id] = found
+            for pref in uow.s.scalars(select(NotificationPreference).where(
+                    NotificationPreference.user_id.in_(chunk)).order_by(
+                    NotificationPreference.user_id, NotificationPreference.kind,
+                    NotificationPreference.channel)):
+                preferences.setdefault((pref.user_id, pref.kind), []).append(pref)
+        return cls(settings, preferences)
+
+
+_IN_CHUNK = 500
 
 
 def capture(uow: UnitOfWork, *, since: datetime | None = None, limit: int = 1000) -> int:
@@ -175,18 +206,22 @@ def settings_of(uow: UnitOfWork, user_id: int) -> NotificationSettings | None:
 
 
 def chosen_channels(uow: UnitOfWork, user_id: int, kind: str, *,
-                    need_address: bool = True) -> set[Channel]:
+                    need_address: bool = True, known: Choices | None = None) -> set[Channel]:
     """The channels a message of `kind` goes to: the kind's defaults changed by the user's
-    choices; e-mail only where the user gave an address (unless not `need_address`)."""
+    choices; e-mail only where the user gave an address (unless not `need_address`).
+    `known`: the user's choices read already (`Choices.read`)."""
     channels = set(kind_of(kind).defaults)
-    for pref in uow.s.scalars(select(NotificationPreference).where(
-            NotificationPreference.user_id == user_id, NotificationPreference.kind == kind)):
+    prefs = (known.preferences.get((user_id, kind), []) if known is not None else
+             uow.s.scalars(select(NotificationPreference).where(
+                 NotificationPreference.user_id == user_id,
+                 NotificationPreference.kind == kind)))
+    for pref in prefs:
         channel = Channel(pref.channel)
         if pref.enabled:
             channels.add(channel)
         else:
             channels.discard(channel)
-    found = settings_of(uow, user_id)
+    found = known.settings.get(user_id) if known is not None else settings_of(uow, user_id)
     if need_address and (found is None or not found.email):
         channels.discard(Channel.EMAIL)
     return channels
@@ -194,13 +229,15 @@ def chosen_channels(uow: UnitOfWork, user_id: int, kind: str, *,
 
 def notify(uow: UnitOfWork, user_id: int, kind: str, event_key: str, params: dict[str, Any],
            *, channels: set[Channel] | None = None,
-           secret: PersonalDataCipher | None = None) -> int | None:
+           secret: PersonalDataCipher | None = None,
+           known: Choices | None = None) -> int | None:
     """One inbox message for (event, user) and its deliveries; None when it was there already.
     `channels` overrides the user's choice (a one-time code goes where it was asked); with
     `secret` the body and parameters are kept encrypted (a code is readable only by the relay
-    that sends it, and never listed in the inbox)."""
+    that sends it, and never listed in the inbox). `known`: the users' choices read already
+    for a batch (`Choices.read`)."""
     spec = KINDS[kind]
-    found = settings_of(uow, user_id)
+    found = known.settings.get(user_id) if known is not None else settings_of(uow, user_id)
     language = found.language if found else "zh-CN"
     title, body = render(spec, language, params)
     if secret is not None:
@@ -214,10 +251,11 @@ def notify(uow: UnitOfWork, user_id: int, kind: str, event_key: str, params: dic
         index_elements=["event_key", "user_id"]).returning(Notification.id)).scalar()
     if new_id is None:
         return None
-    for channel in sorted(chosen_channels(uow, user_id, kind) if channels is None else channels):
-        uow.s.add(NotificationDelivery(
+    chosen = sorted(chosen_channels(uow, user_id, kind, known=known) if channels is None
+                    else channels)
+    if chosen:
+        uow.s.execute(insert(NotificationDelivery), [dict(
             notification_id=new_id, channel=channel.value,
             message_id=f"<n{new_id}.{channel.value}@biaodi>", status="pending", attempts=0,
-            next_attempt_at=now, last_error="", created_at=now))
-    uow.s.flush()
+            next_attempt_at=now, last_error="", created_at=now) for channel in chosen])
     return int(new_id)
