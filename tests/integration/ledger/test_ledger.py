@@ -130,3 +130,6 @@ def test_verify_reports_a_tampered_balance(platform: Platform) -> None:
         f"account {available}: stored balance 900 fen, postings give 700" in p
         for p in result.problems
     )
+    # and the last posting's running balance no longer matches it either
+    assert (f"account {available}: last posting's running balance 700 fen differs from "
+            f"stored 900 fen") in result.problems
