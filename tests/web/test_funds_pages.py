@@ -14,7 +14,8 @@ from biaodi.domain.shared.money import Money
 from biaodi.services.crowdfunding import projects as cf
 from biaodi.services.funds import wallet as cash
 from biaodi.services.shared.tx import in_transaction
-from investing_support import user
+from crowdfunding_support import complained_project
+from investing_support import balances, user
 from servicing_support import set_day
 from web_support import assessed_investor, post_form, sign_in_as
 
@@ -106,3 +107,23 @@ def test_a_project_started_on_its_page_goes_live_when_an_operator_approves_it(
                          {"decision": "approve", "note": ""}, token_from="/operator/crowdfunding")
     assert approved.status_code == 303
     assert "筹款中" in client.get(f"/crowdfunding/{project_id}").text
+
+
+def test_an_operator_refunds_a_complaining_backer_from_the_crowdfunding_page(
+        client: TestClient, platform: Platform, clock: FixedClock) -> None:
+    project_id, a, _pa, pb = complained_project(platform, clock)
+    in_transaction(platform.uow, lambda uow: cf.confirm_delivery(uow, pb.id, pb.backer_id))
+    sign_in_as(client, platform, "operator")
+    page = client.get("/operator/crowdfunding")
+    assert "车架有裂纹" in page.text and f"/operator/crowdfunding/{project_id}/settle" in page.text
+    before = balances(platform, f"investor:{a}:available")[f"investor:{a}:available"]
+    no_reason = post_form(client, f"/operator/crowdfunding/{project_id}/settle",
+                          {"outcome": "refund", "reason": ""}, token_from="/operator/crowdfunding")
+    assert no_reason.status_code == 422
+    done = post_form(client, f"/operator/crowdfunding/{project_id}/settle",
+                     {"outcome": "refund", "reason": "坏件照片属实"},
+                     token_from="/operator/crowdfunding")
+    assert done.status_code == 303
+    after = balances(platform, f"investor:{a}:available")[f"investor:{a}:available"]
+    assert after - before == 8_730  # a's share of the held 30 %
+    assert "没有因投诉暂扣的款项" in client.get("/operator/crowdfunding").text

@@ -228,6 +228,9 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/crowdfunding/projects/{project_id}"): EVERYONE,
     ("POST", "/api/v1/crowdfunding/projects"): SIGNED_IN,
     ("POST", "/api/v1/operator/crowdfunding/projects/{project_id}/review"): OPERATOR,
+    ("GET", "/api/v1/operator/crowdfunding/complaints"): STAFF,
+    ("POST", "/api/v1/operator/crowdfunding/projects/{project_id}/complaints/settlement"):
+        OPERATOR,
     ("POST", "/api/v1/crowdfunding/projects/{project_id}/pledges"): INVESTORS,
     ("GET", "/api/v1/me/crowdfunding"): SIGNED_IN,
     ("POST", "/api/v1/crowdfunding/pledges/{pledge_id}/shipment"): SIGNED_IN,

@@ -215,7 +215,8 @@ class CrowdPledge(Base):
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     #: pledged → settled (the project succeeded) | refunded (it failed)
     status: Mapped[str] = mapped_column(String(16))
-    #: none (no reward) | awaiting → shipped → confirmed | complained
+    #: none (no reward) | awaiting → shipped → confirmed | complained (→ confirmed, or
+    #: resolved by an operator's settlement)
     delivery: Mapped[str] = mapped_column(String(16))
     tracking_no: Mapped[str | None] = mapped_column(String(64), nullable=True)
     shipped_on: Mapped[date | None] = mapped_column(Date, nullable=True)

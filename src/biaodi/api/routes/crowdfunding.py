@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse
@@ -44,6 +44,13 @@ class ProjectRequest(RequestBody):
 class ReviewRequest(RequestBody):
     approve: bool
     note: str = Field(default="", max_length=400, description="required to reject")
+
+
+class SettlementRequest(RequestBody):
+    outcome: Literal["release", "refund"] = Field(
+        description="release: the held 30 % to the owner; refund: each complaining backer gets"
+                    " back the held share of their pledge, the rest to the owner")
+    reason: NonBlank = Field(max_length=400)
 
 
 class PledgeRequest(RequestBody):
@@ -106,6 +113,29 @@ def review_project(project_id: RowId, body: ReviewRequest, platform: PlatformDep
     def act(uow):  # type: ignore[no-untyped-def]
         projects.review(uow, project_id, approve=body.approve, note=body.note,
                         rules=platform.crowdfunding_rules)
+        return queries.project(uow, project_id, staff=True)
+
+    return in_transaction(platform.uow, act)
+
+
+@router.get("/operator/crowdfunding/complaints")
+def complaints(platform: PlatformDep, _staff: Annotated[UserView, Depends(require_role(
+        Role.OPERATOR, Role.AUDITOR, Role.RISK_OFFICER))]) -> list[dict[str, Any]]:
+    """Successful projects whose held 30 % a complaint holds, with the complaints."""
+    with platform.reader() as uow:
+        return queries.with_complaints(uow)
+
+
+@router.post("/operator/crowdfunding/projects/{project_id}/complaints/settlement")
+def settle_complaints(project_id: RowId, body: SettlementRequest, platform: PlatformDep,
+                      op: Operator) -> dict[str, Any]:
+    """Settle the complaints holding a project's 30 %: release it to the owner or refund the
+    complaining backers pro rata from it (ledger entries), recorded with the operator and the
+    reason. 404; 409 `nothing_held`, `no_complaint`, `deliveries_pending` (other rewards still
+    on their way); 422 names `outcome` or `reason`."""
+    def act(uow):  # type: ignore[no-untyped-def]
+        projects.settle_complaints(uow, projects.SettleComplaints(
+            project_id, op.id, body.outcome, body.reason))
         return queries.project(uow, project_id, staff=True)
 
     return in_transaction(platform.uow, act)

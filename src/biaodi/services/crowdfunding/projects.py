@@ -6,7 +6,9 @@ into the crowdfunding escrow (investor:N:available ↓ / custody:cash ↓; crowd
 ↑ / crowdfunding:P:backers ↑). A failed project refunds every pledge the same way back. A
 successful one owes its backers nothing more: the platform's fee goes to platform cash, and the
 owner is paid from escrow — 70 % after settlement (within 3 days), 30 % once every reward is
-confirmed delivered.
+confirmed delivered. A complaint holds the 30 % until the backer confirms or an operator
+settles it (`settle_complaints`: released to the owner, or the complaining backers refunded
+their share of it).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select, update
 
+from biaodi.adapters.db import audit
 from biaodi.adapters.db.fund_tables import CrowdPledge, CrowdProject, CrowdTier
 from biaodi.adapters.db.tables import UserRole
 from biaodi.adapters.db.uow import UnitOfWork
@@ -309,3 +312,76 @@ def _own_shipped(uow: UnitOfWork, pledge_id: int, backer_id: int, *,
         raise Conflict(f"pledge {pledge_id}'s reward is {pledge.delivery}, not shipped",
                        field="pledge_id", code="not_shipped")
     return pledge
+
+
+# --- complaints on the held 30 %: an operator's settlement ----------------------------------
+SETTLEMENTS = ("release", "refund")
+
+
+@dataclass(frozen=True)
+class SettleComplaints:
+    project_id: int
+    operator_id: int
+    #: release: the held 30 % to the owner; refund: each complaining backer gets back the held
+    #: share of their pledge (held × pledge / raised, rounded down), the rest to the owner.
+    outcome: str
+    reason: str
+
+
+def refund_shares(held_fen: int, raised_fen: int, pledges: Sequence[tuple[int, int]]
+                  ) -> dict[int, int]:
+    """Each complaining pledge's part of the held amount, pro rata to its size (whole fen,
+    rounded down: the fen left over stay with the owner)."""
+    return {pledge_id: held_fen * amount // raised_fen for pledge_id, amount in pledges}
+
+
+def settle_complaints(uow: UnitOfWork, cmd: SettleComplaints) -> CrowdProject:
+    """Settle the complaints that hold a successful project's 30 %: release it to the owner,
+    or refund the complaining backers from it. Only when complaints are all that still holds it
+    (every other reward delivered), once, recorded with the operator and the reason."""
+    if cmd.outcome not in SETTLEMENTS:
+        raise InvalidInput("outcome is release or refund", field="outcome")
+    reason = cmd.reason.strip()
+    if not 1 <= len(reason) <= 400:
+        raise InvalidInput("a settlement needs a reason of 1 to 400 characters", field="reason")
+    project = _project(uow, cmd.project_id, lock=True)
+    if project.status != "succeeded" or project.held_released_on is not None:
+        raise Conflict(f"project {project.id} holds no money back (it is {project.status})",
+                       field="project_id", code="nothing_held")
+    pledges = uow.s.scalars(select(CrowdPledge).where(
+        CrowdPledge.project_id == project.id, CrowdPledge.status == "settled")
+        .order_by(CrowdPledge.id).with_for_update()).all()
+    complained = [p for p in pledges if p.delivery == "complained"]
+    if not complained:
+        raise Conflict(f"project {project.id} has no complaint to settle", field="project_id",
+                       code="no_complaint")
+    if any(p.delivery in ("awaiting", "shipped") for p in pledges):
+        raise Conflict(f"project {project.id} still has rewards on their way; settle when only"
+                       " complaints hold the 30 %", field="project_id", code="deliveries_pending")
+    refunded = 0
+    if cmd.outcome == "refund":
+        shares = refund_shares(project.held_fen, project.raised_fen,
+                               [(p.id, p.amount_fen) for p in complained])
+        payable = crowdfunding_account("owner_payable", project.id).code
+        for pledge in complained:
+            fen = shares[pledge.id]
+            if fen:
+                investor = wallet(OwnerKind.INVESTOR, pledge.backer_id).code
+                ledger.post(uow, EntryDraft("crowdfunding_complaint_refund",
+                                            memo=f"project {project.id}: complaint refund")
+                            .transfer(payable, ESCROW.code, fen)
+                            .transfer("custody:cash", investor, fen))
+            pledge.refunded_fen = fen
+            refunded += fen
+    _pay_owner(uow, project, project.held_fen - refunded,
+               "held 30 % released by complaint settlement")
+    for pledge in complained:
+        pledge.delivery = "resolved"
+    project.held_released_on = uow.clock.today()
+    project.settlement, project.settled_by, project.settlement_reason = (
+        "released" if cmd.outcome == "release" else "refunded", cmd.operator_id, reason)
+    audit.note(uow, "crowdfunding.complaints_settled", changes={
+        "project_id": project.id, "outcome": cmd.outcome, "refunded_fen": refunded,
+        "released_fen": project.held_fen - refunded, "pledges": [p.id for p in complained],
+        "operator_id": cmd.operator_id, "reason": reason})
+    return project

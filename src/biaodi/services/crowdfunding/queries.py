@@ -33,6 +33,7 @@ def project_view(project: CrowdProject, tiers: list[CrowdTier]) -> dict[str, Any
         "first_released_on": _day(project.first_released_on),
         "held": str(Money(project.held_fen)),
         "held_released_on": _day(project.held_released_on),
+        "settlement": project.settlement, "settlement_reason": project.settlement_reason,
         "tiers": [{"id": t.id, "title": t.title, "price": str(Money(t.price_fen)),
                    "quota": t.quota, "taken": t.taken, "left": t.quota - t.taken,
                    "ship_date": t.ship_date.isoformat()} for t in tiers],
@@ -69,12 +70,32 @@ def in_review(uow: UnitOfWork) -> list[dict[str, Any]]:
     return [project_view(p, _tiers(uow, p.id)) for p in rows]
 
 
+def with_complaints(uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Successful projects whose held 30 % a complaint holds, with their complaints and whether
+    other rewards are still on their way (settlement waits for those)."""
+    holding = uow.s.scalars(select(CrowdProject).where(
+        CrowdProject.status == "succeeded", CrowdProject.held_released_on.is_(None),
+        CrowdProject.id.in_(select(CrowdPledge.project_id).where(
+            CrowdPledge.delivery == "complained"))).order_by(CrowdProject.id).limit(100)).all()
+    found = []
+    for project in holding:
+        pledges = uow.s.scalars(select(CrowdPledge).where(
+            CrowdPledge.project_id == project.id, CrowdPledge.status == "settled")
+            .order_by(CrowdPledge.id)).all()
+        found.append(project_view(project, []) | {
+            "complaints": [pledge_view(p, project.title) for p in pledges
+                           if p.delivery == "complained"],
+            "on_their_way": sum(p.delivery in ("awaiting", "shipped") for p in pledges)})
+    return found
+
+
 def pledge_view(pledge: CrowdPledge, title: str) -> dict[str, Any]:
     return {"id": pledge.id, "project_id": pledge.project_id, "project": title,
             "tier_id": pledge.tier_id, "amount": str(Money(pledge.amount_fen)),
             "status": pledge.status, "delivery": pledge.delivery,
             "tracking_no": pledge.tracking_no, "shipped_on": _day(pledge.shipped_on),
-            "confirmed_on": _day(pledge.confirmed_on), "complaint": pledge.complaint}
+            "confirmed_on": _day(pledge.confirmed_on), "complaint": pledge.complaint,
+            "refunded": str(Money(pledge.refunded_fen))}
 
 
 def mine(uow: UnitOfWork, user_id: int) -> dict[str, Any]:

@@ -93,6 +93,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "do.reject": ("驳回", "Reject"),
     "note": ("审核意见（驳回必填）", "Note (required to reject)"),
     "error.form": ("请检查：{field}", "Please check: {field}"),
+    "complaints": ("投诉处理：暂扣的 30 %", "Complaints holding the 30 %"),
+    "complaints.empty": ("没有因投诉暂扣的款项。", "No held money waiting on a complaint."),
+    "complaints.held": ("暂扣 ¥{held}，另有 {n} 份回报在途（在途时不能处理）",
+                        "¥{held} held; {n} other rewards on their way (settle once none is)"),
+    "complaints.backer": ("支持者 #{id} · ¥{amount}：{text}", "Backer #{id} · ¥{amount}: {text}"),
+    "reason": ("处理理由（必填）", "Reason (required)"),
+    "do.release": ("放款给发起人", "Release to the owner"),
+    "do.refund": ("按比例退还投诉者", "Refund the complaining backers pro rata"),
 }
 i18n.register({f"cf.{key}": text for key, text in MESSAGES.items()})
 
@@ -184,9 +192,10 @@ def create_project(request: Request, user: SignedIn, form: Form) -> Response:
 def review_page(request: Request, user: Annotated[UserView, Depends(require_role(
         "operator", "risk_officer", "auditor"))]) -> Response:
     with platform_of(request).reader() as uow:
-        waiting = queries.in_review(uow)
+        waiting, complained = queries.in_review(uow), queries.with_complaints(uow)
     return render(request, "crowdfunding/review.html", {
-        "waiting": waiting, "can_act": "operator" in user.roles, "error": None})
+        "waiting": waiting, "complained": complained, "can_act": "operator" in user.roles,
+        "error": None})
 
 
 @router.post("/operator/crowdfunding/{project_id}/review")
@@ -202,11 +211,33 @@ def review(request: Request, project_id: RowId,
     except NotFound:
         raise PageError(404, "error.not_found.title", "error.not_found.text") from None
     except BiaodiError as refusal:
-        with platform.reader() as uow:
-            waiting = queries.in_review(uow)
-        return render(request, "crowdfunding/review.html", {
-            "waiting": waiting, "can_act": True,
-            "error": refusals.say(request, refusal, own="cf.own")}, 409)
+        return _refused(request, refusal)
+    return redirect("/operator/crowdfunding")
+
+
+def _refused(request: Request, refusal: BiaodiError) -> Response:
+    with platform_of(request).reader() as uow:
+        waiting, complained = queries.in_review(uow), queries.with_complaints(uow)
+    status = 422 if isinstance(refusal, InvalidInput) else 409
+    return render(request, "crowdfunding/review.html", {
+        "waiting": waiting, "complained": complained, "can_act": True,
+        "error": refusals.say(request, refusal, own="cf.own")}, status)
+
+
+@router.post("/operator/crowdfunding/{project_id}/settle")
+def settle(request: Request, project_id: RowId,
+           user: Annotated[UserView, Depends(require_role("operator"))], form: Form
+           ) -> Response:
+    """Settle the complaints holding a project's 30 %: release or refund, with a reason."""
+    platform = platform_of(request)
+    cmd = projects.SettleComplaints(project_id, user.id, str(form.get("outcome", ""))[:16],
+                                    str(form.get("reason", ""))[:400])
+    try:
+        in_transaction(platform.uow, lambda uow: projects.settle_complaints(uow, cmd))
+    except NotFound:
+        raise PageError(404, "error.not_found.title", "error.not_found.text") from None
+    except BiaodiError as refusal:
+        return _refused(request, refusal)
     return redirect("/operator/crowdfunding")
 
 
