@@ -112,6 +112,11 @@ def test_auto_invest_rules_and_log_over_http(
         "max_term_months": 24}, headers=saver)
     assert rule.status_code == 201, rule.text
     assert rule.json()["min_rate"] == "8.00"
+    assert rule.json()["draw_on_cash_wallet"] is False  # drawing on the cash wallet is opt-in
+    drawing = client.post("/api/v1/me/auto-invest/rules", json={
+        "amount_per_listing": "300", "kinds": ["transfer"], "draw_on_cash_wallet": True},
+        headers=saver)
+    assert drawing.status_code == 201 and drawing.json()["draw_on_cash_wallet"] is True
     bad = client.post("/api/v1/me/auto-invest/rules", json={"amount_per_listing": "1.234"},
                       headers=saver)
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "amount_per_listing"

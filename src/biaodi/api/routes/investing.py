@@ -57,6 +57,9 @@ class RuleRequest(RequestBody):
     max_term_months: Count = 36
     cash_reserve: YuanOrZero = "0"
     total_cap: Yuan | None = None
+    draw_on_cash_wallet: bool = Field(
+        default=False, description="when the wallet is short, top it up by an instant "
+        "redemption from the cash wallet first (within the ¥10,000 daily cap)")
 
 
 class ExpireRequest(RequestBody):
@@ -157,7 +160,8 @@ def _rule_input(body: RuleRequest) -> auto_invest.RuleInput:
         max_term_months=body.max_term_months,
         cash_reserve=Money.parse(body.cash_reserve, field="cash_reserve", positive=True,
                                  allow_zero=True),
-        total_cap=Money.parse(body.total_cap, field="total_cap") if body.total_cap else None)
+        total_cap=Money.parse(body.total_cap, field="total_cap") if body.total_cap else None,
+        draw_on_cash_wallet=body.draw_on_cash_wallet)
 
 
 @router.post("/me/auto-invest/rules", status_code=201)

@@ -153,6 +153,28 @@ def instant_redeem(uow: UnitOfWork, fund: FundCompany, investor_id: int, amount:
                    ) -> FundOrderRow:
     """An instant (T+0) redemption, paid into the wallet at once, within the daily cap; the
     relay tells the fund afterwards."""
+    return top_up(uow, investor_id, amount)
+
+
+def instant_redeemable(uow: UnitOfWork, investor_id: int) -> tuple[Money, str | None]:
+    """What an instant redemption could pay this investor now: their confirmed units, within
+    what today's cap leaves; with the cap's rule id when the cap is what limits it."""
+    account = account_of(uow, investor_id)
+    if account is None or account.units_fen <= 0:
+        return Money(0), None
+    today = uow.clock.now().astimezone(CST).date()
+    cap = instant_cap_on(today)
+    if cap is None:
+        return Money(account.units_fen), None
+    left = max(cap.cap.fen - instant_total(uow, account.id, today).fen, 0)
+    if left < account.units_fen:
+        return Money(left), cap.rule.rule_id
+    return Money(account.units_fen), None
+
+
+def top_up(uow: UnitOfWork, investor_id: int, amount: Money) -> FundOrderRow:
+    """An instant redemption of the investor's own units into their own wallet (also what
+    auto-invest uses when a rule may draw on the cash wallet), in the caller's transaction."""
     _positive(amount)
     account = _existing(uow, investor_id)
     today = uow.clock.now().astimezone(CST).date()

@@ -5,6 +5,11 @@ Fairness, published: eligible investors are served in a queue ordered by when th
 received an allocation (never served first, then oldest), ties by investor id; each gets at
 most their rule's amount. Every run writes an allocation log — position, amount or the reason
 for skipping — that each investor can read back for their own lines.
+
+A rule may draw on the cash wallet (opt-in, `draw_on_cash_wallet`): when the wallet is short of
+the ticket, an instant redemption of the investor's own fund units tops it up first, in the same
+transaction and within the dated daily instant-redemption cap; the money goes from the
+investor's units to the investor's wallet to one ticket — never pooled, never split.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from biaodi.domain.listings import policy_for
 from biaodi.domain.shared.errors import BiaodiError, Forbidden, InvalidInput, NotFound
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts.users import roles_of
+from biaodi.services.funds import wallet as cash_wallet
 from biaodi.services.incentives import coupons
 from biaodi.services.investing import suitability
 from biaodi.services.investing.invest import Invest, invest, investor_cap
@@ -48,6 +54,8 @@ class RuleInput:
     max_term_months: int = 36
     cash_reserve: Money = field(default_factory=Money.zero)
     total_cap: Money | None = None
+    #: When the wallet is short, top it up by an instant redemption from the cash wallet.
+    draw_on_cash_wallet: bool = False
 
 
 def save_rule(uow: UnitOfWork, investor_id: int, cmd: RuleInput,
@@ -82,6 +90,7 @@ def save_rule(uow: UnitOfWork, investor_id: int, cmd: RuleInput,
     rule.amount_per_listing_fen = cmd.amount_per_listing.fen
     rule.cash_reserve_fen = cmd.cash_reserve.fen
     rule.total_cap_fen = cmd.total_cap.fen if cmd.total_cap else None
+    rule.draw_on_cash_wallet = cmd.draw_on_cash_wallet
     rule.active, rule.updated_at = active, now
     uow.s.flush()
     return rule
@@ -177,14 +186,16 @@ def run_for_listing(uow: UnitOfWork, listing_id: int, rules: InvestingRules) -> 
                                    rule_id=rule.id, position=position, amount_fen=0,
                                    outcome="skipped", reason="")
         uow.s.add(log)
-        amount, why = _amount_for(uow, rule, cap_left, per_investor, step,
-                                  funding.min_ticket.fen)
+        amount, why, short = _amount_for(uow, rule, cap_left, per_investor, step,
+                                         funding.min_ticket.fen)
         if amount == 0:
             log.reason = why
             continue
         coupon = coupons.best_for_auto_invest(uow, investor_id, listing.id, Money(amount))
         savepoint = uow.s.begin_nested()
         try:
+            if short:  # the investor's own units, redeemed at once into their own wallet
+                cash_wallet.top_up(uow, investor_id, Money(short))
             made = invest(uow, Invest(listing.id, investor_id, Money(amount), source="auto",
                                       coupon_ids=(coupon,) if coupon else ()), rules)
         except BiaodiError as refusal:
@@ -196,6 +207,8 @@ def run_for_listing(uow: UnitOfWork, listing_id: int, rules: InvestingRules) -> 
         _mark_served(uow, investor_id, next_seq)
         log.amount_fen, log.outcome, log.investment_id = amount, "allocated", made.investment_id
         log.reason = f"rule {rule.id}: {Money(amount)} of {Money(rule.amount_per_listing_fen)}"
+        if short:
+            log.reason += f" ({Money(short)} redeemed from the cash wallet)"
         cap_left -= amount
         run.allocated_fen += amount
         run.served += 1
@@ -204,10 +217,17 @@ def run_for_listing(uow: UnitOfWork, listing_id: int, rules: InvestingRules) -> 
 
 
 def _amount_for(uow: UnitOfWork, rule: AutoInvestRule, cap_left: int, per_investor: int,
-                step: int, min_ticket: int) -> tuple[int, str]:
+                step: int, min_ticket: int) -> tuple[int, str, int]:
+    """The ticket for this rule, or 0 and why not; and how much of it an instant redemption
+    from the cash wallet must first bring into the wallet (only for a rule that opted in)."""
     available = ledger.balances(uow, [wallet(OwnerKind.INVESTOR, rule.investor_id).code])
     spendable = sum(available.values()) - rule.cash_reserve_fen
-    limits = [(rule.amount_per_listing_fen, "rule amount"), (spendable, "cash above reserve"),
+    cash_limit = (spendable, "cash above reserve")
+    if rule.draw_on_cash_wallet:
+        redeemable, cap_rule = cash_wallet.instant_redeemable(uow, rule.investor_id)
+        cash_limit = (spendable + redeemable.fen, "cash above reserve and the cash wallet" + (
+            f" within its instant-redemption cap ({cap_rule})" if cap_rule else ""))
+    limits = [(rule.amount_per_listing_fen, "rule amount"), cash_limit,
               (cap_left, "auto-invest share left"), (per_investor, "per-investor cap")]
     if rule.total_cap_fen is not None:
         used = suitability.outstanding(uow, rule.investor_id).fen
@@ -215,8 +235,8 @@ def _amount_for(uow: UnitOfWork, rule: AutoInvestRule, cap_left: int, per_invest
     amount, binding = min(limits)
     amount = (max(amount, 0) // step) * step
     if amount < min_ticket:
-        return 0, f"below the minimum ticket after {binding} ({Money(max(amount, 0))})"
-    return amount, ""
+        return 0, f"below the minimum ticket after {binding} ({Money(max(amount, 0))})", 0
+    return amount, "", max(amount - spendable, 0)
 
 
 def _mark_served(uow: UnitOfWork, investor_id: int, seq: int) -> None:

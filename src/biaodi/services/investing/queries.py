@@ -79,4 +79,4 @@ def rule_view(rule: AutoInvestRule) -> dict[str, Any]:
             "amount_per_listing": str(Money(rule.amount_per_listing_fen)),
             "cash_reserve": str(Money(rule.cash_reserve_fen)),
             "total_cap": str(Money(rule.total_cap_fen)) if rule.total_cap_fen else None,
-            "active": rule.active}
+            "draw_on_cash_wallet": rule.draw_on_cash_wallet, "active": rule.active}

@@ -67,6 +67,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "field.min_rate": ("最低年利率（%）", "Lowest annual rate (%)"),
     "field.max_term_months": ("最长期限（月）", "Longest term (months)"),
     "field.amount_per_listing": ("每标出借金额（元）", "Amount per listing (yuan)"),
+    "field.draw_on_cash_wallet": ("余额不足时，从零钱理财快速赎回补足（每日上限 1 万元）",
+                                  "When the wallet is short, top it up by an instant redemption"
+                                  " from the cash wallet (at most ¥10,000 a day)"),
     "field.cash_reserve": ("账户保留金额（元）", "Cash to keep in the wallet (yuan)"),
     "field.cash_reserve.hint": ("可用余额低于此数时不再自动出借", "Auto-invest stops above "
                                 "this much available cash"),
@@ -175,7 +178,8 @@ def _values_of(rule: dict[str, Any]) -> dict[str, Any]:
             "min_rate": "" if not Decimal(rule["min_rate"]) else rule["min_rate"],
             "max_term_months": str(rule["max_term_months"]),
             "best_grade": rule["best_grade"] or "", "worst_grade": rule["worst_grade"] or "",
-            "kinds": list(rule["kinds"]), "enabled": rule["active"]}
+            "kinds": list(rule["kinds"]), "enabled": rule["active"],
+            "draw_on_cash_wallet": rule["draw_on_cash_wallet"]}
 
 
 def _form_page(request: Request, rule_id: RowId | None, values: dict[str, Any],
@@ -193,6 +197,7 @@ def _parse(request: Request, form: Any) -> tuple[dict[str, Any], auto_invest.Rul
     values: dict[str, Any] = {name: str(form.get(name, "")).strip()[:40] for name in FIELDS}
     values["kinds"] = [str(k) for k in form.getlist("kinds")][:len(KINDS)]
     values["enabled"] = form.get("enabled") == "on"
+    values["draw_on_cash_wallet"] = form.get("draw_on_cash_wallet") == "on"
     errors: dict[str, str] = {}
 
     def say(field: str, key: str) -> None:
@@ -236,7 +241,8 @@ def _parse(request: Request, form: Any) -> tuple[dict[str, Any], auto_invest.Rul
         amount_per_listing=amounts["amount_per_listing"] or Money.zero(),
         kinds=tuple(values["kinds"]), best_grade=best or None, worst_grade=worst or None,
         min_rate=min_rate / 100, max_term_months=int(text),
-        cash_reserve=amounts["cash_reserve"] or Money.zero(), total_cap=amounts["total_cap"])
+        cash_reserve=amounts["cash_reserve"] or Money.zero(), total_cap=amounts["total_cap"],
+        draw_on_cash_wallet=values["draw_on_cash_wallet"])
     return values, cmd, errors
 
 
