@@ -26,11 +26,13 @@ from typing import Any
 from sqlalchemy import func, select
 
 from biaodi.adapters.clock import CST
+from biaodi.adapters.db import audit
 from biaodi.adapters.db.fund_tables import (
     FundAccount,
     FundBreak,
     FundIncome,
     FundOrderRow,
+    FundReconciliation,
     FundYield,
 )
 from biaodi.adapters.db.tables import UserRole
@@ -413,9 +415,13 @@ def pay_income(uow: UnitOfWork, fund: FundCompany, day: date) -> int:
 
 def reconcile(uow: UnitOfWork, fund: FundCompany, day: date) -> int:
     """Compare every account with the fund's statement at the end of `day`; each difference
-    becomes a break row (rerunning the day replaces that day's breaks)."""
-    uow.s.execute(FundBreak.__table__.delete().where(FundBreak.business_date == day))
-    theirs = {line.account_no: line for line in fund.statement(day)}
+    becomes a break row. Rerunning the day replaces its open breaks; resolved ones stay."""
+    uow.s.execute(FundBreak.__table__.delete().where(FundBreak.business_date == day,
+                                                     FundBreak.resolution.is_(None)))
+    resolved = {(b.account_no, b.kind) for b in uow.s.scalars(
+        select(FundBreak).where(FundBreak.business_date == day))}
+    statement = fund.statement(day)
+    theirs = {line.account_no: line for line in statement}
     ours = {a.account_no: a for a in uow.s.scalars(
         select(FundAccount).where(FundAccount.account_no.is_not(None)))}
     now = uow.clock.now()
@@ -433,16 +439,126 @@ def reconcile(uow: UnitOfWork, fund: FundCompany, day: date) -> int:
             if mine.redeeming_fen != line.redeeming_fen:
                 breaks.append((no, "redeeming_mismatch", mine.redeeming_fen, line.redeeming_fen))
     for no, kind, ours_fen, theirs_fen in breaks:
-        uow.s.add(FundBreak(business_date=day, account_no=no, kind=kind, ours_fen=ours_fen,
-                            theirs_fen=theirs_fen, created_at=now))
+        if (no, kind) not in resolved:
+            uow.s.add(FundBreak(business_date=day, account_no=no, kind=kind, ours_fen=ours_fen,
+                                theirs_fen=theirs_fen, created_at=now))
+    run = uow.s.get(FundReconciliation, day)
+    if run is None:
+        run = FundReconciliation(business_date=day)
+        uow.s.add(run)
+    run.lines, run.breaks, run.reconciled_at = len(statement), len(breaks), now
     return len(breaks)
 
 
+def _break_view(b: FundBreak) -> dict[str, object]:
+    return {"id": b.id, "business_date": b.business_date.isoformat(),
+            "account_no": b.account_no, "kind": b.kind, "ours": str(Money(b.ours_fen)),
+            "theirs": str(Money(b.theirs_fen)), "resolution": b.resolution,
+            "resolved_by": b.resolved_by, "reason": b.reason,
+            "cleared_on": b.cleared_on.isoformat() if b.cleared_on else None,
+            "entry_id": b.entry_id}
+
+
 def breaks_on(uow: UnitOfWork, day: date) -> list[dict[str, object]]:
-    return [{"account_no": b.account_no, "kind": b.kind, "ours": str(Money(b.ours_fen)),
-             "theirs": str(Money(b.theirs_fen))}
-            for b in uow.s.scalars(select(FundBreak).where(FundBreak.business_date == day)
-                                   .order_by(FundBreak.id))]
+    return [_break_view(b) for b in uow.s.scalars(
+        select(FundBreak).where(FundBreak.business_date == day).order_by(FundBreak.id))]
+
+
+def open_breaks(uow: UnitOfWork, *, limit: int = 200) -> list[dict[str, object]]:
+    """Breaks no operator has resolved yet, oldest first."""
+    return [_break_view(b) for b in uow.s.scalars(
+        select(FundBreak).where(FundBreak.resolution.is_(None))
+        .order_by(FundBreak.business_date, FundBreak.id).limit(limit))]
+
+
+# --- resolving breaks ------------------------------------------------------------------------
+RESOLUTIONS = ("adjust", "timing")
+ADJUSTABLE = {"units_mismatch": "units_fen", "redeeming_mismatch": "redeeming_fen",
+              "missing_at_fund": "units_fen"}
+
+
+@dataclass(frozen=True)
+class ResolveBreak:
+    break_id: int
+    operator_id: int
+    #: adjust: take the fund's figure, posting the difference between suspense:fund and
+    #: platform:fund_adjustment; timing: a timing difference, cleared by a later statement.
+    resolution: str
+    reason: str
+    cleared_on: date | None = None
+
+
+def resolve_break(uow: UnitOfWork, cmd: ResolveBreak) -> dict[str, object]:
+    """An operator's resolution of one break, recorded with who, when and why."""
+    if cmd.resolution not in RESOLUTIONS:
+        raise InvalidInput("resolution is adjust or timing", field="resolution")
+    reason = cmd.reason.strip()
+    if not 1 <= len(reason) <= 400:
+        raise InvalidInput("a resolution needs a reason of 1 to 400 characters", field="reason")
+    found = uow.s.get(FundBreak, cmd.break_id, with_for_update=True)
+    if found is None:
+        raise NotFound(f"no cash-wallet break {cmd.break_id}", field="break_id")
+    if found.resolution is not None:
+        raise Conflict(f"break {found.id} was resolved already ({found.resolution})",
+                       field="break_id", code="already_resolved")
+    if cmd.resolution == "adjust":
+        found.entry_id = _adjust(uow, found)
+    else:
+        _check_cleared(uow, found, cmd.cleared_on)
+        found.cleared_on = cmd.cleared_on
+    found.resolution = "adjusted" if cmd.resolution == "adjust" else "timing"
+    found.resolved_by, found.resolved_at, found.reason = cmd.operator_id, uow.clock.now(), reason
+    audit.note(uow, "cash_wallet.break_resolved", changes={
+        "break_id": found.id, "business_date": found.business_date, "kind": found.kind,
+        "account_no": found.account_no, "resolution": found.resolution,
+        "ours_fen": found.ours_fen, "theirs_fen": found.theirs_fen,
+        "operator_id": cmd.operator_id, "reason": reason})
+    uow.s.flush()
+    return _break_view(found)
+
+
+def _adjust(uow: UnitOfWork, found: FundBreak) -> int | None:
+    """Take the fund's figure: our record moves by the difference, and the difference is
+    posted between suspense:fund and platform:fund_adjustment (fewer units at the fund: an
+    adjustment expense held in suspense until recovered or paid; more: the reverse)."""
+    column = ADJUSTABLE.get(found.kind)
+    account = uow.s.scalars(select(FundAccount).where(
+        FundAccount.account_no == found.account_no).with_for_update()).first()
+    if column is None or account is None:
+        raise Conflict(f"a {found.kind} break has no record here to adjust; mark it a timing"
+                       " difference or open the account first", field="resolution",
+                       code="cannot_adjust")
+    delta = found.theirs_fen - found.ours_fen
+    if getattr(account, column) + delta < 0:
+        raise Conflict(f"account {account.account_no} no longer holds the {Money(-delta)} the"
+                       " fund's figure takes away", field="resolution", code="cannot_adjust")
+    setattr(account, column, getattr(account, column) + delta)
+    if delta == 0:
+        return None
+    memo = f"{found.account_no} {found.kind} on {found.business_date}"
+    draft = EntryDraft("fund_break_adjustment", memo=memo)
+    if delta < 0:
+        draft.transfer("platform:fund_adjustment", "suspense:fund", -delta)
+    else:
+        draft.transfer("suspense:fund", "platform:fund_adjustment", delta)
+    return ledger.post(uow, draft).entry_id
+
+
+def _check_cleared(uow: UnitOfWork, found: FundBreak, cleared_on: date | None) -> None:
+    """A timing difference is cleared by a later day's reconciliation that no longer shows
+    the same difference for the account."""
+    if cleared_on is None or cleared_on <= found.business_date:
+        raise InvalidInput("cleared_on must be a later business date whose statement agrees",
+                           field="cleared_on")
+    if uow.s.get(FundReconciliation, cleared_on) is None:
+        raise Conflict(f"the fund's statement of {cleared_on} has not been reconciled",
+                       field="cleared_on", code="not_cleared")
+    still = uow.s.execute(select(FundBreak.id).where(
+        FundBreak.business_date == cleared_on, FundBreak.account_no == found.account_no,
+        FundBreak.kind == found.kind)).first()
+    if still is not None:
+        raise Conflict(f"the statement of {cleared_on} still shows the {found.kind} for"
+                       f" {found.account_no}", field="cleared_on", code="not_cleared")
 
 
 def day_steps(fund: FundCompany) -> list[tuple[str, Callable[[UnitOfWork, date], int]]]:
