@@ -180,16 +180,18 @@ def run_for_listing(uow: UnitOfWork, listing_id: int, rules: InvestingRules) -> 
     next_seq = int(uow.s.execute(select(func.coalesce(func.max(
         AutoInvestQueue.last_served_seq), 0))).scalar() or 0)
     per_investor = investor_cap(listing, rules).fen
+    cash = _cash(uow, list(chosen))
 
     for position, (investor_id, rule) in enumerate(chosen.items(), start=1):
+        # Each log row is added once its outcome is known: one INSERT, sent with the others.
         log = AutoInvestAllocation(run_id=run.id, listing_id=listing.id, investor_id=investor_id,
                                    rule_id=rule.id, position=position, amount_fen=0,
                                    outcome="skipped", reason="")
-        uow.s.add(log)
         amount, why, short = _amount_for(uow, rule, cap_left, per_investor, step,
-                                         funding.min_ticket.fen)
+                                         funding.min_ticket.fen, cash[investor_id])
         if amount == 0:
             log.reason = why
+            uow.s.add(log)
             continue
         coupon = coupons.best_for_auto_invest(uow, investor_id, listing.id, Money(amount))
         savepoint = uow.s.begin_nested()
@@ -199,10 +201,12 @@ def run_for_listing(uow: UnitOfWork, listing_id: int, rules: InvestingRules) -> 
             made = invest(uow, Invest(listing.id, investor_id, Money(amount), source="auto",
                                       coupon_ids=(coupon,) if coupon else ()), rules)
         except BiaodiError as refusal:
-            savepoint.rollback()  # the log row was flushed before the savepoint and stays
+            savepoint.rollback()
             log.reason = refusal.message
+            uow.s.add(log)  # after the rollback: the skipped allocation is logged
             continue
         savepoint.commit()
+        uow.s.add(log)
         next_seq += 1
         _mark_served(uow, investor_id, next_seq)
         log.amount_fen, log.outcome, log.investment_id = amount, "allocated", made.investment_id
@@ -216,12 +220,23 @@ def run_for_listing(uow: UnitOfWork, listing_id: int, rules: InvestingRules) -> 
     return run
 
 
+def _cash(uow: UnitOfWork, investor_ids: list[int]) -> dict[int, int]:
+    """The investors' available cash, read once for a run: in a run a wallet moves only by its
+    own investor's allocation, which comes after its read."""
+    codes = {wallet(OwnerKind.INVESTOR, i).code: i for i in investor_ids}
+    found: dict[str, int] = {}
+    listed = sorted(codes)
+    for start in range(0, len(listed), 500):
+        found |= ledger.balances(uow, listed[start:start + 500])
+    return {i: found.get(code, 0) for code, i in codes.items()}
+
+
 def _amount_for(uow: UnitOfWork, rule: AutoInvestRule, cap_left: int, per_investor: int,
-                step: int, min_ticket: int) -> tuple[int, str, int]:
+                step: int, min_ticket: int, available: int) -> tuple[int, str, int]:
     """The ticket for this rule, or 0 and why not; and how much of it an instant redemption
-    from the cash wallet must first bring into the wallet (only for a rule that opted in)."""
-    available = ledger.balances(uow, [wallet(OwnerKind.INVESTOR, rule.investor_id).code])
-    spendable = sum(available.values()) - rule.cash_reserve_fen
+    from the cash wallet must first bring into the wallet (only for a rule that opted in).
+    `available`: the investor's wallet, read for the run (`_cash`)."""
+    spendable = available - rule.cash_reserve_fen
     cash_limit = (spendable, "cash above reserve")
     if rule.draw_on_cash_wallet:
         redeemable, cap_rule = cash_wallet.instant_redeemable(uow, rule.investor_id)
