@@ -69,3 +69,17 @@ def test_documents_page_and_statement_download(client: TestClient, platform: Pla
     assert load_workbook(io.BytesIO(xlsx.content))["Summary"]["B1"].value == "2026-11"
     assert client.get("/me/statements.xlsx", params={"month": "12"}).status_code == 404
     assert client.get("/me/documents/999999.pdf").status_code == 404
+
+
+def test_a_nul_character_in_any_form_is_refused_naming_the_field(
+        client: TestClient, platform: Platform) -> None:
+    """PostgreSQL text cannot hold a NUL character: every form refuses one before the page
+    reads it (422 naming the field, nothing stored) rather than failing with a server error."""
+    sign_in_as(client, platform, "investor")
+    client.cookies.set("lang", "en")
+    sent = post_form(client, "/support/tickets", {
+        "category": "payment", "priority": "normal", "subject": "a\x00b", "body": "hello"},
+        token_from="/support")
+    assert sent.status_code == 422
+    assert "The field subject contains a character that is not allowed" in sent.text
+    assert 'data-ticket=' not in client.get("/support").text

@@ -169,6 +169,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "listing.method": ("还款方式", "Repayment"),
     "error.forbidden.title": ("无权访问", "Not allowed"),
     "error.forbidden.text": ("此页面需要以下角色：{roles}。", "This page needs the role: {roles}."),
+    "error.nul.title": ("输入无效", "Invalid input"),
+    "error.nul.text": ("字段 {field} 含有不允许的字符（NUL），请返回修改后重新提交。",
+                       "The field {field} contains a character that is not allowed (NUL); go "
+                       "back, correct it and submit again."),
     "error.csrf.title": ("请求已过期", "The form has expired"),
     "error.csrf.text": ("表单校验失败，请返回刷新页面后重试。",
                         "The form could not be verified: go back, reload the page and try again."),

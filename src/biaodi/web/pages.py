@@ -145,12 +145,18 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 
 async def checked_form(request: Request) -> FormData:
-    """The posted form, refused (403) unless it carries this browser session's CSRF token."""
+    """The posted form, refused (403) unless it carries this browser session's CSRF token, and
+    refused (422, naming the field) when a field holds a NUL character, which PostgreSQL text
+    cannot store: every form is checked here, before any page reads it."""
     form = await request.form()
     sent = form.get(CSRF_FIELD)
     seed = request.cookies.get(CSRF_COOKIE)
     if not seed or not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token(request)):
         raise PageError(403, "error.csrf.title", "error.csrf.text")
+    for name, value in form.multi_items():
+        if isinstance(value, str) and ("\x00" in value or "\x00" in name):
+            raise PageError(422, "error.nul.title", "error.nul.text",
+                            field=name.replace("\x00", "") or "?")
     return form
 
 

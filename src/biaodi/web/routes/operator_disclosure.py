@@ -106,7 +106,6 @@ i18n.register({f"opx.{key}": text for key, text in {
     "p.no_loan": ("该标的没有已放款的借款", "That listing has no funded loan"),
     "p.no_user": ("没有该用户", "There is no such user"),
     "p.no_party": ("没有该关联方记录", "There is no such related party"),
-    "p.nul": ("含有不允许的字符", "contains a character that is not allowed"),
     "p.moment": ("请填写发生时间（年-月-日 时:分）", "Give the time it happened "
                  "(YYYY-MM-DD HH:MM)"),
 }.items()})
@@ -121,7 +120,6 @@ PATTERNS = refusals.patterns(
     ("opx.p.no_user", r"^no user \d+"),
     ("opx.p.no_party", r"^no related party \d+"),
     ("opx.p.moment", r"occurred_at must be a date and time"),
-    ("opx.p.nul", r"must not contain a NUL character"),
 )
 
 
@@ -137,16 +135,6 @@ def _say(request: Request, exc: BiaodiError) -> dict[str, Any]:
                                         labels=("opx.f",))
     error["field"] = field[6:] if field.startswith("items.") else field
     return error
-
-
-def _values(form: Any) -> dict[str, str]:
-    """The posted fields; one holding a NUL character (which PostgreSQL text cannot store)
-    is refused naming it."""
-    values = form_values(form)
-    for name, value in values.items():
-        if "\x00" in value:
-            raise InvalidInput(f"{name} must not contain a NUL character", field=name)
-    return values
 
 
 def _day(text: str, field: str) -> date | None:
@@ -190,7 +178,6 @@ def record_event(request: Request, user: DisclosureReader, form: Form) -> Respon
     require_act(request, user, "disclosure")
     values = form_values(form)
     try:
-        values = _values(form)
         try:
             occurred = datetime.fromisoformat(values.get("occurred_at", ""))
         except ValueError:
@@ -233,7 +220,6 @@ def change_related(request: Request, user: DisclosureReader, form: Form) -> Resp
     values = form_values(form)
     op = values.get("op", "")
     try:
-        values = _values(form)
         if op == "add":
             since, until = _day(values.get("since", ""), "since"), _day(
                 values.get("until", ""), "until")
@@ -279,7 +265,6 @@ def record_update(request: Request, user: DisclosureReader, form: Form) -> Respo
     values = form_values(form)
     listing_id = _id(values.get("listing_id", ""))
     try:
-        values = _values(form)
         period_end = _day(values.get("period_end", ""), "period_end")
         if period_end is None:
             raise InvalidInput("period_end must be a date YYYY-MM-DD", field="period_end")
