@@ -72,7 +72,12 @@ def test_the_advice_page_explains_the_mix_and_adopts_it_as_rules(
     me = assessed_investor(client, platform, 1_000)
     page = client.get("/me/advice")
     assert 'data-grade="C" data-kind="collateral"' in page.text and "抵押标" in page.text
-    assert "eats its 13.50 % coupon" in page.text  # grade E, left out with its reason
+    assert "吃掉了 13.50 % 的利率" in page.text  # grade E, left out with its reason
+    assert "平均会亏损" in page.text  # E credit loses money on average
+    client.cookies.set("lang", "en")
+    english = client.get("/me/advice").text
+    assert "eats its 13.50 % coupon" in english and "Collateral" in english
+    client.cookies.set("lang", "zh-CN")
     assert 'id="adv-per-listing-rule"' in page.text and 'id="adv-cash"' not in page.text
     too_big = post_form(client, "/me/advice/adopt", {"budget": "10000", "per_listing": "600"},
                         token_from="/me/advice")
@@ -127,3 +132,19 @@ def test_an_operator_refunds_a_complaining_backer_from_the_crowdfunding_page(
     after = balances(platform, f"investor:{a}:available")[f"investor:{a}:available"]
     assert after - before == 8_730  # a's share of the held 30 %
     assert "没有因投诉暂扣的款项" in client.get("/operator/crowdfunding").text
+
+
+def test_the_advice_page_says_why_money_stays_in_cash(client: TestClient,
+                                                      platform: Platform) -> None:
+    from biaodi.adapters.db.tables import User
+    from biaodi.services.investing import suitability
+
+    signed = sign_in_as(client, platform, "investor")
+    with platform.reader() as uow:
+        me = uow.s.scalar(select(User.id).where(User.username == signed["username"]))
+    growth = {"age": 2, "income": 2, "experience": 2, "horizon": 2, "loss_tolerance": 2,
+              "share_of_assets": 2}
+    in_transaction(platform.uow, lambda uow: suitability.assess(uow, me, growth))
+    page = client.get("/me/advice").text
+    assert 'id="adv-cash"' in page
+    assert "留在现金钱包" in page and "已达上限" in page

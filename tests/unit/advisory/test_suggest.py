@@ -86,6 +86,11 @@ def test_live_advice_mixes_grades_and_types_within_every_cap() -> None:
     assert "E" not in by_grade and "HR" not in by_grade
     assert "it loses money on average" in advice.excluded["E/credit"]
     assert "eats its 13.50 % coupon" in advice.excluded["E/collateral"]
+    # B collateral earns more than the B guarantee chosen, but collateral's 50 % went to C and
+    # D: the reason names both caps rather than claiming the chosen B earns more
+    assert "B/guarantee" in advice.weights
+    assert "both full" in advice.excluded["B/collateral"]
+    assert advice.reasons["B/credit"][1]["other"] == "grade B guarantee"  # its own grade first
 
 
 def test_live_advice_for_a_growth_investor_keeps_the_rest_in_cash_and_says_why() -> None:

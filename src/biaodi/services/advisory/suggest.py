@@ -50,10 +50,18 @@ class Suggestion:
     expected_return: float  # after expected loss, cash included
     expected_loss: float
     cvar: float
-    excluded: dict[str, str] = field(default_factory=dict)
+    reasons: dict[str, Reason] = field(default_factory=dict)  # of the choices left out
     cash: float = 0.0  # left uninvested in the wallet
     choices: dict[str, GradeInput] = field(default_factory=dict)  # the chosen, by key
-    cash_reason: str = ""
+    cash_why: Reason | None = None
+
+    @property
+    def excluded(self) -> dict[str, str]:
+        return {key: say(reason) for key, reason in self.reasons.items()}
+
+    @property
+    def cash_reason(self) -> str:
+        return say(self.cash_why) if self.cash_why else ""
 
     def as_dict(self) -> dict[str, Any]:
         mix = [{"key": key, "grade": self.choices[key].grade, "kind": self.choices[key].kind,
@@ -68,7 +76,11 @@ class Suggestion:
                 "expected_return_percent": f"{self.expected_return * 100:.2f}",
                 "expected_loss_percent": f"{self.expected_loss * 100:.2f}",
                 "cvar_percent": f"{self.cvar * 100:.2f}",
-                "excluded": self.excluded}
+                "excluded": self.excluded,
+                "reasons": {key: {"code": code, **values}
+                            for key, (code, values) in self.reasons.items()},
+                "cash_why": ({"code": self.cash_why[0], **self.cash_why[1]}
+                             if self.cash_why else None)}
 
 
 def _pct(x: float) -> str:
@@ -131,58 +143,104 @@ def suggest(grades: Sequence[GradeInput], terms: AdvisoryTerms) -> Suggestion:
         expected_return=float(sum(weights[g.key] * g.net_return for g in chosen)),
         expected_loss=float(sum(weights[g.key] * g.expected_loss for g in chosen)),
         cvar=float(worst.mean()),
-        excluded={g.key: _why_out(g, grades, weights, terms) for g in grades
+        reasons={g.key: _why_out(g, grades, weights, terms) for g in grades
                   if g.key not in weights},
         cash=cash, choices={g.key: g for g in chosen},
-        cash_reason=_why_cash(cash, grades, terms, float(worst.mean())) if cash else "")
+        cash_why=_why_cash(cash, grades, terms, float(worst.mean())) if cash else None)
+
+
+Reason = tuple[str, dict[str, str]]  # a code and its values, for pages to say in any language
+
+#: The reasons in English (the API's and the CLI's words); pages say them by code.
+REASONS: dict[str, str] = {
+    "cash_nothing_allowed": "{cash} stays in the cash wallet, earning nothing and losing"
+                            " nothing: no grade or listing type on offer is within what level"
+                            " {level} may take ({max_risk} at most)",
+    "cash_all_lose": "{cash} stays in the cash wallet, earning nothing and losing nothing:"
+                     " every choice level {level} may take loses money on average",
+    "cash_budget": "{cash} stays in the cash wallet, earning nothing and losing nothing:"
+                   " investing more would take the 95 % CVaR of annual loss past the {budget}"
+                   " budget",
+    "cash_caps": "{cash} stays in the cash wallet, earning nothing and losing nothing: the"
+                 " grades and types level {level} may take are full at {grade_cap} a grade and"
+                 " {kind_cap} a listing type",
+    "above_level": "risk level {risk} is above what level {level} may take ({max_risk} at"
+                   " most)",
+    "loses": "expected loss {el} eats its {rate} coupon down to {net}: it loses money on"
+             " average",
+    "better": "expected loss {el} eats its {rate} coupon down to {net}: {other} earns"
+              " {other_net} with a smaller tail loss",
+    "grade_full": "expected loss {el} eats its {rate} coupon down to {net}; grade {grade}"
+                  " already holds {cap}, the most a grade may, spent where the whole mix"
+                  " earns more",
+    "kind_full": "expected loss {el} eats its {rate} coupon down to {net}; {kind} listings"
+                 " already hold {cap}, the most a type may, spent where the whole mix earns"
+                 " more",
+    "both_full": "expected loss {el} eats its {rate} coupon down to {net}; grade {grade}"
+                 " ({grade_cap} at most) and {kind} listings ({cap} at most) are both full,"
+                 " spent where the whole mix earns more",
+    "tail": "expected loss {el} eats its {rate} coupon down to {net}, and in the worst {worst}"
+            " of years it loses {tail}: more of the {budget} loss budget than its return is"
+            " worth against the choices made",
+}
+
+
+def say(reason: Reason) -> str:
+    code, values = reason
+    return REASONS[code].format(**values)
 
 
 def _why_cash(cash: float, grades: Sequence[GradeInput], terms: AdvisoryTerms,
-              cvar: float) -> str:
+              cvar: float) -> Reason:
     """Why part of the money stays uninvested: no suitable choice, the loss budget, or the
     caps on a grade and a type."""
     allowed = [g for g in grades if suitable(g, terms.level)]
-    kept = f"{_pct(cash)} stays in the cash wallet, earning nothing and losing nothing"
+    values = {"cash": _pct(cash), "level": terms.level,
+              "max_risk": f"R{MAX_RISK_FOR_LEVEL[terms.level]}",
+              "budget": _pct(float(terms.cvar_budget)),
+              "grade_cap": _pct(float(terms.max_grade_share)),
+              "kind_cap": _pct(float(terms.max_kind_share))}
     if not allowed:
-        return (f"{kept}: no grade or listing type on offer is within what level"
-                f" {terms.level} may take (R{MAX_RISK_FOR_LEVEL[terms.level]} at most)")
+        return "cash_nothing_allowed", values
     if not any(g.net_return > 0 for g in allowed):
-        return f"{kept}: every choice level {terms.level} may take loses money on average"
+        return "cash_all_lose", values
     if cvar >= float(terms.cvar_budget) - 1e-6:
-        return (f"{kept}: investing more would take the 95 % CVaR of annual loss past the"
-                f" {_pct(float(terms.cvar_budget))} budget")
-    return (f"{kept}: the grades and types level {terms.level} may take are full at"
-            f" {_pct(float(terms.max_grade_share))} a grade and"
-            f" {_pct(float(terms.max_kind_share))} a listing type")
+        return "cash_budget", values
+    return "cash_caps", values
 
 
 def _why_out(grade: GradeInput, grades: Sequence[GradeInput], weights: dict[str, float],
-             terms: AdvisoryTerms) -> str:
+             terms: AdvisoryTerms) -> Reason:
     if not suitable(grade, terms.level):
-        return (f"risk level R{grade.risk_level} is above what level {terms.level} may take"
-                f" (R{MAX_RISK_FOR_LEVEL[terms.level]} at most)")
-    eats = (f"expected loss {_pct(grade.expected_loss)} eats its {_pct(float(grade.rate))}"
-            f" coupon down to {_pct(grade.net_return)}")
+        return "above_level", {"risk": f"R{grade.risk_level}", "level": terms.level,
+                               "max_risk": f"R{MAX_RISK_FOR_LEVEL[terms.level]}"}
+    eats = {"el": _pct(grade.expected_loss), "rate": _pct(float(grade.rate)),
+            "net": _pct(grade.net_return)}
     if grade.net_return <= 0:
-        return f"{eats}: it loses money on average"
+        return "loses", eats
     tail = tail_loss(grade, terms)
-    better = [g for g in grades if g.key in weights and g.net_return >= grade.net_return
-              and tail_loss(g, terms) <= tail]
+    better = sorted((g for g in grades if g.key in weights and g.net_return >= grade.net_return
+                     and tail_loss(g, terms) <= tail),
+                    key=lambda g: (g.grade != grade.grade, -g.net_return))  # its grade first
     if better:
-        return (f"{eats}: {_label(better[0])} earns {_pct(better[0].net_return)} with a"
-                f" smaller tail loss")
-    same_grade = sum(w for key, w in weights.items() if key.split("/")[0] == grade.grade)
-    if same_grade >= float(terms.max_grade_share) - TINY:
-        return (f"{eats}; grade {grade.grade} already holds its"
-                f" {_pct(float(terms.max_grade_share))} through a choice that earns more")
-    if grade.kind:
-        same_kind = sum(w for key, w in weights.items() if key.endswith(f"/{grade.kind}"))
-        if same_kind >= float(terms.max_kind_share) - TINY:
-            return (f"{eats}; {grade.kind} listings already hold their"
-                    f" {_pct(float(terms.max_kind_share))} through choices that earn more")
-    return (f"{eats}, and in the worst {1 - float(terms.confidence):.0%} of years it loses"
-            f" {_pct(tail)}: more of the {_pct(float(terms.cvar_budget))} loss budget than its"
-            f" return is worth against the choices made")
+        return "better", eats | {"other": _label(better[0]), "other_grade": better[0].grade,
+                                 "other_kind": better[0].kind,
+                                 "other_net": _pct(better[0].net_return)}
+    grade_full = sum(w for key, w in weights.items() if key.split("/")[0] == grade.grade
+                     ) >= float(terms.max_grade_share) - TINY
+    kind_full = bool(grade.kind) and sum(
+        w for key, w in weights.items() if key.endswith(f"/{grade.kind}")
+    ) >= float(terms.max_kind_share) - TINY
+    caps = {"grade": grade.grade, "grade_cap": _pct(float(terms.max_grade_share)),
+            "kind": grade.kind, "cap": _pct(float(terms.max_kind_share))}
+    if grade_full and kind_full:
+        return "both_full", eats | caps
+    if grade_full:
+        return "grade_full", eats | {"grade": grade.grade, "cap": caps["grade_cap"]}
+    if kind_full:
+        return "kind_full", eats | {"kind": grade.kind, "cap": caps["cap"]}
+    return "tail", eats | {"worst": f"{1 - float(terms.confidence):.0%}", "tail": _pct(tail),
+                           "budget": _pct(float(terms.cvar_budget))}
 
 
 def _label(g: GradeInput) -> str:

@@ -35,8 +35,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "net": ("扣除预期损失后年收益", "Return after expected loss"),
     "risk": ("风险等级", "Risk level"),
     "cash": ("留在现金钱包（不投资）", "Kept in the cash wallet (not invested)"),
-    "cash_why": ("不投资的部分既无收益也无损失：{why}", "Money not invested earns nothing and"
-                 " loses nothing: {why}"),
     "per_listing_rule": ("单标上限：每个标的最多投入总金额的 1/20，使组合至少分散在 20 个标的上"
                          "（模型假设持仓充分分散）。", "Per-listing cap: at most 1/20 of the"
                          " budget in any one listing, so the holding spreads over at least 20"
@@ -69,7 +67,70 @@ MESSAGES: dict[str, tuple[str, str]] = {
                               "The advice keeps everything in the cash wallet: nothing to"
                               " invest"),
 }
-i18n.register({f"adv.{key}": text for key, text in MESSAGES.items()})
+#: Why a choice is left out, or money kept in cash: the service's reasons by code.
+REASONS: dict[str, tuple[str, str]] = {
+    "cash_nothing_allowed": ("{cash} 留在现金钱包，不产生收益也没有损失：没有在售的等级或标的类型"
+                             "在风险等级 {level} 可投范围内（最高 {max_risk}）",
+                             "{cash} stays in the cash wallet, earning nothing and losing"
+                             " nothing: no grade or listing type on offer is within what level"
+                             " {level} may take ({max_risk} at most)"),
+    "cash_all_lose": ("{cash} 留在现金钱包，不产生收益也没有损失：风险等级 {level} 可投的配置"
+                      "平均都会亏损", "{cash} stays in the cash wallet, earning nothing and"
+                      " losing nothing: every choice level {level} may take loses money on"
+                      " average"),
+    "cash_budget": ("{cash} 留在现金钱包，不产生收益也没有损失：再多投资会使 95% CVaR 年损失"
+                    "超过 {budget} 的预算", "{cash} stays in the cash wallet, earning nothing"
+                    " and losing nothing: investing more would take the 95 % CVaR of annual"
+                    " loss past the {budget} budget"),
+    "cash_caps": ("{cash} 留在现金钱包，不产生收益也没有损失：风险等级 {level} 可投的等级和"
+                  "类型已达上限（单一等级 {grade_cap}，单一标的类型 {kind_cap}）",
+                  "{cash} stays in the cash wallet, earning nothing and losing nothing: the"
+                  " grades and types level {level} may take are full at {grade_cap} a grade"
+                  " and {kind_cap} a listing type"),
+    "above_level": ("风险等级 {risk} 高于 {level} 可投范围（最高 {max_risk}）",
+                    "risk level {risk} is above what level {level} may take ({max_risk} at"
+                    " most)"),
+    "loses": ("预期损失 {el} 吃掉了 {rate} 的利率，只剩 {net}：平均会亏损",
+              "expected loss {el} eats its {rate} coupon down to {net}: it loses money on"
+              " average"),
+    "better": ("预期损失 {el} 吃掉了 {rate} 的利率，只剩 {net}：{other} 收益 {other_net}，"
+               "尾部损失更小", "expected loss {el} eats its {rate} coupon down to {net}:"
+               " {other} earns {other_net} with a smaller tail loss"),
+    "grade_full": ("预期损失 {el} 吃掉了 {rate} 的利率，只剩 {net}；{grade} 级已达单一等级上限"
+                   " {cap}，这部分额度用在使整个组合收益更高的配置上", "expected loss {el}"
+                   " eats its {rate} coupon down to {net}; grade {grade} already holds {cap},"
+                   " the most a grade may, spent where the whole mix earns more"),
+    "kind_full": ("预期损失 {el} 吃掉了 {rate} 的利率，只剩 {net}；{kind}已达单一类型上限"
+                  " {cap}，这部分额度用在使整个组合收益更高的配置上", "expected loss {el} eats"
+                  " its {rate} coupon down to {net}; {kind} listings already hold {cap}, the"
+                  " most a type may, spent where the whole mix earns more"),
+    "both_full": ("预期损失 {el} 吃掉了 {rate} 的利率，只剩 {net}；{grade} 级（最多"
+                  " {grade_cap}）和{kind}（最多 {cap}）都已满额，额度用在使整个组合收益更高的"
+                  "配置上", "expected loss {el} eats its {rate} coupon down to {net}; grade"
+                  " {grade} ({grade_cap} at most) and {kind} listings ({cap} at most) are both"
+                  " full, spent where the whole mix earns more"),
+    "tail": ("预期损失 {el} 吃掉了 {rate} 的利率，只剩 {net}；在最差的 {worst} 年份里亏损"
+             " {tail}，占用的 {budget} 损失预算超过其收益的价值", "expected loss {el} eats its"
+             " {rate} coupon down to {net}, and in the worst {worst} of years it loses {tail}:"
+             " more of the {budget} loss budget than its return is worth against the choices"
+             " made"),
+}
+i18n.register({f"adv.{key}": text for key, text in MESSAGES.items()}
+              | {f"adv.why.{code}": text for code, text in REASONS.items()})
+
+
+def _say(lang: str, reason: dict[str, str]) -> str:
+    """A reason in the page's language, listing types by their names."""
+    values = dict(reason)
+    code = values.pop("code")
+    if values.get("kind"):
+        values["kind"] = i18n.translate(lang, f"kind.{values['kind']}")
+    if "other_grade" in values:
+        kind = values["other_kind"]
+        label = i18n.translate(lang, f"kind.{kind}") if kind else ""
+        values["other"] = (f"{values['other_grade']} 级{label}" if lang == "zh-CN"
+                           else f"grade {values['other_grade']} {label}".strip())
+    return i18n.translate(lang, f"adv.why.{code}", **values)
 
 
 def _page(request: Request, user: UserView, error: str | None = None, status: int = 200
@@ -80,6 +141,9 @@ def _page(request: Request, user: UserView, error: str | None = None, status: in
             level, suggestion = advisory.advise(uow, user.id,
                                                 settings=platform_of(request).settings)
         advice = suggestion.as_dict()
+        lang = i18n.language_of(request)
+        advice["said"] = {key: _say(lang, why) for key, why in advice["reasons"].items()}
+        advice["cash_said"] = _say(lang, advice["cash_why"]) if advice["cash_why"] else ""
     except BiaodiError as found:
         refusal = refusals.say(request, found, own="adv.own")
     return render(request, "advisory/advice.html", {
