@@ -107,8 +107,7 @@ def export_command(
                   + ", ".join(f"{w.table} {w.rows}" for w in done))
 
 
-_METRIC = typer.Option(None, "--metric", help="A metric by name (repeat; default: every one "
-                                              "Spark computes).")
+_METRIC = typer.Option(None, "--metric", help="A metric by name (repeat; default: every one).")
 
 
 @app.command("analytics")
@@ -132,8 +131,8 @@ def analytics_command(
     p = platform()
     results: dict[str, object] = {}
     try:
+        tiers = parse_tiers(p.settings.analytics_tiers)
         if engine == "sql":
-            tiers = parse_tiers(p.settings.analytics_tiers)
             with p.reader() as uow:
                 for name in names:
                     results[name] = catalog.compute(uow, name, tiers=tiers, **params)
@@ -150,7 +149,7 @@ def analytics_command(
                     for name in names:
                         bar.update(task, description=name)
                         results[name] = spark.compute(source, name, today=p.clock.today(),
-                                                      **params)
+                                                      tiers=tiers, **params)
                         bar.advance(task)
             finally:
                 if ours:  # a session the caller had started stays theirs

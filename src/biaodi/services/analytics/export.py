@@ -2,12 +2,23 @@
 table, `book/<table>/month=YYYY-MM/…parquet` (Hive-style, which Spark, pyarrow and DuckDB
 read as a `month` column). The month is the one of the table's own date column in China
 Standard Time (a timestamp's business day); a table without one (`user_roles`,
-`servicing_positions`) sits under `month=all`, and `postings` take their journal entry's
-business date. Money stays integer fen (int64); dates are dates, timestamps UTC.
+`servicing_positions`, `guarantor_profiles`) sits under `month=all`, and `postings` take their
+journal entry's business date. Money stays integer fen (int64); dates are dates, timestamps UTC.
+
+The tables are those the metrics read (`spark.py`, `spark_users.py`, `spark_risk.py`): users
+and roles, questionnaires, campaigns, listings, servicing (loans, positions, instalments, the
+bucket history), investments and holdings, repayments (which carry the guarantor's
+compensation, the originator's buy-back, disposal proceeds and recoveries), the secondary
+market's offers and purchases, payment orders, the ledger (accounts, journal entries and
+postings: fees, buy-back reserves, custody), guarantors' terms, pledged assets and risk
+decisions.
 
 Personal data stays behind: of `users` only the id, status, registration time and acquisition
 channel and campaign are written (never names, mobiles, ID numbers or password hashes); of
-risk assessments not the answers; of payment orders not the gateway's pay URL.
+risk assessments not the answers; of payment orders not the gateway's pay URL; of pledged
+assets not the description, plate number or registration certificate number; of risk decisions
+only the outcome, grade and default rates (not the inputs, score, reasons or rules fired); of
+guarantors only the terms.
 """
 
 from __future__ import annotations
@@ -65,6 +76,17 @@ BOOK: tuple[Export, ...] = (
     Export("journal_entries", "business_date",
            ("id", "kind", "memo", "actor_id", "business_date", "created_at")),
     Export("postings", "business_date", via_entry=True),
+    Export("accounts", "created_at"),
+    Export("bucket_history", "business_date"),
+    Export("secondary_sales", "listed_on"),
+    Export("guarantor_profiles", None,
+           ("user_id", "name", "capacity_fen", "fee_rate_ppm", "compensation_days")),
+    Export("pledged_assets", "appraised_on",
+           ("id", "listing_id", "asset_class", "appraisal_value_fen", "appraised_on",
+            "appraiser")),
+    Export("risk_decisions", "decided_at",
+           ("id", "application_id", "user_id", "outcome", "grade", "pd_ppm",
+            "expected_default_ppm", "decided_at")),
 )
 
 

@@ -7,9 +7,11 @@ that any two closed dates can be compared.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from biaodi.domain.analytics.tiers import rate
 from biaodi.domain.servicing.buckets import BUCKETS
@@ -75,6 +77,14 @@ def roll_rates(uow: UnitOfWork, period: Period) -> list[RollRow]:
         LEFT JOIN bucket_history b ON b.listing_id = a.listing_id AND b.business_date = :d1
         WHERE a.business_date = :d0
         GROUP BY a.bucket, COALESCE(b.bucket, s.status)""", d0=d.d0, d1=d.d1)
+    return roll_rows(found)
+
+
+def roll_rows(found: Iterable[Any]) -> list[RollRow]:
+    """The rows from loans `n` and principal `fen` grouped by bucket at d0 `src` and where
+    they ended `dst`, with each pair's share of its from-bucket, in bucket order. Shared by the
+    SQL metric and the Spark engine (`spark_risk.py`)."""
+    found = list(found)
     totals: dict[str, tuple[int, int]] = {}
     for r in found:
         n, fen = totals.get(r.src, (0, 0))

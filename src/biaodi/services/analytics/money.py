@@ -3,7 +3,9 @@ type, and cash in custody against the sum of the wallets."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from biaodi.services.analytics.common import Period, Sql, UnitOfWork, fetch
 
@@ -50,7 +52,14 @@ def platform_income(uow: UnitOfWork, period: Period) -> list[IncomeRow]:
         WHERE a.code IN ('platform:fee_income', 'platform:penalty_income')
           AND e.business_date >= {sql.date('s')} AND e.business_date <= {sql.date('e')}
         GROUP BY a.code, e.kind ORDER BY a.code, e.kind""", s=period.start, e=period.end)
-    return [IncomeRow(r.code, r.kind, int(r.n), int(r.fen)) for r in found]
+    return income_rows(found)
+
+
+def income_rows(found: Iterable[Any]) -> list[IncomeRow]:
+    """The rows from entries `n` and income `fen` grouped by account `code` and entry `kind`,
+    in that order. Shared by the SQL metric and the Spark engine."""
+    return sorted((IncomeRow(r.code, r.kind, int(r.n), int(r.fen)) for r in found),
+                  key=lambda r: (r.account, r.fee_type))
 
 
 @dataclass(frozen=True)
@@ -70,4 +79,9 @@ def custody_against_wallets(uow: UnitOfWork) -> Custody:
                (SELECT COALESCE(SUM(balance), 0) FROM accounts
                 WHERE owner_kind IN ('investor', 'borrower', 'originator', 'guarantor')
                   AND purpose <> 'subrogation') AS wallets""")[0]
-    return Custody(int(r.custody), int(r.wallets), int(r.custody) - int(r.wallets))
+    return custody_of(int(r.custody), int(r.wallets))
+
+
+def custody_of(custody: int, wallets: int) -> Custody:
+    """Custody against wallets, with their difference. Shared with the Spark engine."""
+    return Custody(custody, wallets, custody - wallets)

@@ -8,8 +8,10 @@ for what was raised (`listings.funded_fen`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from biaodi.domain.analytics.tiers import rate
 from biaodi.services.analytics.common import Period, Sql, UnitOfWork, fetch
@@ -138,6 +140,12 @@ def secondary_market(uow: UnitOfWork, period: Period) -> Secondary:
         FROM secondary_purchases p JOIN secondary_sales s ON s.id = p.sale_id
         WHERE p.business_date >= {sql.date('s')} AND p.business_date <= {sql.date('e')}""",
         s=period.start, e=period.end)[0]
+    return secondary_of(r)
+
+
+def secondary_of(r: Any) -> Secondary:
+    """The figures from one row of sums (`n` purchases, `principal`, `price`, `fair`, `fee`,
+    `days` from offer to purchase). Shared by the SQL metric and the Spark engine."""
     n, fair = int(r.n), int(r.fair)
     return Secondary(n, int(r.principal), int(r.price), fair, int(r.fee),
                      rate(fair - int(r.price), fair), rate(int(r.days), n))
@@ -165,4 +173,11 @@ def volume_by_vertical(uow: UnitOfWork, period: Period) -> list[VerticalRow]:
         SELECT x.vertical, COUNT(*) AS n, COALESCE(SUM(x.fen), 0) AS fen
         FROM (SELECT {VERTICAL} AS vertical, l.funded_fen AS fen {_funded(Sql.of(uow))}) x
         GROUP BY x.vertical ORDER BY x.vertical""", s=period.start, e=period.end)
-    return [VerticalRow(r.vertical, int(r.n), int(r.fen)) for r in found]
+    return vertical_rows(found)
+
+
+def vertical_rows(found: Iterable[Any]) -> list[VerticalRow]:
+    """The rows from loans `n` and principal `fen` grouped by `vertical`, by vertical.
+    Shared by the SQL metric and the Spark engine."""
+    return sorted((VerticalRow(r.vertical, int(r.n), int(r.fen)) for r in found),
+                  key=lambda r: r.vertical)

@@ -181,7 +181,14 @@ def losses_and_recoveries(uow: UnitOfWork) -> list[LossRow]:
                 AND r.source NOT IN ({_SAFEGUARDS})) x
         JOIN listings l ON l.id = x.listing_id
         GROUP BY l.kind ORDER BY l.kind""")
-    return [LossRow(r.kind, int(r.off), int(r.got), int(r.off) - int(r.got)) for r in found]
+    return loss_rows(found)
+
+
+def loss_rows(found: Iterable[Any]) -> list[LossRow]:
+    """The rows from written off `off` and recovered `got` grouped by listing `kind`, by kind.
+    Shared by the SQL metric and the Spark engine (`spark_risk.py`)."""
+    return sorted((LossRow(r.kind, int(r.off), int(r.got), int(r.off) - int(r.got))
+                   for r in found), key=lambda r: r.kind)
 
 
 @dataclass(frozen=True)
@@ -213,9 +220,15 @@ def guarantors(uow: UnitOfWork) -> list[GuarantorRow]:
                          WHERE r.source = 'guarantor' AND l.guarantor_id = g.user_id), 0)
                    AS paid
         FROM guarantor_profiles g ORDER BY g.user_id""")
-    return [GuarantorRow(int(r.user_id), r.name, int(r.capacity_fen), int(r.used),
-                         int(r.capacity_fen) - int(r.used), int(r.n), int(r.paid))
-            for r in found]
+    return guarantor_rows(found)
+
+
+def guarantor_rows(found: Iterable[Any]) -> list[GuarantorRow]:
+    """The rows from each guarantor's `user_id`, `name`, `capacity_fen`, capacity `used`,
+    compensations `n` and `paid`, by guarantor. Shared by the SQL metric and the Spark engine."""
+    return sorted((GuarantorRow(int(r.user_id), r.name, int(r.capacity_fen), int(r.used),
+                                int(r.capacity_fen) - int(r.used), int(r.n), int(r.paid))
+                   for r in found), key=lambda r: r.guarantor_id)
 
 
 @dataclass(frozen=True)
@@ -239,8 +252,15 @@ def buyback_coverage(uow: UnitOfWork) -> list[BuybackRow]:
         FROM loan_servicing s JOIN listings l ON l.id = s.listing_id
         WHERE {_LIVE} AND l.kind = 'transfer'
         GROUP BY l.applicant_id ORDER BY l.applicant_id""")
-    return [BuybackRow(int(r.who), int(r.n), int(r.fen), int(r.reserve),
-                       rate(int(r.reserve), int(r.fen))) for r in found]
+    return buyback_rows(found)
+
+
+def buyback_rows(found: Iterable[Any]) -> list[BuybackRow]:
+    """The rows from each originator `who`'s loans `n`, outstanding `fen` and `reserve`, by
+    originator. Shared by the SQL metric and the Spark engine."""
+    return sorted((BuybackRow(int(r.who), int(r.n), int(r.fen), int(r.reserve),
+                              rate(int(r.reserve), int(r.fen))) for r in found),
+                  key=lambda r: r.originator_id)
 
 
 #: Loan-to-value bands (upper bounds in percent, the last open): a loan falls in the first band
@@ -261,10 +281,9 @@ def collateral_ltv(uow: UnitOfWork) -> list[LtvBand]:
     outstanding principal / the sum of its assets' appraisal values; bands up to 30 %, 30–50 %,
     50–70 %, 70–100 % and over 100 % (each band's upper bound included). Every band listed,
     with the loans' outstanding principal and appraisal values."""
-    whens = " ".join(f"WHEN x.fen * 100 <= x.value * {bound} THEN {i}"
-                     for i, bound in enumerate(LTV_BANDS))
+    band = ltv_band("x.fen", "x.value")
     found = fetch(uow, f"""
-        SELECT CASE {whens} ELSE {len(LTV_BANDS)} END AS band, COUNT(*) AS n,
+        SELECT {band} AS band, COUNT(*) AS n,
                COALESCE(SUM(x.fen), 0) AS fen, COALESCE(SUM(x.value), 0) AS value
         FROM (SELECT s.listing_id, s.outstanding_principal_fen AS fen,
                      (SELECT SUM(a.appraisal_value_fen) FROM pledged_assets a
@@ -272,7 +291,21 @@ def collateral_ltv(uow: UnitOfWork) -> list[LtvBand]:
               FROM loan_servicing s WHERE {_LIVE}
                 AND EXISTS (SELECT 1 FROM pledged_assets a WHERE a.listing_id = s.listing_id)
              ) x
-        GROUP BY CASE {whens} ELSE {len(LTV_BANDS)} END""")
+        GROUP BY {band}""")
+    return ltv_rows(found)
+
+
+def ltv_band(outstanding: str, value: str) -> str:
+    """The SQL (standard, Spark's too) of a loan's band index in `LTV_BANDS` (the last + 1:
+    over the last bound) from its outstanding principal and its assets' appraisal value."""
+    whens = " ".join(f"WHEN {outstanding} * 100 <= {value} * {bound} THEN {i}"
+                     for i, bound in enumerate(LTV_BANDS))
+    return f"CASE {whens} ELSE {len(LTV_BANDS)} END"
+
+
+def ltv_rows(found: Iterable[Any]) -> list[LtvBand]:
+    """Every band's row from loans `n`, outstanding `fen` and appraisal `value` grouped by
+    `band` index. Shared by the SQL metric and the Spark engine."""
     by = {int(r.band): (int(r.n), int(r.fen), int(r.value)) for r in found}
     names = [f"0-{LTV_BANDS[0]}%", *(f"{lo}-{hi}%" for lo, hi in pairwise(LTV_BANDS)),
              f">{LTV_BANDS[-1]}%"]
@@ -311,6 +344,13 @@ def grade_calibration(uow: UnitOfWork) -> list[CalibrationRow]:
               FROM loan_servicing s JOIN listings l ON l.id = s.listing_id
               WHERE l.grade IS NOT NULL) x
         GROUP BY x.grade""")
+    return calibration_rows(found)
+
+
+def calibration_rows(found: Iterable[Any]) -> list[CalibrationRow]:
+    """The rows from loans `n`, PDs (`with_pd`, sum `pd`), model-card rates (`with_card`,
+    sum `card`) and defaulted loans `dead` grouped by `grade`, in grade order. Shared by the
+    SQL metric and the Spark engine."""
     order = {g.value: i for i, g in enumerate(GRADES)}
     out = [CalibrationRow(r.grade, int(r.n), rate(int(r.pd), int(r.with_pd) * 1_000_000),
                           rate(int(r.card), int(r.with_card) * 1_000_000), int(r.dead),

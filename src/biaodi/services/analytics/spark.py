@@ -9,8 +9,9 @@ each metric returns the SQL metric's own rows, so the two agree to the fen
 (`tests/integration/analytics/test_spark_parity.py`). PySpark is the optional extra `spark`
 (Java 17 on PATH); this module imports it only when a session is started.
 
-The session and the book's views are `spark_base.py`. `SPARK_METRICS` names every metric the
-engine computes; the others are refused by name.
+The session and the book's views are `spark_base.py`; the users, products and money metrics
+beyond these are `spark_users.py`, the risk ones `spark_risk.py`. `SPARK_METRICS` names every
+metric the engine computes — every one of `catalog.METRICS` — in the catalogue's order.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from biaodi.domain.analytics.tiers import rate
+from biaodi.domain.analytics.tiers import Tier, rate
 from biaodi.domain.shared.errors import InvalidInput
+from biaodi.services.analytics import catalog, spark_risk, spark_users
 from biaodi.services.analytics.common import Period, as_plain
 from biaodi.services.analytics.money import ChannelRow
 from biaodi.services.analytics.products import AutoShare, FundingTime, RateRow, VolumeRow
@@ -219,7 +221,7 @@ def payments_by_channel(book: Book, period: Period) -> list[ChannelRow]:
 
 
 #: name → (function, what it takes), as in `catalog.METRICS`.
-SPARK_METRICS: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
+_HERE: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
     "funnel": (funnel, ("period?",)),
     "active-investors": (active_investors, ("period", "grain")),
     "cohort-retention": (cohort_retention, ("period",)),
@@ -234,17 +236,21 @@ SPARK_METRICS: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
     "vintage-curves": (vintage_curves, ("as_of",)),
     "payments-by-channel": (payments_by_channel, ("period",)),
 }
+_ALL = {**_HERE, **spark_users.METRICS, **spark_risk.METRICS}
+SPARK_METRICS: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
+    name: _ALL[name] for name in catalog.METRICS}
 
 
-def compute(book: Book, name: str, *, today: date, start: date | None = None,
-            end: date | None = None, as_of: date | None = None, grain: str | None = None
-            ) -> Any:
+def compute(book: Book, name: str, *, today: date, tiers: tuple[Tier, ...],
+            start: date | None = None, end: date | None = None, as_of: date | None = None,
+            grain: str | None = None) -> Any:
     """The metric `name` from the book, JSON-ready exactly as `catalog.compute` gives it (the
-    same defaults: a bound left out is month to date, `as_of` today)."""
+    same defaults: a bound left out is month to date, `as_of` today; `tiers` from
+    configuration, `Settings.analytics_tiers`)."""
     found = SPARK_METRICS.get(name)
     if found is None:
-        raise InvalidInput(f"{name!r} is not computed on Spark; these are: "
-                           f"{', '.join(SPARK_METRICS)}", field="metric")
+        raise InvalidInput(f"no metric {name!r}; these are: {', '.join(SPARK_METRICS)}",
+                           field="metric")
     function, takes = found
     args: list[Any] = []
     for need in takes:
@@ -258,4 +264,6 @@ def compute(book: Book, name: str, *, today: date, start: date | None = None,
             args.append(as_of or today)
         elif need == "grain":
             args.append(grain or "day")
+        elif need == "tiers":
+            args.append(tiers)
     return as_plain(function(book, *args))

@@ -1,5 +1,5 @@
 """The Spark engine's base: a local session, an exported book as Spark views, and the literal
-helpers the Spark metrics (`spark.py`, `spark_book.py`, `spark_risk.py`) write their SQL with.
+helpers the Spark metrics (`spark.py`, `spark_users.py`, `spark_risk.py`) write their SQL with.
 PySpark is imported only when a session is started."""
 
 from __future__ import annotations
@@ -70,6 +70,11 @@ class Book:
 
 def d(day: date) -> str:
     return f"DATE'{day.isoformat()}'"
+
+
+def text(value: str) -> str:
+    """A Spark SQL string literal (backslash escapes, as Spark's parser reads them)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def ts(moment: datetime) -> str:

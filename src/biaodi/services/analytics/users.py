@@ -254,6 +254,12 @@ def investors_by_tier(uow: UnitOfWork, as_of: date, tiers: tuple[Tier, ...]) -> 
     statement, params = _tier_sql(Sql.of(uow), tiers, only_one=False)
     found = fetch(uow, f"""SELECT t.tier, COUNT(*) AS n, COALESCE(SUM(t.assets), 0) AS fen
                            FROM ({statement}) t GROUP BY t.tier""", asof=as_of, **params)
+    return tier_rows(found, tiers)
+
+
+def tier_rows(found: Iterable[Any], tiers: tuple[Tier, ...]) -> list[TierRow]:
+    """Every tier's row, lowest first, from investors `n` and assets `fen` grouped by `tier`.
+    Shared by the SQL metric and the Spark engine (`spark_users.py`)."""
     by = {str(r.tier): (int(r.n), int(r.fen)) for r in found}
     return [TierRow(t.name, *by.get(t.name, (0, 0))) for t in tiers]
 
@@ -277,7 +283,14 @@ def borrowers_by_grade(uow: UnitOfWork) -> list[GradeRow]:
         FROM loan_servicing s JOIN listings l ON l.id = s.listing_id
         WHERE s.status NOT IN ('closed', 'written_off')
         GROUP BY COALESCE(l.grade, '') ORDER BY COALESCE(l.grade, '')""")
-    return [GradeRow(str(r.grade), int(r.who), int(r.n), int(r.fen)) for r in found]
+    return grade_rows(found)
+
+
+def grade_rows(found: Iterable[Any]) -> list[GradeRow]:
+    """The rows from borrowers `who`, loans `n` and principal `fen` grouped by `grade`, in
+    grade order ('' first). Shared by the SQL metric and the Spark engine."""
+    return sorted((GradeRow(str(r.grade), int(r.who), int(r.n), int(r.fen)) for r in found),
+                  key=lambda r: r.grade)
 
 
 @dataclass(frozen=True)
@@ -300,5 +313,12 @@ def cost_per_investor(uow: UnitOfWork) -> list[AcquisitionCost]:
                          AND u.acquisition_campaign = c.name
         LEFT JOIN investments i ON i.investor_id = u.id
         GROUP BY c.channel, c.name, c.cost_fen ORDER BY c.channel, c.name""")
-    return [AcquisitionCost(r.channel, r.name, int(r.cost_fen), int(r.n),
-                            per(int(r.cost_fen), int(r.n))) for r in found]
+    return acquisition_rows(found)
+
+
+def acquisition_rows(found: Iterable[Any]) -> list[AcquisitionCost]:
+    """The rows from each campaign's `channel`, `name`, `cost_fen` and acquired investors `n`,
+    by channel and name. Shared by the SQL metric and the Spark engine."""
+    return sorted((AcquisitionCost(r.channel, r.name, int(r.cost_fen), int(r.n),
+                                   per(int(r.cost_fen), int(r.n))) for r in found),
+                  key=lambda r: (r.channel, r.campaign))
