@@ -4,12 +4,12 @@ whole; the CLI's Spark engine gives the same JSON. One Spark session for the mod
 where PySpark or Java is missing (the `spark` extra, which the test command installs).
 
 The book (through the services and close of business with the day steps, day by day):
-- 2026-07-01: `good` 信用标 (6 months interest-first, grade A, its borrower pays on time), `bad`
-  信用标 (grade B, never paid: written off at M3+ in October, then 5,000.00 recovered on
-  2026-11-28) and `backed` 担保标 (never paid: its guarantor compensates holders), each borrower
+- 2026-08-01: `good` 信用标 (6 months interest-first, grade A, its borrower pays on time), `bad`
+  信用标 (grade B, never paid: written off at M3+ on 2026-12-01, then 5,000.00 recovered on
+  2026-12-10) and `backed` 担保标 (never paid: its guarantor compensates holders), each borrower
   with a risk decision on file;
-- 2026-09-07 a holder of `good` offers 1,000.00 of principal at a 2 % discount, bought
-  2026-09-10 (a transfer fee: platform income);
+- 2026-10-05 a holder of `good` offers 1,000.00 of principal at a 2 % discount, bought
+  2026-10-08 (a transfer fee: platform income);
 - 2026-11-28: A signs up from the WeChat campaign 双十一 (its cost recorded), B from search
   ads, C organic; A and B answer the questionnaire; A deposits 50,000.00 by mobile and B
   1,000.00 through a third party; a 信用标 (3 months, 6 %), a 担保标 (1 month, 8 %), a 抵押标
@@ -57,8 +57,11 @@ from payment_support import gateway_event
 from servicing_support import INVESTING, Loan, funded_loan, guarantor, pay_in, servicing_rules
 
 pyspark = pytest.importorskip("pyspark", reason="the spark extra: pip install -e '.[spark]'")
+#: Five months of close of business build the book (minutes on two shared cores), and the
+#: first test pays for it; Spark's jobs are slow to start on a loaded machine.
+pytestmark = pytest.mark.timeout(900)
 END = date(2027, 1, 5)
-FIRST = date(2026, 7, 1)
+FIRST = date(2026, 8, 1)
 TIERS = parse_tiers(DEFAULT_TIERS)
 
 
@@ -79,6 +82,18 @@ def session() -> Iterator[Any]:
     started = spark_base.start_session()
     yield started
     started.stop()
+
+
+#: The book whose tables are the session's views now (views are the session's, not a book's).
+_VIEWS: dict[str, Any] = {}
+
+
+@pytest.fixture
+def source(book: Path, session: Any) -> spark_base.Book:
+    """The module's book as the session's views, read once per database's book."""
+    if _VIEWS.get("folder") != book:
+        _VIEWS.update(folder=book, book=spark_base.Book(session, book))
+    return _VIEWS["book"]
 
 
 def _sign_up(platform: Platform, channel: str | None, campaign: str | None = None) -> int:
@@ -103,9 +118,9 @@ def _graded(platform: Platform, loan: Loan, grade: str, pd_ppm: int, card_ppm: i
         uow.commit()
 
 
-def _early_block(platform: Platform) -> None:
-    """July 2026: three loans that by November are paid, written off and compensated; a claim
-    sold on the secondary market in September."""
+def _early_block(platform: Platform) -> Loan:
+    """August 2026: three loans — one paid on time, one left for write-off, one compensated by
+    its guarantor — and a claim sold on the secondary market in October."""
     at(platform, FIRST)
     good = funded_loan(platform, "credit", rate="0.09", term=6, method="interest_first")
     pay_in(platform, good.payer, 200_000)  # more than its interest
@@ -114,25 +129,25 @@ def _early_block(platform: Platform) -> None:
     _graded(platform, good, "A", 20_000, 25_000)
     _graded(platform, bad, "B", 100_000, 80_000)
     close_through(platform, FIRST)
-    at(platform, date(2026, 9, 7))
-    close_through(platform, date(2026, 9, 6))
+    at(platform, date(2026, 10, 5))
+    close_through(platform, date(2026, 10, 4))
     secondary = replace(platform.secondary_rules, servicing=platform.servicing_rules)
     sale = in_transaction(platform.uow, lambda uow: sales.offer(uow, sales.Offer(
         good.holdings[0], good.investors[0], Decimal("-0.02"), Money.yuan(1_000)), secondary))
-    at(platform, date(2026, 9, 10))
-    close_through(platform, date(2026, 9, 9))
+    at(platform, date(2026, 10, 8))
+    close_through(platform, date(2026, 10, 7))
     buyer = investor(platform, 5_000)
     in_transaction(platform.uow, lambda uow: purchases.buy(
         uow, purchases.Buy(sale.id, buyer, None, None), secondary))
     at(platform, date(2026, 11, 28))
     close_through(platform, date(2026, 11, 27))
-    pay_in(platform, bad.payer, 500_000)  # recovered after the write-off
+    return bad
 
 
 @pytest.fixture(scope="module")
 def book(book_platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Path:
     platform = book_platform
-    _early_block(platform)
+    bad = _early_block(platform)
     a, b = _sign_up(platform, "wechat", "双十一"), _sign_up(platform, "search_ads")
     _sign_up(platform, None)
     in_transaction(platform.uow, lambda uow: campaigns.record_campaign(
@@ -151,6 +166,9 @@ def book(book_platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> P
     close_through(platform, date(2026, 11, 28))
     at(platform, date(2026, 12, 2))
     invest(platform, INVESTING, open_listing, b, 500)
+    at(platform, date(2026, 12, 10))
+    close_through(platform, date(2026, 12, 9))
+    pay_in(platform, bad.payer, 500_000)  # recovered after the write-off
     at(platform, END)
     close_through(platform, END)
     folder = tmp_path_factory.mktemp("book")
@@ -175,7 +193,7 @@ CASES = [
     ("funding-time", WHOLE), ("auto-invest-share", WHOLE), ("secondary-market", WHOLE),
     ("outstanding-principal", {}), ("overdue-by-bucket", {}), ("bad-debt-rate", {}),
     ("vintage-curves", {"as_of": END}),
-    ("roll-rates", {"start": date(2026, 9, 1), "end": END}),
+    ("roll-rates", {"start": date(2026, 10, 1), "end": END}),
     ("grade-calibration", {}), ("losses-and-recoveries", {}), ("guarantors", {}),
     ("buyback-coverage", {}), ("collateral-ltv", {}),
     ("payments-by-channel", WHOLE), ("platform-income", WHOLE),
@@ -203,20 +221,24 @@ def _something(value: Any) -> bool:
     return isinstance(value, str) and value.replace(".", "").replace("0", "").isdigit()
 
 
-def test_spark_and_sql_agree_to_the_fen(book_platform: Platform, book: Path,
-                                        session: Any) -> None:
+def test_every_metric_is_computed_on_spark() -> None:
     assert {name for name, _ in CASES} == set(spark.SPARK_METRICS) == set(catalog.METRICS)
-    source = spark_base.Book(session, book)
+    assert list(spark.SPARK_METRICS) == list(catalog.METRICS)
+
+
+@pytest.mark.parametrize(("name", "params"), CASES, ids=[
+    f"{name}-{'-'.join(str(v) for v in params.values()) or 'all'}" for name, params in CASES])
+def test_spark_and_sql_agree_to_the_fen(book_platform: Platform, source: spark_base.Book,
+                                        name: str, params: dict[str, Any]) -> None:
     with book_platform.reader() as uow:
-        for name, params in CASES:
-            by_sql = catalog.compute(uow, name, tiers=TIERS, **params)
-            by_spark = spark.compute(source, name, today=END, tiers=TIERS, **params)
-            assert _sorted(by_spark) == _sorted(by_sql), name
-            assert _something(by_sql), f"{name}: the book must give it something"
-    _the_book_is_as_described(book_platform)
+        by_sql = catalog.compute(uow, name, tiers=TIERS, **params)
+    by_spark = spark.compute(source, name, today=END, tiers=TIERS, **params)
+    assert _sorted(by_spark) == _sorted(by_sql)
+    assert _something(by_sql), "the book must give it something"
 
 
-def _the_book_is_as_described(platform: Platform) -> None:
+def test_the_book_is_as_described(book_platform: Platform, book: Path) -> None:
+    platform = book_platform
     with platform.reader() as uow:
         def of(name: str, **params: Any) -> Any:
             return catalog.compute(uow, name, tiers=TIERS, **params)
@@ -224,8 +246,7 @@ def _the_book_is_as_described(platform: Platform) -> None:
         losses = of("losses-and-recoveries")
         calibration = {r["grade"]: r["defaulted"] for r in of("grade-calibration")}
         ltv = {r["band"]: r["loans"] for r in of("collateral-ltv")}
-        rolls = {(r["from_bucket"], r["to"]) for r in of("roll-rates", start=date(2026, 9, 1),
-                                                          end=END)}
+        rolls = {r["to"] for r in of("roll-rates", start=date(2026, 10, 1), end=END)}
         buyback = of("buyback-coverage")
         guarantors = of("guarantors")
         cost = of("cost-per-investor")
@@ -236,7 +257,7 @@ def _the_book_is_as_described(platform: Platform) -> None:
     assert losses[0]["written_off_fen"] > 0
     assert calibration == {"A": 0, "B": 1}
     assert ltv["30-50%"] == 1
-    assert ("M3", "written_off") in rolls or ("M2", "written_off") in rolls
+    assert "written_off" in rolls
     assert [(r["loans"], r["reserve_fen"]) for r in buyback] == [(1, 200_000)]
     assert sum(r["compensations"] for r in guarantors) >= 3
     assert [(r["campaign"], r["investors"], r["per_investor_fen"]) for r in cost] == [
@@ -251,13 +272,14 @@ def test_the_commands(book_platform: Platform, book: Path, session: Any, tmp_pat
     monkeypatch.setenv("BIAODI_SECRET_KEY", TEST_KEY)
     monkeypatch.setenv("BIAODI_FIXED_NOW", book_platform.clock.now().isoformat())
     runner = CliRunner()
+    _VIEWS.clear()  # the command reads its own export into the session's views
     exported = runner.invoke(app, ["export", "--out", str(tmp_path / "book")])
     assert exported.exit_code == 0, exported.output
     assert f"investments {INVESTMENTS}" in exported.stdout
     people = pq.read_table(tmp_path / "book" / "users")  # no personal data leaves
     assert sorted(people.column_names) == ["acquisition_campaign", "acquisition_channel",
                                            "created_at", "id", "month", "status"]
-    assert sorted(set(people.column("month").to_pylist())) == ["2026-07", "2026-09", "2026-11"]
+    assert sorted(set(people.column("month").to_pylist())) == ["2026-08", "2026-10", "2026-11"]
     assert "answers" not in pq.read_table(tmp_path / "book" / "risk_assessments").column_names
     assets = pq.read_table(tmp_path / "book" / "pledged_assets").column_names
     assert not {"description", "plate_number", "registration_certificate_no"} & set(assets)
