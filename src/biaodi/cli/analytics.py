@@ -85,9 +85,11 @@ def _day(text: str | None, option: str) -> date | None:
 def export_command(
     out: str = typer.Option("book", "--out", help="Folder to write the book into."),
 ) -> None:
-    """The book (users without personal data, listings, loans, investments, holdings,
-    instalments, repayments, payment orders, journal entries and postings, …) as Parquet,
-    one folder per table, partitioned by month (month=YYYY-MM)."""
+    """The book every metric reads (users without personal data, listings, loans and their
+    bucket history, investments, holdings, instalments, repayments, the secondary market,
+    payment orders, accounts, journal entries and postings, guarantors' terms, pledged assets
+    and risk decisions without personal details, …) as Parquet, one folder per table,
+    partitioned by month (month=YYYY-MM)."""
     folder = Path(out)
     p = platform()
     try:
