@@ -15,6 +15,7 @@ from biaodi.services.crowdfunding import projects as cf
 from biaodi.services.funds import wallet as cash
 from biaodi.services.shared.tx import in_transaction
 from crowdfunding_support import complained_project
+from funds_support import planted_break
 from investing_support import balances, user
 from servicing_support import set_day
 from web_support import assessed_investor, post_form, sign_in_as
@@ -148,3 +149,21 @@ def test_the_advice_page_says_why_money_stays_in_cash(client: TestClient,
     page = client.get("/me/advice").text
     assert 'id="adv-cash"' in page
     assert "留在现金钱包" in page and "已达上限" in page
+
+
+def test_an_operator_resolves_a_cash_wallet_break_from_the_console(
+        client: TestClient, platform: Platform, clock: FixedClock) -> None:
+    _holder, break_id = planted_break(platform, clock)
+    sign_in_as(client, platform, "operator")
+    page = client.get("/operator/cash-wallet")
+    assert f'data-break="{break_id}"' in page.text and "units_mismatch" in page.text
+    no_reason = post_form(client, "/operator/cash-wallet",
+                          {"break_id": str(break_id), "resolution": "adjust", "reason": ""},
+                          token_from="/operator/cash-wallet")
+    assert no_reason.status_code == 422 and 'data-field="reason"' in no_reason.text
+    done = post_form(client, "/operator/cash-wallet",
+                     {"break_id": str(break_id), "resolution": "adjust",
+                      "reason": "基金公司确认更正"}, token_from="/operator/cash-wallet")
+    assert done.status_code == 303
+    after = client.get(done.headers["location"])
+    assert "没有未处理的差异" in after.text and f'data-resolved="{break_id}"' in after.text

@@ -7,8 +7,13 @@ from datetime import date
 
 import typer
 
-from biaodi.cli.common import console, err_console, platform
+from biaodi.adapters.db.uow import UnitOfWork
+from biaodi.cli.common import console, err_console, fail, platform
+from biaodi.domain.accounts.roles import Role
+from biaodi.domain.shared.errors import BiaodiError, InvalidInput
+from biaodi.services.accounts import users
 from biaodi.services.funds import wallet as wallet_service
+from biaodi.services.shared.tx import in_transaction
 
 app = typer.Typer(help="The cash wallet (money-market fund).", no_args_is_help=True)
 
@@ -40,10 +45,47 @@ def breaks(business_date: str = typer.Argument(..., help="YYYY-MM-DD")) -> None:
     if not found:
         console.print(f"{day}: the wallet agrees with the fund's statement")
         return
+    open_ones = [line for line in found if line["resolution"] is None]
     for line in found:
-        err_console.print(f"{line['account_no']} {line['kind']}: ours {line['ours']}, fund's "
-                          f"{line['theirs']}", highlight=False)
-    raise typer.Exit(1)
+        state = (f" — resolved: {line['resolution']} ({line['reason']})"
+                 if line["resolution"] else "")
+        err_console.print(f"#{line['id']} {line['account_no']} {line['kind']}: ours "
+                          f"{line['ours']}, fund's {line['theirs']}{state}", highlight=False)
+    if open_ones:
+        raise typer.Exit(1)
+
+
+@app.command()
+def resolve(
+    break_id: int = typer.Argument(..., help="The break's id (`biaodi wallet breaks DAY`)."),
+    resolution: str = typer.Option(..., "--as", help="adjust (take the fund's figure) or "
+                                   "timing (a timing difference a later statement cleared)"),
+    reason: str = typer.Option(..., "--reason", help="Why: kept with the resolution."),
+    cleared_on: str | None = typer.Option(None, "--cleared-on",
+                                          help="For timing: the later business date whose "
+                                               "statement agrees, YYYY-MM-DD."),
+    operator: int = typer.Option(..., "--operator", help="The operator's user id."),
+) -> None:
+    """Resolve a break with the fund's statement, recorded with the operator and the reason."""
+    p = platform()
+    try:
+        try:
+            cleared = date.fromisoformat(cleared_on) if cleared_on else None
+        except ValueError:
+            raise InvalidInput("cleared_on must be YYYY-MM-DD", field="cleared_on") from None
+
+        def act(uow: UnitOfWork) -> dict[str, object]:
+            if Role.OPERATOR.value not in users.roles_of(uow, operator):
+                raise InvalidInput(f"user {operator} is not an operator", field="operator")
+            return wallet_service.resolve_break(uow, wallet_service.ResolveBreak(
+                break_id, operator, resolution, reason, cleared))
+        done = in_transaction(p.uow, act)
+    except BiaodiError as error:
+        fail(f"{error.field or 'break'}: {error.message}")
+    finally:
+        p.close()
+    console.print(f"break #{done['id']} resolved: {done['resolution']}"
+                  + (f", entry {done['entry_id']}" if done["entry_id"] else ""), highlight=False)
 
 
 @app.command()

@@ -223,6 +223,8 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/me/cash-wallet/subscriptions"): INVESTORS,
     ("POST", "/api/v1/me/cash-wallet/redemptions"): INVESTORS,
     ("GET", "/api/v1/operator/cash-wallet/breaks/{business_date}"): OPERATOR_AUDITOR,
+    ("GET", "/api/v1/operator/cash-wallet/breaks"): OPERATOR_AUDITOR,
+    ("POST", "/api/v1/operator/cash-wallet/breaks/{break_id}/resolution"): OPERATOR,
     # crowdfunding: anyone signed in may start a project; investors back it; owners ship
     ("GET", "/api/v1/crowdfunding/projects"): EVERYONE,
     ("GET", "/api/v1/crowdfunding/projects/{project_id}"): EVERYONE,
@@ -309,6 +311,7 @@ PAGES: dict[str, frozenset[str]] = {
     "/me/coupons": INVESTORS,
     "/operator/incentives": OPERATOR_AUDITOR,
     "/me/cash-wallet": INVESTORS,
+    "/operator/cash-wallet": OPERATOR_AUDITOR,
     "/crowdfunding": EVERYONE,
     "/crowdfunding/{project_id}": EVERYONE,
     "/crowdfunding/new": SIGNED_IN,

@@ -14,7 +14,8 @@ from biaodi.domain.shared.money import Money
 from biaodi.services.funds import wallet as cash
 from biaodi.services.shared.tx import in_transaction
 from conftest import TEST_KEY
-from investing_support import investor
+from funds_support import BREAK_DAY, planted_break
+from investing_support import investor, user
 from servicing_support import set_day
 
 
@@ -52,3 +53,22 @@ def test_advisory_suggest_prints_the_worked_example_and_the_live_mix() -> None:
     assert "E/credit left out" in live.output
     refused = CliRunner().invoke(app, ["advisory", "suggest", "--cvar", "x"])
     assert refused.exit_code == 1 and "refused" in refused.output
+
+
+def test_wallet_resolve_records_an_operators_resolution(
+        db_url: str, platform: Platform, clock: FixedClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BIAODI_DATABASE_URL", db_url)
+    monkeypatch.setenv("BIAODI_SECRET_KEY", TEST_KEY)
+    _holder, break_id = planted_break(platform, clock)
+    operator = user(platform, "operator")
+    runner = CliRunner()
+    refused = runner.invoke(app, ["wallet", "resolve", str(break_id), "--as", "timing",
+                                  "--reason", "later", "--operator", str(operator)])
+    assert refused.exit_code == 1 and "cleared_on" in refused.output
+    done = runner.invoke(app, ["wallet", "resolve", str(break_id), "--as", "adjust",
+                               "--reason", "fund's correction", "--operator", str(operator)])
+    assert done.exit_code == 0, done.output
+    assert f"break #{break_id} resolved: adjusted" in done.output
+    listed = runner.invoke(app, ["wallet", "breaks", BREAK_DAY.isoformat()])
+    assert listed.exit_code == 0 and "resolved: adjusted" in listed.output

@@ -4,21 +4,23 @@ redemptions, the fund's yield, and the daily reconciliation breaks for staff."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from biaodi.api.deps import PlatformDep, require_role
+from biaodi.api.deps import Operator, PlatformDep, require_role
 from biaodi.api.idempotent import idempotent_response
-from biaodi.api.params import RequestBody, Yuan
+from biaodi.api.params import NonBlank, RequestBody, Yuan
 from biaodi.bootstrap import Platform
 from biaodi.domain.accounts.roles import Role
+from biaodi.domain.shared.bounds import RowId
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts.users import UserView
 from biaodi.services.funds import wallet
 from biaodi.services.shared.idempotency import Answer, check_key
+from biaodi.services.shared.tx import in_transaction
 
 router = APIRouter(tags=["cash wallet"])
 Investor = Annotated[UserView, Depends(require_role(Role.INVESTOR))]
@@ -32,6 +34,16 @@ class SubscribeRequest(RequestBody):
 class RedeemRequest(RequestBody):
     amount: Yuan = Field(description="fund units (¥1 each) to redeem", examples=["500.00"])
     instant: bool = Field(default=False, description="paid at once, within the daily cap")
+
+
+class ResolutionRequest(RequestBody):
+    resolution: Literal["adjust", "timing"] = Field(
+        description="adjust: take the fund's figure (an adjusting entry between suspense:fund "
+                    "and platform:fund_adjustment); timing: a timing difference that the "
+                    "statement of `cleared_on` no longer shows")
+    reason: NonBlank = Field(max_length=400)
+    cleared_on: date | None = Field(default=None, description="for timing: a later business "
+                                    "date whose reconciliation agrees")
 
 
 def _order(row: Any) -> dict[str, Any]:
@@ -100,3 +112,21 @@ def breaks(business_date: date, platform: PlatformDep, _staff: Staff) -> list[di
     """Differences between the wallet's records and the fund's statement for a day."""
     with platform.reader() as uow:
         return wallet.breaks_on(uow, business_date)
+
+
+@router.get("/operator/cash-wallet/breaks")
+def open_breaks(platform: PlatformDep, _staff: Staff) -> list[dict[str, Any]]:
+    """Breaks with the fund's statement that no operator has resolved yet, oldest first."""
+    with platform.reader() as uow:
+        return wallet.open_breaks(uow)
+
+
+@router.post("/operator/cash-wallet/breaks/{break_id}/resolution")
+def resolve_break(break_id: RowId, body: ResolutionRequest, platform: PlatformDep,
+                  op: Operator) -> dict[str, Any]:
+    """Resolve a break, recorded with the operator and the reason. 404; 409
+    `already_resolved`, `cannot_adjust` (nothing here to adjust), `not_cleared` (the later
+    statement was not reconciled or still shows it); 422 names `resolution`, `reason` or
+    `cleared_on`."""
+    cmd = wallet.ResolveBreak(break_id, op.id, body.resolution, body.reason, body.cleared_on)
+    return in_transaction(platform.uow, lambda uow: wallet.resolve_break(uow, cmd))

@@ -52,11 +52,12 @@ TABS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("analytics", "/operator/analytics", ("operator", "risk_officer", "auditor"), ()),
     ("incentives", "/operator/incentives", ("operator", "auditor"), ()),  # read only
     ("disclosure", "/operator/disclosure", ("operator",), ("operator",)),
+    ("cash_wallet", "/operator/cash-wallet", ("operator", "auditor"), ("operator",)),
 )
 READ = {tab: readers for tab, _, readers, _ in TABS}
 #: Tabs whose label lives under another module's prefix (default: op.tab.<tab>).
 TAB_LABELS = {"defaults": "opd.tab.defaults", "guarantors": "opd.tab.guarantors",
-              "disclosure": "opx.tab"}
+              "disclosure": "opx.tab", "cash_wallet": "opw.tab"}
 ACT = {tab: actors for tab, _, _, actors in TABS}
 BUCKETS = tuple(b.value for b in Bucket if b is not Bucket.CURRENT)
 #: Resolutions the page offers: every one the service supports. A refund asks the payment
