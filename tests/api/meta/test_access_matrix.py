@@ -482,6 +482,7 @@ class World:
             "project_id": 999_999,
             "pledge_id": 999_999,
             "party_id": 999_999,
+            "break_id": 999_999,
         }
 
     def body(self, spec: dict[str, Any], method: str, path: str) -> Any:
