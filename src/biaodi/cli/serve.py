@@ -17,7 +17,7 @@ import httpx
 import typer
 
 from biaodi.cli.common import console, fail, platform
-from biaodi.config import Settings
+from biaodi.config import Settings, biaodi_home
 from biaodi.services.demo import seed as demo
 
 #: The sandbox listens this far above the platform's port unless --gateway-port says otherwise.
@@ -76,6 +76,8 @@ def serve(
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     runs = _gateway(host, local, port, gateway_port) if gateway else _no_gateway()
     settings = Settings()
+    if settings.fund_sandbox_state is None:  # one sandbox fund for the server and its relay
+        os.environ["BIAODI_FUND_SANDBOX_STATE"] = str(biaodi_home() / "fund-sandbox.json")
     relays = _relay(["notify", "relay", "--loop"]) if (
         relay and settings.notify_relay_interval_seconds > 0) else nullcontext()
     fund_relays = _relay(["wallet", "relay", "--loop"]) if (

@@ -72,3 +72,22 @@ def test_wallet_resolve_records_an_operators_resolution(
     assert f"break #{break_id} resolved: adjusted" in done.output
     listed = runner.invoke(app, ["wallet", "breaks", BREAK_DAY.isoformat()])
     assert listed.exit_code == 0 and "resolved: adjusted" in listed.output
+
+
+def test_wallet_outbox_and_relay_send_a_recorded_order(
+        db_url: str, platform: Platform, clock: FixedClock,
+        monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("BIAODI_DATABASE_URL", db_url)
+    monkeypatch.setenv("BIAODI_SECRET_KEY", TEST_KEY)
+    monkeypatch.setenv("BIAODI_FUND_SANDBOX_STATE", str(tmp_path / "fund.json"))
+    set_day(clock, date(2026, 12, 1), time(10, 0))
+    holder = investor(platform, 100)
+    order = in_transaction(platform.uow, lambda uow: cash.subscribe(
+        uow, platform.fund_company, holder, Money.yuan(100)))
+    runner = CliRunner()
+    waiting = runner.invoke(app, ["wallet", "outbox"])
+    assert waiting.exit_code == 0 and order.order_no in waiting.output
+    sent = runner.invoke(app, ["wallet", "relay"])
+    assert sent.exit_code == 0 and "placed 1" in sent.output, sent.output
+    assert "no order is waiting" in runner.invoke(app, ["wallet", "outbox"]).output
+    assert order.order_no in (tmp_path / "fund.json").read_text()  # the fund has it
