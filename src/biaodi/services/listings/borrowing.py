@@ -20,7 +20,7 @@ database's write lock from BEGIN IMMEDIATE.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, select
 
@@ -45,9 +45,16 @@ if TYPE_CHECKING:
 #: Listing statuses whose amount counts as the borrower's outstanding on this platform.
 OUTSTANDING_STATUSES = (*COMMITTED, "defaulted")
 
-_OUTSTANDING = select(func.coalesce(func.sum(Listing.amount_fen), 0)).where(
-    Listing.applicant_id == bindparam("user_id"), Listing.status.in_(OUTSTANDING_STATUSES),
-    Listing.id != bindparam("excluded"))
+
+def outstanding_query(user_id: Any) -> Any:
+    """The borrower's outstanding as a query (`user_id` a parameter or a column; the listing
+    not to count is the parameter `excluded`, 0 for none)."""
+    return select(func.coalesce(func.sum(Listing.amount_fen), 0)).where(
+        Listing.applicant_id == user_id, Listing.status.in_(OUTSTANDING_STATUSES),
+        Listing.id != bindparam("excluded"))
+
+
+_OUTSTANDING = outstanding_query(bindparam("user_id"))
 
 
 def has_borrower(listing: Listing) -> bool:

@@ -20,8 +20,9 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, case, event, func, insert, or_, select, text
+from sqlalchemy import bindparam, case, event, exists, func, insert, or_, select, text, true
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from biaodi.adapters.bureau import (
     BureauError,
@@ -38,12 +39,14 @@ from biaodi.adapters.db.risk_tables import (
     RiskDecision,
     RiskModelRow,
 )
-from biaodi.adapters.db.tables import User
+from biaodi.adapters.db.tables import User, UserRole
 from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.domain.accounts.identity import parse_mobile
+from biaodi.domain.accounts.roles import Role
 from biaodi.domain.listings import ListingKind
 from biaodi.domain.listings.borrowing import platform_cap
 from biaodi.domain.risk import consistency
+from biaodi.domain.risk.blacklist import ListKind
 from biaodi.domain.risk.grades import GradePolicy, credit_limit
 from biaodi.domain.risk.rules import Outcome, RulePack, decide
 from biaodi.domain.shared.compliance import profile_named
@@ -188,21 +191,16 @@ def _distinct_identities_where(condition: Any) -> Any:
 
 #: Built once: other identities that applied with the same phone, card or device.
 _SHARED = select(
-    _distinct_identities_where(RiskApplication.mobile_digest == bindparam("mobile")),
-    _distinct_identities_where(RiskApplication.card_digest == bindparam("card")),
-    _distinct_identities_where(RiskApplication.device_digest == bindparam("device")),
+    _distinct_identities_where(RiskApplication.mobile_digest == bindparam("mobile"))
+    .label("phone_shared"),
+    _distinct_identities_where(RiskApplication.card_digest == bindparam("card"))
+    .label("card_shared"),
+    _distinct_identities_where(RiskApplication.device_digest == bindparam("device"))
+    .label("device_shared"),
 ).where(RiskApplication.id_digest != bindparam("own"),
         or_(RiskApplication.mobile_digest == bindparam("mobile"),
             RiskApplication.card_digest == bindparam("card"),
             RiskApplication.device_digest == bindparam("device")))
-
-
-def _shared(uow: UnitOfWork, own_id_digest: str, mobile: str, card: str,
-            device: str | None) -> tuple[int, int, int]:
-    """Other identities that applied with the same phone, card or device (one query)."""
-    row = uow.s.execute(_SHARED, {"own": own_id_digest, "mobile": mobile, "card": card,
-                                  "device": device or ""}).one()
-    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
 
 
 def platform_outstanding(uow: UnitOfWork, user_id: int, *,
@@ -293,29 +291,86 @@ class _Evidence:
     shared: tuple[int, int, int]  # phone, card, device
 
 
-def _gather(uow: UnitOfWork, cmd: Application, user: Any, env: RiskEnv) -> _Evidence:
-    today = uow.clock.today()
+#: Everything `apply` reads, in one statement: the applicant and whether they hold the
+#: borrower role; which of the application's values are actively blacklisted; the other
+#: identities that applied with its phone, card or device (and, when the phone is not the
+#: account's own, the other accounts registered with it); the borrower's outstanding on
+#: Biaodi. Parameters: `user_id`, `excluded`, `now`, and the digests — `own` and `id_number`
+#: (the ID number), `mobile`, `card` and `bank_card` (the card), `device` ("" for none).
+_OTHER_USER = aliased(User)
+_SHARED_SQ = _SHARED.subquery("shared")
+_EVIDENCE = select(
+    User.id, User.real_name, User.mobile_digest, User.id_number_digest,
+    exists().where(UserRole.user_id == User.id,
+                   UserRole.role == Role.BORROWER.value).label("borrower"),
+    *blacklist.listed_columns(),
+    *_SHARED_SQ.c,
+    case((User.mobile_digest == bindparam("mobile"), 0), else_=select(func.count()).where(
+        _OTHER_USER.mobile_digest == bindparam("mobile"),
+        _OTHER_USER.id_number_digest != bindparam("own")).scalar_subquery(),
+    ).label("phone_accounts"),
+    borrowing.outstanding_query(User.id).scalar_subquery().label("on_platform"),
+).select_from(User).join(_SHARED_SQ, true()).where(User.id == bindparam("user_id"))
+
+
+@dataclass(frozen=True)
+class _Declared:
+    """The application's identifying values, normalised, and their digests."""
+
+    id_number: str
+    mobile: str
+    card: str
+    province: str
+    ident: consistency.IdFacts
+    digests: tuple[str, str, str, str | None]  # ID, phone, card, device
+
+
+def _normalise(cmd: Application, env: RiskEnv, today: date) -> _Declared:
     id_number = cmd.id_number.strip().upper()
     mobile = parse_mobile(cmd.mobile)
     card = consistency.normalise_card(cmd.bank_card)
     province = consistency.province_code(cmd.province)
-    ident = consistency.id_facts(id_number, today)
     digest = env.cipher.digest
-    id_d, mobile_d, card_d = digest(id_number), digest(mobile), digest(card)
-    device_d = digest(cmd.device_id.strip()) if cmd.device_id else None
-    listed = blacklist.application_hits(uow, id_d, mobile_d, card_d, device_d)
-    verified, report = _bureau(env, FourElements(cmd.real_name.strip(), id_number, mobile, card))
-    phone, card_shared, device = _shared(uow, id_d, mobile_d, card_d, device_d)
-    if mobile_d != user.mobile_digest:  # another account registered with this phone?
-        phone += int(uow.s.execute(select(func.count()).select_from(User).where(
-            User.mobile_digest == mobile_d, User.id_number_digest != id_d)).scalar() or 0)
-    return _Evidence(
-        id_number=id_number, mobile=mobile, card=card, province=province, ident=ident,
-        id_age=ident.age_on(today), digests=(id_d, mobile_d, card_d, device_d),
-        listed=tuple(sorted({e.kind for e in listed})), verified=verified, report=report,
-        on_platform=platform_outstanding(uow, user.id, excluding_listing=cmd.listing_id),
-        shared=(phone, card_shared, device),
+    return _Declared(
+        id_number=id_number, mobile=mobile, card=card, province=province,
+        ident=consistency.id_facts(id_number, today),
+        digests=(digest(id_number), digest(mobile), digest(card),
+                 digest(cmd.device_id.strip()) if cmd.device_id else None))
+
+
+def _applicant_and_evidence(uow: UnitOfWork, cmd: Application, applicant_id: int,
+                            env: RiskEnv) -> tuple[Any, _Evidence]:
+    """The applicant (only a borrower may apply) and what the platform finds out about the
+    application: the database's part in one statement (`_EVIDENCE`), then the bureau."""
+    today = uow.clock.today()
+    try:
+        declared = _normalise(cmd, env, today)
+    except InvalidInput:
+        _borrower(uow.s.execute(_APPLICANT, {"id": applicant_id}).first())  # Forbidden first
+        raise
+    id_d, mobile_d, card_d, device_d = declared.digests
+    row = _borrower(uow.s.execute(_EVIDENCE, {
+        "user_id": applicant_id, "excluded": cmd.listing_id or 0, "now": uow.clock.now(),
+        "own": id_d, "id_number": id_d, "mobile": mobile_d, "card": card_d,
+        "bank_card": card_d, "device": device_d or ""}).first())
+    m = row._mapping
+    listed = tuple(sorted(kind.value for kind in ListKind if m[f"listed_{kind.value}"]))
+    shared = [int(m[name] or 0) for name in ("phone_shared", "card_shared", "device_shared")]
+    verified, report = _bureau(env, FourElements(cmd.real_name.strip(), declared.id_number,
+                                                  declared.mobile, declared.card))
+    return row, _Evidence(
+        id_number=declared.id_number, mobile=declared.mobile, card=declared.card,
+        province=declared.province, ident=declared.ident,
+        id_age=declared.ident.age_on(today), digests=declared.digests, listed=listed,
+        verified=verified, report=report, on_platform=Money(int(m["on_platform"] or 0)),
+        shared=(shared[0] + int(m["phone_accounts"] or 0), shared[1], shared[2]),
     )
+
+
+def _borrower(user: Any) -> Any:
+    if user is None or not user.borrower:
+        raise Forbidden("only a borrower can apply for a loan", code="role_required")
+    return user
 
 
 def _facts(cmd: Application, user: Any, ev: _Evidence, *, today: date, scored: ScoreResult,
@@ -392,11 +447,8 @@ def apply(uow: UnitOfWork, cmd: Application, *, applicant_id: int, env: RiskEnv
     """Check, score and decide one application; returns the decision view. Its writes are
     Core statements: the application, the decision, and (approved) the credit limit."""
     _validate(cmd)
-    user = uow.s.execute(_APPLICANT, {"id": applicant_id}).first()
-    if user is None or not user.borrower:
-        raise Forbidden("only a borrower can apply for a loan", code="role_required")
+    user, ev = _applicant_and_evidence(uow, cmd, applicant_id, env)
     today, now = uow.clock.today(), uow.clock.now()
-    ev = _gather(uow, cmd, user, env)
     report = ev.report
     arrears = cmd.has_arrears_record or (report.available and report.defaults > 0)
     scored = env.model.score(model_row(cmd, ev.id_age, arrears),

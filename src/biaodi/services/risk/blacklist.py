@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, exists, or_, select
 
 from biaodi.adapters.crypto import PersonalDataCipher
 from biaodi.adapters.db.risk_tables import BlacklistAudit, BlacklistEntry, RiskApplication
@@ -154,12 +154,24 @@ def hits(uow: UnitOfWork, digests: Iterable[tuple[ListKind, str | None]]
         or_(*wanted), _active(uow.clock.now())).order_by(BlacklistEntry.id)).scalars())
 
 
+_ACTIVE = (BlacklistEntry.removed_at.is_(None)
+           & (BlacklistEntry.expires_at.is_(None)
+              | (BlacklistEntry.expires_at > bindparam("now"))))
+
 _APPLICATION_HITS = select(BlacklistEntry).where(
     or_(*[(BlacklistEntry.kind == kind.value) & (BlacklistEntry.value_digest == bindparam(kind))
           for kind in ListKind]),
-    BlacklistEntry.removed_at.is_(None),
-    BlacklistEntry.expires_at.is_(None) | (BlacklistEntry.expires_at > bindparam("now")),
+    _ACTIVE,
 ).order_by(BlacklistEntry.id)
+
+
+def listed_columns() -> list[Any]:
+    """One boolean column per kind: is the application's value of that kind actively listed?
+    For a statement that reads them with other evidence; its parameters are named like
+    `application_hits`'s (each kind's value, and `now`)."""
+    return [exists().where(BlacklistEntry.kind == kind.value,
+                           BlacklistEntry.value_digest == bindparam(kind), _ACTIVE)
+            .label(f"listed_{kind.value}") for kind in ListKind]
 
 
 def application_hits(uow: UnitOfWork, id_digest: str, mobile_digest: str, card_digest: str,
