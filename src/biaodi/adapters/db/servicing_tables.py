@@ -83,6 +83,11 @@ class LprRate(Base):
 #: A loan with arrears, or that had some until its last refresh: the rows the daily arrears
 #: steps work on (`services.servicing.delinquency`).
 IN_ARREARS = "oldest_due_date IS NOT NULL OR holders_oldest_due_date IS NOT NULL"
+#: Loans owing their creditors something fallen due (the auto-debit's loans) and loans owing
+#: fees (the fee collection's): a few thousand of a million on a typical day. The predicates
+#: are the steps' own, verbatim (`services.servicing.collect`, `fees`).
+OWING = "due_principal_fen + due_interest_fen + penalty_fen > 0"
+FEES_OWED = "due_service_fee_fen + due_guarantee_fee_fen > 0"
 
 
 class LoanServicing(Base):
@@ -103,6 +108,10 @@ class LoanServicing(Base):
         Index("ix_loan_servicing_next_due", "next_due_date"),
         Index("ix_loan_servicing_in_arrears", "listing_id",
               postgresql_where=text(IN_ARREARS), sqlite_where=text(IN_ARREARS)),
+        Index("ix_loan_servicing_owing", "listing_id",
+              postgresql_where=text(OWING), sqlite_where=text(OWING)),
+        Index("ix_loan_servicing_fees_owed", "listing_id",
+              postgresql_where=text(FEES_OWED), sqlite_where=text(FEES_OWED)),
     )
 
     listing_id: Mapped[int] = mapped_column(Id, ForeignKey("listings.id"), primary_key=True)

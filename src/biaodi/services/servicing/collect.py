@@ -46,6 +46,12 @@ class Collection:
     order: AllocationOrder | None = None  # None: each loan's own order
 
 
+#: The predicate of the partial index `ix_loan_servicing_owing`, verbatim: what any variant of
+#: `_owed` being positive implies (penalty is never negative), so that a chunk reads only the
+#: loans owing something instead of all of them.
+OWING = "(s.due_principal_fen + s.due_interest_fen + s.penalty_fen) > 0"
+
+
 def _owed(spec: Collection, sql: Sql) -> str:
     owed = "s.due_principal_fen + s.due_interest_fen"
     if spec.include_penalty:
@@ -70,7 +76,7 @@ def collect(uow: UnitOfWork, day: date, lo: int, hi: int, spec: Collection) -> i
         run(uow, f"""SELECT a.id FROM accounts a WHERE a.id IN (
                          SELECT {payer} FROM loan_servicing s
                          WHERE s.listing_id BETWEEN :lo AND :hi AND s.status <> 'closed'
-                           AND {owed} > 0)
+                           AND {OWING} AND {owed} > 0)
                      ORDER BY a.id FOR UPDATE""", **params)
     made = run(uow, f"""
         INSERT INTO repayments (key, batch, listing_id, business_date, source, payer_account_id,
@@ -82,7 +88,8 @@ def collect(uow: UnitOfWork, day: date, lo: int, hi: int, spec: Collection) -> i
                    CAST(SUM({owed}) OVER (PARTITION BY {payer} ORDER BY s.listing_id
                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) AS cum
             FROM loan_servicing s JOIN accounts a ON a.id = {payer}
-            WHERE s.listing_id BETWEEN :lo AND :hi AND s.status <> 'closed' AND {owed} > 0
+            WHERE s.listing_id BETWEEN :lo AND :hi AND s.status <> 'closed' AND {OWING}
+              AND {owed} > 0
               AND NOT EXISTS (SELECT 1 FROM repayments r WHERE r.key = {key})
         ) o
         WHERE {paid} > 0""", **params)
@@ -239,17 +246,25 @@ def _apply(uow: UnitOfWork, spec: Collection) -> None:
 
 def _post(uow: UnitOfWork, spec: Collection, day: date) -> None:
     sql = Sql.of(uow)
-    run(uow, f"""
+    entries = f"""
         INSERT INTO journal_entries (kind, memo, idempotency_key, business_date, created_at)
         SELECT :kind, 'listing ' || r.listing_id || ' ' || r.source, 'repayment:' || r.id,
                {sql.date("d")}, :now
-        FROM repayments r WHERE r.batch = :b""",
-        kind=spec.kind, b=spec.batch, d=day, now=uow.clock.now())
-    run(uow, """
-        UPDATE repayments SET entry_id = (
-            SELECT e.id FROM journal_entries e
-            WHERE e.idempotency_key = 'repayment:' || repayments.id)
-        WHERE batch = :b""", b=spec.batch)
+        FROM repayments r WHERE r.batch = :b"""
+    params = dict(kind=spec.kind, b=spec.batch, d=day, now=uow.clock.now())
+    if sql.pg:  # the entries' ids straight from the INSERT, not looked up again one by one
+        run(uow, f"""
+            WITH e AS ({entries} RETURNING id, idempotency_key)
+            UPDATE repayments SET entry_id = e.id FROM e
+            WHERE repayments.batch = :b AND e.idempotency_key = 'repayment:' || repayments.id""",
+            **params)
+    else:
+        run(uow, entries, **params)
+        run(uow, """
+            UPDATE repayments SET entry_id = (
+                SELECT e.id FROM journal_entries e
+                WHERE e.idempotency_key = 'repayment:' || repayments.id)
+            WHERE batch = :b""", b=spec.batch)
     shares = """FROM repayment_shares sh JOIN repayments r ON r.id = sh.repayment_id
                 JOIN servicing_positions p ON p.id = sh.position_id WHERE r.batch = :b"""
     other = f"{shares} AND NOT ({ACTIVE_HOLDING})"

@@ -29,6 +29,7 @@ from biaodi.domain.servicing.conduct import (
 )
 from biaodi.domain.shared.errors import Forbidden, InvalidInput, NotFound
 from biaodi.services.accounts.users import roles_of
+from biaodi.services.servicing.delinquency import late
 from biaodi.services.shared import audit
 from biaodi.services.shared.sqlkit import Sql, run
 
@@ -60,7 +61,7 @@ def queue_notices(uow: UnitOfWork, day: date, lo: int, hi: int, reminder_days: i
                s.oldest_due_date, s.due_principal_fen + s.due_interest_fen + s.penalty_fen,
                s.days_past_due, 'queued'
         FROM loan_servicing s JOIN listings l ON l.id = s.listing_id
-        WHERE s.listing_id BETWEEN :lo AND :hi AND s.days_past_due IN ({days})
+        WHERE s.listing_id BETWEEN :lo AND :hi AND {late()} AND s.days_past_due IN ({days})
           AND s.status NOT IN ('closed', 'written_off')
           AND NOT EXISTS (SELECT 1 FROM collection_notices n WHERE n.key = {key})""",
         lo=lo, hi=hi, send_on=send_on)

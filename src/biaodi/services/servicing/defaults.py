@@ -62,7 +62,7 @@ from biaodi.domain.shared.money import Money, allocate_largest_remainder
 from biaodi.services.ledger import posting as ledger
 from biaodi.services.servicing import loan as loans
 from biaodi.services.servicing.collect import Collection, collect
-from biaodi.services.servicing.delinquency import refresh
+from biaodi.services.servicing.delinquency import late, refresh
 from biaodi.services.servicing.rules import ServicingRules
 from biaodi.services.servicing.settle import settle
 from biaodi.services.shared.sqlkit import Sql, rows, tune
@@ -455,7 +455,7 @@ def handle_defaults(uow: UnitOfWork, day: date, lo: int, hi: int,
         for trigger in triggers:
             due = rows(uow, f"""
                 SELECT s.listing_id FROM loan_servicing s {trigger.joins}
-                WHERE s.listing_id BETWEEN :lo AND :hi AND s.status <> 'closed'
+                WHERE s.listing_id BETWEEN :lo AND :hi AND s.status <> 'closed' AND {late()}
                   AND s.default_action = :action AND {trigger.where(sql)}
                 ORDER BY s.listing_id""", lo=lo, hi=hi, d=day, action=action.value)
             for (listing_id,) in due:

@@ -21,8 +21,18 @@ from biaodi.domain.servicing.buckets import bucket_case_sql
 from biaodi.services.shared import audit
 from biaodi.services.shared.sqlkit import Sql, rows, run
 
-_IN_ARREARS = ("s.listing_id BETWEEN :lo AND :hi AND s.status <> 'closed' AND "
-               "(s.oldest_due_date IS NOT NULL OR s.holders_oldest_due_date IS NOT NULL)")
+
+def late(alias: str = "s") -> str:
+    """Loans with an instalment unpaid past its date, for them or for their holders: the
+    predicate of the partial index `ix_loan_servicing_in_arrears`, so that a step that needs
+    only late loans reads those, not every loan of the chunk. Days past due, a bucket past
+    current, arrears to compensate or a default all imply it (only `refresh` clears both
+    dates, and it sets days past due to 0 when it does)."""
+    a = f"{alias}." if alias else ""
+    return f"({a}oldest_due_date IS NOT NULL OR {a}holders_oldest_due_date IS NOT NULL)"
+
+
+_IN_ARREARS = f"s.listing_id BETWEEN :lo AND :hi AND s.status <> 'closed' AND {late()}"
 
 
 def _running(table: str, owner: str, owners: str, d: str) -> str:
@@ -146,7 +156,8 @@ def accrue_penalty(uow: UnitOfWork, day: date, lo: int, hi: int) -> int:
     sql = Sql.of(uow)
     d = sql.date("d")
     loans = (f"SELECT s.listing_id, s.penalty_daily_ppm, s.grace_days FROM loan_servicing s "
-             f"WHERE s.listing_id BETWEEN :lo AND :hi AND s.days_past_due > s.grace_days "
+             f"WHERE s.listing_id BETWEEN :lo AND :hi AND {late()} "
+             f"AND s.days_past_due > s.grace_days "
              f"AND s.status NOT IN ('closed', 'written_off') AND s.penalty_daily_ppm > 0 "
              f"AND (s.penalty_through IS NULL OR s.penalty_through < {d})")
     due_today = (f"COALESCE(CAST((SELECT SUM(hi.principal_fen + hi.interest_fen) "
@@ -158,7 +169,7 @@ def accrue_penalty(uow: UnitOfWork, day: date, lo: int, hi: int) -> int:
         UPDATE servicing_positions SET penalty_fen = penalty_fen + x.extra
         FROM (SELECT p.id, {penalty} AS extra
               FROM servicing_positions p JOIN ({loans}) l ON l.listing_id = p.listing_id
-              WHERE p.status = 'active'
+              WHERE p.listing_id BETWEEN :lo AND :hi AND p.status = 'active'
                 AND (p.holding_id IS NULL OR p.days_past_due > l.grace_days)) x
         WHERE servicing_positions.id = x.id AND x.extra > 0""", d=day, lo=lo, hi=hi)
     run(uow, f"""
@@ -177,7 +188,7 @@ def list_past_m3(uow: UnitOfWork, day: date, lo: int, hi: int,
     crossed = rows(uow, f"""
         SELECT s.listing_id, l.applicant_id, s.days_past_due
         FROM loan_servicing s JOIN listings l ON l.id = s.listing_id
-        WHERE s.listing_id BETWEEN :lo AND :hi AND s.days_past_due > {PAST_M3_DAYS}
+        WHERE s.listing_id BETWEEN :lo AND :hi AND {late()} AND s.days_past_due > {PAST_M3_DAYS}
           AND s.blacklisted_on IS NULL AND s.status <> 'closed'
         ORDER BY s.listing_id""", lo=lo, hi=hi)
     for loan in crossed:
@@ -187,7 +198,8 @@ def list_past_m3(uow: UnitOfWork, day: date, lo: int, hi: int,
     if crossed:
         d = Sql.of(uow).date("d")
         run(uow, f"""UPDATE loan_servicing SET blacklisted_on = {d}
-                     WHERE listing_id BETWEEN :lo AND :hi AND days_past_due > {PAST_M3_DAYS}
+                     WHERE listing_id BETWEEN :lo AND :hi AND {late("")}
+                       AND days_past_due > {PAST_M3_DAYS}
                        AND blacklisted_on IS NULL AND status <> 'closed'""",
             d=day, lo=lo, hi=hi)
     return len(crossed)

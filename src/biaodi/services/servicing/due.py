@@ -49,31 +49,37 @@ def mark_due(uow: UnitOfWork, day: date, lo: int, hi: int, batch: str) -> int:
         FROM (SELECT pos.id, SUM(hi.principal_fen) AS p, SUM(hi.interest_fen) AS i
               {_MARKED_SHARES} GROUP BY pos.id) x
         WHERE servicing_positions.id = x.id""", b=batch)
-    run(uow, """
+    # The instalments that fell due and the one after them, read once per loan by one range
+    # of `listing_seq` (the fees of those that fell due; the next one's seq, date, interest).
+    following = "li.seq = m.seq_to + 1 AND li.status = 'scheduled'"
+    run(uow, f"""
         UPDATE loan_servicing SET
-            due_principal_fen = due_principal_fen + m.principal_fen,
-            due_interest_fen = due_interest_fen + m.interest_fen,
-            due_service_fee_fen = due_service_fee_fen + (
-                SELECT COALESCE(SUM(li.service_fee_fen), 0) FROM loan_instalments li
-                WHERE li.listing_id = m.listing_id AND li.seq BETWEEN m.seq_from AND m.seq_to),
-            due_guarantee_fee_fen = due_guarantee_fee_fen + (
-                SELECT COALESCE(SUM(li.guarantee_fee_fen), 0) FROM loan_instalments li
-                WHERE li.listing_id = m.listing_id AND li.seq BETWEEN m.seq_from AND m.seq_to),
-            oldest_due_date = COALESCE(oldest_due_date, m.first_due_date),
-            holders_oldest_due_date = COALESCE(holders_oldest_due_date, m.first_due_date),
-            period_start = m.last_due_date,
+            due_principal_fen = due_principal_fen + x.principal_fen,
+            due_interest_fen = due_interest_fen + x.interest_fen,
+            due_service_fee_fen = due_service_fee_fen + x.service_fee_fen,
+            due_guarantee_fee_fen = due_guarantee_fee_fen + x.guarantee_fee_fen,
+            oldest_due_date = COALESCE(oldest_due_date, x.first_due_date),
+            holders_oldest_due_date = COALESCE(holders_oldest_due_date, x.first_due_date),
+            period_start = x.last_due_date,
             accrued_interest_fen = 0,
-            next_seq = (SELECT li.seq FROM loan_instalments li
-                        WHERE li.listing_id = m.listing_id AND li.seq = m.seq_to + 1
-                          AND li.status = 'scheduled'),
-            next_due_date = (SELECT li.due_date FROM loan_instalments li
-                             WHERE li.listing_id = m.listing_id AND li.seq = m.seq_to + 1
-                               AND li.status = 'scheduled'),
-            next_interest_fen = (SELECT li.interest_fen FROM loan_instalments li
-                                 WHERE li.listing_id = m.listing_id AND li.seq = m.seq_to + 1
-                                   AND li.status = 'scheduled')
-        FROM servicing_due_marks m
-        WHERE m.batch = :b AND m.listing_id = loan_servicing.listing_id""", b=batch)
+            next_seq = x.next_seq, next_due_date = x.next_due_date,
+            next_interest_fen = x.next_interest_fen
+        FROM (SELECT m.listing_id, m.principal_fen, m.interest_fen, m.first_due_date,
+                     m.last_due_date,
+                     CAST(COALESCE(SUM(CASE WHEN li.seq <= m.seq_to THEN li.service_fee_fen
+                                            ELSE 0 END), 0) AS BIGINT) AS service_fee_fen,
+                     CAST(COALESCE(SUM(CASE WHEN li.seq <= m.seq_to THEN li.guarantee_fee_fen
+                                            ELSE 0 END), 0) AS BIGINT) AS guarantee_fee_fen,
+                     MAX(CASE WHEN {following} THEN li.seq END) AS next_seq,
+                     MAX(CASE WHEN {following} THEN li.due_date END) AS next_due_date,
+                     MAX(CASE WHEN {following} THEN li.interest_fen END) AS next_interest_fen
+              FROM servicing_due_marks m
+              LEFT JOIN loan_instalments li ON li.listing_id = m.listing_id
+                   AND li.seq BETWEEN m.seq_from AND m.seq_to + 1
+              WHERE m.batch = :b
+              GROUP BY m.listing_id, m.principal_fen, m.interest_fen, m.first_due_date,
+                       m.last_due_date) x
+        WHERE x.listing_id = loan_servicing.listing_id""", b=batch)
     return marked
 
 

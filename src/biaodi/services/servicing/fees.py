@@ -21,6 +21,8 @@ from biaodi.services.ledger import bulk as ledger_bulk
 from biaodi.services.shared.sqlkit import Sql, run
 
 _OWED = "(s.due_service_fee_fen + s.due_guarantee_fee_fen)"
+#: the predicate of the partial index `ix_loan_servicing_fees_owed`, verbatim
+_ANY_OWED = f"{_OWED} > 0"
 
 
 def _account(code: str) -> str:
@@ -39,7 +41,8 @@ def collect_fees(uow: UnitOfWork, day: date, lo: int, hi: int, batch: str,
     if sql.pg:
         run(uow, f"""SELECT a.id FROM accounts a WHERE a.id IN (
                          SELECT s.payer_account_id FROM loan_servicing s
-                         WHERE s.listing_id BETWEEN :lo AND :hi AND {owed} > 0)
+                         WHERE s.listing_id BETWEEN :lo AND :hi AND {_ANY_OWED}
+                           AND {owed} > 0)
                      ORDER BY a.id FOR UPDATE""", **params)
     made = run(uow, f"""
         INSERT INTO fee_payments (batch, listing_id, business_date, payer_account_id,
@@ -55,7 +58,7 @@ def collect_fees(uow: UnitOfWork, day: date, lo: int, hi: int, batch: str,
                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) AS cum
             FROM loan_servicing s JOIN accounts a ON a.id = s.payer_account_id
             JOIN listings l ON l.id = s.listing_id
-            WHERE s.listing_id BETWEEN :lo AND :hi AND {owed} > 0
+            WHERE s.listing_id BETWEEN :lo AND :hi AND {_ANY_OWED} AND {owed} > 0
         ) o
         WHERE {paid} > 0""", **params)
     if not made:
