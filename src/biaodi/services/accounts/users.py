@@ -83,7 +83,8 @@ def _parse_roles(roles: tuple[str, ...], allowed: frozenset[Role]) -> list[Role]
 
 
 def _create(
-    uow: UnitOfWork, cmd: Register, cipher: PersonalDataCipher, allowed: frozenset[Role]
+    uow: UnitOfWork, cmd: Register, cipher: PersonalDataCipher, allowed: frozenset[Role],
+    password_hash: str | None = None,
 ) -> UserView:
     username = cmd.username.strip().lower()
     if not _USERNAME_RE.match(username):
@@ -124,7 +125,7 @@ def _create(
         id_number_masked=resident.masked,
         birth_date=resident.birth_date,
         province_code=resident.province_code,
-        password_hash=hash_password(cmd.password),
+        password_hash=password_hash or hash_password(cmd.password),
         status="active",
         created_at=uow.clock.now(),
         acquisition_channel=source.channel.value,
@@ -155,14 +156,22 @@ def _create(
     return _view(user, [r.value for r in roles])
 
 
-def register(uow: UnitOfWork, cmd: Register, cipher: PersonalDataCipher) -> UserView:
-    """Self-service registration as investor, borrower, guarantor and/or originator."""
-    return _create(uow, cmd, cipher, SELF_SERVICE_ROLES)
+def register(uow: UnitOfWork, cmd: Register, cipher: PersonalDataCipher, *,
+             password_hash: str | None = None) -> UserView:
+    """Self-service registration as investor, borrower, guarantor and/or originator.
+
+    `password_hash`: `hash_password(cmd.password)` made once by a caller that registers many
+    users with one password (the market simulator), so that each sign-up need not spend
+    Argon2's deliberate cost again. It is stored as given, with production parameters; no
+    request handler passes it."""
+    return _create(uow, cmd, cipher, SELF_SERVICE_ROLES, password_hash)
 
 
-def create_staff(uow: UnitOfWork, cmd: Register, cipher: PersonalDataCipher) -> UserView:
-    """An operator, risk officer or auditor, created from the CLI or by an operator."""
-    return _create(uow, cmd, cipher, STAFF_ROLES)
+def create_staff(uow: UnitOfWork, cmd: Register, cipher: PersonalDataCipher, *,
+                 password_hash: str | None = None) -> UserView:
+    """An operator, risk officer or auditor, created from the CLI or by an operator
+    (`password_hash`: as for `register`)."""
+    return _create(uow, cmd, cipher, STAFF_ROLES, password_hash)
 
 
 def _view(user: User, roles: list[str]) -> UserView:

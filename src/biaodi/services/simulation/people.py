@@ -123,12 +123,15 @@ def birth_for(age: int, today: date, n: int) -> date:
 
 def register(uow: UnitOfWork, cipher: PersonalDataCipher, tag: str, n: int, name: str,
              roles: tuple[str, ...], *, birth: date | None = None, staff: bool = False,
-             channel: str | None = None) -> int:
+             channel: str | None = None, password_hash: str | None = None) -> int:
+    """Sign up simulated person `n` through the accounts service. `password_hash` is
+    `hash_password(PASSWORD)`, made once per run: every simulated user has the same password,
+    and Argon2's deliberate cost at each of a year's sign-ups would be most of the run."""
     id_number, mobile, _ = identity(n, birth or date(1980, 1 + n % 12, 1 + n % 28))
     cmd = users.Register(username=f"sim{tag}_{n}", password=PASSWORD, real_name=name,
                          id_number=id_number, mobile=mobile, roles=roles, channel=channel)
     create = users.create_staff if staff else users.register
-    return create(uow, cmd, cipher).id
+    return create(uow, cmd, cipher, password_hash=password_hash).id
 
 
 def application(profile: Profile, n: int, today: date, *, kind: str, amount: int, term: int,

@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 
 from biaodi.adapters.bureau.sandbox import SandboxBureau
 from biaodi.adapters.clock import CST, FixedClock
+from biaodi.adapters.crypto import hash_password
 from biaodi.adapters.db.secondary_tables import SecondarySale
 from biaodi.adapters.db.servicing_tables import CollateralDisposal, LoanServicing
 from biaodi.adapters.db.tables import Holding, Listing, LoanInstalment, PledgedAssetRow, User
@@ -83,6 +84,7 @@ class Investor:
     tier: str
     runner_day: int | None = None  # the day this investor runs (investor run scenario)
     ran: bool = False
+    channel: str = ""  # where the investor came from (users.acquisition_channel)
 
 
 @dataclass
@@ -141,12 +143,18 @@ class Simulator:
         self.history: list[DayFigures] = []
         self.timings: dict[str, float] = {}
         self.baseline = integrity.Baseline.take(platform)
+        self.password_hash = hash_password(people.PASSWORD)  # once: see people.register
         self._n = self._first_number()
 
     # --- helpers ---------------------------------------------------------------------------
     def _first_number(self) -> int:
         with self.p.reader() as uow:
             return int(uow.s.scalar(select(func.coalesce(func.max(User.id), 0))) or 0) * 10 + 1
+
+    def register(self, uow: Any, n: int, name: str, roles: tuple[str, ...],
+                 **details: Any) -> int:
+        return people.register(uow, self.p.cipher, self.tag, n, name, roles,
+                               password_hash=self.password_hash, **details)
 
     def _next(self) -> int:
         self._n += 1
@@ -160,10 +168,13 @@ class Simulator:
         try:
             return self.tx(fn)
         except BiaodiError as refusal:
-            key = f"{what}:{refusal.code}"
-            self.refusals[key] = self.refusals.get(key, 0) + 1
-            self.refusal_examples.setdefault(key, refusal.message)
+            self.refused(what, refusal)
             return None
+
+    def refused(self, what: str, refusal: BiaodiError) -> None:
+        key = f"{what}:{refusal.code}"
+        self.refusals[key] = self.refusals.get(key, 0) + 1
+        self.refusal_examples.setdefault(key, refusal.message)
 
     def keyed(self, purpose: str, *key: object) -> random.Random:
         return random.Random(":".join(str(k) for k in (self.cfg.seed, purpose, *key)))
@@ -231,12 +242,12 @@ class Simulator:
     def setup(self) -> None:
         """The operator, guarantee companies, originators; staff of the simulated market."""
         n = self._next()
-        self.operator = self.tx(lambda uow: people.register(
-            uow, self.p.cipher, self.tag, n, "模拟运营", ("operator",), staff=True))
+        self.operator = self.tx(lambda uow: self.register(
+            uow, n, "模拟运营", ("operator",), staff=True))
         for name, capacity in GUARANTORS:
             n = self._next()
-            gid = self.tx(lambda uow, n=n, name=name: people.register(
-                uow, self.p.cipher, self.tag, n, name[:4], ("guarantor",)))
+            gid = self.tx(lambda uow, n=n, name=name: self.register(
+                uow, n, name[:4], ("guarantor",)))
             self.tx(lambda uow, gid=gid, name=name, capacity=capacity:
                     listings.set_guarantor_terms(
                         uow, gid, name=name, capacity=Money.yuan(capacity),
@@ -245,8 +256,8 @@ class Simulator:
             self.pay.deposit(gid, Money.yuan(capacity).fen // 10, "guarantor")
         for name in ORIGINATORS:
             n = self._next()
-            oid = self.tx(lambda uow, n=n, name=name: people.register(
-                uow, self.p.cipher, self.tag, n, name[:4], ("originator",)))
+            oid = self.tx(lambda uow, n=n, name=name: self.register(
+                uow, n, name[:4], ("originator",)))
             self.originators.append(oid)
         self.profiles = people.load_profiles(self.cfg.data)
 
@@ -297,7 +308,7 @@ class Simulator:
         yuan = rng.randrange(low, high, 1_000)
         channel = market.CHANNELS[rng.randrange(len(market.CHANNELS))]
         n = self._next()
-        uid = self.tx(lambda uow: people.register(uow, self.p.cipher, self.tag, n, "模拟投资人",
+        uid = self.tx(lambda uow: self.register(uow, n, "模拟投资人",
                                                   ("investor",), channel=channel))
         self.pay.deposit(uid, Money.yuan(yuan).fen, "investor")
         self.tx(lambda uow: suitability.assess(uow, uid, dict(strategy.answers)))
@@ -306,7 +317,7 @@ class Simulator:
             rule = auto_invest.RuleInput(per_listing, best_grade=strategy.best_grade,
                                          worst_grade=strategy.worst_grade, max_term_months=60)
             self.attempt("auto_invest_rule", lambda uow: auto_invest.save_rule(uow, uid, rule))
-        investor = Investor(uid, strategy, tier)
+        investor = Investor(uid, strategy, tier, channel=channel)
         s = self.cfg.scenario
         if s.investor_run_share > 0 and market.chance(rng, s.investor_run_share):
             investor.runner_day = s.investor_run_day + rng.randrange(s.investor_run_days)
@@ -320,8 +331,10 @@ class Simulator:
             open_ = list(uow.s.scalars(select(Listing.id).where(
                 Listing.status == "published", Listing.remaining_fen > 0).order_by(Listing.id)))
         manual = [i for i in self.investors if not i.strategy.auto and not i.ran]
+        # Only these investments move manual investors' cash until the loop ends: their cash
+        # is read once and each ticket placed is taken off it.
+        held = self.cash(manual) if open_ else {}
         for listing_id in open_:
-            held = self.cash(manual)
             for investor in manual:
                 if not market.chance(rng, Decimal("0.4")):
                     continue
@@ -337,7 +350,9 @@ class Simulator:
                     return investing.invest(uow, investing.Invest(listing_id, who,
                                                                   Money(amount)), self.rules)
 
-                if self.attempt("invest", place) is not None:
+                placed = self.attempt("invest", place)
+                if placed is not None:
+                    held[investor.user_id] -= placed.amount.fen
                     self.count("manual_investments")
 
     # --- borrowers and listings ------------------------------------------------------------
@@ -356,7 +371,7 @@ class Simulator:
         appraisal = (int(Decimal(amount) / ASSET_LTV[vertical]) // 1000 * 1000
                      if kind == "collateral" else None)
         birth = people.birth_for(profile.age, today, n)
-        uid = self.tx(lambda uow: people.register(uow, self.p.cipher, self.tag, n, "模拟借款人",
+        uid = self.tx(lambda uow: self.register(uow, n, "模拟借款人",
                                                   ("borrower",), birth=birth))
         cmd = people.application(profile, n, today, kind=kind, amount=amount, term=term,
                                  security_value=appraisal)
@@ -415,44 +430,46 @@ class Simulator:
 
     def list_and_publish(self, applicant: int, role: str, create: CreateListing, segment: str,
                          bad: bool, instalments: int) -> bool:
-        """Create, submit, approve and publish; whether the listing was published."""
+        """Create, submit, approve and publish, in one transaction as one day's work of the
+        applicant and the operator (a refusal at any step leaves nothing listed); whether the
+        listing was published."""
         lrules = self.rules.listing
-        listing = self.attempt("create_listing", lambda uow: listings.create_listing(
-            uow, create, applicant_id=applicant, rules=lrules))
-        if listing is None:
-            return False
-        listing_id = listing.id
-        if self.attempt("submit", lambda uow: listings.submit(
-                uow, listing_id, actor_id=applicant, rules=lrules)) is None:
-            return False
-        if self.attempt("approve", lambda uow: listings.approve(
-                uow, listing_id, actor_id=self.operator, reason="simulated review",
-                rules=lrules)) is None:
-            return False
-        if segment == "collateral:house":
-            self.house_formalities(listing_id)
-        if self.attempt("publish", lambda uow: auto_invest.publish(
-                uow, listing_id, actor_id=self.operator, reason="simulation",
-                rules=self.rules)) is None:
+        step = ["create_listing"]
+
+        def steps(uow: Any) -> int:
+            listing_id = listings.create_listing(uow, create, applicant_id=applicant,
+                                                 rules=lrules).id
+            step[0] = "submit"
+            listings.submit(uow, listing_id, actor_id=applicant, rules=lrules)
+            step[0] = "approve"
+            listings.approve(uow, listing_id, actor_id=self.operator, reason="simulated review",
+                             rules=lrules)
+            if segment == "collateral:house":
+                step[0] = "offline_steps"
+                self.house_formalities(uow, listing_id)
+            step[0] = "publish"
+            auto_invest.publish(uow, listing_id, actor_id=self.operator, reason="simulation",
+                                rules=self.rules)
+            return listing_id
+
+        try:
+            listing_id = self.tx(steps)
+        except BiaodiError as refusal:
+            self.refused(step[0], refusal)
             return False
         self.count("listings_published")
         self.payers[listing_id] = Payer(applicant, role, bad, instalments, segment)
         return True
 
-    def house_formalities(self, listing_id: int) -> None:
+    def house_formalities(self, uow: Any, listing_id: int) -> None:
         today = self.clock.today()
-
-        def steps(uow: Any) -> None:
-            asset = uow.s.scalars(select(PledgedAssetRow.id).where(
-                PledgedAssetRow.listing_id == listing_id)).one()
-            for step, ref in (("signed_contract", f"HT-SIM-{listing_id}"),
-                              ("notarisation", f"(2026)沪东证字第{listing_id}号"),
-                              ("mortgage_registration", f"沪(2026)不动产证明第{listing_id:07d}号")):
-                listings.record_offline_step(uow, listing_id, asset, step=step,
-                                             done_on=today, reference=ref,
-                                             operator_id=self.operator)
-
-        self.attempt("offline_steps", steps)
+        asset = uow.s.scalars(select(PledgedAssetRow.id).where(
+            PledgedAssetRow.listing_id == listing_id)).one()
+        for step, ref in (("signed_contract", f"HT-SIM-{listing_id}"),
+                          ("notarisation", f"(2026)沪东证字第{listing_id}号"),
+                          ("mortgage_registration", f"沪(2026)不动产证明第{listing_id:07d}号")):
+            listings.record_offline_step(uow, listing_id, asset, step=step, done_on=today,
+                                         reference=ref, operator_id=self.operator)
 
     # --- repayments ------------------------------------------------------------------------
     def repay(self, day: date) -> None:
