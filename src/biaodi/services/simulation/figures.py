@@ -1,6 +1,6 @@
 """The simulated book in figures, read from the platform's own tables (read-only SQL): losses
-by listing type and vertical, investor returns, guarantor and buy-back coverage by month,
-secondary-market liquidity and discounts by month."""
+by listing type and vertical, the rates listed at, investor returns, guarantor and buy-back
+coverage by month, secondary-market liquidity and discounts by month."""
 
 from __future__ import annotations
 
@@ -122,3 +122,18 @@ def secondary(uow: UnitOfWork) -> Rows:
                     "sold_premium_ppm": (s["sold_premium_x_fen"] // s["sold_fen"]
                                          if s["sold_fen"] else 0)})
     return out
+
+
+def pricing(uow: UnitOfWork) -> Rows:
+    """Per (type, vertical): listings published, their amount, and the amount-weighted annual
+    rate they were listed at (ppm, rounded down), which a rate rise should lift."""
+    rows = _rows(uow, f"""
+        SELECT kind, vertical, COUNT(*) AS listings, SUM(amount) AS listed_fen,
+               SUM(amount * rate) AS weighted
+        FROM (SELECT l.kind AS kind, {VERTICAL} AS vertical, l.amount_fen AS amount,
+                     l.annual_rate_ppm AS rate
+              FROM listings l WHERE l.published_at IS NOT NULL) x
+        GROUP BY kind, vertical ORDER BY kind, vertical""")
+    return [{"kind": r["kind"], "vertical": r["vertical"], "listings": int(r["listings"]),
+             "listed_fen": int(r["listed_fen"]),
+             "rate_ppm": int(r["weighted"]) // int(r["listed_fen"])} for r in rows]

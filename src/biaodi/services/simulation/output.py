@@ -30,9 +30,12 @@ class Result:
     events: dict[str, int]
     refusals: dict[str, int]
     headline: dict[str, Any] = field(default_factory=dict)
+    pricing: Rows = field(default_factory=list)
+    channels: Rows = field(default_factory=list)  # investor returns by acquisition channel
 
     def tables(self) -> dict[str, Rows]:
-        return {"daily": self.daily, "losses": self.losses, "returns": self.returns,
+        return {"daily": self.daily, "losses": self.losses, "pricing": self.pricing,
+                "returns": self.returns, "channels": self.channels,
                 "coverage": self.coverage, "secondary": self.secondary,
                 "headline": [{"figure": k, "value": v} for k, v in self.headline.items()],
                 "events": [{"event": k, "count": v} for k, v in sorted(self.events.items())],
@@ -51,21 +54,30 @@ def collect(platform: Platform, sim: Any) -> Result:
         positions = figures.investor_positions(uow)
         coverage = figures.coverage(uow)
         market = figures.secondary(uow)
+        pricing = figures.pricing(uow)
     who = {i.user_id: i for i in sim.investors}
-    groups: dict[tuple[str, str], dict[str, int]] = {}
+    groups: dict[tuple[str, str, str], dict[str, int]] = {}
+    by_channel: dict[str, dict[str, int]] = {}
     for row in positions:
         investor = who.get(row["investor_id"])
         if investor is None:
             continue  # a live investor, outside the simulation's strategies
         net_in = int(row["deposited_fen"]) - int(row["withdrawn_fen"])
         worth = int(row["cash_fen"]) + int(row["holdings_fen"])
-        slot = groups.setdefault((investor.strategy.name, investor.tier),
-                                 {"investors": 0, "deposited_fen": 0, "gain_fen": 0})
-        slot["investors"] += 1
-        slot["deposited_fen"] += int(row["deposited_fen"])
-        slot["gain_fen"] += worth - net_in
-    returns = [{"strategy": s, "tier": t, **v, "return": _ratio(v["gain_fen"], v["deposited_fen"])}
-               for (s, t), v in sorted(groups.items())]
+        channel = investor.channel or "unknown"
+        for slot in (groups.setdefault((investor.strategy.name, investor.tier, channel),
+                                       {"investors": 0, "deposited_fen": 0, "gain_fen": 0}),
+                     by_channel.setdefault(channel, {"investors": 0, "deposited_fen": 0,
+                                                     "gain_fen": 0})):
+            slot["investors"] += 1
+            slot["deposited_fen"] += int(row["deposited_fen"])
+            slot["gain_fen"] += worth - net_in
+    returns = [{"strategy": s, "tier": t, "channel": c, **v,
+                "return": _ratio(v["gain_fen"], v["deposited_fen"])}
+               for (s, t, c), v in sorted(groups.items())]
+    channels = [{"channel": c, **v, "return": _ratio(v["gain_fen"], v["deposited_fen"])}
+                for c, v in sorted(by_channel.items())]
+    listed = sum(r["listed_fen"] for r in pricing)
     daily = [{"day": f.day, "business_date": f.business_date.isoformat(), "book_fen": f.book_fen,
               "overdue_fen": f.overdue_fen, "overdue_rate": f"{f.overdue_rate:.6f}",
               "listings": f.listings} for f in sim.history]
@@ -80,6 +92,8 @@ def collect(platform: Platform, sim: Any) -> Result:
     headline = {
         "days": len(sim.history), "loans": sum(int(r["loans"]) for r in losses),
         "lent_fen": lent, "written_off_fen": lost, "overdue_fen": overdue,
+        "listed_rate_ppm": (sum(r["rate_ppm"] * r["listed_fen"] for r in pricing) // listed
+                            if listed else 0),
         "loss_rate": _ratio(lost, lent), "loss_and_overdue_rate": _ratio(lost + overdue, lent),
         "collateral_cover": _ratio(proceeds, owed),
         "collateral_recovery_rate": _ratio(recovered, owed),
@@ -95,7 +109,7 @@ def collect(platform: Platform, sim: Any) -> Result:
                                   sum(r["deposited_fen"] for r in returns)),
     }
     return Result(sim.cfg.scenario.name, daily, losses, returns, coverage, market,
-                  dict(sim.events), dict(sim.refusals), headline)
+                  dict(sim.events), dict(sim.refusals), headline, pricing, channels)
 
 
 def write_csv(path: Path, rows: Rows) -> None:
@@ -173,9 +187,17 @@ def _charts(results: dict[str, Result]) -> list[str]:
     losses.update_layout(title="Written off by type and vertical (yuan)", barmode="group")
     returns = go.Figure()
     for name, r in results.items():
-        returns.add_trace(go.Bar(x=[f"{row['strategy']}/{row['tier']}" for row in r.returns],
+        returns.add_trace(go.Bar(x=[f"{row['strategy']}/{row['tier']}/{row['channel']}"
+                                    for row in r.returns],
                                  y=[float(row["return"]) * 100 for row in r.returns], name=name))
-    returns.update_layout(title="Investor return by strategy and tier (%)", barmode="group")
+    returns.update_layout(title="Investor return by strategy, tier and channel (%)",
+                          barmode="group")
+    channel = go.Figure()
+    for name, r in results.items():
+        channel.add_trace(go.Bar(x=[row["channel"] for row in r.channels],
+                                 y=[float(row["return"]) * 100 for row in r.channels],
+                                 name=name))
+    channel.update_layout(title="Investor return by acquisition channel (%)", barmode="group")
     discount = go.Figure()
     for name, r in results.items():
         discount.add_trace(go.Bar(x=[row["month"] for row in r.secondary],
@@ -183,7 +205,7 @@ def _charts(results: dict[str, Result]) -> list[str]:
                                   name=name))
     discount.update_layout(title="Secondary market: premium of what sold (%, below 0 = discount)",
                            barmode="group")
-    for fig in (book, rate, losses, returns, discount):
+    for fig in (book, rate, losses, returns, channel, discount):
         made.append(fig.to_html(full_html=False, include_plotlyjs=False))
     return made
 
