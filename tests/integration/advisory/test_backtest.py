@@ -4,15 +4,20 @@ at a tiny size)."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
+from typer.testing import CliRunner
 
 from biaodi.bootstrap import Platform
+from biaodi.cli.main import app
 from biaodi.domain.shared.money import Money
 from biaodi.services.ledger import posting as ledger
 from biaodi.services.simulation.advised import AdvisedSimulator, Cohort, report
 from biaodi.services.simulation.run import SimConfig
+from conftest import TEST_KEY
 from servicing_support import seed_lpr
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "credit_data_sample.csv"
@@ -52,3 +57,25 @@ def test_the_advised_cohort_realises_what_the_ledger_says_and_buys_only_the_advi
     assert max(amount for _, _, amount, _ in bought) <= COHORT.per_listing.fen
     assert sum(row["subscribed_fen"] for row in mix) == sum(a for _, _, a, _ in bought)
     assert abs(sum(float(row["suggested_percent"]) for row in mix) - 100) < 0.05
+
+
+def test_the_backtest_command_prints_and_writes_the_cohorts_tables(
+        db_url: str, backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if backend != "sqlite":
+        pytest.skip("the command simulates in a scratch SQLite file whatever the live database")
+    monkeypatch.setenv("BIAODI_DATABASE_URL", db_url)
+    monkeypatch.setenv("BIAODI_SECRET_KEY", TEST_KEY)
+    out = tmp_path / "bt"
+    done = CliRunner().invoke(app, [
+        "advisory", "backtest", "--days", "3", "--borrowers", "3", "--investors", "2",
+        "--cohort", "1", "--budget", "20000", "--seed", "5", "--data", str(DATA),
+        "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert "the advised cohort" in done.output and "suggested and realised" in done.output
+    with (out / "advisory_headline.csv").open(encoding="utf-8") as handle:
+        head = next(csv.DictReader(handle))
+    assert head["level"] == "C5" and head["deposited_fen"] == "2000000"
+    assert int(head["gain_fen"]) == (int(head["cash_fen"]) + int(head["holdings_fen"])
+                                     - int(head["deposited_fen"]))
+    with (out / "advisory_mix.csv").open(encoding="utf-8") as handle:
+        assert {row["choice"] for row in csv.DictReader(handle)} >= {"B/guarantee"}
