@@ -420,13 +420,14 @@ _SET_LIMIT = stamped(
 
 def set_credit_limit(uow: UnitOfWork, user_id: int, limit: Money, *, actor_id: int | None,
                      reason: str, source: str = "operator", rules: ListingRules | None = None,
-                     borrower_type: str | None = None, clip_to_cap: bool = False
-                     ) -> CreditLimit:
+                     borrower_type: str | None = None, clip_to_cap: bool = False,
+                     borrower_checked: bool = False) -> CreditLimit:
     """The borrower's 信用标 credit limit, never above the platform borrowing cap of their type
     (from `borrower_type`, else as risk control recorded it): refused, or with `clip_to_cap`
     (risk control's own limits) lowered to the cap, the reason saying so. Core statements (a
-    risk decision sets one on every approval): the role, then one upsert."""
-    if uow.s.execute(_BORROWER, {"user": user_id}).first() is None:
+    risk decision sets one on every approval): the role (unless `borrower_checked`: the caller
+    read it in this transaction), then one upsert."""
+    if not borrower_checked and uow.s.execute(_BORROWER, {"user": user_id}).first() is None:
         raise NotFound(f"user {user_id} is not a borrower", field="user_id")
     if not reason.strip():
         raise InvalidInput("a reason is required to set a credit limit", field="reason")

@@ -505,7 +505,8 @@ def apply(uow: UnitOfWork, cmd: Application, *, applicant_id: int, env: RiskEnv
         "grade": decision.grade, "limit_fen": decision.limit_fen})
     _register_model(uow, env.model)
     if outcome is Outcome.APPROVED:
-        _apply_limit(uow, decision, application, env.profile_name, actor_id=None)
+        _apply_limit(uow, decision, application, env.profile_name, actor_id=None,
+                     borrower_checked=True)  # by the evidence read
     return decision_view(decision, application)
 
 
@@ -526,13 +527,15 @@ def _limit(pack: RulePack, cmd: Application, policy: GradePolicy, on_platform: M
 
 
 def _apply_limit(uow: UnitOfWork, decision: RiskDecision, application: RiskApplication,
-                 profile_name: str, *, actor_id: int | None) -> None:
+                 profile_name: str, *, actor_id: int | None,
+                 borrower_checked: bool = False) -> None:
     listings.set_credit_limit(
         uow, decision.user_id, Money(decision.limit_fen),
         actor_id=actor_id,  # None: set by the engine, not a person
         reason=f"risk decision {decision.id}: grade {decision.grade}, score {decision.score}",
         source="risk", rules=listings.ListingRules(profile_name=profile_name),
         borrower_type=application.borrower_type, clip_to_cap=True,
+        borrower_checked=borrower_checked,
     )
     decision.limit_applied = True  # already so for an automatic approval
 
