@@ -1,6 +1,7 @@
 """Each stress scenario, at a small size, moves its figure the way it should against the
 baseline of the same seed: a default shock raises losses, an investor run widens the
-secondary market's discounts, a collateral price fall lowers what 抵押标 sales recover.
+secondary market's discounts, a collateral price fall lowers what 抵押标 sales recover, a
+rate rise lifts the rates new listings are priced at.
 
 SQLite only: these compare two runs of the same market, which the determinism test
 (test_simulation.py) shows to be the same on both databases. The shocks start on a day that
@@ -57,7 +58,7 @@ def run(template: Path, folder: Path, config: SimConfig) -> dict:
         result = output.collect(platform, sim)
     finally:
         platform.close()
-    return {**result.headline, "events": result.events}
+    return {**result.headline, "events": result.events, "pricing": result.pricing}
 
 
 @pytest.fixture(scope="module")
@@ -109,3 +110,20 @@ def test_a_guarantor_failure_leaves_holders_less_covered(sqlite_template: Path,
     failed = run(sqlite_template, tmp_path / "failed", replace(guaranteed, scenario=failing))
     assert calm["guarantor_paid_fen"] > 0
     assert failed["guarantor_paid_fen"] < calm["guarantor_paid_fen"]
+
+
+def test_a_rate_rise_lifts_the_rates_of_new_listings(short_baseline: dict,
+                                                     sqlite_template: Path,
+                                                     tmp_path: Path) -> None:
+    rise = scenarios.find("rate_rise")
+    assert rise.rate_rise_bp == 150  # the shipped scenario: LPR +150 bp
+    risen = run(sqlite_template, tmp_path, replace(SHORT, scenario=rise.shifted(0)))
+    assert risen["events"]["lpr_rise"] == 1
+    assert risen["events"]["listings_published"] > 0
+    # Every segment is listed dearer, and the book as a whole by more than half the rise (a
+    # rate at the top of its risk band stays there).
+    before = {(r["kind"], r["vertical"]): r["rate_ppm"] for r in short_baseline["pricing"]}
+    after = {(r["kind"], r["vertical"]): r["rate_ppm"] for r in risen["pricing"]}
+    assert set(after) == set(before)
+    assert all(after[segment] > before[segment] for segment in before)
+    assert risen["listed_rate_ppm"] - short_baseline["listed_rate_ppm"] > 7_500  # > 75 bp
