@@ -28,7 +28,14 @@ def payments_by_channel(uow: UnitOfWork, period: Period) -> list[ChannelRow]:
         FROM payment_orders WHERE status = 'succeeded'
           AND business_date >= {sql.date('s')} AND business_date <= {sql.date('e')}
         GROUP BY kind, channel ORDER BY kind, channel""", s=period.start, e=period.end)
-    return [ChannelRow(r.kind, r.channel, int(r.n), int(r.fen)) for r in found]
+    return channel_rows(found)
+
+
+def channel_rows(found: Iterable[Any]) -> list[ChannelRow]:
+    """The rows from orders `n` and amount `fen` by kind and channel. Shared by the SQL metric
+    and the Spark engine."""
+    return sorted((ChannelRow(r.kind, r.channel, int(r.n), int(r.fen)) for r in found),
+                  key=lambda r: (r.kind, r.channel))
 
 
 @dataclass(frozen=True)

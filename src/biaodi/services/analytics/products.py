@@ -44,8 +44,14 @@ def volume(uow: UnitOfWork, period: Period) -> list[VolumeRow]:
         GROUP BY l.kind, l.term, l.term_unit, COALESCE(l.grade, '')
         ORDER BY l.kind, l.term_unit, l.term, COALESCE(l.grade, '')""",
         s=period.start, e=period.end)
-    return [VolumeRow(r.kind, int(r.term), r.term_unit, r.grade, int(r.n), int(r.fen))
-            for r in found]
+    return volume_rows(found)
+
+
+def volume_rows(found: Iterable[Any]) -> list[VolumeRow]:
+    """The rows from loans `n` and principal `fen` grouped by kind, term, unit and grade, in
+    that order (unit before term). Shared by the SQL metric and the Spark engine."""
+    return sorted((VolumeRow(r.kind, int(r.term), r.term_unit, r.grade, int(r.n), int(r.fen))
+                   for r in found), key=lambda r: (r.kind, r.term_unit, r.term, r.grade))
 
 
 @dataclass(frozen=True)
@@ -67,8 +73,15 @@ def weighted_rates(uow: UnitOfWork, period: Period) -> list[RateRow]:
                    AS c
         {_funded(Sql.of(uow))} GROUP BY l.kind ORDER BY l.kind""",
         s=period.start, e=period.end)
-    return [RateRow(r.kind, int(r.fen), rate(int(r.r), int(r.fen) * 1_000_000),
-                    rate(int(r.c), int(r.fen) * 1_000_000)) for r in found]
+    return rate_rows(found)
+
+
+def rate_rows(found: Iterable[Any]) -> list[RateRow]:
+    """The rows from principal `fen` and the principal-weighted sums of rate `r` and all-in
+    cost `c` (ppm) by kind. Shared by the SQL metric and the Spark engine."""
+    return sorted((RateRow(r.kind, int(r.fen), rate(int(r.r), int(r.fen) * 1_000_000),
+                           rate(int(r.c), int(r.fen) * 1_000_000)) for r in found),
+                  key=lambda r: r.kind)
 
 
 @dataclass(frozen=True)
@@ -91,8 +104,14 @@ def funding_time(uow: UnitOfWork, period: Period) -> list[FundingTime]:
                COALESCE(MAX({seconds}), 0) AS longest
         {_funded(sql)} AND l.published_at IS NOT NULL AND l.funded_at IS NOT NULL
         GROUP BY l.kind ORDER BY l.kind""", s=period.start, e=period.end)
-    return [FundingTime(r.kind, int(r.n), per(int(r.total), int(r.n)), int(r.longest))
-            for r in found]
+    return funding_rows(found)
+
+
+def funding_rows(found: Iterable[Any]) -> list[FundingTime]:
+    """The rows from loans `n`, `total` and `longest` seconds by kind. Shared by the SQL
+    metric and the Spark engine."""
+    return sorted((FundingTime(r.kind, int(r.n), per(int(r.total), int(r.n)), int(r.longest))
+                   for r in found), key=lambda r: r.kind)
 
 
 @dataclass(frozen=True)
@@ -112,7 +131,11 @@ def auto_invest_share(uow: UnitOfWork, period: Period) -> AutoShare:
         FROM investments WHERE status <> 'refunded'
           AND subscribed_on >= {sql.date('s')} AND subscribed_on <= {sql.date('e')}""",
         s=period.start, e=period.end)[0]
-    auto, manual = int(r.auto), int(r.manual)
+    return auto_share_of(int(r.manual), int(r.auto))
+
+
+def auto_share_of(manual: int, auto: int) -> AutoShare:
+    """Manual and auto-invested money with the auto share. Shared with the Spark engine."""
     return AutoShare(manual, auto, rate(auto, auto + manual))
 
 

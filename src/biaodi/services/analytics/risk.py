@@ -41,7 +41,14 @@ def outstanding_principal(uow: UnitOfWork) -> list[OutstandingRow]:
         SELECT l.kind, COUNT(*) AS n, COALESCE(SUM(s.outstanding_principal_fen), 0) AS fen
         FROM loan_servicing s JOIN listings l ON l.id = s.listing_id WHERE {_LIVE}
         GROUP BY l.kind ORDER BY l.kind""")
-    return [OutstandingRow(r.kind, int(r.n), int(r.fen)) for r in found]
+    return outstanding_rows(found)
+
+
+def outstanding_rows(found: Iterable[Any]) -> list[OutstandingRow]:
+    """The rows from live loans `n` and principal `fen` by kind. Shared by the SQL metric and
+    the Spark engine (`spark.py`)."""
+    return sorted((OutstandingRow(r.kind, int(r.n), int(r.fen)) for r in found),
+                  key=lambda r: r.kind)
 
 
 @dataclass(frozen=True)
@@ -99,8 +106,13 @@ def bad_debt_rate(uow: UnitOfWork) -> BadDebt:
                (SELECT COALESCE(SUM(p.written_off_fen), 0) FROM servicing_positions p) AS off,
                (SELECT COALESCE(SUM(l.funded_fen), 0) FROM loan_servicing s
                 JOIN listings l ON l.id = s.listing_id) AS funded""")[0]
-    bad, funded = int(r.m3) + int(r.off), int(r.funded)
-    return BadDebt(bad, funded, rate(bad, funded))
+    return bad_debt_of(int(r.m3), int(r.off), int(r.funded))
+
+
+def bad_debt_of(m3_fen: int, written_off_fen: int, funded_fen: int) -> BadDebt:
+    """Bad debt (M3+ outstanding + written off) over funded. Shared with the Spark engine."""
+    bad = m3_fen + written_off_fen
+    return BadDebt(bad, funded_fen, rate(bad, funded_fen))
 
 
 @dataclass(frozen=True)

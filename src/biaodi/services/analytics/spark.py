@@ -4,8 +4,9 @@ definitions as the SQL metrics, computed by PySpark in local mode from the book 
 
 Spark does the set work (joins, filters, sums and counts over every row); what is left — the
 division of two exact integers into a rate, the average in whole fen, filling in the months —
-is the very same Python the SQL metrics use (`domain/analytics/tiers.rate`, `users.per`), and
-each metric returns the SQL metric's own rows, so the two agree to the fen
+is the very same Python the SQL metrics use (their row builders: `users.funnel_rows`,
+`risk.bucket_rows`, …, over `domain/analytics/tiers.rate` and `users.per`), and each metric
+returns the SQL metric's own rows, so the two agree to the fen
 (`tests/integration/analytics/test_spark_parity.py`). PySpark is the optional extra `spark`
 (Java 17 on PATH); this module imports it only when a session is started.
 
@@ -20,18 +21,29 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from biaodi.domain.analytics.tiers import Tier, rate
+from biaodi.domain.analytics.tiers import Tier
 from biaodi.domain.shared.errors import InvalidInput
 from biaodi.services.analytics import catalog, spark_risk, spark_users
 from biaodi.services.analytics.common import Period, as_plain
-from biaodi.services.analytics.money import ChannelRow
-from biaodi.services.analytics.products import AutoShare, FundingTime, RateRow, VolumeRow
+from biaodi.services.analytics.money import ChannelRow, channel_rows
+from biaodi.services.analytics.products import (
+    AutoShare,
+    FundingTime,
+    RateRow,
+    VolumeRow,
+    auto_share_of,
+    funding_rows,
+    rate_rows,
+    volume_rows,
+)
 from biaodi.services.analytics.risk import (
     BadDebt,
     BucketRow,
     OutstandingRow,
     VintagePoint,
+    bad_debt_of,
     bucket_rows,
+    outstanding_rows,
     vintage_points,
 )
 from biaodi.services.analytics.spark_base import (
@@ -48,8 +60,10 @@ from biaodi.services.analytics.users import (
     CohortRow,
     FunnelRow,
     Ticket,
+    active_rows,
     cohort_rows,
-    per,
+    funnel_rows,
+    ticket_of,
 )
 
 
@@ -74,9 +88,7 @@ def funnel(book: Book, period: Period | None) -> list[FunnelRow]:
         LEFT JOIN (SELECT DISTINCT investor_id AS x FROM investments) i ON i.x = u.id
         {where}
         GROUP BY u.acquisition_channel, u.acquisition_campaign""")
-    return sorted((FunnelRow(r.channel, r.campaign, int(r.registered), int(r.registered),
-                             int(r.questionnaire), int(r.deposit), int(r.invested))
-                   for r in found), key=lambda r: (r.channel, r.campaign))
+    return funnel_rows(found)
 
 
 def active_investors(book: Book, period: Period, grain: str = "day") -> list[ActiveRow]:
@@ -86,7 +98,7 @@ def active_investors(book: Book, period: Period, grain: str = "day") -> list[Act
     found = book.rows(f"""
         SELECT {key} AS k, COUNT(DISTINCT a.who) AS n FROM ({ACTS}) a
         WHERE a.d >= {d(period.start)} AND a.d <= {d(period.end)} GROUP BY {key}""")
-    return sorted((ActiveRow(str(r.k), int(r.n)) for r in found), key=lambda r: r.period)
+    return active_rows(found)
 
 
 def cohort_retention(book: Book, period: Period) -> list[CohortRow]:
@@ -108,8 +120,7 @@ def average_ticket(book: Book, period: Period) -> Ticket:
                COUNT(DISTINCT investor_id) AS who
         FROM investments WHERE status <> 'refunded'
           AND subscribed_on >= {d(period.start)} AND subscribed_on <= {d(period.end)}""")[0]
-    fen, n, who = int(r.fen), int(r.n), int(r.who)
-    return Ticket(fen, n, who, per(fen, who), per(fen, n))
+    return ticket_of(int(r.fen), int(r.n), int(r.who))
 
 
 # --- products ---------------------------------------------------------------------------------
@@ -120,9 +131,7 @@ def volume(book: Book, period: Period) -> list[VolumeRow]:
         FROM loan_servicing s JOIN listings l ON l.id = s.listing_id
         WHERE s.onboarded_on >= {d(period.start)} AND s.onboarded_on <= {d(period.end)}
         GROUP BY l.kind, l.term, l.term_unit, COALESCE(l.grade, '')""")
-    rows = [VolumeRow(r.kind, int(r.term), r.term_unit, r.grade, int(r.n), int(r.fen))
-            for r in found]
-    return sorted(rows, key=lambda r: (r.kind, r.term_unit, r.term, r.grade))
+    return volume_rows(found)
 
 
 _FUNDED = ("FROM loan_servicing s JOIN listings l ON l.id = s.listing_id "
@@ -136,9 +145,7 @@ def weighted_rates(book: Book, period: Period) -> list[RateRow]:
                COALESCE(SUM(l.funded_fen * COALESCE(l.all_in_cost_ppm, l.annual_rate_ppm)), 0)
                    AS c
         {_FUNDED.format(s=d(period.start), e=d(period.end))} GROUP BY l.kind""")
-    return sorted((RateRow(r.kind, int(r.fen), rate(int(r.r), int(r.fen) * 1_000_000),
-                           rate(int(r.c), int(r.fen) * 1_000_000)) for r in found),
-                  key=lambda r: r.kind)
+    return rate_rows(found)
 
 
 def funding_time(book: Book, period: Period) -> list[FundingTime]:
@@ -150,8 +157,7 @@ def funding_time(book: Book, period: Period) -> list[FundingTime]:
         {_FUNDED.format(s=d(period.start), e=d(period.end))}
           AND l.published_at IS NOT NULL AND l.funded_at IS NOT NULL
         GROUP BY l.kind""")
-    return sorted((FundingTime(r.kind, int(r.n), per(int(r.total), int(r.n)), int(r.longest))
-                   for r in found), key=lambda r: r.kind)
+    return funding_rows(found)
 
 
 def auto_invest_share(book: Book, period: Period) -> AutoShare:
@@ -160,8 +166,7 @@ def auto_invest_share(book: Book, period: Period) -> AutoShare:
                COALESCE(SUM(CASE WHEN source = 'auto' THEN 0 ELSE amount_fen END), 0) AS manual
         FROM investments WHERE status <> 'refunded'
           AND subscribed_on >= {d(period.start)} AND subscribed_on <= {d(period.end)}""")[0]
-    auto, manual = int(r.auto), int(r.manual)
-    return AutoShare(manual, auto, rate(auto, auto + manual))
+    return auto_share_of(int(r.manual), int(r.auto))
 
 
 # --- risk -------------------------------------------------------------------------------------
@@ -170,8 +175,7 @@ def outstanding_principal(book: Book) -> list[OutstandingRow]:
         SELECT l.kind, COUNT(*) AS n, COALESCE(SUM(s.outstanding_principal_fen), 0) AS fen
         FROM loan_servicing s JOIN listings l ON l.id = s.listing_id WHERE {LIVE}
         GROUP BY l.kind""")
-    return sorted((OutstandingRow(r.kind, int(r.n), int(r.fen)) for r in found),
-                  key=lambda r: r.kind)
+    return outstanding_rows(found)
 
 
 def overdue_by_bucket(book: Book) -> list[BucketRow]:
@@ -188,8 +192,7 @@ def bad_debt_rate(book: Book) -> BadDebt:
     off = book.rows("SELECT COALESCE(SUM(written_off_fen), 0) AS fen FROM servicing_positions")
     funded = book.rows("""SELECT COALESCE(SUM(l.funded_fen), 0) AS fen FROM loan_servicing s
                           JOIN listings l ON l.id = s.listing_id""")[0]
-    bad, total = int(m3.fen) + int(off[0].fen), int(funded.fen)
-    return BadDebt(bad, total, rate(bad, total))
+    return bad_debt_of(int(m3.fen), int(off[0].fen), int(funded.fen))
 
 
 def vintage_curves(book: Book, as_of: date) -> list[VintagePoint]:
@@ -216,8 +219,7 @@ def payments_by_channel(book: Book, period: Period) -> list[ChannelRow]:
         FROM payment_orders WHERE status = 'succeeded'
           AND business_date >= {d(period.start)} AND business_date <= {d(period.end)}
         GROUP BY kind, channel""")
-    return sorted((ChannelRow(r.kind, r.channel, int(r.n), int(r.fen)) for r in found),
-                  key=lambda r: (r.kind, r.channel))
+    return channel_rows(found)
 
 
 #: name → (function, what it takes), as in `catalog.METRICS`.

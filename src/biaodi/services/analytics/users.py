@@ -91,9 +91,15 @@ def funnel(uow: UnitOfWork, period: Period | None = None) -> list[FunnelRow]:
         statement = statement.bindparams(bindparam("t0", type_=DateTime(timezone=True)),
                                          bindparam("t1", type_=DateTime(timezone=True)))
     uow.s.flush()
-    found = uow.s.execute(statement, params).all()
-    return [FunnelRow(r.channel, r.campaign, int(r.registered), int(r.registered),
-                      int(r.questionnaire), int(r.deposit), int(r.invested)) for r in found]
+    return funnel_rows(uow.s.execute(statement, params).all())
+
+
+def funnel_rows(found: Iterable[Any]) -> list[FunnelRow]:
+    """The rows from each (channel, campaign)'s counts, by channel and campaign (real name
+    equals registration). Shared by the SQL metric and the Spark engine (`spark.py`)."""
+    return sorted((FunnelRow(r.channel, r.campaign, int(r.registered), int(r.registered),
+                             int(r.questionnaire), int(r.deposit), int(r.invested))
+                   for r in found), key=lambda r: (r.channel, r.campaign))
 
 
 def _cst_start(day: date) -> datetime:
@@ -119,7 +125,13 @@ def active_investors(uow: UnitOfWork, period: Period, grain: str = "day") -> lis
         SELECT {key} AS k, COUNT(DISTINCT a.who) AS n FROM ({_ACTS}) a
         WHERE a.d >= {sql.date('s')} AND a.d <= {sql.date('e')}
         GROUP BY {key} ORDER BY {key}""", s=period.start, e=period.end)
-    return [ActiveRow(str(r.k), int(r.n)) for r in found]
+    return active_rows(found)
+
+
+def active_rows(found: Iterable[Any]) -> list[ActiveRow]:
+    """The rows from active investors `n` per day or month `k`, in time order. Shared by the
+    SQL metric and the Spark engine."""
+    return sorted((ActiveRow(str(r.k), int(r.n)) for r in found), key=lambda r: r.period)
 
 
 @dataclass(frozen=True)
@@ -186,8 +198,12 @@ def average_ticket(uow: UnitOfWork, period: Period) -> Ticket:
         FROM investments WHERE status <> 'refunded'
           AND subscribed_on >= {sql.date('s')} AND subscribed_on <= {sql.date('e')}""",
         s=period.start, e=period.end)[0]
-    fen, n, who = int(r.fen), int(r.n), int(r.who)
-    return Ticket(fen, n, who, per(fen, who), per(fen, n))
+    return ticket_of(int(r.fen), int(r.n), int(r.who))
+
+
+def ticket_of(fen: int, orders: int, investors: int) -> Ticket:
+    """Money invested, orders and investors with the averages. Shared with the Spark engine."""
+    return Ticket(fen, orders, investors, per(fen, investors), per(fen, orders))
 
 
 # --- tiers --------------------------------------------------------------------------------------
