@@ -79,6 +79,10 @@ RULES_BEYOND_THE_SPEC: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/operator/disclosure/events"): "occurred_at no later than now (the "
                                                     "clock)",
     ("POST", "/api/v1/operator/incentives/campaigns"): "the end date not before the start",
+    ("POST", "/api/v1/operator/disclosure/related-parties"): "since no later than today (the "
+        "clock), until not before since",
+    ("POST", "/api/v1/operator/disclosure/related-parties/{party_id}/end"): "until not before "
+        "the relation's since",
     ("POST", "/api/v1/operator/incentives/campaigns/{campaign_id}/templates"): "what each "
         "coupon kind needs (an amount, a rate and days, a boost's maximum investment), the "
         "maximum not below the minimum, a cash coupon worth no more than its minimum",
