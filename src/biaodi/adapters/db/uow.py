@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
@@ -14,6 +15,27 @@ from biaodi.adapters.clock import Clock, SystemClock
 from biaodi.adapters.db import audit
 
 
+def _rolled_back(session: Session, transaction: Any) -> None:
+    uow = session.info.get("uow")
+    if uow is not None:
+        uow._rolled_back(session, transaction)
+
+
+_FACTORIES: weakref.WeakKeyDictionary[Engine, sessionmaker[Session]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _session_factory(engine: Engine) -> sessionmaker[Session]:
+    """One session factory per engine, its rollback listener registered once (making a
+    factory and a session's own listener cost more than a small use case on SQLite)."""
+    factory = _FACTORIES.get(engine)
+    if factory is None:
+        factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+        event.listen(factory, "after_soft_rollback", _rolled_back)
+        _FACTORIES[engine] = factory
+    return factory
+
+
 class UnitOfWork:
     """`with uow:` opens a transaction; leaving the block without `commit()` rolls it back.
 
@@ -23,9 +45,7 @@ class UnitOfWork:
     def __init__(self, engine: Engine, clock: Clock | None = None):
         self.engine = engine
         self.clock: Clock = clock or SystemClock()
-        self._factory: Callable[[], Session] = sessionmaker(
-            bind=engine, expire_on_commit=False, autoflush=True
-        )
+        self._factory: Callable[..., Session] = _session_factory(engine)
         self.session: Session | None = None
         #: Audit events noted in the open transaction (`audit.note`), written by `commit`.
         self.audit_events: list[audit.Event] = []
@@ -39,9 +59,8 @@ class UnitOfWork:
     def __enter__(self) -> Self:
         if self.session is not None:
             raise RuntimeError("unit of work is not re-entrant")
-        self.session = self._factory()
+        self.session = self._factory(info={"uow": self})
         self.audit_events = []
-        event.listen(self.session, "after_soft_rollback", self._rolled_back)
         self.session.begin()
         return self
 

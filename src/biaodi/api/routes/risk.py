@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from biaodi.api.deps import CurrentUser, PlatformDep, require_role
@@ -133,8 +134,10 @@ def submit_application(body: ApplicationRequest, platform: PlatformDep, user: Cu
     """A borrower applies: the decision comes back at once with the outcome, score, grade,
     rate band, credit limit, the reasons and every rule that fired."""
     cmd = _command(platform, body)
-    return in_transaction(platform.uow, lambda uow: risk_service.apply(
+    decision = in_transaction(platform.uow, lambda uow: risk_service.apply(
         uow, cmd, applicant_id=user.id, env=env))
+    # plain JSON already (strings, integers, lists): sent as is, without FastAPI's encoder
+    return JSONResponse(decision, status_code=201)  # type: ignore[return-value]
 
 
 @router.get("/risk/applications")
