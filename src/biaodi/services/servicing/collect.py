@@ -95,9 +95,9 @@ def collect(uow: UnitOfWork, day: date, lo: int, hi: int, spec: Collection) -> i
         WHERE {paid} > 0""", **params)
     if not made:
         return 0
-    _shares(uow, spec, sql)
+    _shares(uow, spec, day, sql)
     _apply(uow, spec)
-    _post(uow, spec, day)
+    _post(uow, spec)
     # One event per call; one loan's collection (a repayment, a disposal, a buy-back) is
     # filed under that loan, a close-of-business chunk under none (its step's event says it).
     audit.note(uow, f"loan.collected.{spec.source}",
@@ -115,7 +115,7 @@ def _ranks(spec: Collection) -> tuple[str, str, str]:
             str(o.rank(Component.PRINCIPAL)))
 
 
-def _shares(uow: UnitOfWork, spec: Collection, sql: Sql) -> None:
+def _shares(uow: UnitOfWork, spec: Collection, day: date, sql: Sql) -> None:
     op, oi, opr = _ranks(spec)
     pen = "p.penalty_fen" if spec.include_penalty else "0"
     least, greatest = sql.least, sql.greatest
@@ -197,13 +197,7 @@ def _shares(uow: UnitOfWork, spec: Collection, sql: Sql) -> None:
                                       principal_fen)
         SELECT rid, pid, spen, sitr, sprin FROM shares WHERE spen + sitr + sprin > 0""",
         b=spec.batch)
-    run(uow, """
-        UPDATE repayments SET penalty_fen = x.pen, interest_fen = x.itr, principal_fen = x.prin
-        FROM (SELECT sh.repayment_id, SUM(sh.penalty_fen) AS pen, SUM(sh.interest_fen) AS itr,
-                     SUM(sh.principal_fen) AS prin
-              FROM repayment_shares sh JOIN repayments r ON r.id = sh.repayment_id
-              WHERE r.batch = :b GROUP BY sh.repayment_id) x
-        WHERE repayments.id = x.repayment_id""", b=spec.batch)
+    _totals(uow, spec, day, sql)
     wrong = rows(uow, """SELECT id, amount_fen, penalty_fen + interest_fen + principal_fen AS got
                          FROM repayments WHERE batch = :b
                            AND amount_fen <> penalty_fen + interest_fen + principal_fen""",
@@ -244,27 +238,48 @@ def _apply(uow: UnitOfWork, spec: Collection) -> None:
         WHERE loan_servicing.listing_id = x.listing_id""", b=spec.batch)
 
 
-def _post(uow: UnitOfWork, spec: Collection, day: date) -> None:
-    sql = Sql.of(uow)
+_KEY = "repayment:"  # a repayment's journal entry: this and the repayment's id
+
+
+def _totals(uow: UnitOfWork, spec: Collection, day: date, sql: Sql) -> None:
+    """Each repayment's components (the sums of its shares) and its journal entry. On
+    PostgreSQL one statement: the entries' ids come straight from their INSERT, and the
+    repayments are updated once — each update of a row inserted in this transaction checks
+    its three foreign keys again, whatever it changes."""
+    sums = """SELECT sh.repayment_id, SUM(sh.penalty_fen) AS pen, SUM(sh.interest_fen) AS itr,
+                     SUM(sh.principal_fen) AS prin
+              FROM repayment_shares sh JOIN repayments r ON r.id = sh.repayment_id
+              WHERE r.batch = :b GROUP BY sh.repayment_id"""
     entries = f"""
         INSERT INTO journal_entries (kind, memo, idempotency_key, business_date, created_at)
-        SELECT :kind, 'listing ' || r.listing_id || ' ' || r.source, 'repayment:' || r.id,
+        SELECT :kind, 'listing ' || r.listing_id || ' ' || r.source, '{_KEY}' || r.id,
                {sql.date("d")}, :now
         FROM repayments r WHERE r.batch = :b"""
     params = dict(kind=spec.kind, b=spec.batch, d=day, now=uow.clock.now())
-    if sql.pg:  # the entries' ids straight from the INSERT, not looked up again one by one
+    if sql.pg:  # each repayment found by its id, whatever the planner guesses of a new batch
         run(uow, f"""
             WITH e AS ({entries} RETURNING id, idempotency_key)
-            UPDATE repayments SET entry_id = e.id FROM e
-            WHERE repayments.batch = :b AND e.idempotency_key = 'repayment:' || repayments.id""",
+            UPDATE repayments SET entry_id = e.id,
+                (penalty_fen, interest_fen, principal_fen) = (
+                    SELECT COALESCE(SUM(sh.penalty_fen), 0), COALESCE(SUM(sh.interest_fen), 0),
+                           COALESCE(SUM(sh.principal_fen), 0)
+                    FROM repayment_shares sh WHERE sh.repayment_id = repayments.id)
+            FROM e
+            WHERE repayments.id = CAST(substr(e.idempotency_key, {len(_KEY) + 1}) AS BIGINT)""",
             **params)
-    else:
-        run(uow, entries, **params)
-        run(uow, """
-            UPDATE repayments SET entry_id = (
-                SELECT e.id FROM journal_entries e
-                WHERE e.idempotency_key = 'repayment:' || repayments.id)
-            WHERE batch = :b""", b=spec.batch)
+        return
+    run(uow, f"""
+        UPDATE repayments SET penalty_fen = x.pen, interest_fen = x.itr, principal_fen = x.prin
+        FROM ({sums}) x WHERE repayments.id = x.repayment_id""", b=spec.batch)
+    run(uow, entries, **params)
+    run(uow, """
+        UPDATE repayments SET entry_id = (
+            SELECT e.id FROM journal_entries e
+            WHERE e.idempotency_key = 'repayment:' || repayments.id)
+        WHERE batch = :b""", b=spec.batch)
+
+
+def _post(uow: UnitOfWork, spec: Collection) -> None:
     shares = """FROM repayment_shares sh JOIN repayments r ON r.id = sh.repayment_id
                 JOIN servicing_positions p ON p.id = sh.position_id WHERE r.batch = :b"""
     other = f"{shares} AND NOT ({ACTIVE_HOLDING})"
