@@ -325,7 +325,7 @@ class Simulator:
 
     def invest_by_hand(self) -> None:
         """Manual investors look at the open listings in the order they were published; each
-        takes a ticket of a listing with a two-in-five chance a day."""
+        takes a ticket of a listing with a two-in-five chance a day, until it is full."""
         rng = self.rng["invest"]
         with self.p.reader() as uow:
             open_ = list(uow.s.scalars(select(Listing.id).where(
@@ -354,6 +354,8 @@ class Simulator:
                 if placed is not None:
                     held[investor.user_id] -= placed.amount.fen
                     self.count("manual_investments")
+                    if placed.remaining.fen == 0:
+                        break  # the listing is full: it leaves the market's list
 
     # --- borrowers and listings ------------------------------------------------------------
     def new_borrower(self, profile: people.Profile) -> None:
