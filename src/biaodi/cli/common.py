@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import NoReturn
 
 import typer
@@ -44,3 +46,24 @@ def platform(*, migrated: bool = True) -> Platform:
 def fail(message: str, code: int = 1) -> NoReturn:
     err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def relay_passes(p: Platform, one_pass: Callable[[], tuple[bool, str, list[str]]], *,
+                 loop: bool, pause: float) -> None:
+    """Run a relay's passes: once, or with `loop` every `pause` seconds until Ctrl-C. A pass
+    answers (did anything, its summary, its errors); a looping relay prints only the passes
+    that did something. The platform is closed at the end."""
+    try:
+        while True:
+            busy, summary, errors = one_pass()
+            if not loop or busy:
+                console.print(summary, highlight=False)
+                for error in errors:
+                    console.print(f"  {error}", highlight=False)
+            if not loop:
+                break
+            time.sleep(pause)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        p.close()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import typer
 
 from biaodi.adapters.messaging.setup import senders_from
 from biaodi.adapters.messaging.sms import SandboxSmsGateway
-from biaodi.cli.common import console, platform
+from biaodi.cli.common import console, platform, relay_passes
 from biaodi.config import Settings
 from biaodi.domain.servicing.conduct import ConductRules
 from biaodi.services.notifications import inbox
@@ -30,24 +28,16 @@ def relay(
     senders = senders_from(p.settings)
     window = ConductRules.parse_window(p.settings.servicing_contact_window)
     pause = interval if interval is not None else (p.settings.notify_relay_interval_seconds or 5)
-    try:
-        while True:
-            result = relay_once(p.uow, p.cipher, senders,
-                                max_attempts=p.settings.notify_max_attempts, window=window,
-                                reader=p.reader)
-            if not loop or result.captured or result.sent or result.failed or result.dead:
-                console.print(
-                    f"captured {result.captured}, sent {result.sent}, to retry {result.failed},"
-                    f" given up {result.dead}", highlight=False)
-                for error in result.errors:
-                    console.print(f"  {error}", highlight=False)
-            if not loop:
-                break
-            time.sleep(pause)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        p.close()
+
+    def one_pass() -> tuple[bool, str, list[str]]:
+        result = relay_once(p.uow, p.cipher, senders,
+                            max_attempts=p.settings.notify_max_attempts, window=window,
+                            reader=p.reader)
+        return (bool(result.captured or result.sent or result.failed or result.dead),
+                f"captured {result.captured}, sent {result.sent}, to retry {result.failed}, "
+                f"given up {result.dead}", list(result.errors))
+
+    relay_passes(p, one_pass, loop=loop, pause=pause)
 
 
 @app.command()

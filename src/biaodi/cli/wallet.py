@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date
 
 import typer
 
 from biaodi.adapters.db.uow import UnitOfWork
-from biaodi.cli.common import console, err_console, fail, platform
+from biaodi.cli.common import console, err_console, fail, platform, relay_passes
 from biaodi.domain.accounts.roles import Role
 from biaodi.domain.shared.errors import BiaodiError, InvalidInput
 from biaodi.services.accounts import users
@@ -99,22 +98,14 @@ def relay(
     did not answer is tried again after a back-off, under the same order number."""
     p = platform()
     pause = interval if interval is not None else (p.settings.fund_relay_interval_seconds or 10)
-    try:
-        while True:
-            result = wallet_service.relay_orders(p.uow, p.fund_company)
-            if not loop or result.placed or result.failed or result.refused:
-                console.print(f"accounts opened {result.opened}, placed {result.placed}, "
-                              f"refused {result.refused}, to retry {result.failed}",
-                              highlight=False)
-                for error in result.errors[:5]:
-                    console.print(f"  {error}", highlight=False)
-            if not loop:
-                break
-            time.sleep(pause)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        p.close()
+
+    def one_pass() -> tuple[bool, str, list[str]]:
+        result = wallet_service.relay_orders(p.uow, p.fund_company)
+        return (bool(result.placed or result.failed or result.refused),
+                f"accounts opened {result.opened}, placed {result.placed}, "
+                f"refused {result.refused}, to retry {result.failed}", result.errors[:5])
+
+    relay_passes(p, one_pass, loop=loop, pause=pause)
 
 
 @app.command()

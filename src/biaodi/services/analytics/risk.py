@@ -174,15 +174,9 @@ class LossRow:
     net_loss_fen: int  # written off − recovered
 
 
-def losses_and_recoveries(uow: UnitOfWork) -> list[LossRow]:
-    """By listing type: what was written off (`servicing_positions.written_off_fen`: the
-    principal and interest due when a claim was written off, every creditor's), what was
-    recovered — money paid towards a defaulted loan (`loan_servicing.defaulted_on` set) on or
-    after its default date, except a guarantor's compensation and an originator's buy-back
-    (safeguards, not recoveries): the borrower's late payments, collateral disposal proceeds
-    and recoveries an operator recorded — and the net loss (written off − recovered). Types
-    with neither are left out."""
-    found = fetch(uow, f"""
+#: Written off `off` and recovered `got` by listing `kind` (the same text on SQLite,
+#: PostgreSQL and Spark SQL; `loss_rows` orders the kinds).
+LOSSES_SQL = f"""
         SELECT l.kind, COALESCE(SUM(x.off), 0) AS off, COALESCE(SUM(x.got), 0) AS got
         FROM (SELECT p.listing_id, p.written_off_fen AS off, 0 AS got
               FROM servicing_positions p WHERE p.written_off_fen > 0
@@ -192,8 +186,18 @@ def losses_and_recoveries(uow: UnitOfWork) -> list[LossRow]:
               WHERE s.defaulted_on IS NOT NULL AND r.business_date >= s.defaulted_on
                 AND r.source NOT IN ({_SAFEGUARDS})) x
         JOIN listings l ON l.id = x.listing_id
-        GROUP BY l.kind ORDER BY l.kind""")
-    return loss_rows(found)
+        GROUP BY l.kind"""
+
+
+def losses_and_recoveries(uow: UnitOfWork) -> list[LossRow]:
+    """By listing type: what was written off (`servicing_positions.written_off_fen`: the
+    principal and interest due when a claim was written off, every creditor's), what was
+    recovered — money paid towards a defaulted loan (`loan_servicing.defaulted_on` set) on or
+    after its default date, except a guarantor's compensation and an originator's buy-back
+    (safeguards, not recoveries): the borrower's late payments, collateral disposal proceeds
+    and recoveries an operator recorded — and the net loss (written off − recovered). Types
+    with neither are left out."""
+    return loss_rows(fetch(uow, LOSSES_SQL))
 
 
 def loss_rows(found: Iterable[Any]) -> list[LossRow]:

@@ -12,6 +12,7 @@ from typing import Any
 from biaodi.services.analytics.common import Period
 from biaodi.services.analytics.history import RollRow, roll_rows
 from biaodi.services.analytics.risk import (
+    LOSSES_SQL,
     BuybackRow,
     CalibrationRow,
     GuarantorRow,
@@ -26,9 +27,6 @@ from biaodi.services.analytics.risk import (
 )
 from biaodi.services.analytics.spark_base import LIVE, Book, d
 from biaodi.services.listings.security import OUTSTANDING
-
-#: Repayment sources that are a safeguard paying for the borrower (as in `risk.py`).
-_SAFEGUARDS = "'guarantor', 'buyback'"
 
 
 def roll_rates(book: Book, period: Period) -> list[RollRow]:
@@ -77,18 +75,7 @@ def grade_calibration(book: Book) -> list[CalibrationRow]:
 def losses_and_recoveries(book: Book) -> list[LossRow]:
     """`risk.losses_and_recoveries`: written off, and paid from the default date on except by
     a safeguard, by listing type."""
-    found = book.rows(f"""
-        SELECT l.kind, COALESCE(SUM(x.off), 0) AS off, COALESCE(SUM(x.got), 0) AS got
-        FROM (SELECT p.listing_id, p.written_off_fen AS off, 0 AS got
-              FROM servicing_positions p WHERE p.written_off_fen > 0
-              UNION ALL
-              SELECT r.listing_id, 0 AS off, r.amount_fen AS got
-              FROM repayments r JOIN loan_servicing s ON s.listing_id = r.listing_id
-              WHERE s.defaulted_on IS NOT NULL AND r.business_date >= s.defaulted_on
-                AND r.source NOT IN ({_SAFEGUARDS})) x
-        JOIN listings l ON l.id = x.listing_id
-        GROUP BY l.kind""")
-    return loss_rows(found)
+    return loss_rows(book.rows(LOSSES_SQL))
 
 
 def guarantors(book: Book) -> list[GuarantorRow]:
