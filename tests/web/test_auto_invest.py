@@ -45,13 +45,14 @@ def test_a_rule_is_created_and_bad_input_is_said_next_to_its_field(
 
     bad = GOOD | {"amount_per_listing": "12.345", "cash_reserve": "-1", "min_rate": "120",
                   "max_term_months": "0", "best_grade": "E", "worst_grade": "B",
-                  "total_cap": "abc"}
+                  "total_cap": "abc", "rule_cap": "0"}
     refused = save(client, "/me/auto-invest/new", bad, ("credit", "collateral"))
     assert refused.status_code == 422
     html = refused.text
     assert "最多两位小数" in error_of(html, "amount_per_listing")
     assert "0 或正数" in error_of(html, "cash_reserve")
     assert "正数金额" in error_of(html, "total_cap")
+    assert "正数金额" in error_of(html, "rule_cap")
     assert "0 到 100" in error_of(html, "min_rate")
     assert "1 到 360" in error_of(html, "max_term_months")
     assert "最高信用等级不能比最低信用等级差" in error_of(html, "best_grade")
@@ -69,14 +70,15 @@ def test_a_rule_is_created_and_bad_input_is_said_next_to_its_field(
     assert "whole months from 1 to 360" in error_of(english.text, "max_term_months")
 
     rule_id = create(client, GOOD | {"best_grade": "A", "worst_grade": "C",
-                                     "total_cap": "20000"}, ("credit", "guarantee"))
+                                     "total_cap": "20000", "rule_cap": "5000"},
+                     ("credit", "guarantee"))
     page = client.get(f"/me/auto-invest?done=saved&rule={rule_id}")
     assert f"Rule #{rule_id} saved." in page.text
     row = re.search(rf'<tr data-rule="{rule_id}">(.*?)</tr>', page.text, re.S)
     assert row is not None
     for text in ("types: Credit, Guarantee", "grades A–C", "rate ≥ 8.50 %",
                  "term ≤ 24 months", "¥1,000.00 per listing", "keep ¥500.00",
-                 "outstanding up to ¥20,000.00", ">On<"):
+                 "outstanding up to ¥20,000.00", "this rule up to ¥5,000.00", ">On<"):
         assert text in row.group(1), text
 
 
@@ -87,6 +89,7 @@ def test_a_rule_is_changed_paused_resumed_and_deleted(client: TestClient,
     form = client.get(f"/me/auto-invest/{rule_id}/edit")
     assert form.status_code == 200
     assert 'value="1000.00"' in form.text and 'value="8.50"' in form.text
+    assert 'id="f-rule_cap"' in form.text and "本规则出借上限" in form.text
     changed = save(client, f"/me/auto-invest/{rule_id}/edit",
                    GOOD | {"amount_per_listing": "2000", "max_term_months": "400"})
     assert changed.status_code == 422 and error_of(changed.text, "max_term_months")

@@ -117,6 +117,14 @@ def test_auto_invest_rules_and_log_over_http(
         "amount_per_listing": "300", "kinds": ["transfer"], "draw_on_cash_wallet": True},
         headers=saver)
     assert drawing.status_code == 201 and drawing.json()["draw_on_cash_wallet"] is True
+    assert drawing.json()["rule_cap"] is None  # no cap on the rule unless asked
+    held = client.put(f"/api/v1/me/auto-invest/rules/{drawing.json()['id']}", json={
+        "amount_per_listing": "300", "kinds": ["transfer"], "rule_cap": "2500"}, headers=saver)
+    assert held.status_code == 200 and held.json()["rule_cap"] == "2500.00", held.text
+    for cap in ("0", "0.00", "-5"):
+        zero = client.post("/api/v1/me/auto-invest/rules", json={
+            "amount_per_listing": "300", "rule_cap": cap}, headers=saver)
+        assert zero.status_code == 422 and zero.json()["error"]["field"] == "rule_cap", cap
     bad = client.post("/api/v1/me/auto-invest/rules", json={"amount_per_listing": "1.234"},
                       headers=saver)
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "amount_per_listing"

@@ -88,7 +88,32 @@ def test_bad_rules_are_refused(platform: Platform) -> None:
     for changes, field in (({"best_grade": "Z"}, "best_grade"),
                            ({"best_grade": "D", "worst_grade": "B"}, "best_grade"),
                            ({"max_term_months": 0}, "max_term_months"),
-                           ({"kinds": ("p2p",)}, "kind")):
+                           ({"kinds": ("p2p",)}, "kind"),
+                           ({"rule_cap": Money.zero()}, "rule_cap")):
         with pytest.raises(InvalidInput) as info:
             add_rule(platform, who, **changes)
         assert info.value.field == field
+
+
+def test_a_rule_cap_stops_its_rule_while_the_investors_other_rule_still_invests(
+        platform: Platform) -> None:
+    who = investor(platform, 20_000)
+    capped = add_rule(platform, who, min_rate=Decimal("0.11"), rule_cap=Money.yuan(1_500))
+    other = add_rule(platform, who, max_term_months=6)  # the two never match the same listing
+
+    def line(listing_id: int) -> AutoInvestAllocation:
+        (mine,) = [a for a in allocations(platform, listing_id) if a.investor_id == who]
+        return mine
+
+    first, second, third = (published_listing(platform, RULES, rate="0.11") for _ in range(3))
+    assert (line(first).rule_id, line(first).amount_fen) == (capped, 100_000)
+    assert line(second).amount_fen == 50_000  # what the rule cap leaves: 1,500 − 1,000
+    assert line(third).outcome == "skipped"
+    assert line(third).reason == "below the minimum ticket after rule cap (0.00)"
+    # the cap is the rule's, not the investor's: the other rule still invests its full amount
+    short = published_listing(platform, RULES, rate="0.10", term=6)
+    assert (line(short).rule_id, line(short).amount_fen) == (other, 100_000)
+    with platform.uow() as uow:
+        assert auto_invest.rule_invested(uow, capped) == 150_000
+        assert auto_invest.rule_invested(uow, other) == 100_000
+        assert ledger.verify(uow).balanced

@@ -393,6 +393,9 @@ class AutoInvestRule(Base):
     amount_per_listing_fen: Mapped[int] = mapped_column(BigInteger)
     cash_reserve_fen: Mapped[int] = mapped_column(BigInteger)
     total_cap_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    #: The most this rule keeps invested: its own frozen subscriptions plus the outstanding
+    #: principal of their active holdings (total_cap_fen counts all the investor's).
+    rule_cap_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     #: Opted in: a short wallet is topped up by an instant redemption from the cash wallet.
     draw_on_cash_wallet: Mapped[bool] = mapped_column(Boolean, default=False,
                                                       server_default="false")
@@ -435,7 +438,7 @@ class AutoInvestAllocation(Base):
     run_id: Mapped[int] = mapped_column(Id, ForeignKey("auto_invest_runs.id"), index=True)
     listing_id: Mapped[int] = mapped_column(Id, ForeignKey("listings.id"))
     investor_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"), index=True)
-    rule_id: Mapped[int] = mapped_column(Id, ForeignKey("auto_invest_rules.id"))
+    rule_id: Mapped[int] = mapped_column(Id, ForeignKey("auto_invest_rules.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     outcome: Mapped[str] = mapped_column(String(16))  # allocated | skipped

@@ -56,7 +56,12 @@ class RuleRequest(RequestBody):
     min_rate: Percent | None = Field(default=None, description="percent a year")
     max_term_months: Count = 36
     cash_reserve: YuanOrZero = "0"
-    total_cap: Yuan | None = None
+    total_cap: Yuan | None = Field(
+        default=None, description="the most the investor keeps outstanding in all, every rule "
+        "and manual investment together")
+    rule_cap: Yuan | None = Field(
+        default=None, description="the most this rule keeps invested: its own subscriptions "
+        "still frozen plus the outstanding principal of the holdings they became")
     draw_on_cash_wallet: bool = Field(
         default=False, description="when the wallet is short, top it up by an instant "
         "redemption from the cash wallet first (within the ¥10,000 daily cap)")
@@ -161,6 +166,7 @@ def _rule_input(body: RuleRequest) -> auto_invest.RuleInput:
         cash_reserve=Money.parse(body.cash_reserve, field="cash_reserve", positive=True,
                                  allow_zero=True),
         total_cap=Money.parse(body.total_cap, field="total_cap") if body.total_cap else None,
+        rule_cap=Money.parse(body.rule_cap, field="rule_cap") if body.rule_cap else None,
         draw_on_cash_wallet=body.draw_on_cash_wallet)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from biaodi.adapters.db.tables import (
     AutoInvestAllocation,
@@ -54,6 +54,8 @@ class RuleInput:
     max_term_months: int = 36
     cash_reserve: Money = field(default_factory=Money.zero)
     total_cap: Money | None = None
+    #: The most this rule keeps invested (its own tickets still frozen or outstanding).
+    rule_cap: Money | None = None
     #: When the wallet is short, top it up by an instant redemption from the cash wallet.
     draw_on_cash_wallet: bool = False
 
@@ -77,6 +79,9 @@ def save_rule(uow: UnitOfWork, investor_id: int, cmd: RuleInput,
         raise InvalidInput("max_term_months must be from 1 to 360", field="max_term_months")
     if cmd.amount_per_listing.fen <= 0:
         raise InvalidInput("amount_per_listing must be positive", field="amount_per_listing")
+    if cmd.rule_cap is not None and cmd.rule_cap.fen <= 0:
+        raise InvalidInput("rule_cap must be positive (or left out for no cap)",
+                           field="rule_cap")
     now = uow.clock.now()
     if rule_id is None:
         rule = AutoInvestRule(investor_id=investor_id, created_at=now)
@@ -90,6 +95,7 @@ def save_rule(uow: UnitOfWork, investor_id: int, cmd: RuleInput,
     rule.amount_per_listing_fen = cmd.amount_per_listing.fen
     rule.cash_reserve_fen = cmd.cash_reserve.fen
     rule.total_cap_fen = cmd.total_cap.fen if cmd.total_cap else None
+    rule.rule_cap_fen = cmd.rule_cap.fen if cmd.rule_cap else None
     rule.draw_on_cash_wallet = cmd.draw_on_cash_wallet
     rule.active, rule.updated_at = active, now
     uow.s.flush()
@@ -247,11 +253,31 @@ def _amount_for(uow: UnitOfWork, rule: AutoInvestRule, cap_left: int, per_invest
     if rule.total_cap_fen is not None:
         used = suitability.outstanding(uow, rule.investor_id).fen
         limits.append((rule.total_cap_fen - used, "rule total cap"))
+    if rule.rule_cap_fen is not None:
+        limits.append((rule.rule_cap_fen - rule_invested(uow, rule.id), "rule cap"))
     amount, binding = min(limits)
     amount = (max(amount, 0) // step) * step
     if amount < min_ticket:
         return 0, f"below the minimum ticket after {binding} ({Money(max(amount, 0))})", 0
     return amount, "", max(amount - spendable, 0)
+
+
+#: What one rule keeps invested: its allocations' subscriptions while frozen, then the
+#: outstanding principal of the holdings they became while active (repaid, sold, written off
+#: or refunded: nothing).
+_RULE_INVESTED = text("""
+    SELECT COALESCE(SUM(CASE WHEN i.status = 'frozen' THEN i.amount_fen
+                             WHEN h.status = 'active' THEN h.outstanding_principal_fen
+                             ELSE 0 END), 0)
+    FROM auto_invest_allocations a
+    JOIN investments i ON i.id = a.investment_id
+    LEFT JOIN holdings h ON h.investment_id = i.id
+    WHERE a.rule_id = :rule""")
+
+
+def rule_invested(uow: UnitOfWork, rule_id: int) -> int:
+    """What the rule keeps invested now, in fen (what its `rule_cap_fen` caps)."""
+    return int(uow.s.execute(_RULE_INVESTED, {"rule": rule_id}).scalar_one())
 
 
 def _mark_served(uow: UnitOfWork, investor_id: int, seq: int) -> None:

@@ -79,4 +79,5 @@ def rule_view(rule: AutoInvestRule) -> dict[str, Any]:
             "amount_per_listing": str(Money(rule.amount_per_listing_fen)),
             "cash_reserve": str(Money(rule.cash_reserve_fen)),
             "total_cap": str(Money(rule.total_cap_fen)) if rule.total_cap_fen else None,
+            "rule_cap": str(Money(rule.rule_cap_fen)) if rule.rule_cap_fen else None,
             "draw_on_cash_wallet": rule.draw_on_cash_wallet, "active": rule.active}

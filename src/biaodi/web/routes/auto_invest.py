@@ -25,7 +25,7 @@ router = APIRouter()
 InvestorUser = Annotated[UserView, Depends(require_role("investor"))]
 KINDS = ("credit", "collateral", "guarantee", "transfer", "instant")
 GRADES = auto_invest.GRADES
-MONEY_FIELDS = ("amount_per_listing", "cash_reserve", "total_cap")
+MONEY_FIELDS = ("amount_per_listing", "cash_reserve", "total_cap", "rule_cap")
 FIELDS = (*MONEY_FIELDS, "min_rate", "max_term_months", "best_grade", "worst_grade")
 
 #: This page module's messages, registered under "auto.".
@@ -75,6 +75,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                 "this much available cash"),
     "field.total_cap": ("待收本金上限（元，可不填）", "Cap on principal outstanding (yuan, "
                         "optional)"),
+    "field.rule_cap": ("本规则出借上限（元，可不填）", "Cap on this rule's investments (yuan, "
+                       "optional)"),
+    "field.rule_cap.hint": ("本规则投出、尚未收回的本金不超过此数；“待收本金上限”则计您的全部出借",
+                            "This rule's own principal not yet repaid stays within it; the cap on "
+                            "principal outstanding counts all you have lent"),
     "field.enabled": ("保存后立即启用", "On once saved"),
     "any": ("全部", "any"),
     "summary.kinds": ("类型：{kinds}", "types: {kinds}"),
@@ -84,6 +89,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "summary.amount": ("每标 ¥{amount}", "¥{amount} per listing"),
     "summary.reserve": ("保留 ¥{amount}", "keep ¥{amount}"),
     "summary.cap": ("待收上限 ¥{amount}", "outstanding up to ¥{amount}"),
+    "summary.rule_cap": ("本规则上限 ¥{amount}", "this rule up to ¥{amount}"),
     "log": ("最近的自动投标记录", "Recent auto-invest allocations"),
     "log.empty": ("自动投标尚未为您处理过标的。", "Auto-invest has not considered you for a "
                   "listing yet."),
@@ -102,6 +108,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "binding.auto-invest share left": ("自动投标剩余份额", "auto-invest share left"),
     "binding.per-investor cap": ("单人出借上限", "per-investor cap"),
     "binding.rule total cap": ("待收本金上限", "rule's cap on principal outstanding"),
+    "binding.rule cap": ("本规则出借上限", "cap on this rule's investments"),
     "error.money": ("请输入正数金额，最多两位小数，如 1000 或 1000.50",
                     "Enter a positive amount with at most two decimals, e.g. 1000 or 1000.50"),
     "error.reserve": ("请输入 0 或正数金额，最多两位小数", "Enter 0 or a positive amount with at "
@@ -148,6 +155,8 @@ def _summary(lang: str, rule: dict[str, Any]) -> list[str]:
         parts.append(t("reserve", amount=i18n.money(rule["cash_reserve"])))
     if rule["total_cap"]:
         parts.append(t("cap", amount=i18n.money(rule["total_cap"])))
+    if rule["rule_cap"]:
+        parts.append(t("rule_cap", amount=i18n.money(rule["rule_cap"])))
     return parts
 
 
@@ -175,6 +184,7 @@ def rules_page(request: Request, user: InvestorUser, done: str = "", rule: int =
 def _values_of(rule: dict[str, Any]) -> dict[str, Any]:
     return {"amount_per_listing": rule["amount_per_listing"],
             "cash_reserve": rule["cash_reserve"], "total_cap": rule["total_cap"] or "",
+            "rule_cap": rule["rule_cap"] or "",
             "min_rate": "" if not Decimal(rule["min_rate"]) else rule["min_rate"],
             "max_term_months": str(rule["max_term_months"]),
             "best_grade": rule["best_grade"] or "", "worst_grade": rule["worst_grade"] or "",
@@ -242,11 +252,12 @@ def _parse(request: Request, form: Any) -> tuple[dict[str, Any], auto_invest.Rul
         kinds=tuple(values["kinds"]), best_grade=best or None, worst_grade=worst or None,
         min_rate=min_rate / 100, max_term_months=int(text),
         cash_reserve=amounts["cash_reserve"] or Money.zero(), total_cap=amounts["total_cap"],
-        draw_on_cash_wallet=values["draw_on_cash_wallet"])
+        rule_cap=amounts["rule_cap"], draw_on_cash_wallet=values["draw_on_cash_wallet"])
     return values, cmd, errors
 
 
-SERVICE_FIELDS = {"amount_per_listing": "money", "total_cap": "money", "cash_reserve": "reserve",
+SERVICE_FIELDS = {"amount_per_listing": "money", "total_cap": "money", "rule_cap": "money",
+                  "cash_reserve": "reserve",
                   "min_rate": "min_rate", "max_term_months": "max_term_months",
                   "best_grade": "grade_order", "worst_grade": "grade", "kinds": "kinds"}
 
