@@ -42,7 +42,12 @@ def test_live_advice_becomes_one_rule_per_grade_and_listing_type(platform: Platf
     for key, rule in made.items():  # the others in proportion to their share
         share = advice.weights[key] / advice.weights[top]
         assert rule.amount_per_listing_fen == pytest.approx(50_000 * share, abs=1)
-        assert rule.total_cap_fen == 1_000_000  # nothing outstanding yet, plus the budget
+        # each rule holds its own share of the budget, down to the fen
+        assert rule.rule_cap_fen == pytest.approx(1_000_000 * advice.weights[key], abs=1)
+        assert rule.total_cap_fen is None  # the rule caps hold the budget, not the investor's
+    invested = 1_000_000 * sum(advice.weights.values())
+    assert invested == pytest.approx(1_000_000 * (1 - advice.cash), abs=1)
+    assert sum(r.rule_cap_fen for r in rules) == pytest.approx(invested, abs=len(rules))
 
 
 def test_the_worked_example_still_adopts_one_rule_per_grade(platform: Platform) -> None:
@@ -55,8 +60,9 @@ def test_the_worked_example_still_adopts_one_rule_per_grade(platform: Platform) 
         return advisory.adopt(uow, me, advice, Money.yuan(10_000), Money.yuan(500))
 
     in_transaction(platform.uow, act)
-    assert [(r.best_grade, r.kinds, r.amount_per_listing_fen) for r in _rules(platform, me)] == [
-        ("A", [], 25_000), ("B", [], 50_000), ("C", [], 50_000)]
+    assert [(r.best_grade, r.kinds, r.amount_per_listing_fen, r.rule_cap_fen)
+            for r in _rules(platform, me)] == [
+        ("A", [], 25_000, 200_000), ("B", [], 50_000, 400_000), ("C", [], 50_000, 400_000)]
 
 
 def test_the_per_listing_cap_is_a_rule_named_in_the_refusal(platform: Platform) -> None:

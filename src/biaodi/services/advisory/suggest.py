@@ -251,10 +251,10 @@ def _label(g: GradeInput) -> str:
 def adopt(uow: UnitOfWork, investor_id: int, suggestion: Suggestion, budget: Money,
           per_listing: Money) -> list[int]:
     """Turn a suggestion into auto-invest rules, one per choice of the mix (its grade, and its
-    listing type when it has one). Auto-invest caps an investor's whole outstanding principal,
-    not a rule's: every rule is capped at what is outstanding now plus the budget, and the
-    shares are kept by the tickets: the largest share invests `per_listing` in a listing, the
-    others in proportion to their share. The rule ids."""
+    listing type when it has one). Each rule's `rule_cap` holds its share of the budget
+    (rounded down to the fen): the rule keeps at most that invested, whatever the others do.
+    The tickets follow the shares too: the largest share invests `per_listing` in a listing,
+    the others in proportion to their share. The rule ids."""
     if budget.fen <= 0:
         raise InvalidInput("budget must be positive", field="budget")
     if per_listing.fen <= 0 or per_listing.fen * MIN_LISTINGS > budget.fen:
@@ -266,7 +266,6 @@ def adopt(uow: UnitOfWork, investor_id: int, suggestion: Suggestion, budget: Mon
         raise Conflict("the advice keeps everything in the cash wallet: there is nothing to"
                        " invest", field="budget", code="nothing_to_invest")
     top = max(suggestion.weights.values())
-    cap = Money(suitability.outstanding(uow, investor_id).fen + budget.fen)
     ids = []
     for key, weight in sorted(suggestion.weights.items()):
         choice = suggestion.choices.get(key)
@@ -274,11 +273,13 @@ def adopt(uow: UnitOfWork, investor_id: int, suggestion: Suggestion, budget: Mon
         kinds = (choice.kind,) if choice and choice.kind else ()
         # the share to four places (the solver's noise below that), then down to the fen
         ticket = Money(int(Decimal(per_listing.fen) * Decimal(f"{weight / top:.4f}")))
-        if ticket.fen <= 0:
+        # its share of the budget (to nine places: the solver's noise below), down to the fen
+        cap = Money(int(Decimal(budget.fen) * Decimal(f"{weight:.9f}")))
+        if ticket.fen <= 0 or cap.fen <= 0:
             continue
         rule = auto_invest.save_rule(uow, investor_id, auto_invest.RuleInput(
             amount_per_listing=ticket, kinds=kinds, best_grade=grade, worst_grade=grade,
-            total_cap=cap))
+            rule_cap=cap))
         ids.append(rule.id)
     return ids
 

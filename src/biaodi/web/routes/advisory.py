@@ -40,11 +40,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
                          " budget in any one listing, so the holding spreads over at least 20"
                          " listings (the model assumes a well-spread holding)."),
     "rules_note": ("每个配置生成一条自动投标规则（等级与标的类型）；"
-                   "占比最大的配置每标投入上述金额，其余按比例；所有规则合计不超过总金额。",
+                   "占比最大的配置每标投入上述金额，其余按比例；每条规则的出借上限为其占比对应的金额，"
+                   "所有规则合计不超过总金额。",
                    "Each choice of the mix becomes one"
                    " auto-invest rule (its grade and listing type); the largest share invests"
-                   " the amount per listing, the others in proportion; all the rules together"
-                   " stay within the budget."),
+                   " the amount per listing, the others in proportion; each rule keeps at most"
+                   " its share of the budget invested, so all the rules together stay within"
+                   " the budget."),
     "level": ("您的风险等级：{level}", "Your level: {level}"),
     "grade": ("等级", "Grade"),
     "share": ("比例", "Share"),
