@@ -9,13 +9,16 @@ from sqlalchemy import select
 
 from biaodi.adapters.db.tables import AutoInvestAllocation, AutoInvestRun, Investment, Listing
 from biaodi.bootstrap import Platform
+from biaodi.domain.ledger.rules import OwnerKind, wallet
 from biaodi.domain.shared.errors import InvalidInput
 from biaodi.domain.shared.money import Money
 from biaodi.services.investing import auto_invest
 from biaodi.services.investing.rules import InvestingRules
 from biaodi.services.ledger import posting as ledger
+from biaodi.services.servicing import repayments
 from biaodi.services.shared.tx import in_transaction
 from investing_support import invest, investor, many_investors, published_listing
+from servicing_support import pay_in, seed_lpr, servicing_rules
 
 RULES = InvestingRules()
 
@@ -116,4 +119,31 @@ def test_a_rule_cap_stops_its_rule_while_the_investors_other_rule_still_invests(
     with platform.uow() as uow:
         assert auto_invest.rule_invested(uow, capped) == 150_000
         assert auto_invest.rule_invested(uow, other) == 100_000
+        assert ledger.verify(uow).balanced
+
+
+def test_a_repaid_holding_frees_the_rule_cap(platform: Platform) -> None:
+    seed_lpr(platform)
+    who, other = investor(platform, 20_000), investor(platform, 20_000)
+    capped = add_rule(platform, who, rule_cap=Money.yuan(1_000))
+    loan = published_listing(platform, RULES, amount=2_000, rate="0.06", term=3)
+    invest(platform, RULES, loan, other, 1_000)  # the rest: funded, the rule's ticket a holding
+    with platform.uow() as uow:
+        funded = uow.s.get(Listing, loan)
+        assert funded is not None and funded.status == "repaying"
+        assert auto_invest.rule_invested(uow, capped) == 100_000
+    held = published_listing(platform, RULES)
+    (line,) = [a for a in allocations(platform, held) if a.investor_id == who]
+    assert line.outcome == "skipped" and "rule cap" in line.reason
+
+    borrower = funded.applicant_id
+    pay_in(platform, wallet(OwnerKind.BORROWER, borrower).code, 50_000)  # the interest
+    in_transaction(platform.uow, lambda uow: repayments.repay_early(uow, repayments.RepayEarly(
+        loan, borrower, "payoff"), servicing_rules(platform)))
+    with platform.uow() as uow:
+        assert auto_invest.rule_invested(uow, capped) == 0  # repaid: nothing kept invested
+    freed = published_listing(platform, RULES)
+    (line,) = [a for a in allocations(platform, freed) if a.investor_id == who]
+    assert (line.rule_id, line.outcome, line.amount_fen) == (capped, "allocated", 100_000)
+    with platform.uow() as uow:
         assert ledger.verify(uow).balanced
