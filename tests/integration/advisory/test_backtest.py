@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from biaodi.bootstrap import Platform
 from biaodi.cli.main import app
 from biaodi.domain.shared.money import Money
+from biaodi.services.investing import auto_invest
 from biaodi.services.ledger import posting as ledger
 from biaodi.services.simulation.advised import AdvisedSimulator, Cohort, report
 from biaodi.services.simulation.run import SimConfig
@@ -57,6 +58,11 @@ def test_the_advised_cohort_realises_what_the_ledger_says_and_buys_only_the_advi
     assert max(amount for _, _, amount, _ in bought) <= COHORT.per_listing.fen
     assert sum(row["subscribed_fen"] for row in mix) == sum(a for _, _, a, _ in bought)
     assert abs(sum(float(row["suggested_percent"]) for row in mix) - 100) < 0.05
+    with platform.reader() as uow:  # every adopted rule kept within its share of the budget
+        caps = uow.s.execute(text(f"""SELECT id, rule_cap_fen FROM auto_invest_rules
+            WHERE investor_id IN ({ids})""")).all()
+        assert caps and all(cap is not None and auto_invest.rule_invested(uow, rule) <= cap
+                            for rule, cap in caps)
 
 
 def test_the_backtest_command_prints_and_writes_the_cohorts_tables(

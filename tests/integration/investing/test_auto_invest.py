@@ -147,3 +147,18 @@ def test_a_repaid_holding_frees_the_rule_cap(platform: Platform) -> None:
     assert (line.rule_id, line.outcome, line.amount_fen) == (capped, "allocated", 100_000)
     with platform.uow() as uow:
         assert ledger.verify(uow).balanced
+
+
+def test_a_rule_at_its_cap_gives_way_to_the_investors_next_matching_rule(
+        platform: Platform) -> None:
+    who = investor(platform, 20_000)
+    capped = add_rule(platform, who, rule_cap=Money.yuan(1_000))
+    wider = add_rule(platform, who, amount_per_listing=Money.yuan(700))  # matches the same
+
+    def line(listing_id: int) -> AutoInvestAllocation:
+        (mine,) = [a for a in allocations(platform, listing_id) if a.investor_id == who]
+        return mine
+
+    first, second = published_listing(platform, RULES), published_listing(platform, RULES)
+    assert (line(first).rule_id, line(first).amount_fen) == (capped, 100_000)
+    assert (line(second).rule_id, line(second).amount_fen) == (wider, 70_000)

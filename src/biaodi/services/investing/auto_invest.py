@@ -179,9 +179,21 @@ def run_for_listing(uow: UnitOfWork, listing_id: int, rules: InvestingRules) -> 
         .order_by(queue_seq, AutoInvestRule.investor_id, AutoInvestRule.id)
     ).all()
     chosen: dict[int, AutoInvestRule] = {}
+    full: set[int] = set()  # investors whose chosen rule is held at its rule cap
     for rule, _seq in candidates:
-        if rule.investor_id not in chosen and matches(rule, listing):
+        if not matches(rule, listing) or (
+                rule.investor_id in chosen and rule.investor_id not in full):
+            continue
+        # an investor's first matching rule serves, unless its rule cap leaves less than a
+        # ticket and a later matching rule of theirs has room
+        at_cap = rule.rule_cap_fen is not None and (
+            rule.rule_cap_fen - rule_invested(uow, rule.id) < funding.min_ticket.fen)
+        if rule.investor_id not in chosen or not at_cap:
             chosen[rule.investor_id] = rule
+            if at_cap:
+                full.add(rule.investor_id)
+            else:
+                full.discard(rule.investor_id)
     run.eligible = len(chosen)
     next_seq = int(uow.s.execute(select(func.coalesce(func.max(
         AutoInvestQueue.last_served_seq), 0))).scalar() or 0)
