@@ -42,7 +42,7 @@ def test_ledger_verify_passes_then_reports_tampering(run, platform: Platform) ->
 
     ok = run("ledger", "verify")
     assert ok.exit_code == 0, ok.output
-    assert ok.output.strip() == ("ledger balanced: 1 entries, 8 accounts; counters agree with"
+    assert ok.output.strip() == ("ledger balanced: 1 entries, 10 accounts; counters agree with"
                                  " history")
 
     with platform.engine.begin() as conn:
