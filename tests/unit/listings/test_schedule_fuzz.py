@@ -40,6 +40,8 @@ starts = st.one_of(odd_dates, anything)
 @example(Money(100_00), Decimal("0.1"), 360, "month", "equal_installment", date.max,
          DayCount.ACT_365)
 @example(Money(100_00), Decimal("0.1"), 2**70, "day", "bullet", date(2026, 1, 1), "act/365")
+@example(Money(100_00), Decimal("0.1"), 12, 10**5000, "bullet", date(2026, 1, 1),
+         DayCount.ACT_365)  # a unit too long to quote in the refusal
 def test_schedule_refused_or_exact(amount, rate, term, unit, method, start, day_count):
     rows, refusal = outcome(
         lambda: build_schedule(amount, rate, term, unit, method, start, day_count))

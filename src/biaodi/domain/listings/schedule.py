@@ -327,5 +327,15 @@ def _member(enum: type[_E], value: object, field: str) -> _E:
     except ValueError:
         choices = ", ".join(member.value for member in enum)
         raise InvalidInput(
-            f"{field} must be one of {choices} (got {value!r})", field=field
+            f"{field} must be one of {choices} (got {_shown(value)})", field=field
         ) from None
+
+
+def _shown(value: object) -> str:
+    """A refused value as the message quotes it: its repr, cut to 40 characters; an integer
+    too long for Python to write in decimal is named by its type."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int of more than 4,300 digits (sys.get_int_max_str_digits)
+        return f"an {type(value).__name__} too long to show"
+    return text if len(text) <= 40 else text[:37] + "..."
