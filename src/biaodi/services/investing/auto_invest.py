@@ -180,14 +180,19 @@ def run_for_listing(uow: UnitOfWork, listing_id: int, rules: InvestingRules) -> 
     ).all()
     chosen: dict[int, AutoInvestRule] = {}
     full: set[int] = set()  # investors whose chosen rule is held at its rule cap
+    #: what each capped matching rule keeps invested, read once for the run: in a run a rule's
+    #: investment moves only by its own allocation, which comes after
+    invested: dict[int, int] = {}
     for rule, _seq in candidates:
         if not matches(rule, listing) or (
                 rule.investor_id in chosen and rule.investor_id not in full):
             continue
         # an investor's first matching rule serves, unless its rule cap leaves less than a
         # ticket and a later matching rule of theirs has room
+        if rule.rule_cap_fen is not None:
+            invested[rule.id] = rule_invested(uow, rule.id)
         at_cap = rule.rule_cap_fen is not None and (
-            rule.rule_cap_fen - rule_invested(uow, rule.id) < funding.min_ticket.fen)
+            rule.rule_cap_fen - invested[rule.id] < funding.min_ticket.fen)
         if rule.investor_id not in chosen or not at_cap:
             chosen[rule.investor_id] = rule
             if at_cap:
@@ -206,7 +211,8 @@ def run_for_listing(uow: UnitOfWork, listing_id: int, rules: InvestingRules) -> 
                                    rule_id=rule.id, position=position, amount_fen=0,
                                    outcome="skipped", reason="")
         amount, why, short = _amount_for(uow, rule, cap_left, per_investor, step,
-                                         funding.min_ticket.fen, cash[investor_id])
+                                         funding.min_ticket.fen, cash[investor_id],
+                                         invested.get(rule.id, 0))
         if amount == 0:
             log.reason = why
             uow.s.add(log)
@@ -250,10 +256,12 @@ def _cash(uow: UnitOfWork, investor_ids: list[int]) -> dict[int, int]:
 
 
 def _amount_for(uow: UnitOfWork, rule: AutoInvestRule, cap_left: int, per_investor: int,
-                step: int, min_ticket: int, available: int) -> tuple[int, str, int]:
+                step: int, min_ticket: int, available: int, invested: int
+                ) -> tuple[int, str, int]:
     """The ticket for this rule, or 0 and why not; and how much of it an instant redemption
     from the cash wallet must first bring into the wallet (only for a rule that opted in).
-    `available`: the investor's wallet, read for the run (`_cash`)."""
+    `available`: the investor's wallet, read for the run (`_cash`); `invested`: what the rule
+    keeps invested (`rule_invested`, read for the run when it has a rule cap)."""
     spendable = available - rule.cash_reserve_fen
     cash_limit = (spendable, "cash above reserve")
     if rule.draw_on_cash_wallet:
@@ -266,7 +274,7 @@ def _amount_for(uow: UnitOfWork, rule: AutoInvestRule, cap_left: int, per_invest
         used = suitability.outstanding(uow, rule.investor_id).fen
         limits.append((rule.total_cap_fen - used, "rule total cap"))
     if rule.rule_cap_fen is not None:
-        limits.append((rule.rule_cap_fen - rule_invested(uow, rule.id), "rule cap"))
+        limits.append((rule.rule_cap_fen - invested, "rule cap"))
     amount, binding = min(limits)
     amount = (max(amount, 0) // step) * step
     if amount < min_ticket:
