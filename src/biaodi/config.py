@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     #: PostgreSQL connections each server process keeps (a fixed pool: with `serve --workers
     #: N` the server holds N × this many; PostgreSQL's max_connections must allow it).
     pool_size: int = Field(default=20, gt=0, le=200)
+    #: Group commit (PostgreSQL): the most investments in one listing that a server process
+    #: sends as one statement when they queue up (1: each alone; docs/INVESTING.md).
+    invest_batch_max: int = Field(default=64, ge=1, le=1000)
     #: Compliance profile: rule pack that governs listing types and limits.
     compliance_profile: str = "cn-2016"
     #: Largest single amount accepted from outside, in fen (default 100,000,000.00 yuan).

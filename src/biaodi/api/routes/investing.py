@@ -90,7 +90,8 @@ def invest(listing_id: RowId, body: InvestRequest, request: Request, platform: P
                              ceiling_fen=platform.settings.money_ceiling_fen)
         answer = one_trip.invest(platform.uow, token=token, listing_id=listing_id,
                                  amount=amount, key=key, payload=payload,
-                                 rules=platform.investing_rules)
+                                 rules=platform.investing_rules,
+                                 batch_max=platform.settings.invest_batch_max)
         if answer is not None:
             headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
             return JSONResponse(answer.body, answer.status_code, headers)

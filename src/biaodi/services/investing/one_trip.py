@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, DateTime, Engine, Integer, bindparam, text
+from sqlalchemy import BigInteger, Date, DateTime, Engine, Integer, Text, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 
@@ -34,6 +35,7 @@ from biaodi.domain.investing.suitability import InvestorLevel
 from biaodi.domain.shared.errors import IdempotencyConflict, NotFound, Unauthorized
 from biaodi.domain.shared.money import Money
 from biaodi.services.investing.funding import complete_sold_out
+from biaodi.services.investing.group_commit import DEFAULT_BATCH_MAX, Batcher
 from biaodi.services.investing.invest import (
     Terms,
     allowed_levels,
@@ -57,6 +59,28 @@ _CALL = text(
     bindparam("total", type_=ARRAY(BigInteger)),
 )
 
+#: Several tickets of one listing (group commit, migration 0027): the per-ticket values as
+#: arrays in arrival order, the listing's terms once.
+_CALL_MANY = text(
+    "SELECT biaodi_invest_many(:tokens, :listing, :amounts, :keys, :digests, :route, :sources, "
+    ":todays, :nows, :min_ticket, :step, :cap, :levels, :per_investment, :total, :audits, "
+    ":request_ids)"
+).bindparams(
+    bindparam("tokens", type_=ARRAY(Text)), bindparam("amounts", type_=ARRAY(BigInteger)),
+    bindparam("keys", type_=ARRAY(Text)), bindparam("digests", type_=ARRAY(Text)),
+    bindparam("sources", type_=ARRAY(Text)), bindparam("todays", type_=ARRAY(Date)),
+    bindparam("nows", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("levels", type_=ARRAY(Integer)),
+    bindparam("per_investment", type_=ARRAY(BigInteger)),
+    bindparam("total", type_=ARRAY(BigInteger)),
+    bindparam("audits", type_=ARRAY(Text)), bindparam("request_ids", type_=ARRAY(Text)),
+)
+#: The per-ticket parameters of `_CALL` and their array in `_CALL_MANY`.
+_PER_TICKET = {"token": "tokens", "amount": "amounts", "key": "keys", "digest": "digests",
+               "source": "sources", "today": "todays", "now": "nows", "audit": "audits",
+               "request_id": "request_ids"}
+_SHARED = ("listing", "route", "min_ticket", "step", "cap", "levels", "per_investment", "total")
+
 _SAVE_ANSWER = text(
     "UPDATE idempotency_records SET response = CAST(:response AS json) "
     "WHERE scope = :scope AND key = :key")
@@ -79,13 +103,43 @@ def route(listing_id: int) -> str:
     return f"POST /listings/{listing_id}/investments"
 
 
+@dataclass(frozen=True)
+class Ticket:
+    """One investment ready to send: the statement's parameters and what its answer needs."""
+
+    listing_id: int
+    amount: Money
+    key: str
+    digest: str
+    terms: Terms
+    today: date
+    params: dict[str, Any]
+
+
 def invest(uow_factory: Callable[[], UnitOfWork], *, token: str, listing_id: int,
            amount: Money, key: str, payload: Any, rules: InvestingRules,
-           source: str = "manual") -> Answer | None:
+           source: str = "manual", batch_max: int = DEFAULT_BATCH_MAX) -> Answer | None:
     """Invest for the holder of the token; the answer (201, a replay, or a stored refusal).
     None: this listing's type settles each subscription at once (流转标) — use the
     step-by-step path. Raises Unauthorized for a bad token, IdempotencyConflict for a key
-    reused with another request."""
+    reused with another request. Tickets for the same listing that queue up in this process
+    go together, up to `batch_max` in one statement (`group_commit`; 1: each alone)."""
+    made = ticket(uow_factory, token=token, listing_id=listing_id, amount=amount, key=key,
+                  payload=payload, rules=rules, source=source)
+    if made is None:
+        return None
+    engine = uow_factory().engine
+    if batch_max > 1:
+        result = batcher(engine, batch_max).submit(listing_id, made.params)
+    else:
+        result = _call(engine, made.params)
+    return answer(uow_factory, made, result, rules)
+
+
+def ticket(uow_factory: Callable[[], UnitOfWork], *, token: str, listing_id: int,
+           amount: Money, key: str, payload: Any, rules: InvestingRules,
+           source: str = "manual") -> Ticket | None:
+    """The investment's statement parameters (None for a 流转标: the step-by-step path)."""
     probe = uow_factory()  # not entered: its engine and clock
     clock = probe.clock
     terms = _terms(uow_factory, probe.engine, listing_id, rules)
@@ -96,17 +150,32 @@ def invest(uow_factory: Callable[[], UnitOfWork], *, token: str, listing_id: int
     digest = request_hash(payload)
     limits = rules.level_limits
     now = clock.now()  # the investment's time and its audit record's, the same instant
+    today = clock.today()
     params = {
         "token": token_digest(token), "user": None, "listing": listing_id, "amount": amount.fen,
         "key": key, "digest": digest, "route": route(listing_id), "source": source,
-        "today": clock.today(), "now": now, "min_ticket": terms.min_ticket_fen,
+        "today": today, "now": now, "min_ticket": terms.min_ticket_fen,
         "step": terms.step_fen, "cap": terms.cap_fen, "levels": allowed_levels(terms.risk),
         "per_investment": [_fen(limits[level].per_investment) for level in InvestorLevel],
         "total": [_fen(limits[level].total_outstanding) for level in InvestorLevel],
     }
-    params["audit"], params["request_id"] = _audit_payload(listing_id, amount, now,
-                                                           params["today"])
-    result = _call(probe.engine, params)
+    params["audit"], params["request_id"] = _audit_payload(listing_id, amount, now, today)
+    return Ticket(listing_id, amount, key, digest, terms, today, params)
+
+
+def send_together(engine: Engine, tickets: Sequence[Ticket]) -> list[dict[str, Any]]:
+    """Several tickets of one listing as one statement (what group commit sends), their
+    results in order. No two may have the same key (`group_commit.next_batch`)."""
+    keys = [made.key for made in tickets]
+    if len(set(keys)) != len(keys):
+        raise ValueError("two tickets with the same key in one batch")
+    return _call_many(engine, [made.params for made in tickets])
+
+
+def answer(uow_factory: Callable[[], UnitOfWork], made: Ticket, result: dict[str, Any],
+           rules: InvestingRules) -> Answer:
+    """The ticket's answer from what the statement returned."""
+    listing_id, key = made.listing_id, made.key
     user_id = result.get("user_id")
     scope = f"user:{user_id}:{route(listing_id)}"
     if result.get("replayed"):
@@ -121,8 +190,8 @@ def invest(uow_factory: Callable[[], UnitOfWork], *, token: str, listing_id: int
         # sold out but never completed (the process stopped after the last ticket): now
         in_transaction(uow_factory, lambda uow: complete_sold_out(uow, listing_id, rules))
     if code is not None:
-        error = refusal(code, result, terms, amount, clock.today(), rules)
-        return remember_refusal(uow_factory, scope=scope, key=key, digest=digest,
+        error = refusal(code, result, made.terms, made.amount, made.today, rules)
+        return remember_refusal(uow_factory, scope=scope, key=key, digest=made.digest,
                                 refusal=error)
     body = dict(result["body"])
     if int(result["remaining"]) == 0:
@@ -161,23 +230,60 @@ def _terms(uow_factory: Callable[[], UnitOfWork], engine: Engine, listing_id: in
 
 
 _autocommit: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+_batchers: weakref.WeakKeyDictionary[Engine, Batcher] = weakref.WeakKeyDictionary()
+
+
+def batcher(engine: Engine, batch_max: int = DEFAULT_BATCH_MAX) -> Batcher:
+    """This process's group commit for the database behind `engine`."""
+    found = _batchers.get(engine)
+    if found is None:
+        found = _batchers.setdefault(engine, Batcher(
+            lambda params: _call(engine, params),
+            lambda tickets: _call_many(engine, tickets), batch_max,
+            key_of=lambda params: params["key"]))
+    found.batch_max = batch_max
+    return found
 
 
 def _call(engine: Engine, params: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return dict(_execute(engine, _CALL, params))
+    except _Refused as refused:
+        return refused.facts
+
+
+def _call_many(engine: Engine, tickets: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    params = {name: tickets[0][name] for name in _SHARED}
+    params |= {array: [ticket[name] for ticket in tickets]
+               for name, array in _PER_TICKET.items()}
+    return [dict(one) for one in _execute(engine, _CALL_MANY, params)]
+
+
+class _Refused(Exception):
+    """A refusal found after the statement wrote (`biaodi <code>`, SQLSTATE P0001)."""
+
+    def __init__(self, facts: dict[str, Any]) -> None:
+        super().__init__(facts.get("refused"))
+        self.facts = facts
+
+
+def _execute(engine: Engine, statement: Any, params: dict[str, Any]) -> Any:
+    """The statement's one value, in autocommit, retried on a same-key race, a serialization
+    failure or a deadlock."""
     if engine not in _autocommit:
         _autocommit[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
     engine = _autocommit[engine]
     for attempt in range(5):
         try:
             with engine.connect() as conn:
-                return dict(conn.execute(_CALL, params).scalar_one())
+                return conn.execute(statement, params).scalar_one()
         except DBAPIError as exc:
             state = getattr(exc.orig, "sqlstate", None)
             diag = getattr(exc.orig, "diag", None)
             message = str(getattr(diag, "message_primary", "") or "")
             if state == "P0001" and message.startswith("biaodi "):
                 facts = json.loads(getattr(diag, "message_detail", None) or "{}")
-                return {"refused": message.removeprefix("biaodi ")} | facts
+                raise _Refused({"refused": message.removeprefix("biaodi ")} | facts) from None
             if state not in _RETRY_SQLSTATES or attempt == 4:
                 raise
     raise AssertionError("unreachable")
