@@ -55,7 +55,7 @@ def percentile(values: list[float], q: float) -> float:
 
 class Bench:
     def __init__(self, server_url: str, investors: int, workers: int,
-                 stack: tuple[str, str] = ("auto", "auto")):
+                 stack: tuple[str, str] = ("auto", "auto"), batch_max: int = 64):
         self.server = make_url(server_url).set(drivername="postgresql+psycopg")
         self.name = f"biaodi_bench_{uuid.uuid4().hex[:8]}"
         self.url = self.server.set(database=self.name).render_as_string(hide_password=False)
@@ -69,6 +69,8 @@ class Bench:
             "BIAODI_SECRET_KEY": "vQy0lq1d0Ni0Xc0c5y6o1mXr1qE2JzGqT6a3d9v0f8Y=",
             # the benchmark signs in every investor from one address on purpose
             "BIAODI_RATE_LIMITS_ENABLED": "false",
+            # group commit: the most queued investments in one listing sent as one statement
+            "BIAODI_INVEST_BATCH_MAX": str(batch_max),
         }
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -352,6 +354,9 @@ def main() -> None:
                         help="the server's event loop (biaodi serve --loop)")
     parser.add_argument("--http", default="auto", choices=["auto", "h11", "httptools"],
                         help="the server's HTTP parser (biaodi serve --http)")
+    parser.add_argument("--batch-max", type=int, default=64,
+                        help="group commit: the most queued investments of one listing a "
+                        "worker sends as one statement (1: each alone)")
     parser.add_argument(
         "--server",
         default=os.environ.get(
@@ -360,7 +365,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     per = args.per_investor
-    with Bench(args.server, args.investors, args.workers, (args.loop, args.http)) as bench:
+    with Bench(args.server, args.investors, args.workers, (args.loop, args.http),
+               args.batch_max) as bench:
         t0 = time.perf_counter()
         heads = bench.investors()
         setup = time.perf_counter() - t0
@@ -386,6 +392,8 @@ def main() -> None:
             "per_investor": per,
             "server_workers": args.workers,
             "server_loop_http": [args.loop, args.http],
+            "batch_max": args.batch_max,
+            "load_average": os.getloadavg(),
             "setup_s": round(setup, 1),
             "one_hot_listing": runs,
             "successive_20000_listings": fills,

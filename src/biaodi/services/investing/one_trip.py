@@ -13,6 +13,11 @@ and, when this ticket took the last amount, the funding completed in a transacti
 (`funding.complete_funding`) — out of the racing statement, so that the hot row is held for
 one ticket only. If that second transaction never runs (the process dies), the listing stays
 published with nothing left and close of business completes it (`funding.due_for_closing`).
+
+Tickets of one listing that queue up in this process go together as one statement,
+`SELECT biaodi_invest_many(…)` (migration 0027; `group_commit.Batcher`): `ticket` builds a
+ticket's parameters, the batcher sends it alone or with others, `answer` turns its result into
+the request's answer — the same for either.
 """
 
 from __future__ import annotations
