@@ -118,6 +118,26 @@ def test_journal_is_append_only(platform: Platform) -> None:
                 conn.execute(text(statement))
 
 
+def test_postings_refer_to_entries_and_accounts_that_exist_and_stay(platform: Platform) -> None:
+    """On PostgreSQL these references are checked once per statement by trigger, not by
+    foreign keys (migration 0028): the same refusals, on both databases."""
+    available, _ = open_investor(platform, 1)
+    posted = deposit(platform, available, 100)
+    with platform.engine.connect() as conn:
+        account = conn.execute(text("SELECT id FROM accounts WHERE code = :c"),
+                               {"c": available}).scalar_one()
+    missing = 10**9
+    for entry_id, account_id in ((missing, account), (posted.entry_id, missing)):
+        with pytest.raises(IntegrityError), platform.engine.begin() as conn:
+            conn.execute(text("INSERT INTO postings (entry_id, account_id, amount, balance_after)"
+                              " VALUES (:e, :a, 5, 5), (:e, :a, -5, 0)"),
+                         {"e": entry_id, "a": account_id})
+    for statement in ("DELETE FROM accounts WHERE id = :a",
+                      "UPDATE accounts SET id = id + 1000000 WHERE id = :a"):
+        with pytest.raises(IntegrityError), platform.engine.begin() as conn:
+            conn.execute(text(statement), {"a": account})
+
+
 def test_verify_reports_a_tampered_balance(platform: Platform) -> None:
     available, _ = open_investor(platform, 1)
     deposit(platform, available, 700)

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
 from biaodi.adapters.clock import CST, FixedClock
 from biaodi.adapters.db.servicing_tables import (
@@ -85,6 +86,28 @@ def test_chunks_are_independent_transactions(platform: Platform, clock: FixedClo
         assert run is not None and run.chunk_size == 2
         assert run.summary["chunks"] == (run.last_listing_id - run.first_listing_id) // 2 + 1
         assert run.summary["auto_debits"] == 3
+
+
+def test_a_repayment_refers_to_an_entry_and_a_payer_that_exist(platform: Platform,
+                                                              clock: FixedClock) -> None:
+    """Checked once per statement by trigger on PostgreSQL (migration 0028), by foreign keys
+    on SQLite: an insert or an update naming what does not exist is refused on both."""
+    loan = funded_loan(platform, "credit")
+    pay_in(platform, loan.payer, Money.yuan(2_000).fen)
+    run_close(platform)
+    walk(platform, clock, due_dates(platform, loan.listing_id)[0])
+    missing = 10**9
+    for column in ("payer_account_id", "entry_id"):
+        with pytest.raises(IntegrityError), platform.engine.begin() as conn:
+            conn.execute(text(f"UPDATE repayments SET {column} = :m"), {"m": missing})
+    with pytest.raises(IntegrityError), platform.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO repayments (key, batch, listing_id, business_date, source,"
+            " payer_account_id, amount_fen, penalty_fen, interest_fen, principal_fen,"
+            " entry_id, created_at) SELECT key || '+', batch, listing_id, business_date, source,"
+            " payer_account_id, amount_fen, penalty_fen, interest_fen, principal_fen, :m,"
+            " created_at FROM repayments"), {"m": missing})
+    check_books(platform)
 
 
 def test_set_based_distribution_matches_the_reference(platform: Platform,

@@ -18,15 +18,26 @@ from biaodi.adapters.crypto import PersonalDataCipher
 from biaodi.adapters.db.engine import make_engine, normalise_url
 from biaodi.adapters.db.migrate import downgrade
 from biaodi.adapters.db.schema import Base
+from biaodi.adapters.db.tables import STATEMENT_CHECKED_ON_POSTGRESQL
 from biaodi.bootstrap import Platform, migrate_database
 from conftest import POSTGRES_URL, TEST_KEY
 
 
 def test_migrated_schema_matches_the_models(platform: Platform) -> None:
     with platform.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={
+            "compare_type": True, "include_object": _declared_where_enforced(conn.dialect.name)})
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
+
+
+def _declared_where_enforced(dialect: str):  # type: ignore[no-untyped-def]
+    """On PostgreSQL the foreign keys of `STATEMENT_CHECKED_ON_POSTGRESQL` are triggers, not
+    constraints (migration 0028; `test_ledger` shows they refuse what the keys refused)."""
+    def include(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+        return not (dialect == "postgresql" and type_ == "foreign_key_constraint"
+                    and name in STATEMENT_CHECKED_ON_POSTGRESQL)
+    return include
 
 
 @pytest.fixture

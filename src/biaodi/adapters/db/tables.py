@@ -32,6 +32,13 @@ NAMING = {
 
 Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrement needs INTEGER
 
+#: Foreign keys that PostgreSQL checks once per statement, by trigger, instead of row by row
+#: (migration 0028: their parents, journal entries and accounts, are never deleted); declared
+#: here all the same, for SQLite (which keeps them) and for the reader.
+STATEMENT_CHECKED_ON_POSTGRESQL = frozenset({
+    "fk_postings_entry_id_journal_entries", "fk_postings_account_id_accounts",
+    "fk_repayments_entry_id_journal_entries", "fk_repayments_payer_account_id_accounts"})
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
