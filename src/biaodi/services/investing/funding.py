@@ -16,7 +16,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import BigInteger, Date, Integer, bindparam, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from biaodi.adapters import faults
 from biaodi.adapters.db.tables import (
@@ -117,10 +118,19 @@ def complete_funding(uow: UnitOfWork, listing: Listing, rules: InvestingRules) -
          "principal_fen": p, "interest_fen": i, "service_fee_fen": fees[k].service.fen,
          "guarantee_fee_fen": fees[k].guarantee.fen, "status": "scheduled"}
         for k, (p, i) in enumerate(loan_rows)])
-    connection.execute(HoldingInstalment.__table__.insert(), [
-        {"holding_id": h.id, "seq": k + 1, "due_date": due_dates[k], "principal_fen": p,
-         "interest_fen": i, "status": "scheduled"}
-        for h, rows in zip(holdings, shares, strict=True) for k, (p, i) in enumerate(rows)])
+    if connection.dialect.name == "postgresql":  # one statement, the shares as arrays
+        n = len(due_dates)
+        connection.execute(_HOLDING_SHARES, {
+            "holding": [h.id for h in holdings for _ in range(n)],
+            "seq": list(range(1, n + 1)) * len(holdings),
+            "principal": [p for rows in shares for p, _ in rows],
+            "interest": [i for rows in shares for _, i in rows],
+            "due": due_dates})
+    else:
+        connection.execute(HoldingInstalment.__table__.insert(), [
+            {"holding_id": h.id, "seq": k + 1, "due_date": due_dates[k], "principal_fen": p,
+             "interest_fen": i, "status": "scheduled"}
+            for h, rows in zip(holdings, shares, strict=True) for k, (p, i) in enumerate(rows)])
 
     _disburse_all(uow, listing, funded)
     faults.point("funding.disbursed")
@@ -129,6 +139,19 @@ def complete_funding(uow: UnitOfWork, listing: Listing, rules: InvestingRules) -
     if policy.settles_on_funding:
         _settle_at_once(uow, listing, holdings, loan_rows)
 
+
+#: PostgreSQL: every holding's share of every instalment in one INSERT (thousands of rows for
+#: a listing of a few hundred tickets), the due dates by instalment number.
+_HOLDING_SHARES = text(
+    "INSERT INTO holding_instalments (holding_id, seq, due_date, principal_fen, interest_fen, "
+    "status) SELECT s.holding, s.seq, d.due, s.principal, s.interest, 'scheduled' "
+    "FROM unnest(:holding, :seq, :principal, :interest) AS s(holding, seq, principal, interest) "
+    "JOIN unnest(:due) WITH ORDINALITY AS d(due, seq) ON d.seq = s.seq"
+).bindparams(bindparam("holding", type_=ARRAY(BigInteger)),
+             bindparam("seq", type_=ARRAY(Integer)),
+             bindparam("principal", type_=ARRAY(BigInteger)),
+             bindparam("interest", type_=ARRAY(BigInteger)),
+             bindparam("due", type_=ARRAY(Date)))
 
 _HOLDINGS = stamped(
     "INSERT INTO holdings (listing_id, investor_id, investment_id, principal_fen, "
