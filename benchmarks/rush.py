@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/rush.py [--investors 60] [--per-investor 20] [--repeats 3]
                                         [--workers 2] [--server postgresql://…/test]
                                         [--loop auto|asyncio|uvloop] [--http auto|h11|httptools]
+                                        [--batch-max 64]
 
 Creates its own PostgreSQL database on the server, starts `biaodi serve --no-access-log` on it
 as a separate process, registers and funds the investors, then, `--repeats` times: every
@@ -11,8 +12,9 @@ investments of 100.00 back to back into one hot listing; the same again across s
 20,000.00 listings filled back to back (each fill disbursed while the others keep investing);
 and, as the physical reference in the same run, the bare hot-row `UPDATE … RETURNING` + one
 `INSERT` per request through psycopg from as many connections, opened before timing.
-Reports req/s, p50/p99 for each, the ratio API / bare with its spread, oversell (must be
-none) and `biaodi ledger verify`. A benchmark, not a test: it asserts nothing about time.
+Reports req/s, p50/p99 for each, the CPU each tier spent per request (the load generator,
+the API server with its workers, PostgreSQL), the ratio API / bare with its spread, oversell
+(must be none) and `biaodi ledger verify`. A benchmark, not a test: it asserts nothing about time.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -46,6 +49,67 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process so far (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _pids(match: Callable[[str, list[str]], bool]) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as comm:
+                name = comm.read().strip()
+            with open(f"/proc/{entry}/stat") as stat:
+                parent = stat.read().rsplit(")", 1)[1].split()[1]
+        except OSError:
+            continue
+        if match(name, [parent]):
+            found.append(int(entry))
+    return found
+
+
+class CpuMeter:
+    """CPU seconds spent by each tier while a measurement runs: this process (the load
+    generator), the API server with its workers, and PostgreSQL (every `postgres` process on
+    this machine — other databases' work counts too, so run on a quiet server)."""
+
+    def __init__(self, server_pid: int | None) -> None:
+        self.server_pid = server_pid
+
+    def _tiers(self) -> dict[str, float]:
+        server = 0.0
+        if self.server_pid is not None:
+            family = {self.server_pid}
+            family |= set(_pids(lambda name, parents: int(parents[0]) in family))
+            server = sum(_cpu_seconds(pid) for pid in family)
+        return {"client": time.process_time(), "api_server": server,
+                "postgresql": sum(_cpu_seconds(pid)
+                                  for pid in _pids(lambda name, _: name == "postgres"))}
+
+    def __enter__(self) -> CpuMeter:
+        self.before = self._tiers()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        after = self._tiers()
+        self.used = {tier: after[tier] - self.before[tier] for tier in after}
+
+    def per_request(self, requests: int) -> dict[str, float]:
+        """Milliseconds of CPU per request, by tier."""
+        return {tier: round(1000 * seconds / requests, 2) for tier, seconds in self.used.items()}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -239,11 +303,12 @@ class Bench:
         for t in threads:
             t.start()
         profiler = self.profile()
-        start.wait()
-        t0 = time.perf_counter()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - t0
+        with CpuMeter(self.proc.pid if self.proc else None) as cpu:
+            start.wait()
+            t0 = time.perf_counter()
+            for t in threads:
+                t.join()
+            wall = time.perf_counter() - t0
         if profiler is not None:
             profiler.send_signal(signal.SIGINT)  # py-spy writes what it sampled and exits
             profiler.wait(60)
@@ -257,6 +322,7 @@ class Bench:
             "p50_ms": round(statistics.median(latencies) * 1000, 1),
             "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
             "status": codes,
+            "cpu_ms_per_request": cpu.per_request(total),
         }
 
     def profile(self) -> subprocess.Popen[bytes] | None:
@@ -304,18 +370,20 @@ class Bench:
         threads = [threading.Thread(target=hammer, args=(i,)) for i in range(connections)]
         for t in threads:
             t.start()
-        start.wait()
-        t0 = time.perf_counter()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - t0
+        with CpuMeter(None) as cpu:
+            start.wait()
+            t0 = time.perf_counter()
+            for t in threads:
+                t.join()
+            wall = time.perf_counter() - t0
         for conn in conns:
             conn.close()
         total = connections * per_connection
         return {"requests": total, "wall_s": round(wall, 3),
                 "requests_per_s": round(total / wall, 1),
                 "p50_ms": round(statistics.median(latencies) * 1000, 1),
-                "p99_ms": round(percentile(latencies, 0.99) * 1000, 1)}
+                "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+                "cpu_ms_per_request": cpu.per_request(total)}
 
     def oversold(self, listing_ids: list[int]) -> list[str]:
         problems = []
