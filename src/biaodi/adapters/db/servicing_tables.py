@@ -88,6 +88,8 @@ IN_ARREARS = "oldest_due_date IS NOT NULL OR holders_oldest_due_date IS NOT NULL
 #: are the steps' own, verbatim (`services.servicing.collect`, `fees`).
 OWING = "due_principal_fen + due_interest_fen + penalty_fen > 0"
 FEES_OWED = "due_service_fee_fen + due_guarantee_fee_fen > 0"
+#: Loans with nothing left to fall due and not closed yet: the only ones settling may close.
+FINISHING = "next_seq IS NULL AND status <> 'closed'"
 
 
 class LoanServicing(Base):
@@ -112,6 +114,8 @@ class LoanServicing(Base):
               postgresql_where=text(OWING), sqlite_where=text(OWING)),
         Index("ix_loan_servicing_fees_owed", "listing_id",
               postgresql_where=text(FEES_OWED), sqlite_where=text(FEES_OWED)),
+        Index("ix_loan_servicing_finishing", "listing_id",
+              postgresql_where=text(FINISHING), sqlite_where=text(FINISHING)),
     )
 
     listing_id: Mapped[int] = mapped_column(Id, ForeignKey("listings.id"), primary_key=True)

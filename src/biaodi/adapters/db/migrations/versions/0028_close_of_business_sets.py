@@ -1,4 +1,5 @@
-"""servicing: the ledger's references checked once per statement on PostgreSQL
+"""servicing: the ledger's references checked once per statement on PostgreSQL; settling
+reads only the loans with nothing left to fall due
 
 A posting's entry and account, and a repayment's entry and payer account, were checked by
 PostgreSQL's foreign keys one row at a time: a query and a row lock on the parent for each
@@ -14,6 +15,10 @@ such a delete, so nothing is lost without them. The deferred balance trigger is 
 
 PostgreSQL only; SQLite keeps its foreign keys (checked row by row, cheaply, in process).
 
+Both databases: `ix_loan_servicing_finishing`, the loans with nothing left to fall due that are
+not closed yet — the only ones settling may close, which read every loan of the chunk to find
+them. Neither column changes in the daily accrual, which stays a HOT update.
+
 Revision ID: 0028
 Revises: 0027
 Create Date: 2026-12-02 17:50:00
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0028"
@@ -66,7 +72,13 @@ def _check_function(table: str) -> str:
         END $$"""
 
 
+FINISHING = "next_seq IS NULL AND status <> 'closed'"
+
+
 def upgrade() -> None:
+    with op.batch_alter_table("loan_servicing") as batch:
+        batch.create_index("ix_loan_servicing_finishing", ["listing_id"],
+                           postgresql_where=sa.text(FINISHING), sqlite_where=sa.text(FINISHING))
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("""
@@ -89,6 +101,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("loan_servicing") as batch:
+        batch.drop_index("ix_loan_servicing_finishing")
     if op.get_bind().dialect.name != "postgresql":
         return
     for table in ("postings", "repayments"):
