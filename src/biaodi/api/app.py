@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import gc
 import importlib.util
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -65,8 +68,33 @@ API_ROUTERS = (
 )
 
 
+_heap_settled = False
+
+
+def settle_heap(platform: Platform) -> None:
+    """Once per process, when its first app starts: load what the first requests would (the
+    risk model and its libraries), then tell the garbage collector to leave everything alive
+    by then — modules, the app with its routes and models, the platform: the process's
+    long-lived state — out of its rounds (`gc.freeze`). A full collection then walks only
+    the objects made since, not the ~400,000 of the start-up (0.1–0.2 s here, a pause for
+    every request in flight)."""
+    global _heap_settled
+    if not _heap_settled:
+        _heap_settled = True
+        risk.warm_up(platform)
+        gc.collect()
+        gc.freeze()
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settle_heap(app.state.platform)
+    yield
+
+
 def create_app(platform: Platform | None = None) -> FastAPI:
     app = FastAPI(
+        lifespan=_lifespan,
         title="Biaodi",
         version=__version__,
         description="Biaodi (标的): an online lending marketplace built around listing types.",

@@ -20,7 +20,9 @@ from biaodi.services.shared import audit
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_platform(request: Request) -> Platform:
+async def get_platform(request: Request) -> Platform:
+    """A coroutine on purpose: FastAPI runs a plain function dependency in a worker thread,
+    and the hand-over costs more than this attribute read (every route depends on it)."""
     platform: Platform = request.app.state.platform
     return platform
 

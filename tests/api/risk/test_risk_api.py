@@ -164,12 +164,9 @@ def test_confirmed_fraud(client: TestClient, officer_headers: dict[str, str]) ->
 def test_bureau_answers_are_configurable_per_identity(client: TestClient) -> None:
     _, headers, body = borrower(client)
     client.get("/healthz")
-    from biaodi.api.routes.risk import get_env
+    from biaodi.api.routes.risk import app_env
 
-    class _Request:
-        app = client.app
-
-    risk_env = get_env(_Request(), client.app.state.platform)  # type: ignore[arg-type]
+    risk_env = app_env(client.app, client.app.state.platform)
     risk_env.bureau.configure(body["id_number"],  # type: ignore[attr-defined]
                               four_elements=Verification.MISMATCH, mismatched=("real_name",))
     decision = client.post("/api/v1/risk/applications", json=body, headers=headers).json()

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
+from starlette.concurrency import run_in_threadpool
 
 from biaodi.api.deps import CurrentUser, PlatformDep, require_role
 from biaodi.api.params import NonBlank, Reason, RequestBody, one_of, query_one_of
@@ -30,12 +31,38 @@ RiskStaff = Annotated[UserView, Depends(require_role(Role.RISK_OFFICER, Role.OPE
 RiskOfficer = Annotated[UserView, Depends(require_role(Role.RISK_OFFICER))]
 
 
-def get_env(request: Request, platform: PlatformDep) -> RiskEnv:
-    """One risk environment per app (rule pack, lazily loaded model, bureau)."""
-    env: RiskEnv | None = getattr(request.app.state, "risk_env", None)
+def app_env(app: Any, platform: Platform) -> RiskEnv:
+    """One risk environment per app (rule pack, lazily loaded model, bureau), built on first
+    use."""
+    env: RiskEnv | None = getattr(app.state, "risk_env", None)
     if env is None:
         env = risk_service.build_env(platform.settings, platform.cipher)
-        request.app.state.risk_env = env
+        app.state.risk_env = env
+    return env
+
+
+def warm_up(platform: Platform) -> None:
+    """Load the model, and the challenger's trees with their library, before the first
+    decision needs them (0.4 s here); a model that cannot be loaded is reported by the
+    decisions, as without this."""
+    from biaodi.risk_modelling.model import ModelError, load_model
+
+    settings = platform.settings
+    try:
+        model = load_model(settings.risk_model_dir)
+        if settings.risk_shadow_challenger and model.challenger is not None:
+            model.challenger.booster  # noqa: B018 - loads it
+    except (ModelError, OSError):
+        pass
+
+
+async def get_env(request: Request, platform: PlatformDep) -> RiskEnv:
+    """The app's risk environment: a coroutine, so that FastAPI does not hand this attribute
+    read to a worker thread on every request; the first build (it reads the rule pack) runs
+    in one."""
+    env: RiskEnv | None = getattr(request.app.state, "risk_env", None)
+    if env is None:
+        env = await run_in_threadpool(app_env, request.app, platform)
     return env
 
 
