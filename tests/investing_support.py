@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -33,6 +33,28 @@ def user(platform: Platform, *roles: str) -> int:
     cmd = users.Register(**identity(), roles=roles)
     create = users.create_staff if "operator" in roles else users.register
     return in_transaction(platform.uow, lambda uow: create(uow, cmd, platform.cipher)).id
+
+
+def signed_in_investor(platform: Platform, yuan: int = 100_000, answers: dict | None = None,
+                       roles: tuple[str, ...] = ("investor",)) -> tuple[int, str]:
+    """A registered user with a deposit and an assessment (when an investor), and a bearer
+    token: (id, token)."""
+    data = identity()
+
+    def create(uow):  # type: ignore[no-untyped-def]
+        view = users.register(uow, users.Register(**data, roles=roles), platform.cipher)
+        if "investor" in roles:
+            if yuan:
+                ledger.post(uow, EntryDraft("deposit").transfer(
+                    "custody:cash", wallet(OwnerKind.INVESTOR, view.id).code,
+                    Money.yuan(yuan).fen))
+            if answers is not None:
+                suitability.assess(uow, view.id, answers)
+        token, _ = users.login(uow, data["username"], "passw0rd-ok", timedelta(hours=1),
+                               platform.cipher)
+        return view.id, token
+
+    return in_transaction(platform.uow, create)
 
 
 def deposit(platform: Platform, user_id: int, yuan: int, role: str = "investor") -> None:

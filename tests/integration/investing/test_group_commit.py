@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,18 +17,21 @@ from sqlalchemy import text
 
 from biaodi.adapters.db.tables import Listing
 from biaodi.bootstrap import Platform
-from biaodi.domain.ledger.rules import EntryDraft, OwnerKind, wallet
 from biaodi.domain.shared.errors import BiaodiError
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts import users
-from biaodi.services.investing import one_trip, suitability
+from biaodi.services.investing import one_trip
 from biaodi.services.investing.counters import EXPOSURE_SQL, STAKE_SQL
 from biaodi.services.investing.group_commit import next_batch
-from biaodi.services.ledger import posting as ledger
 from biaodi.services.shared import audit as audit_trail
 from biaodi.services.shared.tx import in_transaction
-from factories import identity
-from investing_support import AGGRESSIVE, CONSERVATIVE, assert_books_balanced, published_listing
+from investing_support import (
+    AGGRESSIVE,
+    CONSERVATIVE,
+    assert_books_balanced,
+    published_listing,
+    signed_in_investor,
+)
 from statements_support import statement_counter
 
 #: (name, wallet in yuan, risk assessment answers, roles, token revoked)
@@ -49,31 +51,11 @@ AMOUNTS = ["100.00", "200.00", "300.00", "500.00", "1000.00", "60.00", "150.00",
            "4000.00"]
 
 
-def _person(platform: Platform, yuan: int, answers: dict | None,
-            roles: tuple[str, ...] = ("investor",)) -> tuple[int, str]:
-    """A registered user with a deposit and an assessment, and a bearer token."""
-    data = identity()
-
-    def create(uow):  # type: ignore[no-untyped-def]
-        view = users.register(uow, users.Register(**data, roles=roles), platform.cipher)
-        if yuan:
-            ledger.post(uow, EntryDraft("deposit").transfer(
-                "custody:cash", wallet(OwnerKind.INVESTOR, view.id).code,
-                Money.yuan(yuan).fen))
-        if answers is not None:
-            suitability.assess(uow, view.id, answers)
-        token, _ = users.login(uow, data["username"], "passw0rd-ok", timedelta(hours=1),
-                               platform.cipher)
-        return view.id, token
-
-    return in_transaction(platform.uow, create)
-
-
 def _people(platform: Platform) -> dict[str, tuple[int, str]]:
     """One investor per profile: its id and bearer token."""
     made: dict[str, tuple[int, str]] = {}
     for name, yuan, answers, roles, revoked in PROFILES:
-        made[name] = _person(platform, yuan, answers, roles)
+        made[name] = signed_in_investor(platform, yuan, answers, roles)
         if revoked:
             in_transaction(platform.uow, lambda uow, t=made[name][1]: users.logout(uow, t))
     return made
@@ -219,7 +201,7 @@ def test_two_hundred_investors_race_through_group_commit(platform: Platform) -> 
                     "step race runs on both databases in test_rush.py")
     rules = platform.investing_rules
     listing_id = published_listing(platform, rules, amount=10_000, rate="0.11")
-    racers = [_person(platform, 1_000, AGGRESSIVE) for _ in range(200)]
+    racers = [signed_in_investor(platform, 1_000, AGGRESSIVE) for _ in range(200)]
     start = threading.Barrier(len(racers))
     outcomes: Counter[str] = Counter()
     unexpected: list[BaseException] = []

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,18 +15,21 @@ from sqlalchemy import func, select
 from biaodi.adapters.db.tables import Investment, Listing
 from biaodi.api.app import create_app
 from biaodi.bootstrap import Platform
-from biaodi.domain.ledger.rules import EntryDraft, OwnerKind, wallet
 from biaodi.domain.shared.errors import BiaodiError
 from biaodi.domain.shared.money import Money
 from biaodi.services.accounts import users
 from biaodi.services.investing import invest as investing
-from biaodi.services.investing import one_trip, suitability
-from biaodi.services.ledger import posting as ledger
+from biaodi.services.investing import one_trip
 from biaodi.services.shared import audit as audit_trail
 from biaodi.services.shared.idempotency import run_idempotent
 from biaodi.services.shared.tx import in_transaction
-from factories import identity
-from investing_support import AGGRESSIVE, CONSERVATIVE, assert_books_balanced, published_listing
+from investing_support import (
+    AGGRESSIVE,
+    CONSERVATIVE,
+    assert_books_balanced,
+    published_listing,
+    signed_in_investor,
+)
 from statements_support import statement_counter
 
 #: One investment through the API once the listing's terms are cached: PostgreSQL — the one
@@ -35,27 +37,6 @@ from statements_support import statement_counter
 #: engine), then BEGIN IMMEDIATE, the key's lookup, the checks, the hot row, the freeze, the
 #: entry, its postings, the cap, the investment, the key's answer and the audit record (3).
 INVEST = {"postgres": 1, "sqlite": 15}
-
-
-def _investor(platform: Platform, yuan: int = 100_000, answers: dict | None = None,
-              roles: tuple[str, ...] = ("investor",)) -> tuple[int, str]:
-    """A registered user with a deposit and an assessment, and a bearer token."""
-    data = identity()
-
-    def create(uow):  # type: ignore[no-untyped-def]
-        view = users.register(uow, users.Register(**data, roles=roles), platform.cipher)
-        if "investor" in roles:
-            if yuan:
-                ledger.post(uow, EntryDraft("deposit").transfer(
-                    "custody:cash", wallet(OwnerKind.INVESTOR, view.id).code,
-                    Money.yuan(yuan).fen))
-            if answers is not None:
-                suitability.assess(uow, view.id, answers)
-        token, _ = users.login(uow, data["username"], "passw0rd-ok", timedelta(hours=1),
-                               platform.cipher)
-        return view.id, token
-
-    return in_transaction(platform.uow, create)
 
 
 def _invest(client: TestClient, token: str, listing_id: int, amount: str, key: str):  # type: ignore[no-untyped-def]
@@ -66,7 +47,7 @@ def _invest(client: TestClient, token: str, listing_id: int, amount: str, key: s
 def test_one_investment_is_one_statement_on_postgresql(platform: Platform, backend: str) -> None:
     rules = platform.investing_rules
     listing_id = published_listing(platform, rules, amount=10_000)
-    _, token = _investor(platform, answers=AGGRESSIVE)
+    _, token = signed_in_investor(platform, answers=AGGRESSIVE)
     with TestClient(create_app(platform)) as client:
         assert _invest(client, token, listing_id, "100.00", "warm").status_code == 201
         with statement_counter(platform.engine, platform.read_engine) as seen:
@@ -81,12 +62,12 @@ def test_refusals_are_the_same_on_both_paths(platform: Platform) -> None:
     SQLite's step-by-step path and PostgreSQL's one statement); a refused key replays."""
     rules = platform.investing_rules
     listing_id = published_listing(platform, rules, amount=10_000)
-    _, rich = _investor(platform, answers=AGGRESSIVE)
-    _, unassessed = _investor(platform)
-    _, cautious = _investor(platform, answers=CONSERVATIVE)
-    _, poor = _investor(platform, yuan=50, answers=AGGRESSIVE)
-    _, borrower = _investor(platform, roles=("borrower",))
-    revoked_id, revoked = _investor(platform, answers=AGGRESSIVE)
+    _, rich = signed_in_investor(platform, answers=AGGRESSIVE)
+    _, unassessed = signed_in_investor(platform)
+    _, cautious = signed_in_investor(platform, answers=CONSERVATIVE)
+    _, poor = signed_in_investor(platform, yuan=50, answers=AGGRESSIVE)
+    _, borrower = signed_in_investor(platform, roles=("borrower",))
+    revoked_id, revoked = signed_in_investor(platform, answers=AGGRESSIVE)
     in_transaction(platform.uow, lambda uow: users.logout(uow, revoked))
     cases = [
         (borrower, "100.00", 403, "role_required", None),
@@ -121,8 +102,8 @@ def test_refusals_are_the_same_on_both_paths(platform: Platform) -> None:
 def test_the_last_ticket_funds_the_listing_and_its_replay_says_so(platform: Platform) -> None:
     rules = platform.investing_rules
     listing_id = published_listing(platform, rules, amount=1_000)
-    alice_id, alice = _investor(platform, answers=AGGRESSIVE)
-    bob_id, bob = _investor(platform, answers=AGGRESSIVE)
+    alice_id, alice = signed_in_investor(platform, answers=AGGRESSIVE)
+    bob_id, bob = signed_in_investor(platform, answers=AGGRESSIVE)
     with TestClient(create_app(platform)) as client:
         assert _invest(client, alice, listing_id, "500.00", "a").status_code == 201
         last = _invest(client, bob, listing_id, "500.00", "b")
@@ -174,7 +155,8 @@ def test_investors_keep_investing_as_listings_fill_back_to_back(platform: Platfo
     listing oversold, each funded exactly, every acknowledged investment there once."""
     rules = platform.investing_rules
     listings = [published_listing(platform, rules, amount=6_000) for _ in range(LISTINGS)]
-    investors = [_investor(platform, yuan=1_000, answers=AGGRESSIVE) for _ in range(INVESTORS)]
+    investors = [signed_in_investor(platform, yuan=1_000, answers=AGGRESSIVE)
+                 for _ in range(INVESTORS)]
     acknowledged: Counter[int] = Counter()
     unexpected: list[BaseException] = []
     lock = threading.Lock()
