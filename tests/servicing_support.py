@@ -200,6 +200,16 @@ def check_books(platform: Platform) -> None:
             WHERE s.outstanding_principal_fen <> p.o OR s.due_principal_fen <> p.dp
                OR s.due_interest_fen <> p.di OR s.penalty_fen <> p.pen""")).all()
         assert not mismatched, mismatched
+        # the next instalment as the loan keeps it is the instalment's own (reminders use it)
+        stale = uow.s.execute(text("""
+            SELECT s.listing_id FROM loan_servicing s
+            LEFT JOIN loan_instalments li ON li.listing_id = s.listing_id AND li.seq = s.next_seq
+            WHERE (s.next_seq IS NULL AND (s.next_principal_fen IS NOT NULL
+                                           OR s.next_interest_fen IS NOT NULL))
+               OR (s.next_seq IS NOT NULL AND (li.id IS NULL
+                   OR s.next_principal_fen <> li.principal_fen
+                   OR s.next_interest_fen <> li.interest_fen))""")).all()
+        assert not stale, stale
         claims = uow.s.execute(text("""
             SELECT s.listing_id FROM loan_servicing s
             JOIN accounts ip ON ip.id = s.interest_account_id

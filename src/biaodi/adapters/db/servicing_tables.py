@@ -137,6 +137,9 @@ class LoanServicing(Base):
     next_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
     next_due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     next_interest_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    #: The next instalment's principal, kept beside its interest so that the reminder of it
+    #: needs no read of the instalments.
+    next_principal_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     period_start: Mapped[date | None] = mapped_column(Date, nullable=True)
     #: Oldest instalment not covered by what the borrower paid (FIFO), and by what holders
     #: received (the guarantor's deadline counts from this one).

@@ -36,7 +36,9 @@ from biaodi.services.shared.sqlkit import Sql, run
 
 def queue_notices(uow: UnitOfWork, day: date, lo: int, hi: int, reminder_days: int) -> int:
     """Reminders for instalments due `reminder_days` after `day`; notices for loans that are
-    1, 3, 7, 15, 30, 60 or 90 days past due. Sent from the next day; one per key."""
+    1, 3, 7, 15, 30, 60 or 90 days past due. Sent from the next day; one per key. A reminder's
+    amount is the next instalment's, as the loan keeps it (`next_principal_fen`,
+    `next_interest_fen`): no read of the instalments."""
     sql = Sql.of(uow)
     send_on, due_on = day + timedelta(days=1), day + timedelta(days=reminder_days)
     queued = run(uow, f"""
@@ -44,9 +46,8 @@ def queue_notices(uow: UnitOfWork, day: date, lo: int, hi: int, reminder_days: i
                                         amount_fen, days_past_due, status)
         SELECT 'reminder:' || s.listing_id || ':' || s.next_seq, s.listing_id, l.applicant_id,
                'reminder', {sql.date("send_on")}, s.next_due_date,
-               li.principal_fen + li.interest_fen, 0, 'queued'
+               s.next_principal_fen + s.next_interest_fen, 0, 'queued'
         FROM loan_servicing s JOIN listings l ON l.id = s.listing_id
-        JOIN loan_instalments li ON li.listing_id = s.listing_id AND li.seq = s.next_seq
         WHERE s.listing_id BETWEEN :lo AND :hi AND s.next_due_date = {sql.date("due_on")}
           AND s.status <> 'closed'
           AND NOT EXISTS (SELECT 1 FROM collection_notices n

@@ -112,6 +112,7 @@ def accelerate(uow: UnitOfWork, listing_id: int, day: date, reason: str) -> None
                                              zip(holders, interest, strict=True)},
                                  f"accelerated:{day}")
     loan.next_seq = loan.next_due_date = loan.next_interest_fen = None
+    loan.next_principal_fen = None
     loan.accrued_interest_fen = 0
     loan.oldest_due_date = loan.oldest_due_date or day
     loan.holders_oldest_due_date = loan.holders_oldest_due_date or day

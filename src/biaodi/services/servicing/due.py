@@ -63,7 +63,7 @@ def mark_due(uow: UnitOfWork, day: date, lo: int, hi: int, batch: str) -> int:
             period_start = x.last_due_date,
             accrued_interest_fen = 0,
             next_seq = x.next_seq, next_due_date = x.next_due_date,
-            next_interest_fen = x.next_interest_fen
+            next_interest_fen = x.next_interest_fen, next_principal_fen = x.next_principal_fen
         FROM (SELECT m.listing_id, m.principal_fen, m.interest_fen, m.first_due_date,
                      m.last_due_date,
                      CAST(COALESCE(SUM(CASE WHEN li.seq <= m.seq_to THEN li.service_fee_fen
@@ -72,7 +72,8 @@ def mark_due(uow: UnitOfWork, day: date, lo: int, hi: int, batch: str) -> int:
                                             ELSE 0 END), 0) AS BIGINT) AS guarantee_fee_fen,
                      MAX(CASE WHEN {following} THEN li.seq END) AS next_seq,
                      MAX(CASE WHEN {following} THEN li.due_date END) AS next_due_date,
-                     MAX(CASE WHEN {following} THEN li.interest_fen END) AS next_interest_fen
+                     MAX(CASE WHEN {following} THEN li.interest_fen END) AS next_interest_fen,
+                     MAX(CASE WHEN {following} THEN li.principal_fen END) AS next_principal_fen
               FROM servicing_due_marks m
               LEFT JOIN loan_instalments li ON li.listing_id = m.listing_id
                    AND li.seq BETWEEN m.seq_from AND m.seq_to + 1

@@ -277,6 +277,6 @@ def _prepay_part(uow: UnitOfWork, loan: LoanServicing, cmd: RepayEarly, day: dat
     loans.revise(uow, loan.listing_id, day, f"prepayment_{cmd.reamortise}", rest,
                  change_with_fees)
     loan.period_start = day
-    loan.next_interest_fen = new[0].interest
+    loan.next_interest_fen, loan.next_principal_fen = new[0].interest, new[0].principal
     loan.accrued_interest_fen = 0
     uow.s.flush()
