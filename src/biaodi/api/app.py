@@ -103,11 +103,8 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     )
     app.state.platform = platform or _started_platform()
     errors.install(app)
-    app.add_middleware(guards.RefuseNul)
-    app.add_middleware(guards.SecurityHeaders)
-    app.add_middleware(guards.BodyLimit, limits={
+    app.add_middleware(guards.Edge, limits={  # every answer names its request
         f"{API_PREFIX}/payments/callbacks": payments.MAX_CALLBACK_BYTES})
-    app.add_middleware(guards.RequestContext)  # outermost: every answer names its request
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX, responses=errors.ERROR_RESPONSES)
 

@@ -43,7 +43,7 @@ def get_current_user(
         )
     with platform.glance() as uow:  # one statement: token, user and roles
         user = users.user_for_token(uow, token)
-    request.state.user_id = user.id  # for the access log of a refusal (api/errors.AccessLog)
+    request.state.user_id = user.id  # for the access log of a refusal (api/guards.Edge)
     audit.signed_in(user.id)  # the actor of the audit records this request writes
     return user
 

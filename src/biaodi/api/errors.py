@@ -12,13 +12,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from biaodi.domain.shared.errors import BiaodiError, TooManyRequests
 
 #: Every refusal of the API for want of a sign-in (401) or of a right (403): method, path,
 #: user id (when signed in) and the error's code, never personal data (no names, numbers,
-#: tokens or bodies), for whoever watches for probing.
+#: tokens or bodies), for whoever watches for probing (written by `api/guards.Edge`).
 access_log = logging.getLogger("biaodi.access")
 
 
@@ -90,36 +89,8 @@ def _explain(error: Mapping[str, Any]) -> tuple[str | None, str]:
     return field, f"{field}: {error.get('msg')}" if field else str(error.get("msg"))
 
 
-class AccessLog:
-    """Logs each 401/403 answer of the JSON API to `biaodi.access` (WARNING). It watches the
-    answers rather than the error handler, so that refusals stored and replayed under an
-    idempotency key (answered without raising) are logged too."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
-            await self.app(scope, receive, send)
-            return
-        status = 0
-
-        async def watch(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body" and status in (401, 403):
-                user = scope.get("state", {}).get("user_id", "-")
-                access_log.warning("access refused: %s %s user=%s status=%s code=%s",
-                                   scope["method"], scope["path"], user, status,
-                                   _code_of(message.get("body", b"")))
-                status = 0  # once per answer
-            await send(message)
-
-        await self.app(scope, receive, watch)
-
-
-def _code_of(body: bytes) -> str:
+def code_of(body: bytes) -> str:
+    """The error code of an answer's body, "-" when it has none."""
     try:
         return str(json.loads(body)["error"]["code"])
     except (ValueError, KeyError, TypeError):
@@ -127,8 +98,6 @@ def _code_of(body: bytes) -> str:
 
 
 def install(app: FastAPI) -> None:
-    app.add_middleware(AccessLog)
-
     @app.exception_handler(BiaodiError)
     async def _business(_request: Request, exc: BiaodiError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None

@@ -4,7 +4,7 @@ Money-moving routes declare `Idempotency-Key` as an optional header so that its 
 refused by `check_key` with the documented error (422 naming `Idempotency-Key`) rather than
 by FastAPI; the document says what that check enforces: the header is required, not blank,
 at most `MAX_KEY_LENGTH` characters. And no text a caller sends may hold a NUL character
-(`api/guards.RefuseNul` for query strings, `api/params.RequestBody` for bodies): every free text
+(`api/guards.Edge` for query strings, `api/params.RequestBody` for bodies): every free text
 parameter and body field says so with a pattern. The bounds of whole numbers are whole (FastAPI
 writes them as floats, the largest id rounded up past what a BIGINT holds).
 (tests/api/meta/test_spec_conformance.py holds the document to the behaviour.)"""

@@ -67,7 +67,7 @@ access_log = logging.getLogger("biaodi.access")  # the same log as the API's ref
 
 
 def _log_refusal(request: Request, exc: pages.PageError) -> None:
-    """A 403 page is logged like a 403 of the API (api/errors.AccessLog): method, path, the
+    """A 403 page is logged like a 403 of the API (api/guards.Edge): method, path, the
     user's id or '-', status and a code named after the page's title (forbidden, csrf). No
     personal data. A sign-in redirect of an anonymous visitor is not logged."""
     user = pages.current_user(request)
