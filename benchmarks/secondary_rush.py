@@ -5,9 +5,10 @@
 
 Each round builds a funded 12-month loan, lets one holder offer a 10,000.00 holding and has
 `--buyers` buyers each try to buy 100.00 of it — so half of them find it sold out — through
-the purchase use case with idempotency keys (each purchase one transaction: the sale's hot
-row, the seller's split, the buyer's holding and position, one journal entry), from
-`--workers` threads. Everything a client needs exists before the clock starts: the buyers,
+the purchase use case with idempotency keys as the API calls it (`run_keyed`,
+`purchases.buy_answering`: each purchase one transaction — the sale's hot row, the seller's
+split, the buyer's holding and position, one journal entry, the answer), from `--workers`
+threads. Everything a client needs exists before the clock starts: the buyers,
 their commands, the threads (waiting at a barrier) and the database connections (opened and
 returned to the pool). Reported per round: attempts and purchases per second, p50/p99
 latency of an attempt.
@@ -58,7 +59,7 @@ from biaodi.config import Settings  # noqa: E402
 from biaodi.domain.shared.money import Money  # noqa: E402
 from biaodi.services.ledger import posting as ledger  # noqa: E402
 from biaodi.services.secondary import purchases, sales  # noqa: E402
-from biaodi.services.shared.idempotency import Answer, run_idempotent  # noqa: E402
+from biaodi.services.shared.idempotency import Answer, run_keyed  # noqa: E402
 from biaodi.services.shared.tx import in_transaction  # noqa: E402
 
 START = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
@@ -119,11 +120,14 @@ def race(platform: Platform, clock: FixedClock, buyers: int, workers: int) -> di
     lock = threading.Lock()
     todo = list(reversed(commands))
 
+    def view(made: purchases.Bought) -> Answer:
+        return Answer(201, {"id": made.purchase_id})
+
     def attempt(cmd: purchases.Buy) -> str:
-        answer = run_idempotent(
+        answer = run_keyed(
             platform.uow, scope=f"user:{cmd.buyer_id}:bench", key=uuid.uuid4().hex,
             payload={"principal": "100"},
-            fn=lambda uow: Answer(201, {"id": purchases.buy(uow, cmd, market).purchase_id}))
+            fn=lambda uow, keyed: purchases.buy_answering(uow, cmd, market, keyed, view))
         return "bought" if answer.status_code == 201 else answer.body["error"]["code"]
 
     def work() -> None:

@@ -9,15 +9,16 @@ from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
+from biaodi.adapters.db.uow import UnitOfWork
 from biaodi.api.deps import CurrentUser, PlatformDep
-from biaodi.api.idempotent import idempotent_response
+from biaodi.api.idempotent import idempotent_response, keyed_response
 from biaodi.api.params import YUAN_PATTERN, RequestBody, SignedPercent, Yuan, query_pattern
 from biaodi.bootstrap import Platform
 from biaodi.domain.shared.bounds import PageNo, PageSize, RowId
 from biaodi.domain.shared.errors import InvalidInput
 from biaodi.domain.shared.money import Money
 from biaodi.services.secondary import purchases, queries, sales
-from biaodi.services.shared.idempotency import Answer, check_key
+from biaodi.services.shared.idempotency import Answer, Keyed, check_key
 from biaodi.services.shared.rates import parse_signed_percent
 from biaodi.services.shared.tx import in_transaction
 
@@ -101,18 +102,19 @@ def buy(sale_id: RowId, body: BuyRequest, platform: PlatformDep, user: CurrentUs
     key = check_key(idempotency_key)
     platform.rate_limiter.hit("invest", f"user:{user.id}")
 
-    def act(uow):  # type: ignore[no-untyped-def]
-        cmd = purchases.Buy(sale_id, user.id, _money(body.principal, "principal", platform),
-                            _money(body.max_price, "max_price", platform))
-        made = purchases.buy(uow, cmd, platform.secondary_rules)
+    def view(made: purchases.Bought) -> Answer:
         return Answer(201, {"id": made.purchase_id, "sale_id": sale_id,
                             "holding_id": made.holding_id, **queries.quote_view(made.quote),
                             "sale_remaining": str(made.sale_remaining),
                             "sale_status": made.sale_status})
 
-    return idempotent_response(platform, scope=f"user:{user.id}:POST /secondary/sales/"
-                               f"{sale_id}/purchases", key=key, payload=body.model_dump(),
-                               fn=act)
+    def act(uow: UnitOfWork, keyed: Keyed) -> Answer:
+        cmd = purchases.Buy(sale_id, user.id, _money(body.principal, "principal", platform),
+                            _money(body.max_price, "max_price", platform))
+        return purchases.buy_answering(uow, cmd, platform.secondary_rules, keyed, view)
+
+    return keyed_response(platform, scope=f"user:{user.id}:POST /secondary/sales/"
+                          f"{sale_id}/purchases", key=key, payload=body.model_dump(), fn=act)
 
 
 @router.post("/secondary/sales/{sale_id}/cancel")

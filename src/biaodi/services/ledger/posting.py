@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select, text
@@ -27,7 +28,7 @@ from biaodi.domain.ledger.rules import (
 )
 from biaodi.domain.shared.errors import IdempotencyConflict, InsufficientBalance, NotFound
 from biaodi.services.shared import audit
-from biaodi.services.shared.sqlkit import stamped
+from biaodi.services.shared.sqlkit import Sql, as_json, stamped
 
 #: Account owners the audit trail files a ledger event under (a loan's accounts are its
 #: listing's: the loan id is the listing id).
@@ -298,13 +299,15 @@ def verify(uow: UnitOfWork, *, limit: int = 1000) -> Verification:
 
 
 def entry_steps(draft: EntryDraft, entry_id: int, specs: dict[str, AccountSpec],
-                known: dict[str, int], *, idempotency_key: str | None = None,
+                known: dict[str, int], sql: Sql, *, idempotency_key: str | None = None,
                 prefix: str = "je") -> tuple[list[tuple[str, str]], dict[str, Any]]:
     """`post` as three statements for `sqlkit.write_together`, for a hot path that writes its
     entry together with other rows: the accounts (opened where missing, every balance moved
     by one upsert, in id order like `post`; returning id, code, balance as `moved`), the
     entry itself with the id `entry_id` reserved by the caller (`Sql.next_id`), and its
-    postings with their running balances, in draft order.
+    postings with their running balances, in draft order. The accounts and the postings go
+    as one JSON parameter each (`Sql.json_table`): the statements' text is the same
+    whatever the entry.
 
     `specs` describes every account the draft names, `known` the ids of those that exist. A
     non-negative account that would go below zero fails the accounts' CHECK constraint
@@ -317,40 +320,46 @@ def entry_steps(draft: EntryDraft, entry_id: int, specs: dict[str, AccountSpec],
     for p in draft.postings:
         totals[p.account] += kinds[p.account].balance_delta(p.amount)
     order = sorted(specs, key=lambda c: (c not in known, known.get(c, 0), c))
-    params: dict[str, Any] = {f"{prefix}_id": entry_id, f"{prefix}_kind": draft.kind,
-                              f"{prefix}_memo": draft.memo, f"{prefix}_key": idempotency_key}
-    opened, moves = [], []
-    for n, code in enumerate(order):
-        spec, delta = specs[code], totals.get(code, 0)
-        params |= {f"{prefix}_c{n}": code, f"{prefix}_t{n}": spec.type.value,
-                   f"{prefix}_o{n}": spec.owner_kind.value, f"{prefix}_w{n}": spec.owner_id,
-                   f"{prefix}_p{n}": spec.purpose, f"{prefix}_n{n}": spec.non_negative,
-                   f"{prefix}_b{n}": 0 if code in known else delta, f"{prefix}_d{n}": delta}
-        opened.append(f"(:{prefix}_c{n}, :{prefix}_t{n}, :{prefix}_o{n}, :{prefix}_w{n}, "
-                      f":{prefix}_p{n}, :{prefix}_n{n}, :{prefix}_b{n}, :now)")
-        moves.append(f"WHEN :{prefix}_c{n} THEN CAST(:{prefix}_d{n} AS BIGINT)")
     # A proposed row must pass the CHECK even where it only updates: an existing account
     # proposes balance 0 and moves by its delta; a new one opens with its delta.
+    accounts = [{"n": n, "code": code, "type": specs[code].type.value,
+                 "owner_kind": specs[code].owner_kind.value, "owner_id": specs[code].owner_id,
+                 "purpose": specs[code].purpose, "non_negative": specs[code].non_negative,
+                 "opening": 0 if code in known else totals.get(code, 0),
+                 "delta": totals.get(code, 0)} for n, code in enumerate(order)]
+    legs, later = [], defaultdict(int)
+    for n, p in reversed(list(enumerate(draft.postings))):
+        legs.append({"n": n, "code": p.account, "amount": p.amount, "later": later[p.account]})
+        later[p.account] += kinds[p.account].balance_delta(p.amount)
+    params: dict[str, Any] = {f"{prefix}_id": entry_id, f"{prefix}_kind": draft.kind,
+                              f"{prefix}_memo": draft.memo, f"{prefix}_key": idempotency_key,
+                              f"{prefix}_accounts": as_json(accounts),
+                              f"{prefix}_legs": as_json(legs[::-1])}
+    return _entry_sql(sql, prefix), params
+
+
+@lru_cache(maxsize=8)
+def _entry_sql(sql: Sql, prefix: str) -> list[tuple[str, str]]:
+    rows = sql.json_table(
+        f"{prefix}_accounts", "v", "n INTEGER, code VARCHAR(96), type VARCHAR(16), "
+        "owner_kind VARCHAR(16), owner_id BIGINT, purpose VARCHAR(32), non_negative BOOLEAN, "
+        "opening BIGINT, delta BIGINT")
+    deltas = sql.json_table(f"{prefix}_accounts", "d", "code VARCHAR(96), delta BIGINT")
     accounts = (
         "INSERT INTO accounts (code, type, owner_kind, owner_id, purpose, non_negative, "
-        f"balance, created_at) VALUES {', '.join(opened)} ON CONFLICT (code) DO UPDATE SET "
-        f"balance = accounts.balance + CASE accounts.code {' '.join(moves)} ELSE 0 END "
+        f"balance, created_at) SELECT v.code, v.type, v.owner_kind, v.owner_id, v.purpose, "
+        f"v.non_negative, v.opening, :now FROM {rows} WHERE true ORDER BY v.n "
+        "ON CONFLICT (code) DO UPDATE SET balance = accounts.balance + "
+        f"(SELECT d.delta FROM {deltas} WHERE d.code = accounts.code) "
         "RETURNING id, code, balance")
     entry = (
         "INSERT INTO journal_entries (id, kind, memo, idempotency_key, request_hash, actor_id,"
         f" business_date, created_at) VALUES (:{prefix}_id, :{prefix}_kind, :{prefix}_memo, "
         f":{prefix}_key, NULL, NULL, :today, :now)")
-    legs, later = [], defaultdict(int)
-    for n, p in reversed(list(enumerate(draft.postings))):
-        delta = kinds[p.account].balance_delta(p.amount)
-        params |= {f"{prefix}_la{n}": p.account, f"{prefix}_lm{n}": p.amount,
-                   f"{prefix}_ll{n}": later[p.account]}
-        later[p.account] += delta
-        legs.append(f"(CAST(:{prefix}_la{n} AS VARCHAR(96)), CAST(:{prefix}_lm{n} AS BIGINT), "
-                    f"CAST(:{prefix}_ll{n} AS BIGINT), {n})")
+    legs = sql.json_table(f"{prefix}_legs", "v",
+                          "n INTEGER, code VARCHAR(96), amount BIGINT, later BIGINT")
     postings = (
         "INSERT INTO postings (entry_id, account_id, amount, balance_after) "
-        f"SELECT CAST(:{prefix}_id AS BIGINT), m.id, v.column2, m.balance - v.column3 "
-        f"FROM (VALUES {', '.join(reversed(legs))}) v JOIN {{moved}} m ON m.code = v.column1 "
-        "ORDER BY v.column4")
-    return [("moved", accounts), ("entry", entry), ("legs", postings)], params
+        f"SELECT CAST(:{prefix}_id AS BIGINT), m.id, v.amount, m.balance - v.later "
+        f"FROM {legs} JOIN {{moved}} m ON m.code = v.code ORDER BY v.n")
+    return [("moved", accounts), ("entry", entry), ("legs", postings)]

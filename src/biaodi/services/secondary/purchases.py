@@ -23,7 +23,11 @@ order — the sale's row first:
    buyer's shares inserted and the seller's reduced (one multi-row upsert), the buyer's
    servicing position inserted and the seller's reduced (one upsert), the journal entry —
    accounts opened and balances moved by one upsert, the entry, its postings — and the
-   purchase. The entry: the buyer pays the price; the seller receives it less the transfer
+   purchase (its id reserved by the read) — and, through the API (`buy_answering`), the
+   request's idempotency record with its answer. Rows of varying number (the shares, the
+   entry's accounts and postings) go as one JSON parameter each, so the statement's text is
+   the same every time (converted once by the driver, prepared by PostgreSQL). The entry: the
+   buyer pays the price; the seller receives it less the transfer
    fee (platform income); the principal claim moves from the seller's holding to the
    buyer's.
 
@@ -36,6 +40,7 @@ holds them to that. Buying "all that remains" reads it first: one statement more
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -69,7 +74,6 @@ from biaodi.domain.shared.errors import (
     NotFound,
 )
 from biaodi.domain.shared.money import Money
-from biaodi.services.accounts.users import roles_of
 from biaodi.services.investing.funding import holding_account
 from biaodi.services.ledger import posting as ledger
 from biaodi.services.secondary.pricing import (
@@ -83,7 +87,8 @@ from biaodi.services.secondary.pricing import (
 )
 from biaodi.services.secondary.rules import SecondaryRules
 from biaodi.services.shared import audit
-from biaodi.services.shared.sqlkit import Sql, decode_json, tune, write_together
+from biaodi.services.shared.idempotency import Answer, Keyed, refusal_answer
+from biaodi.services.shared.sqlkit import Sql, as_json, decode_json, tune, write_together
 
 
 class SaleSoldOut(Conflict):
@@ -118,16 +123,22 @@ _TAKE = text(
     "expected_loss_ppm"
 ).bindparams(bindparam("now", type_=DateTime(timezone=True)))
 
-_WHY = text("SELECT status, remaining_fen, seller_id, cancel_reason, listing_id "
-            "FROM secondary_sales WHERE id = :id")
+#: The buyer's role and the sale, in one read (no sale: the role alone, its columns NULL).
+_WHY = text("SELECT (SELECT COUNT(*) FROM user_roles r WHERE r.user_id = :buyer AND "
+            "r.role = 'investor') AS investor_role, s.id, s.status, s.remaining_fen, "
+            "s.seller_id, s.cancel_reason, s.listing_id FROM (SELECT 1 AS one) o "
+            "LEFT JOIN secondary_sales s ON s.id = :id")
 
 _TYPES: dict[str, Any] = {"now": DateTime(timezone=True)}
 
 
 def _refused(uow: UnitOfWork, cmd: Buy, part: int, rules: SecondaryRules) -> BiaodiError:
-    """Why the hot-row UPDATE took nothing, in the order a buyer would check."""
-    sale = uow.s.execute(_WHY, {"id": cmd.sale_id}).one_or_none()
-    if sale is None:
+    """Why the hot-row UPDATE took nothing, in the order a buyer would check; a caller
+    without the investor role learns nothing of the sale."""
+    sale = uow.s.execute(_WHY, {"id": cmd.sale_id, "buyer": cmd.buyer_id}).one()
+    if not sale.investor_role:
+        return _not_an_investor()
+    if sale.id is None:
         return NotFound(f"no sale {cmd.sale_id}", field="sale_id")
     if sale.status == "sold" or (sale.status == "open" and not sale.remaining_fen):
         return SaleSoldOut(f"sale {cmd.sale_id} is sold out", field="sale_id")
@@ -202,7 +213,8 @@ def _context_sql(sql: Sql) -> TextClause:
                COALESCE({at_risk}, 0) AS at_risk,
                {shares} AS shares, {accounts} AS accounts,
                {sql.next_id("holdings")} AS new_holding_id,
-               {sql.next_id("journal_entries")} AS new_entry_id
+               {sql.next_id("journal_entries")} AS new_entry_id,
+               {sql.next_id("secondary_purchases")} AS new_purchase_id
         FROM servicing_positions p
         JOIN holdings h ON h.id = p.holding_id
         JOIN loan_servicing l ON l.listing_id = h.listing_id
@@ -215,6 +227,26 @@ def _day(value: Any) -> date | None:
 
 
 def buy(uow: UnitOfWork, cmd: Buy, rules: SecondaryRules) -> Bought:
+    bought = _buy(uow, cmd, rules)[0]
+    assert bought is not None  # without a key every refusal is raised
+    return bought
+
+
+def buy_answering(uow: UnitOfWork, cmd: Buy, rules: SecondaryRules, keyed: Keyed,
+                  view: Callable[[Bought], Answer]) -> Answer:
+    """`buy` for `idempotency.run_keyed`: the request's answer, `view` of the purchase, is
+    written by the purchase's own statement (no round trip more while the sale's row is
+    held). A refusal found before anything is written (the sale's row took nothing: sold
+    out, closed, not an investor …) is answered and stored in the same transaction, as
+    `remember_refusal` would store it in a second one."""
+    answer = _buy(uow, cmd, rules, keyed, view)[1]
+    assert answer is not None
+    return answer
+
+
+def _buy(uow: UnitOfWork, cmd: Buy, rules: SecondaryRules, keyed: Keyed | None = None,
+         view: Callable[[Bought], Answer] | None = None
+         ) -> tuple[Bought | None, Answer | None]:
     tune(uow)  # a servicing transaction: never interleaved with a close-of-business chunk
     today, now = uow.clock.today(), uow.clock.now()
     sql = Sql.of(uow)
@@ -222,8 +254,11 @@ def buy(uow: UnitOfWork, cmd: Buy, rules: SecondaryRules) -> Bought:
             else cmd.principal.fen)
     took = uow.s.execute(_TAKE, {"p": part, "id": cmd.sale_id, "now": now}).one_or_none()
     if took is None:
-        _require_investor(uow, cmd)  # a caller without the role learns nothing of the sale
-        raise _refused(uow, cmd, part, rules)
+        refusal = _refused(uow, cmd, part, rules)
+        if keyed is None:
+            raise refusal
+        # Nothing was written: the refusal, stored in this transaction, is the answer.
+        return None, keyed.store(uow, refusal_answer(refusal))
     faults.point("secondary.taken")
     sale = _Sale(*took)
     remaining = sale.remaining + part  # before this purchase
@@ -273,10 +308,9 @@ def buy(uow: UnitOfWork, cmd: Buy, rules: SecondaryRules) -> Bought:
                                  *map(platform_account, codes[3:]))}
     draft = _entry(cmd, sale, mine, quote, purse, seller_purse, seller_claim)
     steps, params = ledger.entry_steps(
-        draft, int(ctx.new_entry_id), specs, {c: ids[0] for c, ids in accounts.items()},
+        draft, int(ctx.new_entry_id), specs, {c: ids[0] for c, ids in accounts.items()}, sql,
         idempotency_key=f"secondary:{cmd.sale_id}:{mine}")
-    steps = [*_transfer_steps(quote, params), *steps,
-             ("positions", _POSITIONS)]
+    steps = [*_transfer_steps(sql), *steps, ("positions", _POSITIONS)]
     params |= {"today": today, "now": now, "buyer": cmd.buyer_id, "sale": cmd.sale_id,
                "listing": sale.listing_id, "seller_holding": sale.holding_id, "mine": mine,
                "p": principal, "tier": ctx.tier, "purse": purse.code,
@@ -287,7 +321,15 @@ def buy(uow: UnitOfWork, cmd: Buy, rules: SecondaryRules) -> Bought:
                                           else ctx.position_status),
                "accrued": quote.accrued_interest, "fair": quote.fair_value,
                "price": quote.price, "fee": quote.fee, "yield_ppm": ppm_of(quote.yield_rate),
-               "entry": int(ctx.new_entry_id)}
+               "entry": int(ctx.new_entry_id), "shares": _shares(quote),
+               "purchase": int(ctx.new_purchase_id)}
+    bought = Bought(int(ctx.new_purchase_id), cmd.sale_id, mine, quote, Money(sale.remaining),
+                    sale.status)
+    answer = None
+    if keyed is not None and view is not None:
+        answer = view(bought)
+        answered, more = keyed.step(answer, pg=sql.pg)
+        steps, params = [*steps, answered], params | more
     try:
         purchase = write_together(uow, steps, _PURCHASE, params, _TYPES).scalar_one()
     except IntegrityError as exc:
@@ -304,7 +346,7 @@ def buy(uow: UnitOfWork, cmd: Buy, rules: SecondaryRules) -> Bought:
         "fee_fen": quote.fee, "seller_holding_id": sale.holding_id, "buyer_holding_id": mine,
         "sale_remaining_fen": sale.remaining, "sale_status": sale.status})
     faults.point("secondary.written")
-    return Bought(int(purchase), cmd.sale_id, mine, quote, Money(sale.remaining), sale.status)
+    return bought, answer
 
 
 def _all_that_remains(uow: UnitOfWork, sale_id: int) -> int:
@@ -318,11 +360,6 @@ def _all_that_remains(uow: UnitOfWork, sale_id: int) -> int:
 
 def _not_an_investor() -> Forbidden:
     return Forbidden("buying holdings needs the investor role", code="role_required")
-
-
-def _require_investor(uow: UnitOfWork, cmd: Buy) -> None:
-    if "investor" not in roles_of(uow, cmd.buyer_id):
-        raise _not_an_investor()
 
 
 def _check_buyer(cmd: Buy, ctx: Any, principal: int, today: date,
@@ -363,7 +400,9 @@ _HOLDINGS = """
         status = :seller_holding_status
     WHERE holdings.id = :seller_holding"""
 
-#: Likewise the seller's servicing position (matched on listing, kind and creditor).
+#: Likewise the seller's servicing position (matched on listing, kind and creditor). SQLite
+#: needs the WHERE of an INSERT … SELECT with ON CONFLICT (and the text, squeezed onto one
+#: line by `write_together`, no `--` comment).
 _POSITIONS = """
     INSERT INTO servicing_positions (
         listing_id, holding_id, creditor_kind, creditor_id, tier, wallet_account_id,
@@ -380,7 +419,7 @@ _POSITIONS = """
     JOIN {moved} w ON w.code = :purse
     JOIN {moved} c ON c.code = :claim
     JOIN {moved} i ON i.code = :accrued_claim
-    WHERE true  -- SQLite: an INSERT … SELECT with ON CONFLICT needs a WHERE
+    WHERE true
     ORDER BY v.n
     ON CONFLICT (listing_id, creditor_kind, creditor_id) DO UPDATE SET
         outstanding_principal_fen = servicing_positions.outstanding_principal_fen - :p,
@@ -388,29 +427,40 @@ _POSITIONS = """
 
 _PURCHASE = """
     INSERT INTO secondary_purchases (
-        sale_id, listing_id, buyer_id, seller_holding_id, buyer_holding_id, business_date,
+        id, sale_id, listing_id, buyer_id, seller_holding_id, buyer_holding_id, business_date,
         principal_fen, accrued_interest_fen, fair_value_fen, price_fen, fee_fen, yield_ppm,
         entry_id, created_at)
-    VALUES (:sale, :listing, :buyer, :seller_holding, :mine, :today, :p, :accrued, :fair,
-            :price, :fee, :yield_ppm, :entry, :now)
+    VALUES (:purchase, :sale, :listing, :buyer, :seller_holding, :mine, :today, :p, :accrued,
+            :fair, :price, :fee, :yield_ppm, :entry, :now)
     RETURNING id"""
 
 
-def _transfer_steps(quote: PartQuote, params: dict[str, Any]) -> list[tuple[str, str]]:
-    """The holdings and the shares: the buyer's future shares inserted, the seller's set to
-    what it keeps (zero where it sold all), both in one multi-row upsert."""
+def _shares(quote: PartQuote) -> str:
+    """Each future share: the buyer's part and what the seller keeps (zero where it sold
+    all), as one JSON parameter for `_transfer_steps`."""
     kept = {s.seq: s for s in quote.keep}
     rows = []
-    for n, share in enumerate(quote.take):
+    for share in quote.take:
         left = kept.get(share.seq)
-        params |= {f"s{n}": share.seq, f"d{n}": share.due_date, f"bp{n}": share.principal,
-                   f"bi{n}": share.interest, f"kp{n}": left.principal if left else 0,
-                   f"ki{n}": left.interest if left else 0}
-        rows.append(f"(:mine, :s{n}, :d{n}, :bp{n}, :bi{n}, 'scheduled')")
-        rows.append(f"(:seller_holding, :s{n}, :d{n}, :kp{n}, :ki{n}, 'scheduled')")
+        rows.append({"seq": share.seq, "due": share.due_date, "bp": share.principal,
+                     "bi": share.interest, "kp": left.principal if left else 0,
+                     "ki": left.interest if left else 0})
+    return as_json(rows)
+
+
+@lru_cache(maxsize=4)
+def _transfer_steps(sql: Sql) -> tuple[tuple[str, str], ...]:
+    """The holdings and the shares: the buyer's future shares inserted, the seller's set to
+    what it keeps, both in one multi-row upsert (the buyer's row of each share first)."""
+    rows = sql.json_table("shares", "v", "seq INTEGER, due DATE, bp BIGINT, bi BIGINT, "
+                          "kp BIGINT, ki BIGINT")
     shares = (
         "INSERT INTO holding_instalments (holding_id, seq, due_date, principal_fen, "
-        f"interest_fen, status) VALUES {', '.join(rows)} "
+        "interest_fen, status) SELECT CASE WHEN x.buyer = 1 THEN CAST(:mine AS BIGINT) ELSE "
+        "CAST(:seller_holding AS BIGINT) END, v.seq, v.due, CASE WHEN x.buyer = 1 THEN v.bp "
+        "ELSE v.kp END, CASE WHEN x.buyer = 1 THEN v.bi ELSE v.ki END, 'scheduled' "
+        f"FROM {rows} CROSS JOIN (SELECT 1 AS buyer UNION ALL SELECT 0) x WHERE true "
+        "ORDER BY v.seq, x.buyer DESC "
         "ON CONFLICT (holding_id, seq) DO UPDATE SET principal_fen = excluded.principal_fen, "
         "interest_fen = excluded.interest_fen")
-    return [("holders", _HOLDINGS), ("shares", shares)]
+    return (("holders", _HOLDINGS), ("shares", shares))

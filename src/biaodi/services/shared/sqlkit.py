@@ -65,12 +65,27 @@ class Sql:
             return f"(SELECT json_agg(json_build_array({columns})) FROM {source})"
         return f"(SELECT json_group_array(json_array({columns})) FROM {source})"
 
+    def json_table(self, param: str, alias: str, columns: str) -> str:
+        """A FROM item: the rows of the JSON array of objects bound as `:param` (`as_json`),
+        with `columns` ("name TYPE, …") taken from each object's keys of the same names. One
+        parameter however many rows, so that a statement's text stays the same."""
+        if self.pg:
+            return f"json_to_recordset(CAST(:{param} AS json)) AS {alias}({columns})"
+        names = [column.split()[0] for column in columns.split(",")]
+        picked = ", ".join(f"json_extract(value, '$.{name}') AS {name}" for name in names)
+        return f"(SELECT {picked} FROM json_each(:{param})) AS {alias}"
+
     def params(self, **values: Any) -> dict[str, Any]:
         """Bind values; dates go to SQLite as ISO text (the column storage format)."""
         if self.pg:
             return values
         return {k: v.isoformat() if isinstance(v, date) and not isinstance(v, datetime) else v
                 for k, v in values.items()}
+
+
+def as_json(rows: list[dict[str, Any]]) -> str:
+    """Rows for `Sql.json_table`: dates as ISO text (both databases read them so)."""
+    return json.dumps(rows, separators=(",", ":"), default=date.isoformat)
 
 
 def decode_json(value: Any) -> Any:
@@ -120,22 +135,29 @@ def write_together(uow: UnitOfWork, steps: list[tuple[str, str]], last: str,
     a SQLAlchemy type (datetimes stored as the ORM stores them); dates go through
     `Sql.params`."""
     uow.s.flush()
-    pg = Sql.of(uow).pg
-    values = Sql.of(uow).params(**params)
+    sql = Sql.of(uow)
+    values = sql.params(**params)
     kinds = types or {}
+    *first, final = _assembled(sql.pg, tuple(steps), last)
+    for statement in first:
+        uow.s.execute(_bound(statement, kinds), values).close()
+    return uow.s.execute(_bound(final, kinds), values)
+
+
+@lru_cache(maxsize=64)
+def _assembled(pg: bool, steps: tuple[tuple[str, str], ...], last: str) -> tuple[str, ...]:
+    """The statements `write_together` sends: one on PostgreSQL, one per step on SQLite."""
     names = {name: name if pg else _written(sql) for name, sql in steps}
 
     def resolved(sql: str) -> str:
         for name, target in names.items():
             sql = sql.replace(f"{{{name}}}", target)
-        return sql
+        return " ".join(sql.split())
 
     if pg:
-        ctes = ",\n".join(f"{name} AS ({resolved(sql)})" for name, sql in steps)
-        return uow.s.execute(_bound(f"WITH {ctes}\n{resolved(last)}", kinds), values)
-    for _name, sql in steps:
-        uow.s.execute(_bound(resolved(sql), kinds), values).close()
-    return uow.s.execute(_bound(resolved(last), kinds), values)
+        ctes = ", ".join(f"{name} AS ({resolved(sql)})" for name, sql in steps)
+        return (f"WITH {ctes} {resolved(last)}",)
+    return (*(resolved(sql) for _name, sql in steps), resolved(last))
 
 
 def _written(sql: str) -> str:
