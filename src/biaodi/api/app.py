@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from biaodi import __version__
+from biaodi.adapters.db.engine import background_checkpoints
 from biaodi.api import errors, guards, openapi
 from biaodi.api.routes import (
     accounts,
@@ -88,8 +89,10 @@ def settle_heap(platform: Platform) -> None:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settle_heap(app.state.platform)
-    yield
+    platform: Platform = app.state.platform
+    settle_heap(platform)
+    with background_checkpoints(platform.engine):  # SQLite's WAL, off the requests' path
+        yield
 
 
 def create_app(platform: Platform | None = None) -> FastAPI:
