@@ -341,10 +341,9 @@ def entry_steps(draft: EntryDraft, entry_id: int, specs: dict[str, AccountSpec],
 @lru_cache(maxsize=8)
 def _entry_sql(sql: Sql, prefix: str) -> list[tuple[str, str]]:
     rows = sql.json_table(
-        f"{prefix}_accounts", "v", "n INTEGER, code VARCHAR(96), type VARCHAR(16), "
-        "owner_kind VARCHAR(16), owner_id BIGINT, purpose VARCHAR(32), non_negative BOOLEAN, "
-        "opening BIGINT, delta BIGINT")
-    deltas = sql.json_table(f"{prefix}_accounts", "d", "code VARCHAR(96), delta BIGINT")
+        f"{prefix}_accounts", "v", "n INTEGER, code TEXT, type TEXT, owner_kind TEXT, "
+        "owner_id BIGINT, purpose TEXT, non_negative BOOLEAN, opening BIGINT, delta BIGINT")
+    deltas = sql.json_table(f"{prefix}_accounts", "d", "code TEXT, delta BIGINT")
     accounts = (
         "INSERT INTO accounts (code, type, owner_kind, owner_id, purpose, non_negative, "
         f"balance, created_at) SELECT v.code, v.type, v.owner_kind, v.owner_id, v.purpose, "
@@ -357,7 +356,7 @@ def _entry_sql(sql: Sql, prefix: str) -> list[tuple[str, str]]:
         f" business_date, created_at) VALUES (:{prefix}_id, :{prefix}_kind, :{prefix}_memo, "
         f":{prefix}_key, NULL, NULL, :today, :now)")
     legs = sql.json_table(f"{prefix}_legs", "v",
-                          "n INTEGER, code VARCHAR(96), amount BIGINT, later BIGINT")
+                          "n INTEGER, code TEXT, amount BIGINT, later BIGINT")
     postings = (
         "INSERT INTO postings (entry_id, account_id, amount, balance_after) "
         f"SELECT CAST(:{prefix}_id AS BIGINT), m.id, v.amount, m.balance - v.later "

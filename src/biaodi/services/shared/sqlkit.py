@@ -137,7 +137,9 @@ def write_together(uow: UnitOfWork, steps: list[tuple[str, str]], last: str,
     uow.s.flush()
     sql = Sql.of(uow)
     values = sql.params(**params)
-    kinds = types or {}
+    # PostgreSQL: psycopg sends a datetime as one already; a typed parameter would add a cast
+    # to the text at each use and lengthen it past what the driver caches.
+    kinds = {} if sql.pg else types or {}
     *first, final = _assembled(sql.pg, tuple(steps), last)
     for statement in first:
         uow.s.execute(_bound(statement, kinds), values).close()
