@@ -119,12 +119,16 @@ def _refresh_holdings(uow: UnitOfWork, day: date, lo: int, hi: int, sql: Sql) ->
           AND (servicing_positions.days_past_due <> z.dpd)""", d=day, lo=lo, hi=hi)
 
 
-def move_listings(uow: UnitOfWork, ids_sql: str, target: ListingStatus, reason: str,
-                  **params: object) -> int:
+def move_listings(uow: UnitOfWork, ids_sql: str, target: ListingStatus, reason: str, *,
+                  lo: int, hi: int, **params: object) -> int:
     """Move many listings at once along the lifecycle: only those whose status may go to
-    `target` (the domain's transition table), each move recorded in listing_transitions."""
+    `target` (the domain's transition table), each move recorded in listing_transitions.
+    `ids_sql` selects listing ids within [lo, hi]; the range is also put on `listings` itself,
+    so that a chunk reads its own listings and never the whole table (or every listing of the
+    source status in the book), once per chunk."""
     sources = ", ".join(f"'{s.value}'" for s, targets in TRANSITIONS.items() if target in targets)
-    where = f"id IN ({ids_sql}) AND status IN ({sources})"
+    where = f"id BETWEEN :lo AND :hi AND id IN ({ids_sql}) AND status IN ({sources})"
+    params = {**params, "lo": lo, "hi": hi}
     now = uow.clock.now()
     run(uow, f"""
         INSERT INTO listing_transitions (listing_id, from_status, to_status, actor_id, reason, at)
