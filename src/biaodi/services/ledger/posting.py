@@ -335,11 +335,11 @@ def entry_steps(draft: EntryDraft, entry_id: int, specs: dict[str, AccountSpec],
                               f"{prefix}_memo": draft.memo, f"{prefix}_key": idempotency_key,
                               f"{prefix}_accounts": as_json(accounts),
                               f"{prefix}_legs": as_json(legs[::-1])}
-    return _entry_sql(sql, prefix), params
+    return list(_entry_sql(sql, prefix)), params
 
 
 @lru_cache(maxsize=8)
-def _entry_sql(sql: Sql, prefix: str) -> list[tuple[str, str]]:
+def _entry_sql(sql: Sql, prefix: str) -> tuple[tuple[str, str], ...]:
     rows = sql.json_table(
         f"{prefix}_accounts", "v", "n INTEGER, code TEXT, type TEXT, owner_kind TEXT, "
         "owner_id BIGINT, purpose TEXT, non_negative BOOLEAN, opening BIGINT, delta BIGINT")
@@ -361,4 +361,4 @@ def _entry_sql(sql: Sql, prefix: str) -> list[tuple[str, str]]:
         "INSERT INTO postings (entry_id, account_id, amount, balance_after) "
         f"SELECT CAST(:{prefix}_id AS BIGINT), m.id, v.amount, m.balance - v.later "
         f"FROM {legs} JOIN {{moved}} m ON m.code = v.code ORDER BY v.n")
-    return [("moved", accounts), ("entry", entry), ("legs", postings)]
+    return (("moved", accounts), ("entry", entry), ("legs", postings))
