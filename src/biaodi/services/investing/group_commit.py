@@ -59,7 +59,7 @@ class _Queue:
 
 @dataclass
 class Stats:
-    """What this process's batcher did (the benchmark reports it; tests read it)."""
+    """What this process's batcher did (the tests read it)."""
 
     statements: int = 0
     tickets: int = 0
@@ -144,7 +144,7 @@ class Batcher:
         """Send batches until this ticket is answered, then pass the lead on (or stand down)."""
         while True:
             with queue.lock:
-                size = next_batch([t.params for t in queue.waiting], self._key_of,
+                size = next_batch(queue.waiting, lambda t: self._key_of(t.params),
                                   self.batch_max)
                 batch = queue.waiting[:size]
                 del queue.waiting[:size]

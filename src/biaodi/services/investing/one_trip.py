@@ -119,6 +119,7 @@ class Ticket:
     terms: Terms
     today: date
     params: dict[str, Any]
+    engine: Engine
 
 
 def invest(uow_factory: Callable[[], UnitOfWork], *, token: str, listing_id: int,
@@ -133,11 +134,10 @@ def invest(uow_factory: Callable[[], UnitOfWork], *, token: str, listing_id: int
                   payload=payload, rules=rules, source=source)
     if made is None:
         return None
-    engine = uow_factory().engine
     if batch_max > 1:
-        result = batcher(engine, batch_max).submit(listing_id, made.params)
+        result = batcher(made.engine, batch_max).submit(listing_id, made.params)
     else:
-        result = _call(engine, made.params)
+        result = _call(made.engine, made.params)
     return answer(uow_factory, made, result, rules)
 
 
@@ -165,7 +165,7 @@ def ticket(uow_factory: Callable[[], UnitOfWork], *, token: str, listing_id: int
         "total": [_fen(limits[level].total_outstanding) for level in InvestorLevel],
     }
     params["audit"], params["request_id"] = _audit_payload(listing_id, amount, now, today)
-    return Ticket(listing_id, amount, key, digest, terms, today, params)
+    return Ticket(listing_id, amount, key, digest, terms, today, params, probe.engine)
 
 
 def send_together(engine: Engine, tickets: Sequence[Ticket]) -> list[dict[str, Any]]:
